@@ -1,0 +1,192 @@
+//! The record store of one province node, on SQLite (embedded default) or
+//! PostgreSQL (production). Both backends run the same SQL through sqlx's `Any`
+//! driver and return the same results; only the migrations differ.
+//!
+//! - [`Store::upsert`] and [`Store::delete`] write transactionally, bump each
+//!   record's version and append to the change log in the same transaction.
+//! - [`Store::search`] runs Vietnamese-aware search over the inverted index.
+//! - [`Store::changes`] reads the change log in sequence order.
+
+#![forbid(unsafe_code)]
+
+mod error;
+mod reads;
+pub mod search;
+mod writes;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+pub use error::StoreError;
+pub use reads::{Change, RecordCounts, StoredRecord};
+pub use search::{MatchTier, SearchHit, SearchPage, SearchRequest};
+pub use writes::{Rejection, WriteReport};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Version of the search-term extraction. Bump it when `search_document`
+/// changes what it emits; a store built by another version refuses to open
+/// until it is reindexed.
+pub const SEARCH_INDEX_VERSION: i64 = 1;
+
+/// Which database a store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Recognizes the backend from a database URL.
+    pub fn from_url(url: &str) -> Result<Backend, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Config(format!(
+                "database URL {url:?} names no supported database; use sqlite://PATH or postgres://USER@HOST/DB"
+            )))
+        }
+    }
+}
+
+/// How to open a store.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// `sqlite://path/to/file.db` or `postgres://user@host:port/db`.
+    pub url: String,
+    /// The node this store belongs to; checked against the database on open.
+    pub node_id: String,
+    /// Most open connections.
+    pub max_connections: u32,
+}
+
+/// A node's record store. Cheap to clone; clones share one connection pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    node_id: String,
+}
+
+impl Store {
+    /// Opens (and for SQLite, creates) the database, applies migrations and
+    /// checks that it belongs to `options.node_id`.
+    pub async fn open(options: &StoreOptions) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(&options.url)?;
+        let url = match backend {
+            Backend::Sqlite if !options.url.contains('?') => format!("{}?mode=rwc", options.url),
+            _ => options.url.clone(),
+        };
+        let connect = AnyConnectOptions::from_str(&url)
+            .map_err(|error| StoreError::Config(format!("database URL is not valid: {error}")))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets searches run while a write commits; NORMAL sync is
+                        // durable across process crashes in WAL mode.
+                        connection
+                            .execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA busy_timeout = 10000; PRAGMA cache_size = -65536; \
+                                 PRAGMA mmap_size = 1073741824; PRAGMA temp_store = MEMORY;",
+                            )
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(connect)
+            .await
+            .map_err(|error| StoreError::Unavailable(format!("cannot open the database: {error}")))?;
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&pool)
+            .await
+            .map_err(|error| StoreError::Unavailable(format!("cannot apply database migrations: {error}")))?;
+        let store = Store { pool, backend, node_id: options.node_id.clone() };
+        store.claim_for_node().await?;
+        Ok(store)
+    }
+
+    /// Records the node id in a new database, or checks it in an existing one,
+    /// so that one node's config can never write into another node's data.
+    async fn claim_for_node(&self) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO node_state (singleton, node_id, index_version) VALUES (1, $1, $2) \
+             ON CONFLICT (singleton) DO NOTHING",
+        )
+        .bind(&self.node_id)
+        .bind(SEARCH_INDEX_VERSION)
+        .execute(&self.pool)
+        .await?;
+        let (node_id, index_version): (String, i64) =
+            sqlx::query_as("SELECT node_id, index_version FROM node_state WHERE singleton = 1")
+                .fetch_one(&self.pool)
+                .await?;
+        if node_id != self.node_id {
+            return Err(StoreError::Config(format!(
+                "the database belongs to node {node_id:?} but node.id is {:?}; point database.url at this node's own database",
+                self.node_id
+            )));
+        }
+        if index_version != SEARCH_INDEX_VERSION {
+            return Err(StoreError::Config(format!(
+                "the search index was built by index version {index_version}, this software uses {SEARCH_INDEX_VERSION}; reindex the database"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The node this store belongs to.
+    pub fn node_id(&self) -> &str {
+        &self.node_id
+    }
+
+    /// The database this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The latest applied migration.
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        let (version,): (Option<i64>,) =
+            sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(version.unwrap_or(0))
+    }
+
+    /// Refreshes planner statistics after a bulk load, so that PostgreSQL picks
+    /// index scans for search.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        let statement = match self.backend {
+            Backend::Sqlite => "ANALYZE",
+            Backend::Postgres => "VACUUM ANALYZE",
+        };
+        self.pool.execute(statement).await?;
+        Ok(())
+    }
+
+    /// Waits for in-flight queries and closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Current time as RFC 3339 UTC with seconds, the form records carry.
+pub(crate) fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}

@@ -1,0 +1,142 @@
+//! Reads by id, counts, the change log and whole-store iteration for dumps.
+
+use lienthong_records::{AnyRecord, RecordKind};
+use sqlx::Row;
+
+use crate::{Store, StoreError};
+
+/// A live record and whether it may leave the node.
+#[derive(Debug, Clone)]
+pub struct StoredRecord {
+    pub record: AnyRecord,
+    /// Visibility public or federation, and classification bình thường.
+    pub shareable: bool,
+}
+
+/// Live records per kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordCounts {
+    pub organizations: u64,
+    pub experts: u64,
+    pub projects: u64,
+    pub publications: u64,
+}
+
+/// One entry of the change log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Increasing per node, in commit order.
+    pub seq: u64,
+    pub record_id: String,
+    pub kind: RecordKind,
+    /// The record's version after the change.
+    pub version: u64,
+    /// Whether the change left a tombstone.
+    pub deleted: bool,
+    /// RFC 3339 UTC.
+    pub changed_at: String,
+}
+
+impl Store {
+    /// The live record with this id, or `None` (also for tombstones).
+    pub async fn get(&self, id: &str) -> Result<Option<StoredRecord>, StoreError> {
+        let row = sqlx::query("SELECT kind, shareable, body FROM records WHERE id = $1 AND deleted = 0")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let kind = kind_from_code(row.try_get("kind")?)?;
+        let body: Option<Vec<u8>> = row.try_get("body")?;
+        let Some(body) = body else { return Ok(None) };
+        Ok(Some(StoredRecord {
+            record: AnyRecord::decode(kind, &body)?,
+            shareable: row.try_get::<i64, _>("shareable")? != 0,
+        }))
+    }
+
+    /// Live records per kind; with `shareable_only`, only those that may leave
+    /// the node.
+    pub async fn counts(&self, shareable_only: bool) -> Result<RecordCounts, StoreError> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT kind, COUNT(*) FROM records WHERE deleted = 0 AND shareable >= $1 GROUP BY kind",
+        )
+        .bind(i64::from(shareable_only))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut counts = RecordCounts::default();
+        for (kind, count) in rows {
+            let count = count as u64;
+            match RecordKind::from_code(kind) {
+                Some(RecordKind::Organization) => counts.organizations = count,
+                Some(RecordKind::Expert) => counts.experts = count,
+                Some(RecordKind::Project) => counts.projects = count,
+                Some(RecordKind::Publication) => counts.publications = count,
+                None => tracing::warn!(kind, "unknown record kind in the database"),
+            }
+        }
+        Ok(counts)
+    }
+
+    /// The latest change-log sequence number (0 for an empty store).
+    pub async fn last_change_seq(&self) -> Result<u64, StoreError> {
+        let (seq,): (i64,) = sqlx::query_as("SELECT last_seq FROM node_state WHERE singleton = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(seq as u64)
+    }
+
+    /// Up to `limit` change-log entries with sequence numbers above `after`, in
+    /// order. Sequence order is commit order, so a reader that resumes from the
+    /// last sequence it saw misses nothing.
+    pub async fn changes(&self, after: u64, limit: u32) -> Result<Vec<Change>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, record_id, kind, version, deleted, changed_at FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after as i64)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Change {
+                    seq: row.try_get::<i64, _>("seq")? as u64,
+                    record_id: row.try_get("record_id")?,
+                    kind: kind_from_code(row.try_get("kind")?)?,
+                    version: row.try_get::<i64, _>("version")? as u64,
+                    deleted: row.try_get::<i64, _>("deleted")? != 0,
+                    changed_at: row.try_get("changed_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Up to `limit` live records of `kind` after the internal position
+    /// `after` (start with 0), and the position to continue from. For dumps:
+    /// every record is visited once, in storage order.
+    pub async fn scan(&self, kind: RecordKind, after: i64, limit: u32) -> Result<(Vec<AnyRecord>, i64), StoreError> {
+        let rows = sqlx::query(
+            "SELECT doc, body FROM records WHERE kind = $1 AND doc > $2 AND deleted = 0 ORDER BY doc LIMIT $3",
+        )
+        .bind(kind.code())
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut last = after;
+        let mut records = Vec::with_capacity(rows.len());
+        for row in rows {
+            last = row.try_get("doc")?;
+            if let Some(body) = row.try_get::<Option<Vec<u8>>, _>("body")? {
+                records.push(AnyRecord::decode(kind, &body)?);
+            }
+        }
+        Ok((records, last))
+    }
+}
+
+fn kind_from_code(code: i64) -> Result<RecordKind, StoreError> {
+    RecordKind::from_code(code).ok_or_else(|| {
+        tracing::error!(code, "unknown record kind in the database");
+        StoreError::Internal
+    })
+}

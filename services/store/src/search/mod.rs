@@ -1,0 +1,192 @@
+//! Vietnamese-aware search over the inverted index.
+//!
+//! A query is folded (case, diacritics, đ) into words. Results come in match
+//! tiers, best first: exact name or title, the query as a phrase in the name,
+//! every word in the name, the query as a phrase elsewhere, every word
+//! elsewhere. Within a tier, records come in storage order, so pages are
+//! stable and a page token is just (tier, last position).
+//!
+//! Each tier is answered by walking the postings of its rarest required term in
+//! position order and probing the other terms by index, stopping after one page.
+//! A query for "nguyễn" (in ~40% of names) therefore reads one page of postings,
+//! never the whole match set. See `docs/decisions/002-search-index.md`.
+
+mod page_token;
+mod plan;
+mod query;
+
+use std::collections::HashMap;
+
+use lienthong_records::{AnyRecord, RecordKind};
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::{Store, StoreError};
+use page_token::PageToken;
+use plan::{Driver, TierPlan};
+
+pub use query::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_QUERY_WORDS};
+
+/// A search over one record kind.
+#[derive(Clone, Debug, Default)]
+pub struct SearchRequest {
+    pub kind: Option<RecordKind>,
+    /// Words and "quoted phrases"; may be empty when filters are given.
+    pub query: String,
+    /// Field-code prefixes; any of them.
+    pub field_code_prefixes: Vec<String>,
+    /// Global id of an organization; empty for any.
+    pub organization_id: String,
+    /// Proto `AcademicTitle` number; 0 for any.
+    pub academic_title: i32,
+    /// Proto `Degree` number; 0 for any.
+    pub degree: i32,
+    /// Inclusive; 0 for open.
+    pub year_from: u32,
+    /// Inclusive; 0 for open.
+    pub year_to: u32,
+    /// Proto `ProjectStatus` numbers; any of them.
+    pub statuses: Vec<i32>,
+    /// Proto `ManagementLevel` numbers; any of them.
+    pub management_levels: Vec<i32>,
+    /// 0 for the default.
+    pub page_size: u32,
+    /// From a previous page, or empty.
+    pub page_token: String,
+    /// Only records that may leave the node.
+    pub shareable_only: bool,
+}
+
+/// How a hit matched the query, best first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MatchTier {
+    Exact,
+    NamePhrase,
+    NameWords,
+    TextPhrase,
+    TextWords,
+    FilterOnly,
+}
+
+impl MatchTier {
+    /// Score on the scale every node shares, in (0, 1].
+    pub fn score(self) -> f64 {
+        match self {
+            MatchTier::Exact => 1.0,
+            MatchTier::NamePhrase => 0.9,
+            MatchTier::NameWords => 0.7,
+            MatchTier::TextPhrase => 0.5,
+            MatchTier::TextWords => 0.3,
+            MatchTier::FilterOnly => 0.1,
+        }
+    }
+}
+
+/// One hit.
+#[derive(Clone, Debug)]
+pub struct SearchHit {
+    pub record: AnyRecord,
+    pub tier: MatchTier,
+}
+
+/// One page of hits.
+#[derive(Clone, Debug, Default)]
+pub struct SearchPage {
+    pub hits: Vec<SearchHit>,
+    /// Empty when there are no more hits.
+    pub next_page_token: String,
+}
+
+/// Postings counted per term before a term counts as "common"; the rarest
+/// term drives a tier.
+const COUNT_CAP: i64 = 5_000;
+
+impl Store {
+    /// Runs one page of a search.
+    pub async fn search(&self, request: &SearchRequest) -> Result<SearchPage, StoreError> {
+        let parsed = query::parse(request)?;
+        let tiers = plan::tiers(&parsed);
+        let token = PageToken::decode(&request.page_token, parsed.fingerprint, tiers.len())?;
+        let page_size = parsed.page_size as usize;
+        let mut page = SearchPage::default();
+        let mut term_counts = HashMap::new();
+        for (index, tier) in tiers.iter().enumerate().skip(token.tier) {
+            let after = if index == token.tier { token.after } else { 0 };
+            let wanted = page_size - page.hits.len();
+            let rows = self.run_tier(&parsed, tier, after, wanted + 1, &mut term_counts).await?;
+            let more_in_tier = rows.len() > wanted;
+            for (_, body) in rows.iter().take(wanted) {
+                page.hits.push(SearchHit { record: AnyRecord::decode(parsed.kind, body)?, tier: tier.tier });
+            }
+            if more_in_tier {
+                let last = rows[wanted - 1].0;
+                page.next_page_token = PageToken { tier: index, after: last }.encode(parsed.fingerprint);
+                break;
+            }
+            if page.hits.len() == page_size {
+                if index + 1 < tiers.len() {
+                    page.next_page_token = PageToken { tier: index + 1, after: 0 }.encode(parsed.fingerprint);
+                }
+                break;
+            }
+        }
+        Ok(page)
+    }
+
+    async fn run_tier(
+        &self,
+        parsed: &query::ParsedQuery,
+        tier: &TierPlan,
+        after: i64,
+        limit: usize,
+        term_counts: &mut HashMap<(i64, String), i64>,
+    ) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+        let kind = parsed.kind.code();
+        // Pick the rarest single-term group to drive the tier.
+        let mut driver: Option<(usize, i64)> = None;
+        if matches!(tier.driver, Driver::Postings) {
+            for (index, group) in tier.groups.iter().enumerate() {
+                let [term] = group.terms.as_slice() else { continue };
+                let key = (group.scope as i64, term.clone());
+                let count = match term_counts.get(&key) {
+                    Some(count) => *count,
+                    None => {
+                        let count = self.capped_term_count(kind, group.scope as i64, term).await?;
+                        term_counts.insert(key, count);
+                        count
+                    }
+                };
+                if count == 0 {
+                    return Ok(Vec::new());
+                }
+                if driver.is_none_or(|(_, best)| count < best) {
+                    driver = Some((index, count));
+                }
+            }
+        }
+        let statement = plan::render(parsed, tier, driver.map(|(index, _)| index), after, limit);
+        let mut query = sqlx::query(AssertSqlSafe(statement.sql));
+        for value in statement.binds {
+            query = match value {
+                plan::Bind::Int(value) => query.bind(value),
+                plan::Bind::Text(value) => query.bind(value),
+            };
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get::<i64, _>("doc")?, row.try_get::<Vec<u8>, _>("body")?)))
+            .collect()
+    }
+
+    async fn capped_term_count(&self, kind: i64, scope: i64, term: &str) -> Result<i64, StoreError> {
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM postings WHERE kind = $1 AND scope = $2 AND term = $3 LIMIT $4) AS capped",
+        )
+        .bind(kind)
+        .bind(scope)
+        .bind(term)
+        .bind(COUNT_CAP)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(count)
+    }
+}

@@ -1,0 +1,262 @@
+//! Parsing and checking a search request: folding the query into words and
+//! quoted phrases, and turning filters into facet terms.
+
+use lienthong_proto::v1::{AcademicTitle, Degree, ManagementLevel, ProjectStatus};
+use lienthong_records::RecordKind;
+use lienthong_records::folding::tokens;
+use lienthong_records::search_document::{TermScope, facet};
+
+use super::SearchRequest;
+use crate::StoreError;
+
+/// Longest query, in characters.
+pub const MAX_QUERY_CHARS: usize = 256;
+/// Most words in a query.
+pub const MAX_QUERY_WORDS: usize = 16;
+/// Page size when none is asked for.
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+/// Largest page.
+pub const MAX_PAGE_SIZE: u32 = 100;
+/// Most alternatives in one filter.
+const MAX_FILTER_VALUES: usize = 20;
+
+/// Required terms: a record matches if it has any one of `terms` in `scope`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TermGroup {
+    pub scope: TermScope,
+    pub terms: Vec<String>,
+}
+
+/// A checked, folded search request.
+#[derive(Clone, Debug)]
+pub(crate) struct ParsedQuery {
+    pub kind: RecordKind,
+    /// Every folded word of the query, in order.
+    pub words: Vec<String>,
+    /// Quoted phrases of two or more words.
+    pub phrases: Vec<Vec<String>>,
+    /// Filters as facet-term groups.
+    pub facets: Vec<TermGroup>,
+    pub year_from: u32,
+    pub year_to: u32,
+    pub page_size: u32,
+    pub shareable_only: bool,
+    /// Identifies the query and filters, for page tokens.
+    pub fingerprint: u64,
+}
+
+impl ParsedQuery {
+    /// The words joined by single spaces: what exact and phrase matching compare.
+    pub fn joined(&self) -> String {
+        self.words.join(" ")
+    }
+}
+
+pub(crate) fn parse(request: &SearchRequest) -> Result<ParsedQuery, StoreError> {
+    let kind = request
+        .kind
+        .ok_or_else(|| StoreError::InvalidArgument("record kind is required".into()))?;
+    let chars = request.query.chars().count();
+    if chars > MAX_QUERY_CHARS {
+        return Err(StoreError::LimitExceeded(format!(
+            "query is {chars} characters long; the limit is {MAX_QUERY_CHARS}"
+        )));
+    }
+    let page_size = match request.page_size {
+        0 => DEFAULT_PAGE_SIZE,
+        size if size > MAX_PAGE_SIZE => {
+            return Err(StoreError::LimitExceeded(format!(
+                "page_size {size} is over the limit of {MAX_PAGE_SIZE}; ask for fewer and follow next_page_token"
+            )));
+        }
+        size => size,
+    };
+    let mut words = Vec::new();
+    let mut phrases = Vec::new();
+    for (index, segment) in request.query.split('"').enumerate() {
+        let segment_words = tokens(segment);
+        // Odd segments sit between quotes; an unclosed quote runs to the end.
+        if index % 2 == 1 && segment_words.len() >= 2 {
+            phrases.push(segment_words.clone());
+        }
+        words.extend(segment_words);
+    }
+    if words.len() > MAX_QUERY_WORDS {
+        return Err(StoreError::LimitExceeded(format!(
+            "query has {} words; the limit is {MAX_QUERY_WORDS}",
+            words.len()
+        )));
+    }
+    let facets = facet_groups(kind, request)?;
+    if request.year_from != 0 && request.year_to != 0 && request.year_from > request.year_to {
+        return Err(StoreError::InvalidArgument(format!(
+            "year_from {} is after year_to {}; swap them",
+            request.year_from, request.year_to
+        )));
+    }
+    let mut parsed = ParsedQuery {
+        kind,
+        words,
+        phrases,
+        facets,
+        year_from: request.year_from,
+        year_to: request.year_to,
+        page_size,
+        shareable_only: request.shareable_only,
+        fingerprint: 0,
+    };
+    parsed.fingerprint = fingerprint(&parsed);
+    Ok(parsed)
+}
+
+fn facet_groups(kind: RecordKind, request: &SearchRequest) -> Result<Vec<TermGroup>, StoreError> {
+    let mut groups = Vec::new();
+    let mut group = |terms: Vec<String>| {
+        if !terms.is_empty() {
+            groups.push(TermGroup { scope: TermScope::Facet, terms });
+        }
+    };
+    let too_many = |filter: &str, count: usize| {
+        StoreError::LimitExceeded(format!("{filter} has {count} values; the limit is {MAX_FILTER_VALUES}"))
+    };
+    if request.field_code_prefixes.len() > MAX_FILTER_VALUES {
+        return Err(too_many("field_code_prefixes", request.field_code_prefixes.len()));
+    }
+    for prefix in &request.field_code_prefixes {
+        let well_formed = (1..=7).contains(&prefix.len()) && prefix.bytes().all(|b| b.is_ascii_digit());
+        if !well_formed {
+            return Err(StoreError::InvalidArgument(format!(
+                "field code prefix {prefix:?} is not valid; use 1-7 digits, e.g. \"4\" (agricultural sciences) or \"40101\""
+            )));
+        }
+    }
+    group(request.field_code_prefixes.iter().map(|prefix| facet::field_code(prefix)).collect());
+    if !request.organization_id.is_empty() {
+        if matches!(kind, RecordKind::Publication) {
+            return Err(StoreError::InvalidArgument(
+                "organization_id filters experts, projects and organizations, not publications".into(),
+            ));
+        }
+        group(vec![facet::organization(&request.organization_id)]);
+    }
+    let experts_only = |filter: &str| {
+        StoreError::InvalidArgument(format!("{filter} filters experts only; drop it for {kind} searches"))
+    };
+    let projects_only = |filter: &str| {
+        StoreError::InvalidArgument(format!("{filter} filters projects only; drop it for {kind} searches"))
+    };
+    if request.academic_title != 0 {
+        if kind != RecordKind::Expert {
+            return Err(experts_only("academic_title"));
+        }
+        known::<AcademicTitle>("academic_title", request.academic_title)?;
+        group(vec![facet::academic_title(request.academic_title)]);
+    }
+    if request.degree != 0 {
+        if kind != RecordKind::Expert {
+            return Err(experts_only("degree"));
+        }
+        known::<Degree>("degree", request.degree)?;
+        group(vec![facet::degree(request.degree)]);
+    }
+    if !request.statuses.is_empty() {
+        if kind != RecordKind::Project {
+            return Err(projects_only("statuses"));
+        }
+        if request.statuses.len() > MAX_FILTER_VALUES {
+            return Err(too_many("statuses", request.statuses.len()));
+        }
+        for status in &request.statuses {
+            known::<ProjectStatus>("statuses", *status)?;
+        }
+        group(request.statuses.iter().map(|status| facet::status(*status)).collect());
+    }
+    if !request.management_levels.is_empty() {
+        if kind != RecordKind::Project {
+            return Err(projects_only("management_levels"));
+        }
+        if request.management_levels.len() > MAX_FILTER_VALUES {
+            return Err(too_many("management_levels", request.management_levels.len()));
+        }
+        for level in &request.management_levels {
+            known::<ManagementLevel>("management_levels", *level)?;
+        }
+        group(request.management_levels.iter().map(|level| facet::management_level(*level)).collect());
+    }
+    if (request.year_from != 0 || request.year_to != 0) && kind == RecordKind::Organization {
+        return Err(StoreError::InvalidArgument(
+            "year_from/year_to filter experts, projects and publications, not organizations".into(),
+        ));
+    }
+    for group in &mut groups {
+        group.terms.sort();
+        group.terms.dedup();
+    }
+    groups.sort_by(|a, b| a.terms.cmp(&b.terms));
+    Ok(groups)
+}
+
+fn known<E: TryFrom<i32>>(filter: &str, value: i32) -> Result<(), StoreError> {
+    if value == 0 || E::try_from(value).is_err() {
+        return Err(StoreError::InvalidArgument(format!(
+            "{filter} value {value} is not a known value of the enum"
+        )));
+    }
+    Ok(())
+}
+
+/// FNV-1a over a canonical description of the query.
+fn fingerprint(parsed: &ParsedQuery) -> u64 {
+    let description = format!(
+        "{}|{:?}|{:?}|{:?}|{}|{}|{}",
+        parsed.kind, parsed.words, parsed.phrases, parsed.facets, parsed.year_from, parsed.year_to, parsed.shareable_only
+    );
+    description.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(query: &str) -> SearchRequest {
+        SearchRequest { kind: Some(RecordKind::Expert), query: query.into(), ..Default::default() }
+    }
+
+    #[test]
+    fn words_and_quoted_phrases_are_folded() {
+        let parsed = parse(&request("\"Nghiên cứu\" LÚA \"lai")).unwrap();
+        assert_eq!(parsed.words, ["nghien", "cuu", "lua", "lai"]);
+        assert_eq!(parsed.phrases, [vec!["nghien".to_owned(), "cuu".to_owned()]]);
+    }
+
+    #[test]
+    fn limits_are_enforced_with_the_limit_named() {
+        let long = "a".repeat(MAX_QUERY_CHARS + 1);
+        assert!(matches!(parse(&request(&long)), Err(StoreError::LimitExceeded(m)) if m.contains("256")));
+        let many = vec!["x"; MAX_QUERY_WORDS + 1].join(" ");
+        assert!(matches!(parse(&request(&many)), Err(StoreError::LimitExceeded(_))));
+        let big_page = SearchRequest { page_size: MAX_PAGE_SIZE + 1, ..request("a") };
+        assert!(matches!(parse(&big_page), Err(StoreError::LimitExceeded(m)) if m.contains("page_size")));
+    }
+
+    #[test]
+    fn bad_filters_are_invalid_arguments() {
+        let bad_code = SearchRequest { field_code_prefixes: vec!["4a".into()], ..request("") };
+        assert!(matches!(parse(&bad_code), Err(StoreError::InvalidArgument(m)) if m.contains("4a")));
+        let wrong_kind = SearchRequest { statuses: vec![ProjectStatus::Completed as i32], ..request("") };
+        assert!(matches!(parse(&wrong_kind), Err(StoreError::InvalidArgument(m)) if m.contains("projects only")));
+        let years = SearchRequest { year_from: 2000, year_to: 1990, ..request("") };
+        assert!(matches!(parse(&years), Err(StoreError::InvalidArgument(_))));
+        let unknown = SearchRequest { degree: 99, ..request("") };
+        assert!(matches!(parse(&unknown), Err(StoreError::InvalidArgument(_))));
+    }
+
+    #[test]
+    fn fingerprint_tells_queries_apart() {
+        let a = parse(&request("nguyen")).unwrap().fingerprint;
+        assert_eq!(a, parse(&request("Nguyễn")).unwrap().fingerprint);
+        assert_ne!(a, parse(&request("nguyen van")).unwrap().fingerprint);
+    }
+}

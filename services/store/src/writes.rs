@@ -1,0 +1,403 @@
+//! Transactional writes: upserts and tombstoning deletes. Every change bumps
+//! the record's version, rewrites its postings and appends to the change log,
+//! all in one transaction, so a crash leaves either the old state or the new.
+
+use std::collections::{HashMap, HashSet};
+
+use lienthong_records::search_document::{SearchDocument, TermScope, search_document};
+use lienthong_records::validation::validate;
+use lienthong_records::{AnyRecord, RecordError, RecordKind};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+
+use crate::{Store, StoreError, now_rfc3339};
+
+/// Rows per multi-row INSERT; keeps every statement under SQLite's limit of
+/// 32,766 bound parameters.
+const MAX_BIND_PARAMETERS: usize = 30_000;
+
+/// A record the store refused, with its position in the input batch.
+#[derive(Debug, Clone)]
+pub struct Rejection {
+    /// Index of the record in the batch given to [`Store::upsert`].
+    pub index: usize,
+    /// The record's id as given (possibly empty or malformed).
+    pub id: String,
+    pub error: RecordError,
+}
+
+/// What one [`Store::upsert`] call did.
+#[derive(Debug, Default, Clone)]
+pub struct WriteReport {
+    pub inserted: u64,
+    pub updated: u64,
+    /// Records identical to what the store already held; not rewritten.
+    pub unchanged: u64,
+    pub rejected: Vec<Rejection>,
+}
+
+struct Existing {
+    doc: i64,
+    version: i64,
+    deleted: bool,
+    created_at: String,
+    body: Option<Vec<u8>>,
+}
+
+/// A change ready to be written.
+struct PendingWrite {
+    doc: i64,
+    seq: i64,
+    kind: RecordKind,
+    id: String,
+    version: i64,
+    created_at: String,
+    updated_at: String,
+    body: Vec<u8>,
+    document: SearchDocument,
+    is_new: bool,
+}
+
+impl Store {
+    /// Inserts or updates a batch of records in one transaction.
+    ///
+    /// Records that fail validation are reported in [`WriteReport::rejected`]
+    /// and the rest are written. A new record keeps the version and timestamps
+    /// it carries (so a dump loads back unchanged); a changed record gets the
+    /// next version and a fresh `updated_at`; an identical record is left alone.
+    pub async fn upsert(&self, records: Vec<AnyRecord>) -> Result<WriteReport, StoreError> {
+        let mut report = WriteReport::default();
+        let mut valid = Vec::with_capacity(records.len());
+        for (index, record) in records.into_iter().enumerate() {
+            match validate(&record, &self.node_id) {
+                Ok(_) => valid.push(record),
+                Err(error) => report.rejected.push(Rejection { index, id: record.id().to_owned(), error }),
+            }
+        }
+        if valid.is_empty() {
+            return Ok(report);
+        }
+        let mut tx = self.pool.begin().await?;
+        let (mut last_seq, mut last_doc) = lock_counters(&mut tx).await?;
+        // An id may repeat within a batch; later lines win, applied in order.
+        for group in groups_of_distinct_ids(valid) {
+            let existing = fetch_existing(&mut tx, &group).await?;
+            let now = now_rfc3339();
+            let mut writes = Vec::with_capacity(group.len());
+            for mut record in group {
+                let id = record.id().to_owned();
+                let kind = record.kind();
+                let prior = existing.get(&id);
+                let given = record.meta_mut().clone();
+                let (version, created_at, updated_at) = match prior {
+                    Some(prior) if !prior.deleted => {
+                        let meta = record.meta_mut();
+                        meta.version = prior.version as u64;
+                        meta.created_at.clone_from(&prior.created_at);
+                        meta.updated_at.clear();
+                        let mut probe = record.clone();
+                        probe.meta_mut().updated_at = stored_updated_at(prior.body.as_deref(), kind)?;
+                        if prior.body.as_deref() == Some(probe.encode().as_slice()) {
+                            report.unchanged += 1;
+                            continue;
+                        }
+                        let version = (prior.version + 1).max(given.version as i64);
+                        (version, prior.created_at.clone(), now.clone())
+                    }
+                    Some(prior) => ((prior.version + 1).max(given.version as i64), now.clone(), now.clone()),
+                    None => {
+                        let created = if given.created_at.is_empty() { now.clone() } else { given.created_at.clone() };
+                        let updated = if given.updated_at.is_empty() { created.clone() } else { given.updated_at.clone() };
+                        ((given.version as i64).max(1), created, updated)
+                    }
+                };
+                let meta = record.meta_mut();
+                meta.version = version as u64;
+                meta.created_at.clone_from(&created_at);
+                meta.updated_at.clone_from(&updated_at);
+                last_seq += 1;
+                let doc = match prior {
+                    Some(prior) => prior.doc,
+                    None => {
+                        last_doc += 1;
+                        last_doc
+                    }
+                };
+                if let Some(prior) = prior.filter(|prior| !prior.deleted) {
+                    delete_postings(&mut tx, doc, kind, prior.body.as_deref()).await?;
+                }
+                match prior {
+                    Some(_) => report.updated += 1,
+                    None => report.inserted += 1,
+                }
+                writes.push(PendingWrite {
+                    doc,
+                    seq: last_seq,
+                    kind,
+                    id,
+                    version,
+                    created_at,
+                    updated_at,
+                    body: record.encode(),
+                    document: search_document(&record),
+                    is_new: prior.is_none(),
+                });
+            }
+            write_rows(&mut tx, &writes).await?;
+        }
+        store_counters(&mut tx, last_seq, last_doc).await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// Deletes a record, leaving a tombstone with the next version. Returns
+    /// that version.
+    pub async fn delete(&self, id: &str) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let (last_seq, last_doc) = lock_counters(&mut tx).await?;
+        let row = sqlx::query("SELECT doc, kind, version, deleted, body FROM records WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound(id.to_owned()));
+        };
+        if row.try_get::<i64, _>("deleted")? != 0 {
+            return Err(StoreError::NotFound(id.to_owned()));
+        }
+        let doc: i64 = row.try_get("doc")?;
+        let kind = kind_of(&row)?;
+        let version = row.try_get::<i64, _>("version")? + 1;
+        let body: Option<Vec<u8>> = row.try_get("body")?;
+        delete_postings(&mut tx, doc, kind, body.as_deref()).await?;
+        let seq = last_seq + 1;
+        let now = now_rfc3339();
+        sqlx::query(
+            "UPDATE records SET version = $1, seq = $2, updated_at = $3, deleted = 1, shareable = 0, \
+             primary_text = '', search_text = '', body = NULL WHERE doc = $4",
+        )
+        .bind(version)
+        .bind(seq)
+        .bind(&now)
+        .bind(doc)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO changes (seq, record_id, kind, version, deleted, changed_at) VALUES ($1, $2, $3, $4, 1, $5)")
+            .bind(seq)
+            .bind(id)
+            .bind(kind.code())
+            .bind(version)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        store_counters(&mut tx, seq, last_doc).await?;
+        tx.commit().await?;
+        Ok(version as u64)
+    }
+}
+
+/// Takes the node's write lock (a row lock on PostgreSQL, the database write
+/// lock on SQLite) and reads the counters. Holding it until commit makes
+/// change-log sequence order equal commit order.
+async fn lock_counters(tx: &mut Transaction<'static, Any>) -> Result<(i64, i64), StoreError> {
+    let counters: (i64, i64) = sqlx::query_as(
+        "UPDATE node_state SET last_seq = last_seq WHERE singleton = 1 RETURNING last_seq, last_doc",
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(counters)
+}
+
+async fn store_counters(tx: &mut Transaction<'static, Any>, last_seq: i64, last_doc: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE node_state SET last_seq = $1, last_doc = $2 WHERE singleton = 1")
+        .bind(last_seq)
+        .bind(last_doc)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+fn groups_of_distinct_ids(records: Vec<AnyRecord>) -> Vec<Vec<AnyRecord>> {
+    let mut groups: Vec<Vec<AnyRecord>> = vec![Vec::new()];
+    let mut seen = HashSet::new();
+    for record in records {
+        if !seen.insert(record.id().to_owned()) {
+            groups.push(Vec::new());
+            seen.clear();
+            seen.insert(record.id().to_owned());
+        }
+        if let Some(group) = groups.last_mut() {
+            group.push(record);
+        }
+    }
+    groups
+}
+
+fn kind_of(row: &AnyRow) -> Result<RecordKind, StoreError> {
+    let code: i64 = row.try_get("kind")?;
+    RecordKind::from_code(code).ok_or_else(|| {
+        tracing::error!(code, "unknown record kind in the database");
+        StoreError::Internal
+    })
+}
+
+/// The `updated_at` inside a stored body, so that comparing an incoming record
+/// with the stored one ignores nothing but what the store itself manages.
+fn stored_updated_at(body: Option<&[u8]>, kind: RecordKind) -> Result<String, StoreError> {
+    let Some(body) = body else { return Ok(String::new()) };
+    let record = AnyRecord::decode(kind, body)?;
+    Ok(record.meta().map(|meta| meta.updated_at.clone()).unwrap_or_default())
+}
+
+async fn fetch_existing(
+    tx: &mut Transaction<'static, Any>,
+    records: &[AnyRecord],
+) -> Result<HashMap<String, Existing>, StoreError> {
+    let mut existing = HashMap::with_capacity(records.len());
+    for chunk in records.chunks(500) {
+        let sql = format!(
+            "SELECT id, doc, version, deleted, created_at, body FROM records WHERE id IN ({})",
+            numbered_placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for record in chunk {
+            query = query.bind(record.id().to_owned());
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            existing.insert(
+                row.try_get("id")?,
+                Existing {
+                    doc: row.try_get("doc")?,
+                    version: row.try_get("version")?,
+                    deleted: row.try_get::<i64, _>("deleted")? != 0,
+                    created_at: row.try_get("created_at")?,
+                    body: row.try_get("body")?,
+                },
+            );
+        }
+    }
+    Ok(existing)
+}
+
+/// Removes the postings a stored body produced. The terms are recomputed from
+/// the body, which is exact as long as the index version is unchanged (checked
+/// when the store opens).
+async fn delete_postings(
+    tx: &mut Transaction<'static, Any>,
+    doc: i64,
+    kind: RecordKind,
+    body: Option<&[u8]>,
+) -> Result<(), StoreError> {
+    let Some(body) = body else { return Ok(()) };
+    let document = search_document(&AnyRecord::decode(kind, body)?);
+    for scope in [TermScope::Primary, TermScope::Text, TermScope::Facet] {
+        let terms: Vec<&String> = document.terms.iter().filter(|(s, _)| *s == scope).map(|(_, t)| t).collect();
+        for chunk in terms.chunks(1000) {
+            let sql = format!(
+                "DELETE FROM postings WHERE kind = $1 AND scope = $2 AND doc = $3 AND term IN ({})",
+                numbered_placeholders(4, chunk.len())
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(kind.code()).bind(scope as i64).bind(doc);
+            for term in chunk {
+                query = query.bind(term.as_str());
+            }
+            query.execute(&mut **tx).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn write_rows(tx: &mut Transaction<'static, Any>, writes: &[PendingWrite]) -> Result<(), StoreError> {
+    const RECORD_COLUMNS: usize = 12;
+    let new: Vec<&PendingWrite> = writes.iter().filter(|w| w.is_new).collect();
+    for chunk in new.chunks(MAX_BIND_PARAMETERS / RECORD_COLUMNS) {
+        let sql = format!(
+            "INSERT INTO records (doc, id, kind, version, seq, created_at, updated_at, shareable, \
+             primary_text, search_text, year, body, deleted) VALUES {}",
+            row_placeholders(chunk.len(), RECORD_COLUMNS, Some("0"))
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for w in chunk {
+            query = query
+                .bind(w.doc)
+                .bind(w.id.as_str())
+                .bind(w.kind.code())
+                .bind(w.version)
+                .bind(w.seq)
+                .bind(w.created_at.as_str())
+                .bind(w.updated_at.as_str())
+                .bind(i64::from(w.document.shareable))
+                .bind(w.document.primary.as_str())
+                .bind(w.document.text.as_str())
+                .bind(i64::from(w.document.year))
+                .bind(w.body.as_slice());
+        }
+        query.execute(&mut **tx).await?;
+    }
+    for w in writes.iter().filter(|w| !w.is_new) {
+        sqlx::query(
+            "UPDATE records SET version = $1, seq = $2, created_at = $3, updated_at = $4, deleted = 0, \
+             shareable = $5, primary_text = $6, search_text = $7, year = $8, body = $9 WHERE doc = $10",
+        )
+        .bind(w.version)
+        .bind(w.seq)
+        .bind(w.created_at.as_str())
+        .bind(w.updated_at.as_str())
+        .bind(i64::from(w.document.shareable))
+        .bind(w.document.primary.as_str())
+        .bind(w.document.text.as_str())
+        .bind(i64::from(w.document.year))
+        .bind(w.body.as_slice())
+        .bind(w.doc)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let postings: Vec<(i64, i64, &str, i64)> = writes
+        .iter()
+        .flat_map(|w| w.document.terms.iter().map(move |(scope, term)| (w.kind.code(), *scope as i64, term.as_str(), w.doc)))
+        .collect();
+    for chunk in postings.chunks(MAX_BIND_PARAMETERS / 4) {
+        let sql = format!("INSERT INTO postings (kind, scope, term, doc) VALUES {}", row_placeholders(chunk.len(), 4, None));
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for (kind, scope, term, doc) in chunk {
+            query = query.bind(*kind).bind(*scope).bind(*term).bind(*doc);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    for chunk in writes.chunks(MAX_BIND_PARAMETERS / 5) {
+        let sql = format!(
+            "INSERT INTO changes (seq, record_id, kind, version, changed_at, deleted) VALUES {}",
+            row_placeholders(chunk.len(), 5, Some("0"))
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for w in chunk {
+            query = query.bind(w.seq).bind(w.id.as_str()).bind(w.kind.code()).bind(w.version).bind(w.updated_at.as_str());
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// "$first, $first+1, ..." for an IN list of `count` values.
+pub(crate) fn numbered_placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// "($1, $2), ($3, $4)" for a multi-row VALUES list, with `literal` (if any)
+/// appended as the last value of every row.
+fn row_placeholders(rows: usize, columns: usize, literal: Option<&str>) -> String {
+    let mut n = 0;
+    let rows: Vec<String> = (0..rows)
+        .map(|_| {
+            let mut values: Vec<String> = (0..columns)
+                .map(|_| {
+                    n += 1;
+                    format!("${n}")
+                })
+                .collect();
+            values.extend(literal.map(str::to_owned));
+            format!("({})", values.join(", "))
+        })
+        .collect();
+    rows.join(", ")
+}
