@@ -1,1 +1,210 @@
-//! placeholder
+//! The province node: a gRPC service (tonic) over the node's own store, with
+//! health checking, server reflection (v1 and v1alpha), Prometheus metrics,
+//! `/healthz`, and graceful shutdown.
+//!
+//! [`NodeServer::bind`] opens the store and binds both listeners, reporting the
+//! addresses it got (so tests can ask for port 0); [`NodeServer::serve`] runs
+//! until the shutdown future completes, lets in-flight calls finish, and closes
+//! the database.
+
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod config;
+pub mod record_files;
+pub mod service;
+pub mod status;
+pub mod telemetry;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use lienthong_proto::v1::province_node_server::ProvinceNodeServer;
+use lienthong_store::{Store, StoreOptions};
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+pub use config::NodeConfig;
+
+/// Why a node could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("database: {0}")]
+    Store(#[from] lienthong_store::StoreError),
+    #[error("cannot listen on {address} ({key}): {source}")]
+    Bind {
+        key: &'static str,
+        address: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("gRPC server failed: {0}")]
+    Serve(String),
+}
+
+/// A node whose store is open and whose listeners are bound.
+pub struct NodeServer {
+    config: NodeConfig,
+    store: Store,
+    grpc: TcpListener,
+    admin: TcpListener,
+}
+
+impl NodeServer {
+    /// Opens the store (creating and migrating it if needed) and binds the gRPC
+    /// and admin listeners.
+    pub async fn bind(config: NodeConfig) -> Result<NodeServer, NodeError> {
+        let store = Store::open(&StoreOptions {
+            url: config.database.url.expose().to_owned(),
+            node_id: config.node.id.clone(),
+            max_connections: config.database.max_connections,
+        })
+        .await?;
+        let grpc = TcpListener::bind(config.grpc.listen)
+            .await
+            .map_err(|source| NodeError::Bind {
+                key: "grpc.listen",
+                address: config.grpc.listen,
+                source,
+            })?;
+        let admin = TcpListener::bind(config.admin.listen)
+            .await
+            .map_err(|source| NodeError::Bind {
+                key: "admin.listen",
+                address: config.admin.listen,
+                source,
+            })?;
+        Ok(NodeServer {
+            config,
+            store,
+            grpc,
+            admin,
+        })
+    }
+
+    /// The bound gRPC address.
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc.local_addr().unwrap_or(self.config.grpc.listen)
+    }
+
+    /// The bound admin HTTP address.
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin.local_addr().unwrap_or(self.config.admin.listen)
+    }
+
+    /// The node's store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting calls, lets the
+    /// ones in flight finish, and closes the database.
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), NodeError> {
+        let NodeServer {
+            config,
+            store,
+            grpc,
+            admin,
+        } = self;
+        let node_id = config.node.id.clone();
+        let grpc_addr = grpc.local_addr().ok();
+        let admin_addr = admin.local_addr().ok();
+
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_serving::<ProvinceNodeServer<service::NodeService>>()
+            .await;
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(lienthong_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .map_err(|error| NodeError::Serve(format!("reflection: {error}")))?;
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(lienthong_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()
+            .map_err(|error| NodeError::Serve(format!("reflection: {error}")))?;
+        let node_service = ProvinceNodeServer::new(service::NodeService::new(
+            store.clone(),
+            config.node.display_name.clone(),
+        ))
+        .max_decoding_message_size(config.grpc.max_message_bytes)
+        .max_encoding_message_size(config.grpc.max_message_bytes);
+
+        // One shutdown signal fans out to both listeners.
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        });
+        let stopped = |mut receiver: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = receiver.wait_for(|stop| *stop).await;
+        };
+
+        let admin_router = admin::router(store.clone());
+        let admin_stopped = stopped(stop_rx.clone());
+        let admin_task = tokio::spawn(async move {
+            axum::serve(admin, admin_router)
+                .with_graceful_shutdown(admin_stopped)
+                .await
+        });
+
+        tracing::info!(node = %node_id, grpc = ?grpc_addr, admin = ?admin_addr, "node serving");
+        let grpc_stopped = stopped(stop_rx.clone());
+        let health_on_stop = health.clone();
+        let result = tonic::transport::Server::builder()
+            .timeout(Duration::from_millis(config.grpc.request_timeout_ms))
+            .concurrency_limit_per_connection(config.grpc.concurrency_per_connection)
+            .layer(telemetry::RpcTelemetryLayer::new(&node_id))
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(node_service)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), async move {
+                grpc_stopped.await;
+                health_on_stop
+                    .set_not_serving::<ProvinceNodeServer<service::NodeService>>()
+                    .await;
+                tracing::info!("shutting down: finishing calls in flight");
+            })
+            .await
+            .map_err(|error| NodeError::Serve(error.to_string()));
+        match admin_task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "admin listener failed"),
+            Err(error) => tracing::warn!(%error, "admin listener task failed"),
+        }
+        store.close().await;
+        tracing::info!(node = %node_id, "node stopped; database closed");
+        result
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -55,7 +55,13 @@ mod tests {
         let nfc = "Nguyễn Xuân Hải";
         let nfd: String = nfc.nfd().collect();
         assert_ne!(nfc, nfd, "the test needs a really decomposed input");
-        for spelling in [nfc, nfd.as_str(), "NGUYEN XUAN HAI", "nguyen xuan hai", "NGUYỄN XUÂN HẢI"] {
+        for spelling in [
+            nfc,
+            nfd.as_str(),
+            "NGUYEN XUAN HAI",
+            "nguyen xuan hai",
+            "NGUYỄN XUÂN HẢI",
+        ] {
             assert_eq!(normalized(spelling), "nguyen xuan hai", "{spelling:?}");
         }
     }
@@ -75,7 +81,10 @@ mod tests {
 
     #[test]
     fn tokens_split_on_punctuation_and_keep_digits() {
-        assert_eq!(tokens("PGS.TS. Lê Văn A, COVID-19"), ["pgs", "ts", "le", "van", "a", "covid", "19"]);
+        assert_eq!(
+            tokens("PGS.TS. Lê Văn A, COVID-19"),
+            ["pgs", "ts", "le", "van", "a", "covid", "19"]
+        );
         assert!(tokens("  ,.;  ").is_empty());
     }
 }

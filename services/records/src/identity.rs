@@ -83,7 +83,11 @@ impl RecordId {
     pub fn new(node: &str, kind: RecordKind, local: &str) -> Result<Self, RecordError> {
         validate_node_id(node)?;
         validate_local_id(local)?;
-        Ok(RecordId { node: node.to_owned(), kind, local: local.to_owned() })
+        Ok(RecordId {
+            node: node.to_owned(),
+            kind,
+            local: local.to_owned(),
+        })
     }
 }
 
@@ -102,7 +106,9 @@ impl FromStr for RecordId {
         else {
             return Err(RecordError::invalid(
                 "id",
-                format!("{s:?} is not a record id; expected <node>:<kind>:<local>, e.g. hung-yen:expert:E0000042"),
+                format!(
+                    "{s:?} is not a record id; expected <node>:<kind>:<local>, e.g. hung-yen:expert:E0000042"
+                ),
             ));
         };
         RecordId::new(node, kind.parse()?, local)
@@ -113,7 +119,9 @@ impl FromStr for RecordId {
 /// ending with '-'. Node ids appear in record ids, certificates and URLs.
 pub fn validate_node_id(node: &str) -> Result<(), RecordError> {
     let well_formed = (1..=63).contains(&node.len())
-        && node.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && node
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !node.starts_with('-')
         && !node.ends_with('-');
     if well_formed {
@@ -121,20 +129,26 @@ pub fn validate_node_id(node: &str) -> Result<(), RecordError> {
     } else {
         Err(RecordError::invalid(
             "node id",
-            format!("{node:?} is not a node id; use 1-63 characters of a-z, 0-9 and '-', e.g. \"hung-yen\""),
+            format!(
+                "{node:?} is not a node id; use 1-63 characters of a-z, 0-9 and '-', e.g. \"hung-yen\""
+            ),
         ))
     }
 }
 
 fn validate_local_id(local: &str) -> Result<(), RecordError> {
     let well_formed = (1..=64).contains(&local.len())
-        && local.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     if well_formed {
         Ok(())
     } else {
         Err(RecordError::invalid(
             "id",
-            format!("local part {local:?} must be 1-64 characters of A-Z, a-z, 0-9, '-', '_' or '.'"),
+            format!(
+                "local part {local:?} must be 1-64 characters of A-Z, a-z, 0-9, '-', '_' or '.'"
+            ),
         ))
     }
 }
@@ -154,9 +168,20 @@ mod tests {
 
     #[test]
     fn malformed_ids_are_rejected_with_the_reason() {
-        for bad in ["", "hung-yen", "hung-yen:expert", "Hung Yen:expert:1", "hung-yen:person:1", "hung-yen:expert:", "hung-yen:expert:a b"] {
+        for bad in [
+            "",
+            "hung-yen",
+            "hung-yen:expert",
+            "Hung Yen:expert:1",
+            "hung-yen:person:1",
+            "hung-yen:expert:",
+            "hung-yen:expert:a b",
+        ] {
             let error = bad.parse::<RecordId>().unwrap_err().to_string();
-            assert!(error.contains("id") || error.contains("kind"), "{bad:?}: {error}");
+            assert!(
+                error.contains("id") || error.contains("kind"),
+                "{bad:?}: {error}"
+            );
         }
     }
 

@@ -50,7 +50,13 @@ mod tests {
 
     #[test]
     fn title_and_degree_are_written_together() {
-        assert_eq!(title_and_degree(AcademicTitle::AssociateProfessor as i32, Degree::Doctor as i32), "PGS.TS.");
+        assert_eq!(
+            title_and_degree(
+                AcademicTitle::AssociateProfessor as i32,
+                Degree::Doctor as i32
+            ),
+            "PGS.TS."
+        );
         assert_eq!(title_and_degree(0, Degree::Master as i32), "ThS.");
         assert_eq!(title_and_degree(0, 0), "");
     }

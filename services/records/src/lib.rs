@@ -26,7 +26,10 @@ pub enum RecordError {
 impl RecordError {
     /// A record field that fails validation.
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        RecordError::Invalid { field: field.into(), reason: reason.into() }
+        RecordError::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 

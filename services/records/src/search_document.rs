@@ -4,10 +4,10 @@
 //! Folding happens here, in Rust, so SQLite and PostgreSQL store and compare
 //! exactly the same strings and return the same hits.
 
-use lienthong_proto::v1::{Expert, Organization, Project, Publication, Visibility, Classification};
+use lienthong_proto::v1::{Classification, Expert, Organization, Project, Publication, Visibility};
 
-use crate::folding::tokens;
 use crate::AnyRecord;
+use crate::folding::tokens;
 
 /// Where a term occurs. Stored as a small integer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -78,7 +78,11 @@ struct Builder {
 
 impl Builder {
     fn new(primary: &str) -> Self {
-        let mut builder = Builder { primary: String::new(), text: Vec::new(), terms: Vec::new() };
+        let mut builder = Builder {
+            primary: String::new(),
+            text: Vec::new(),
+            terms: Vec::new(),
+        };
         let words = tokens(primary);
         builder.push_words(TermScope::Primary, &words);
         builder.push_words(TermScope::Text, &words);
@@ -151,25 +155,38 @@ impl Builder {
 /// Whether a record with this visibility and classification may leave its node.
 /// Unspecified values count as not shareable: sharing is deny-by-default.
 pub fn is_shareable(visibility: i32, classification: i32) -> bool {
-    let visible = visibility == Visibility::Public as i32 || visibility == Visibility::Federation as i32;
+    let visible =
+        visibility == Visibility::Public as i32 || visibility == Visibility::Federation as i32;
     visible && classification == Classification::Normal as i32
 }
 
 fn year_of(date: &str) -> u32 {
-    date.get(..4).and_then(|year| year.parse().ok()).unwrap_or(0)
+    date.get(..4)
+        .and_then(|year| year.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Builds the search document of any record.
 pub fn search_document(record: &AnyRecord) -> SearchDocument {
-    let (visibility, classification) = record.meta().map_or((0, 0), |m| (m.visibility, m.classification));
+    let (visibility, classification) = record
+        .meta()
+        .map_or((0, 0), |m| (m.visibility, m.classification));
     match record {
         AnyRecord::Expert(e) => expert_document(e).finish(e.birth_year, visibility, classification),
         AnyRecord::Project(p) => {
-            let start = if p.actual_start.is_empty() { &p.planned_start } else { &p.actual_start };
+            let start = if p.actual_start.is_empty() {
+                &p.planned_start
+            } else {
+                &p.actual_start
+            };
             project_document(p).finish(year_of(start), visibility, classification)
         }
-        AnyRecord::Publication(p) => publication_document(p).finish(p.year, visibility, classification),
-        AnyRecord::Organization(o) => organization_document(o).finish(0, visibility, classification),
+        AnyRecord::Publication(p) => {
+            publication_document(p).finish(p.year, visibility, classification)
+        }
+        AnyRecord::Organization(o) => {
+            organization_document(o).finish(0, visibility, classification)
+        }
     }
 }
 
@@ -182,7 +199,9 @@ fn expert_document(e: &Expert) -> Builder {
         .field_codes(&e.field_codes)
         .organization(&e.organization_id);
     if let Some(ids) = &e.identifiers {
-        b.text(&ids.orcid).text(&ids.scopus_author_id).text(&ids.researcher_id);
+        b.text(&ids.orcid)
+            .text(&ids.scopus_author_id)
+            .text(&ids.researcher_id);
     }
     if e.academic_title != 0 {
         b.facet(facet::academic_title(e.academic_title));
@@ -213,7 +232,11 @@ fn project_document(p: &Project) -> Builder {
 
 fn publication_document(p: &Publication) -> Builder {
     let mut b = Builder::new(&p.title);
-    b.text(&p.venue).texts(&p.keywords).text(&p.r#abstract).text(&p.doi).field_codes(&p.field_codes);
+    b.text(&p.venue)
+        .texts(&p.keywords)
+        .text(&p.r#abstract)
+        .text(&p.doi)
+        .field_codes(&p.field_codes);
     for author in &p.authors {
         b.text(&author.name);
     }
@@ -222,7 +245,10 @@ fn publication_document(p: &Publication) -> Builder {
 
 fn organization_document(o: &Organization) -> Builder {
     let mut b = Builder::new(&o.name);
-    b.text(&o.abbreviation).text(&o.agency_code).text(&o.province).organization(&o.parent_id);
+    b.text(&o.abbreviation)
+        .text(&o.agency_code)
+        .text(&o.province)
+        .organization(&o.parent_id);
     b
 }
 
@@ -259,16 +285,34 @@ mod tests {
         assert!(has(TermScope::Text, "cuu lua"));
         assert!(!has(TermScope::Primary, "lua"));
         for prefix in ["4", "40", "401", "4010", "40101", "401010", "4010101"] {
-            assert!(has(TermScope::Facet, &facet::field_code(prefix)), "{prefix}");
+            assert!(
+                has(TermScope::Facet, &facet::field_code(prefix)),
+                "{prefix}"
+            );
         }
     }
 
     #[test]
     fn internal_or_classified_records_are_not_shareable() {
-        assert!(!is_shareable(Visibility::Internal as i32, Classification::Normal as i32));
-        assert!(!is_shareable(Visibility::Public as i32, Classification::Confidential as i32));
-        assert!(!is_shareable(Visibility::Unspecified as i32, Classification::Normal as i32));
-        assert!(!is_shareable(Visibility::Public as i32, Classification::Unspecified as i32));
-        assert!(is_shareable(Visibility::Public as i32, Classification::Normal as i32));
+        assert!(!is_shareable(
+            Visibility::Internal as i32,
+            Classification::Normal as i32
+        ));
+        assert!(!is_shareable(
+            Visibility::Public as i32,
+            Classification::Confidential as i32
+        ));
+        assert!(!is_shareable(
+            Visibility::Unspecified as i32,
+            Classification::Normal as i32
+        ));
+        assert!(!is_shareable(
+            Visibility::Public as i32,
+            Classification::Unspecified as i32
+        ));
+        assert!(is_shareable(
+            Visibility::Public as i32,
+            Classification::Normal as i32
+        ));
     }
 }

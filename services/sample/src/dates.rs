@@ -73,7 +73,10 @@ mod tests {
         assert_eq!(iso_date(days_from_civil(2000, 2, 29)), "2000-02-29");
         assert_eq!(iso_date(days_from_civil(2024, 12, 31) + 1), "2025-01-01");
         assert_eq!(iso_date(last_of_month(month_index(2023, 2))), "2023-02-28");
-        assert_eq!(rfc3339(days_from_civil(2019, 5, 4), 8 * 3600 + 30 * 60), "2019-05-04T08:30:00Z");
+        assert_eq!(
+            rfc3339(days_from_civil(2019, 5, 4), 8 * 3600 + 30 * 60),
+            "2019-05-04T08:30:00Z"
+        );
         for d in (-1000..30_000).step_by(7) {
             let (y, m, dd) = civil_from_days(d);
             assert_eq!(days_from_civil(y, m, dd), d);

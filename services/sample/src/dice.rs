@@ -88,6 +88,11 @@ impl Dice {
         &items[self.index(items.len())]
     }
 
+    /// One string of a non-empty list, uniformly.
+    pub(crate) fn pick_str<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.index(items.len())]
+    }
+
     /// One element of a non-empty `(item, weight)` table, proportionally to weight.
     pub(crate) fn weighted<'a, T>(&mut self, items: &'a [(T, u32)]) -> &'a T {
         let total: u64 = items.iter().map(|(_, w)| u64::from(*w)).sum();

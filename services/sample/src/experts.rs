@@ -190,13 +190,22 @@ fn orcid(dice: &mut Dice) -> String {
         }
         text.push(char::from(b'0' + d));
     }
-    text.push(if check == 10 { 'X' } else { char::from(b'0' + check as u8) });
+    text.push(if check == 10 {
+        'X'
+    } else {
+        char::from(b'0' + check as u8)
+    });
     text
 }
 
 /// 1–2 field codes: the expert's sub-field and maybe a sibling; 20% in the legacy
 /// 5-digit form.
-pub(crate) fn field_codes(dice: &mut Dice, field: u8, sub: usize, legacy_per10k: u32) -> Vec<String> {
+pub(crate) fn field_codes(
+    dice: &mut Dice,
+    field: u8,
+    sub: usize,
+    legacy_per10k: u32,
+) -> Vec<String> {
     let subs = fields::field(field).subfields;
     let legacy = dice.chance(legacy_per10k);
     let mut chosen = vec![sub];
@@ -265,7 +274,11 @@ pub(crate) fn expert(g: &SampleGenerator, i: u64) -> Expert {
         };
         *dice.weighted(table)
     } else {
-        let tskh = if title == AcademicTitle::Professor { 1500 } else { 500 };
+        let tskh = if title == AcademicTitle::Professor {
+            1500
+        } else {
+            500
+        };
         if dice.chance(tskh) {
             Degree::DoctorOfScience
         } else {
@@ -274,14 +287,13 @@ pub(crate) fn expert(g: &SampleGenerator, i: u64) -> Expert {
     };
     let brief = core.org.map(|j| g.catalog.brief(j));
     let profile = brief.map_or(Profile::Institute, |b| b.profile);
-    let position = if title != AcademicTitle::Unspecified
-        && profile == Profile::Academic
-        && dice.chance(4000)
-    {
-        "Giảng viên cao cấp"
-    } else {
-        *dice.weighted(positions(profile))
-    };
+    let position =
+        if title != AcademicTitle::Unspecified && profile == Profile::Academic && dice.chance(4000)
+        {
+            "Giảng viên cao cấp"
+        } else {
+            *dice.weighted(positions(profile))
+        };
     let (organization_id, organization_name, domain) = match core.org {
         Some(j) => (
             g.id(Kind::Organization, j),
@@ -292,7 +304,11 @@ pub(crate) fn expert(g: &SampleGenerator, i: u64) -> Expert {
     };
     let field_codes = field_codes(&mut dice, core.field, core.sub, 2000);
     let keywords = keywords(&mut dice, sub.keywords, 2, 4);
-    let orcid = if dice.chance(3000) { orcid(&mut dice) } else { String::new() };
+    let orcid = if dice.chance(3000) {
+        orcid(&mut dice)
+    } else {
+        String::new()
+    };
     let scopus = if dice.chance(1500) {
         format!("57{:09}", dice.below(1_000_000_000))
     } else {
@@ -323,7 +339,14 @@ pub(crate) fn expert(g: &SampleGenerator, i: u64) -> Expert {
         85..=94 => Visibility::Public,
         _ => Visibility::Internal,
     };
-    let meta = g.meta(Kind::Expert, i, &mut dice, 0, visibility, Classification::Normal);
+    let meta = g.meta(
+        Kind::Expert,
+        i,
+        &mut dice,
+        0,
+        visibility,
+        Classification::Normal,
+    );
     Expert {
         meta: Some(meta),
         full_name: core.name,

@@ -20,6 +20,7 @@
 //! ```
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod dates;
 mod dice;
@@ -184,7 +185,14 @@ impl SampleGenerator {
         let id = |j: u64| self.id(Kind::Organization, j);
         let mut org = self.catalog.organization(i, n, &id);
         let (visibility, classification) = organizations::visibility(dice.below(100));
-        org.meta = Some(self.meta(Kind::Organization, i, &mut dice, 0, visibility, classification));
+        org.meta = Some(self.meta(
+            Kind::Organization,
+            i,
+            &mut dice,
+            0,
+            visibility,
+            classification,
+        ));
         org
     }
 
@@ -211,8 +219,13 @@ impl SampleGenerator {
         let wrap = |kind: record::Record| Record { record: Some(kind) };
         (0..self.spec.organizations)
             .map(move |i| wrap(record::Record::Organization(self.organization(i))))
-            .chain((0..self.spec.experts).map(move |i| wrap(record::Record::Expert(self.expert(i)))))
-            .chain((0..self.spec.projects).map(move |i| wrap(record::Record::Project(self.project(i)))))
+            .chain(
+                (0..self.spec.experts).map(move |i| wrap(record::Record::Expert(self.expert(i)))),
+            )
+            .chain(
+                (0..self.spec.projects)
+                    .map(move |i| wrap(record::Record::Project(self.project(i)))),
+            )
             .chain(
                 (0..self.spec.publications)
                     .map(move |i| wrap(record::Record::Publication(self.publication(i)))),

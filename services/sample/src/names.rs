@@ -44,7 +44,6 @@ pub(crate) const FAMILY: &[(&str, u32)] = &[
     ("Quách", 10),
     ("Nhữ", 4),
     ("Thân", 8),
-    ("Văn", 7),
 ];
 
 /// Middle names (tên đệm) for men.
@@ -104,13 +103,13 @@ const MIDDLE_FEMALE: &[(&str, u32)] = &[
 
 /// Second middle names after "Thị" (Nguyễn Thị Thu Hương).
 const SECOND_FEMALE: &[&str] = &[
-    "Thu", "Hồng", "Bích", "Thanh", "Kim", "Ngọc", "Minh", "Phương", "Thùy", "Thuỳ", "Mai",
-    "Lan", "Hải", "Quỳnh", "Diệu", "Hoài",
+    "Thu", "Hồng", "Bích", "Thanh", "Kim", "Ngọc", "Minh", "Phương", "Thùy", "Thuỳ", "Mai", "Lan",
+    "Hải", "Quỳnh", "Diệu", "Hoài",
 ];
 
 /// Second middle names for men (Trần Đình Quang Huy).
 const SECOND_MALE: &[&str] = &[
-    "Minh", "Quang", "Anh", "Hoàng", "Việt", "Đức", "Tuấn", "Trung", "Hải", "Thành",
+    "Minh", "Quang", "Anh", "Hoàng", "Việt", "Đức", "Tuấn", "Hải", "Thành", "Duy",
 ];
 
 /// Given names (tên) for men.
@@ -287,7 +286,10 @@ pub(crate) fn full_name(dice: &mut Dice, female: bool) -> String {
     } else {
         (MIDDLE_MALE, SECOND_MALE, GIVEN_MALE)
     };
-    let middle = *dice.weighted(middles);
+    let mut middle = *dice.weighted(middles);
+    if middle == family {
+        middle = *dice.weighted(middles);
+    }
     let second = if female && middle == "Thị" {
         dice.chance(1800).then(|| *dice.pick(seconds))
     } else if !female && middle != "Văn" {

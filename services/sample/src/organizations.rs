@@ -114,30 +114,124 @@ const SECTORS: &[(&str, u8)] = &[
 ];
 
 const BRANDS: &[&str] = &[
-    "An Phát", "Minh Phát", "Hưng Thịnh", "Phúc Lộc", "Thành Công", "Việt Hưng", "Hoàng Long",
-    "Tân Tiến", "Đại Dương", "Hồng Hà", "Sao Mai", "Bình Minh", "Trường Sơn", "Ánh Dương",
-    "Đông Á", "Thái Hòa", "Nam Việt", "Phú Cường", "Quang Minh", "Kim Ngân", "Hải Đăng",
-    "Thăng Long", "Phương Đông", "Toàn Thắng", "Đức Thành", "Gia Phát", "Hoà Bình", "Việt Tiến",
-    "An Khang", "Tiến Đạt", "Hưng Long", "Đại Phát", "Vạn Xuân", "Thiên Phú", "Bảo Ngọc",
-    "Lạc Hồng", "Phú Thịnh", "Tâm Đức", "Nhật Minh", "Hà Thành", "Sông Hồng", "Châu Giang",
-    "Đồng Tiến", "Xuân Thành", "Hợp Nhất", "Tài Lộc", "Thịnh Vượng", "Minh Khang", "Việt Nhật",
+    "An Phát",
+    "Minh Phát",
+    "Hưng Thịnh",
+    "Phúc Lộc",
+    "Thành Công",
+    "Việt Hưng",
+    "Hoàng Long",
+    "Tân Tiến",
+    "Đại Dương",
+    "Hồng Hà",
+    "Sao Mai",
+    "Bình Minh",
+    "Trường Sơn",
+    "Ánh Dương",
+    "Đông Á",
+    "Thái Hòa",
+    "Nam Việt",
+    "Phú Cường",
+    "Quang Minh",
+    "Kim Ngân",
+    "Hải Đăng",
+    "Thăng Long",
+    "Phương Đông",
+    "Toàn Thắng",
+    "Đức Thành",
+    "Gia Phát",
+    "Hoà Bình",
+    "Việt Tiến",
+    "An Khang",
+    "Tiến Đạt",
+    "Hưng Long",
+    "Đại Phát",
+    "Vạn Xuân",
+    "Thiên Phú",
+    "Bảo Ngọc",
+    "Lạc Hồng",
+    "Phú Thịnh",
+    "Tâm Đức",
+    "Nhật Minh",
+    "Hà Thành",
+    "Sông Hồng",
+    "Châu Giang",
+    "Đồng Tiến",
+    "Xuân Thành",
+    "Hợp Nhất",
+    "Tài Lộc",
+    "Thịnh Vượng",
+    "Minh Khang",
+    "Việt Nhật",
     "Đông Đô",
 ];
 
 const COMMUNES: &[&str] = &[
-    "An Viên", "Tân Dân", "Đông Kết", "Bình Minh", "Hồng Tiến", "Nghĩa Dân", "Phú Thịnh",
-    "Minh Châu", "Đức Hợp", "Tân Châu", "Hồng Nam", "Quang Vinh", "Đồng Thanh", "Thọ Vinh",
-    "Việt Hòa", "Nhật Tân", "Liên Nghĩa", "Hoàn Long", "Tân Lập", "Thiện Phiến", "Hải Triều",
-    "Đoàn Đào", "Tống Trân", "Phù Ủng", "Xuân Quan", "Cửu Cao", "Lạc Đạo", "Giai Phạm",
-    "Ngọc Long", "Yên Phú", "Đào Dương", "Quảng Lãng", "Hạ Lễ", "Toàn Thắng", "Hồng Quang",
-    "Trung Hoà", "Đại Đồng", "Tân Phong", "Hưng Đạo", "Thanh Long",
+    "An Viên",
+    "Tân Dân",
+    "Đông Kết",
+    "Bình Minh",
+    "Hồng Tiến",
+    "Nghĩa Dân",
+    "Phú Thịnh",
+    "Minh Châu",
+    "Đức Hợp",
+    "Tân Châu",
+    "Hồng Nam",
+    "Quang Vinh",
+    "Đồng Thanh",
+    "Thọ Vinh",
+    "Việt Hòa",
+    "Nhật Tân",
+    "Liên Nghĩa",
+    "Hoàn Long",
+    "Tân Lập",
+    "Thiện Phiến",
+    "Hải Triều",
+    "Đoàn Đào",
+    "Tống Trân",
+    "Phù Ủng",
+    "Xuân Quan",
+    "Cửu Cao",
+    "Lạc Đạo",
+    "Giai Phạm",
+    "Ngọc Long",
+    "Yên Phú",
+    "Đào Dương",
+    "Quảng Lãng",
+    "Hạ Lễ",
+    "Toàn Thắng",
+    "Hồng Quang",
+    "Trung Hoà",
+    "Đại Đồng",
+    "Tân Phong",
+    "Hưng Đạo",
+    "Thanh Long",
 ];
 
 const SCHOOL_NAMES: &[&str] = &[
-    "Nguyễn Trãi", "Trần Hưng Đạo", "Lê Quý Đôn", "Chu Văn An", "Nguyễn Du", "Phạm Ngũ Lão",
-    "Hoàng Hoa Thám", "Lê Lợi", "Quang Trung", "Nguyễn Huệ", "Trần Phú", "Nguyễn Khuyến",
-    "Lương Thế Vinh", "Nguyễn Bỉnh Khiêm", "Trần Quốc Tuấn", "Tô Hiến Thành", "Lý Thường Kiệt",
-    "Nguyễn Thiện Thuật", "Hồng Bàng", "Đoàn Thị Điểm", "Minh Khai", "Triệu Quang Phục",
+    "Nguyễn Trãi",
+    "Trần Hưng Đạo",
+    "Lê Quý Đôn",
+    "Chu Văn An",
+    "Nguyễn Du",
+    "Phạm Ngũ Lão",
+    "Hoàng Hoa Thám",
+    "Lê Lợi",
+    "Quang Trung",
+    "Nguyễn Huệ",
+    "Trần Phú",
+    "Nguyễn Khuyến",
+    "Lương Thế Vinh",
+    "Nguyễn Bỉnh Khiêm",
+    "Trần Quốc Tuấn",
+    "Tô Hiến Thành",
+    "Lý Thường Kiệt",
+    "Nguyễn Thiện Thuật",
+    "Hồng Bàng",
+    "Đoàn Thị Điểm",
+    "Minh Khai",
+    "Triệu Quang Phục",
 ];
 
 /// One entry of the fixed catalogue.
@@ -224,16 +318,46 @@ fn universities(p: &Province) -> Vec<(String, String, String, bool)> {
     let u = |n: &str, a: &str, d: &str, m: bool| (n.to_owned(), a.to_owned(), d.to_owned(), m);
     match p.flavour {
         Flavour::HungYen => vec![
-            u("Trường Đại học Sư phạm Kỹ thuật Hưng Yên", "UTEHY", "utehy.edu.vn", false),
+            u(
+                "Trường Đại học Sư phạm Kỹ thuật Hưng Yên",
+                "UTEHY",
+                "utehy.edu.vn",
+                false,
+            ),
             u("Trường Đại học Chu Văn An", "CVAU", "cvauni.edu.vn", false),
-            u("Trường Đại học Y Dược Thái Bình", "TBUMP", "tbump.edu.vn", true),
-            u("Trường Đại học Tài chính – Quản trị kinh doanh", "UFBA", "ufba.edu.vn", false),
+            u(
+                "Trường Đại học Y Dược Thái Bình",
+                "TBUMP",
+                "tbump.edu.vn",
+                true,
+            ),
+            u(
+                "Trường Đại học Tài chính – Quản trị kinh doanh",
+                "UFBA",
+                "ufba.edu.vn",
+                false,
+            ),
             u("Trường Đại học Thái Bình", "TBU", "tbu.edu.vn", false),
         ],
         Flavour::NamDinh => vec![
-            u("Trường Đại học Sư phạm Kỹ thuật Nam Định", "NUTE", "nute.edu.vn", false),
-            u("Trường Đại học Điều dưỡng Nam Định", "NDUN", "ndun.edu.vn", true),
-            u("Trường Đại học Lương Thế Vinh", "LTVU", "ltvu.edu.vn", false),
+            u(
+                "Trường Đại học Sư phạm Kỹ thuật Nam Định",
+                "NUTE",
+                "nute.edu.vn",
+                false,
+            ),
+            u(
+                "Trường Đại học Điều dưỡng Nam Định",
+                "NDUN",
+                "ndun.edu.vn",
+                true,
+            ),
+            u(
+                "Trường Đại học Lương Thế Vinh",
+                "LTVU",
+                "ltvu.edu.vn",
+                false,
+            ),
         ],
         Flavour::Custom => vec![
             (
@@ -285,7 +409,7 @@ impl Catalog {
             &[],
         );
         let mut unis = universities(p).into_iter();
-        let mut add_uni = |b: &mut Builder<'_>, (n, a, d, medical): (String, String, String, bool)| {
+        let add_uni = |b: &mut Builder<'_>, (n, a, d, medical): (String, String, String, bool)| {
             let (profile, field, units) = if medical {
                 (F::Medical, Some(3), MEDICAL_FACULTIES)
             } else {
@@ -608,7 +732,7 @@ impl Catalog {
                 );
                 b.add(
                     "Trường Cao đẳng Sư phạm Nam Định".to_owned(),
-                    "CĐSP-NĐ".to_owned(),
+                    "CĐSP-ND".to_owned(),
                     T::University,
                     F::Academic,
                     Some(5),
@@ -759,7 +883,11 @@ impl Catalog {
             }
             Some(Extra::Enterprise(e)) => {
                 let (form, sector, brand, round) = enterprise_parts(e);
-                let form = if form == 0 { "Công ty TNHH" } else { "Công ty Cổ phần" };
+                let form = if form == 0 {
+                    "Công ty TNHH"
+                } else {
+                    "Công ty Cổ phần"
+                };
                 let mut name = format!("{form} {} {}", SECTORS[sector].0, BRANDS[brand]);
                 if round > 0 {
                     name.push_str(&format!(" {}", round + 1));
@@ -775,7 +903,9 @@ impl Catalog {
                 };
                 format!("{head} {}, {district}", COMMUNES[commune])
             }
-            Some(Extra::School(s)) => format!("Trường Trung học phổ thông {}", self.school_place(s)),
+            Some(Extra::School(s)) => {
+                format!("Trường Trung học phổ thông {}", self.school_place(s))
+            }
         }
     }
 

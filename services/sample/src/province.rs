@@ -19,7 +19,6 @@ pub(crate) enum Flavour {
 /// Derived province data.
 #[derive(Clone, Debug)]
 pub(crate) struct Province {
-    pub(crate) node: String,
     pub(crate) name: String,
     pub(crate) prefix: String,
     /// ASCII name, "Hung Yen".
@@ -87,7 +86,6 @@ impl Province {
             ),
         };
         Self {
-            node: profile.node_id.clone(),
             name: profile.province_name.clone(),
             prefix: profile.code_prefix.clone(),
             ascii: fold(&profile.province_name),

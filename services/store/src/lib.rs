@@ -18,7 +18,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use error::StoreError;
 pub use reads::{Change, RecordCounts, StoredRecord};
@@ -85,7 +85,10 @@ impl Store {
             _ => options.url.clone(),
         };
         let connect = AnyConnectOptions::from_str(&url)
-            .map_err(|error| StoreError::Config(format!("database URL is not valid: {error}")))?;
+            .map_err(|error| StoreError::Config(format!("database URL is not valid: {error}")))?
+            // Bulk statements are long; slow queries surface in the RPC metrics instead.
+            .log_statements(log::LevelFilter::Trace)
+            .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(2));
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
@@ -107,16 +110,21 @@ impl Store {
             })
             .connect_with(connect)
             .await
-            .map_err(|error| StoreError::Unavailable(format!("cannot open the database: {error}")))?;
+            .map_err(|error| {
+                StoreError::Unavailable(format!("cannot open the database: {error}"))
+            })?;
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator
-            .run(&pool)
-            .await
-            .map_err(|error| StoreError::Unavailable(format!("cannot apply database migrations: {error}")))?;
-        let store = Store { pool, backend, node_id: options.node_id.clone() };
+        migrator.run(&pool).await.map_err(|error| {
+            StoreError::Unavailable(format!("cannot apply database migrations: {error}"))
+        })?;
+        let store = Store {
+            pool,
+            backend,
+            node_id: options.node_id.clone(),
+        };
         store.claim_for_node().await?;
         Ok(store)
     }

@@ -40,10 +40,11 @@ pub struct Change {
 impl Store {
     /// The live record with this id, or `None` (also for tombstones).
     pub async fn get(&self, id: &str) -> Result<Option<StoredRecord>, StoreError> {
-        let row = sqlx::query("SELECT kind, shareable, body FROM records WHERE id = $1 AND deleted = 0")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT kind, shareable, body FROM records WHERE id = $1 AND deleted = 0")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         let Some(row) = row else { return Ok(None) };
         let kind = kind_from_code(row.try_get("kind")?)?;
         let body: Option<Vec<u8>> = row.try_get("body")?;
@@ -113,7 +114,12 @@ impl Store {
     /// Up to `limit` live records of `kind` after the internal position
     /// `after` (start with 0), and the position to continue from. For dumps:
     /// every record is visited once, in storage order.
-    pub async fn scan(&self, kind: RecordKind, after: i64, limit: u32) -> Result<(Vec<AnyRecord>, i64), StoreError> {
+    pub async fn scan(
+        &self,
+        kind: RecordKind,
+        after: i64,
+        limit: u32,
+    ) -> Result<(Vec<AnyRecord>, i64), StoreError> {
         let rows = sqlx::query(
             "SELECT doc, body FROM records WHERE kind = $1 AND doc > $2 AND deleted = 0 ORDER BY doc LIMIT $3",
         )

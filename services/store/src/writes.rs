@@ -10,7 +10,7 @@ use lienthong_records::{AnyRecord, RecordError, RecordKind};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
-use crate::{Store, StoreError, now_rfc3339};
+use crate::{Backend, Store, StoreError, now_rfc3339};
 
 /// Rows per multi-row INSERT; keeps every statement under SQLite's limit of
 /// 32,766 bound parameters.
@@ -71,7 +71,11 @@ impl Store {
         for (index, record) in records.into_iter().enumerate() {
             match validate(&record, &self.node_id) {
                 Ok(_) => valid.push(record),
-                Err(error) => report.rejected.push(Rejection { index, id: record.id().to_owned(), error }),
+                Err(error) => report.rejected.push(Rejection {
+                    index,
+                    id: record.id().to_owned(),
+                    error,
+                }),
             }
         }
         if valid.is_empty() {
@@ -81,7 +85,7 @@ impl Store {
         let (mut last_seq, mut last_doc) = lock_counters(&mut tx).await?;
         // An id may repeat within a batch; later lines win, applied in order.
         for group in groups_of_distinct_ids(valid) {
-            let existing = fetch_existing(&mut tx, &group).await?;
+            let existing = fetch_existing(&mut tx, self.backend, &group).await?;
             let now = now_rfc3339();
             let mut writes = Vec::with_capacity(group.len());
             for mut record in group {
@@ -96,7 +100,8 @@ impl Store {
                         meta.created_at.clone_from(&prior.created_at);
                         meta.updated_at.clear();
                         let mut probe = record.clone();
-                        probe.meta_mut().updated_at = stored_updated_at(prior.body.as_deref(), kind)?;
+                        probe.meta_mut().updated_at =
+                            stored_updated_at(prior.body.as_deref(), kind)?;
                         if prior.body.as_deref() == Some(probe.encode().as_slice()) {
                             report.unchanged += 1;
                             continue;
@@ -104,10 +109,22 @@ impl Store {
                         let version = (prior.version + 1).max(given.version as i64);
                         (version, prior.created_at.clone(), now.clone())
                     }
-                    Some(prior) => ((prior.version + 1).max(given.version as i64), now.clone(), now.clone()),
+                    Some(prior) => (
+                        (prior.version + 1).max(given.version as i64),
+                        now.clone(),
+                        now.clone(),
+                    ),
                     None => {
-                        let created = if given.created_at.is_empty() { now.clone() } else { given.created_at.clone() };
-                        let updated = if given.updated_at.is_empty() { created.clone() } else { given.updated_at.clone() };
+                        let created = if given.created_at.is_empty() {
+                            now.clone()
+                        } else {
+                            given.created_at.clone()
+                        };
+                        let updated = if given.updated_at.is_empty() {
+                            created.clone()
+                        } else {
+                            given.updated_at.clone()
+                        };
                         ((given.version as i64).max(1), created, updated)
                     }
                 };
@@ -124,7 +141,8 @@ impl Store {
                     }
                 };
                 if let Some(prior) = prior.filter(|prior| !prior.deleted) {
-                    delete_postings(&mut tx, doc, kind, prior.body.as_deref()).await?;
+                    delete_postings(&mut tx, self.backend, doc, kind, prior.body.as_deref())
+                        .await?;
                 }
                 match prior {
                     Some(_) => report.updated += 1,
@@ -143,7 +161,7 @@ impl Store {
                     is_new: prior.is_none(),
                 });
             }
-            write_rows(&mut tx, &writes).await?;
+            write_rows(&mut tx, self.backend, &writes).await?;
         }
         store_counters(&mut tx, last_seq, last_doc).await?;
         tx.commit().await?;
@@ -155,10 +173,11 @@ impl Store {
     pub async fn delete(&self, id: &str) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
         let (last_seq, last_doc) = lock_counters(&mut tx).await?;
-        let row = sqlx::query("SELECT doc, kind, version, deleted, body FROM records WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let row =
+            sqlx::query("SELECT doc, kind, version, deleted, body FROM records WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
         let Some(row) = row else {
             return Err(StoreError::NotFound(id.to_owned()));
         };
@@ -169,7 +188,7 @@ impl Store {
         let kind = kind_of(&row)?;
         let version = row.try_get::<i64, _>("version")? + 1;
         let body: Option<Vec<u8>> = row.try_get("body")?;
-        delete_postings(&mut tx, doc, kind, body.as_deref()).await?;
+        delete_postings(&mut tx, self.backend, doc, kind, body.as_deref()).await?;
         let seq = last_seq + 1;
         let now = now_rfc3339();
         sqlx::query(
@@ -208,7 +227,11 @@ async fn lock_counters(tx: &mut Transaction<'static, Any>) -> Result<(i64, i64),
     Ok(counters)
 }
 
-async fn store_counters(tx: &mut Transaction<'static, Any>, last_seq: i64, last_doc: i64) -> Result<(), StoreError> {
+async fn store_counters(
+    tx: &mut Transaction<'static, Any>,
+    last_seq: i64,
+    last_doc: i64,
+) -> Result<(), StoreError> {
     sqlx::query("UPDATE node_state SET last_seq = $1, last_doc = $2 WHERE singleton = 1")
         .bind(last_seq)
         .bind(last_doc)
@@ -244,20 +267,26 @@ fn kind_of(row: &AnyRow) -> Result<RecordKind, StoreError> {
 /// The `updated_at` inside a stored body, so that comparing an incoming record
 /// with the stored one ignores nothing but what the store itself manages.
 fn stored_updated_at(body: Option<&[u8]>, kind: RecordKind) -> Result<String, StoreError> {
-    let Some(body) = body else { return Ok(String::new()) };
+    let Some(body) = body else {
+        return Ok(String::new());
+    };
     let record = AnyRecord::decode(kind, body)?;
-    Ok(record.meta().map(|meta| meta.updated_at.clone()).unwrap_or_default())
+    Ok(record
+        .meta()
+        .map(|meta| meta.updated_at.clone())
+        .unwrap_or_default())
 }
 
 async fn fetch_existing(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     records: &[AnyRecord],
 ) -> Result<HashMap<String, Existing>, StoreError> {
     let mut existing = HashMap::with_capacity(records.len());
     for chunk in records.chunks(500) {
         let sql = format!(
             "SELECT id, doc, version, deleted, created_at, body FROM records WHERE id IN ({})",
-            numbered_placeholders(1, chunk.len())
+            numbered_placeholders(backend, 1, chunk.len())
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for record in chunk {
@@ -284,6 +313,7 @@ async fn fetch_existing(
 /// when the store opens).
 async fn delete_postings(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     doc: i64,
     kind: RecordKind,
     body: Option<&[u8]>,
@@ -291,13 +321,24 @@ async fn delete_postings(
     let Some(body) = body else { return Ok(()) };
     let document = search_document(&AnyRecord::decode(kind, body)?);
     for scope in [TermScope::Primary, TermScope::Text, TermScope::Facet] {
-        let terms: Vec<&String> = document.terms.iter().filter(|(s, _)| *s == scope).map(|(_, t)| t).collect();
+        let terms: Vec<&String> = document
+            .terms
+            .iter()
+            .filter(|(s, _)| *s == scope)
+            .map(|(_, t)| t)
+            .collect();
         for chunk in terms.chunks(1000) {
             let sql = format!(
-                "DELETE FROM postings WHERE kind = $1 AND scope = $2 AND doc = $3 AND term IN ({})",
-                numbered_placeholders(4, chunk.len())
+                "DELETE FROM postings WHERE kind = {} AND scope = {} AND doc = {} AND term IN ({})",
+                numbered_placeholders(backend, 1, 1),
+                numbered_placeholders(backend, 2, 1),
+                numbered_placeholders(backend, 3, 1),
+                numbered_placeholders(backend, 4, chunk.len())
             );
-            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(kind.code()).bind(scope as i64).bind(doc);
+            let mut query = sqlx::query(AssertSqlSafe(sql))
+                .bind(kind.code())
+                .bind(scope as i64)
+                .bind(doc);
             for term in chunk {
                 query = query.bind(term.as_str());
             }
@@ -307,14 +348,18 @@ async fn delete_postings(
     Ok(())
 }
 
-async fn write_rows(tx: &mut Transaction<'static, Any>, writes: &[PendingWrite]) -> Result<(), StoreError> {
+async fn write_rows(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    writes: &[PendingWrite],
+) -> Result<(), StoreError> {
     const RECORD_COLUMNS: usize = 12;
     let new: Vec<&PendingWrite> = writes.iter().filter(|w| w.is_new).collect();
     for chunk in new.chunks(MAX_BIND_PARAMETERS / RECORD_COLUMNS) {
         let sql = format!(
             "INSERT INTO records (doc, id, kind, version, seq, created_at, updated_at, shareable, \
              primary_text, search_text, year, body, deleted) VALUES {}",
-            row_placeholders(chunk.len(), RECORD_COLUMNS, Some("0"))
+            row_placeholders(backend, chunk.len(), RECORD_COLUMNS, Some("0"))
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for w in chunk {
@@ -354,10 +399,18 @@ async fn write_rows(tx: &mut Transaction<'static, Any>, writes: &[PendingWrite])
     }
     let postings: Vec<(i64, i64, &str, i64)> = writes
         .iter()
-        .flat_map(|w| w.document.terms.iter().map(move |(scope, term)| (w.kind.code(), *scope as i64, term.as_str(), w.doc)))
+        .flat_map(|w| {
+            w.document
+                .terms
+                .iter()
+                .map(move |(scope, term)| (w.kind.code(), *scope as i64, term.as_str(), w.doc))
+        })
         .collect();
     for chunk in postings.chunks(MAX_BIND_PARAMETERS / 4) {
-        let sql = format!("INSERT INTO postings (kind, scope, term, doc) VALUES {}", row_placeholders(chunk.len(), 4, None));
+        let sql = format!(
+            "INSERT INTO postings (kind, scope, term, doc) VALUES {}",
+            row_placeholders(backend, chunk.len(), 4, None)
+        );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for (kind, scope, term, doc) in chunk {
             query = query.bind(*kind).bind(*scope).bind(*term).bind(*doc);
@@ -367,32 +420,54 @@ async fn write_rows(tx: &mut Transaction<'static, Any>, writes: &[PendingWrite])
     for chunk in writes.chunks(MAX_BIND_PARAMETERS / 5) {
         let sql = format!(
             "INSERT INTO changes (seq, record_id, kind, version, changed_at, deleted) VALUES {}",
-            row_placeholders(chunk.len(), 5, Some("0"))
+            row_placeholders(backend, chunk.len(), 5, Some("0"))
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for w in chunk {
-            query = query.bind(w.seq).bind(w.id.as_str()).bind(w.kind.code()).bind(w.version).bind(w.updated_at.as_str());
+            query = query
+                .bind(w.seq)
+                .bind(w.id.as_str())
+                .bind(w.kind.code())
+                .bind(w.version)
+                .bind(w.updated_at.as_str());
         }
         query.execute(&mut **tx).await?;
     }
     Ok(())
 }
 
-/// "$first, $first+1, ..." for an IN list of `count` values.
-pub(crate) fn numbered_placeholders(first: usize, count: usize) -> String {
-    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+/// Placeholders for `count` values numbered from `first`: "$4, $5" on
+/// PostgreSQL, "?, ?" on SQLite, where numbered names make parsing a long
+/// statement quadratic (SQLite looks each name up in a list).
+pub(crate) fn numbered_placeholders(backend: Backend, first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| placeholder(backend, n))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn placeholder(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => "?".to_owned(),
+        Backend::Postgres => format!("${n}"),
+    }
 }
 
 /// "($1, $2), ($3, $4)" for a multi-row VALUES list, with `literal` (if any)
 /// appended as the last value of every row.
-fn row_placeholders(rows: usize, columns: usize, literal: Option<&str>) -> String {
+fn row_placeholders(
+    backend: Backend,
+    rows: usize,
+    columns: usize,
+    literal: Option<&str>,
+) -> String {
     let mut n = 0;
     let rows: Vec<String> = (0..rows)
         .map(|_| {
             let mut values: Vec<String> = (0..columns)
                 .map(|_| {
                     n += 1;
-                    format!("${n}")
+                    placeholder(backend, n)
                 })
                 .collect();
             values.extend(literal.map(str::to_owned));

@@ -112,19 +112,32 @@ impl Store {
         for (index, tier) in tiers.iter().enumerate().skip(token.tier) {
             let after = if index == token.tier { token.after } else { 0 };
             let wanted = page_size - page.hits.len();
-            let rows = self.run_tier(&parsed, tier, after, wanted + 1, &mut term_counts).await?;
+            let rows = self
+                .run_tier(&parsed, tier, after, wanted + 1, &mut term_counts)
+                .await?;
             let more_in_tier = rows.len() > wanted;
             for (_, body) in rows.iter().take(wanted) {
-                page.hits.push(SearchHit { record: AnyRecord::decode(parsed.kind, body)?, tier: tier.tier });
+                page.hits.push(SearchHit {
+                    record: AnyRecord::decode(parsed.kind, body)?,
+                    tier: tier.tier,
+                });
             }
             if more_in_tier {
                 let last = rows[wanted - 1].0;
-                page.next_page_token = PageToken { tier: index, after: last }.encode(parsed.fingerprint);
+                page.next_page_token = PageToken {
+                    tier: index,
+                    after: last,
+                }
+                .encode(parsed.fingerprint);
                 break;
             }
             if page.hits.len() == page_size {
                 if index + 1 < tiers.len() {
-                    page.next_page_token = PageToken { tier: index + 1, after: 0 }.encode(parsed.fingerprint);
+                    page.next_page_token = PageToken {
+                        tier: index + 1,
+                        after: 0,
+                    }
+                    .encode(parsed.fingerprint);
                 }
                 break;
             }
@@ -145,12 +158,16 @@ impl Store {
         let mut driver: Option<(usize, i64)> = None;
         if matches!(tier.driver, Driver::Postings) {
             for (index, group) in tier.groups.iter().enumerate() {
-                let [term] = group.terms.as_slice() else { continue };
+                let [term] = group.terms.as_slice() else {
+                    continue;
+                };
                 let key = (group.scope as i64, term.clone());
                 let count = match term_counts.get(&key) {
                     Some(count) => *count,
                     None => {
-                        let count = self.capped_term_count(kind, group.scope as i64, term).await?;
+                        let count = self
+                            .capped_term_count(kind, group.scope as i64, term)
+                            .await?;
                         term_counts.insert(key, count);
                         count
                     }
@@ -173,11 +190,21 @@ impl Store {
         }
         let rows = query.fetch_all(&self.pool).await?;
         rows.iter()
-            .map(|row| Ok((row.try_get::<i64, _>("doc")?, row.try_get::<Vec<u8>, _>("body")?)))
+            .map(|row| {
+                Ok((
+                    row.try_get::<i64, _>("doc")?,
+                    row.try_get::<Vec<u8>, _>("body")?,
+                ))
+            })
             .collect()
     }
 
-    async fn capped_term_count(&self, kind: i64, scope: i64, term: &str) -> Result<i64, StoreError> {
+    async fn capped_term_count(
+        &self,
+        kind: i64,
+        scope: i64,
+        term: &str,
+    ) -> Result<i64, StoreError> {
         let (count,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM (SELECT 1 FROM postings WHERE kind = $1 AND scope = $2 AND term = $3 LIMIT $4) AS capped",
         )

@@ -40,7 +40,26 @@ impl PageToken {
             .strip_prefix(PREFIX)
             .and_then(|encoded| URL_SAFE_NO_PAD.decode(encoded).ok())
             .ok_or_else(invalid)?;
-        let [f0, f1, f2, f3, f4, f5, f6, f7, tier, a0, a1, a2, a3, a4, a5, a6, a7] = bytes[..] else {
+        let [
+            f0,
+            f1,
+            f2,
+            f3,
+            f4,
+            f5,
+            f6,
+            f7,
+            tier,
+            a0,
+            a1,
+            a2,
+            a3,
+            a4,
+            a5,
+            a6,
+            a7,
+        ] = bytes[..]
+        else {
             return Err(invalid());
         };
         if u64::from_be_bytes([f0, f1, f2, f3, f4, f5, f6, f7]) != fingerprint {
@@ -52,7 +71,10 @@ impl PageToken {
         if usize::from(tier) >= tiers || after < 0 {
             return Err(invalid());
         }
-        Ok(PageToken { tier: usize::from(tier), after })
+        Ok(PageToken {
+            tier: usize::from(tier),
+            after,
+        })
     }
 }
 
@@ -62,10 +84,18 @@ mod tests {
 
     #[test]
     fn tokens_round_trip_and_reject_tampering() {
-        let token = PageToken { tier: 2, after: 1234 };
+        let token = PageToken {
+            tier: 2,
+            after: 1234,
+        };
         let encoded = token.encode(42);
         assert_eq!(PageToken::decode(&encoded, 42, 5).unwrap(), token);
-        assert!(PageToken::decode(&encoded, 43, 5).unwrap_err().to_string().contains("different query"));
+        assert!(
+            PageToken::decode(&encoded, 43, 5)
+                .unwrap_err()
+                .to_string()
+                .contains("different query")
+        );
         assert!(PageToken::decode(&encoded, 42, 2).is_err());
         assert!(PageToken::decode("p1.garbage!", 42, 5).is_err());
         assert!(PageToken::decode("xyz", 42, 5).is_err());

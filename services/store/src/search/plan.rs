@@ -30,7 +30,11 @@ pub(crate) enum Driver {
 enum Condition {
     PrimaryNotEquals(String),
     /// Padded column text contains " phrase " (or not).
-    Contains { column: &'static str, phrase: String, negate: bool },
+    Contains {
+        column: &'static str,
+        phrase: String,
+        negate: bool,
+    },
     /// Not every word is a word of the name.
     NotAllWordsInPrimary(Vec<String>),
 }
@@ -48,17 +52,32 @@ fn unigrams(scope: TermScope, words: &[String]) -> Vec<TermGroup> {
     let mut distinct: Vec<&String> = words.iter().collect();
     distinct.sort();
     distinct.dedup();
-    distinct.into_iter().map(|word| TermGroup { scope, terms: vec![word.clone()] }).collect()
+    distinct
+        .into_iter()
+        .map(|word| TermGroup {
+            scope,
+            terms: vec![word.clone()],
+        })
+        .collect()
 }
 
 fn bigrams(scope: TermScope, words: &[String]) -> Vec<TermGroup> {
     if words.len() < 2 {
         return unigrams(scope, words);
     }
-    let mut terms: Vec<String> = words.windows(2).map(|pair| bigram(&pair[0], &pair[1])).collect();
+    let mut terms: Vec<String> = words
+        .windows(2)
+        .map(|pair| bigram(&pair[0], &pair[1]))
+        .collect();
     terms.sort();
     terms.dedup();
-    terms.into_iter().map(|term| TermGroup { scope, terms: vec![term] }).collect()
+    terms
+        .into_iter()
+        .map(|term| TermGroup {
+            scope,
+            terms: vec![term],
+        })
+        .collect()
 }
 
 /// The tiers of a query, best first.
@@ -67,21 +86,39 @@ pub(crate) fn tiers(query: &ParsedQuery) -> Vec<TierPlan> {
     let mut common_conditions = Vec::new();
     for phrase in &query.phrases {
         common_groups.extend(bigrams(TermScope::Text, phrase));
-        common_conditions.push(Condition::Contains { column: "search_text", phrase: phrase.join(" "), negate: false });
+        common_conditions.push(Condition::Contains {
+            column: "search_text",
+            phrase: phrase.join(" "),
+            negate: false,
+        });
     }
     let tier = |tier, driver, groups: Vec<TermGroup>, conditions: Vec<Condition>| {
         let mut all_groups = common_groups.clone();
         all_groups.extend(groups);
         let mut all_conditions = common_conditions.clone();
         all_conditions.extend(conditions);
-        TierPlan { tier, driver, groups: all_groups, conditions: all_conditions }
+        TierPlan {
+            tier,
+            driver,
+            groups: all_groups,
+            conditions: all_conditions,
+        }
     };
     let words = &query.words;
     if words.is_empty() {
-        return vec![tier(MatchTier::FilterOnly, Driver::Postings, vec![], vec![])];
+        return vec![tier(
+            MatchTier::FilterOnly,
+            Driver::Postings,
+            vec![],
+            vec![],
+        )];
     }
     let q = query.joined();
-    let contains = |column, negate| Condition::Contains { column, phrase: q.clone(), negate };
+    let contains = |column, negate| Condition::Contains {
+        column,
+        phrase: q.clone(),
+        negate,
+    };
     let not_all_in_name = Condition::NotAllWordsInPrimary(words.clone());
     let mut plans = vec![
         tier(MatchTier::Exact, Driver::Exact, vec![], vec![]),
@@ -89,7 +126,10 @@ pub(crate) fn tiers(query: &ParsedQuery) -> Vec<TierPlan> {
             MatchTier::NamePhrase,
             Driver::Postings,
             bigrams(TermScope::Primary, words),
-            vec![contains("primary_text", false), Condition::PrimaryNotEquals(q.clone())],
+            vec![
+                contains("primary_text", false),
+                Condition::PrimaryNotEquals(q.clone()),
+            ],
         ),
     ];
     if words.len() >= 2 {
@@ -140,15 +180,25 @@ impl Statement {
 /// Renders the SQL for one tier: rows (doc, body) after position `after`, in
 /// position order, at most `limit`. `driver` indexes the group whose postings
 /// drive the walk; the other groups are probed per candidate.
-pub(crate) fn render(query: &ParsedQuery, plan: &TierPlan, driver: Option<usize>, after: i64, limit: usize) -> Statement {
-    let mut st = Statement { sql: String::with_capacity(512), binds: Vec::new() };
+pub(crate) fn render(
+    query: &ParsedQuery,
+    plan: &TierPlan,
+    driver: Option<usize>,
+    after: i64,
+    limit: usize,
+) -> Statement {
+    let mut st = Statement {
+        sql: String::with_capacity(512),
+        binds: Vec::new(),
+    };
     let kind = st.bind(Bind::Int(query.kind.code()));
     let position;
     let mut wheres = Vec::new();
     match (&plan.driver, driver) {
         (Driver::Exact, _) => {
             position = "r.doc";
-            st.sql.push_str("SELECT r.doc AS doc, r.body AS body FROM records r WHERE ");
+            st.sql
+                .push_str("SELECT r.doc AS doc, r.body AS body FROM records r WHERE ");
             wheres.push(format!("r.kind = {kind}"));
             let q = st.bind(Bind::Text(query.joined()));
             wheres.push(format!("r.primary_text = {q}"));
@@ -165,7 +215,8 @@ pub(crate) fn render(query: &ParsedQuery, plan: &TierPlan, driver: Option<usize>
         }
         (Driver::Postings, None) => {
             position = "r.doc";
-            st.sql.push_str("SELECT r.doc AS doc, r.body AS body FROM records r WHERE ");
+            st.sql
+                .push_str("SELECT r.doc AS doc, r.body AS body FROM records r WHERE ");
             wheres.push(format!("r.kind = {kind}"));
         }
     }
@@ -180,7 +231,11 @@ pub(crate) fn render(query: &ParsedQuery, plan: &TierPlan, driver: Option<usize>
             continue;
         }
         let scope = st.bind(Bind::Int(group.scope as i64));
-        let terms: Vec<String> = group.terms.iter().map(|term| st.bind(Bind::Text(term.clone()))).collect();
+        let terms: Vec<String> = group
+            .terms
+            .iter()
+            .map(|term| st.bind(Bind::Text(term.clone())))
+            .collect();
         wheres.push(format!(
             "EXISTS (SELECT 1 FROM postings x WHERE x.kind = {kind} AND x.scope = {scope} AND x.term IN ({}) AND x.doc = {position})",
             terms.join(", ")
@@ -188,8 +243,14 @@ pub(crate) fn render(query: &ParsedQuery, plan: &TierPlan, driver: Option<usize>
     }
     for condition in &plan.conditions {
         let sql = match condition {
-            Condition::PrimaryNotEquals(q) => format!("r.primary_text <> {}", st.bind(Bind::Text(q.clone()))),
-            Condition::Contains { column, phrase, negate } => {
+            Condition::PrimaryNotEquals(q) => {
+                format!("r.primary_text <> {}", st.bind(Bind::Text(q.clone())))
+            }
+            Condition::Contains {
+                column,
+                phrase,
+                negate,
+            } => {
                 let pattern = st.bind(Bind::Text(format!("% {phrase} %")));
                 let not = if *negate { "NOT " } else { "" };
                 format!("(' ' || r.{column} || ' ') {not}LIKE {pattern}")
@@ -197,7 +258,12 @@ pub(crate) fn render(query: &ParsedQuery, plan: &TierPlan, driver: Option<usize>
             Condition::NotAllWordsInPrimary(words) => {
                 let each: Vec<String> = words
                     .iter()
-                    .map(|word| format!("(' ' || r.primary_text || ' ') LIKE {}", st.bind(Bind::Text(format!("% {word} %")))))
+                    .map(|word| {
+                        format!(
+                            "(' ' || r.primary_text || ' ') LIKE {}",
+                            st.bind(Bind::Text(format!("% {word} %")))
+                        )
+                    })
                     .collect();
                 format!("NOT ({})", each.join(" AND "))
             }
@@ -205,7 +271,10 @@ pub(crate) fn render(query: &ParsedQuery, plan: &TierPlan, driver: Option<usize>
         wheres.push(sql);
     }
     if query.year_from != 0 {
-        wheres.push(format!("r.year >= {}", st.bind(Bind::Int(i64::from(query.year_from)))));
+        wheres.push(format!(
+            "r.year >= {}",
+            st.bind(Bind::Int(i64::from(query.year_from)))
+        ));
     }
     if query.year_to != 0 {
         let to = st.bind(Bind::Int(i64::from(query.year_to)));
@@ -213,6 +282,7 @@ pub(crate) fn render(query: &ParsedQuery, plan: &TierPlan, driver: Option<usize>
     }
     let limit = st.bind(Bind::Int(limit as i64));
     st.sql.push_str(&wheres.join(" AND "));
-    st.sql.push_str(&format!(" ORDER BY {position} LIMIT {limit}"));
+    st.sql
+        .push_str(&format!(" ORDER BY {position} LIMIT {limit}"));
     st
 }

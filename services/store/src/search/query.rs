@@ -113,37 +113,57 @@ fn facet_groups(kind: RecordKind, request: &SearchRequest) -> Result<Vec<TermGro
     let mut groups = Vec::new();
     let mut group = |terms: Vec<String>| {
         if !terms.is_empty() {
-            groups.push(TermGroup { scope: TermScope::Facet, terms });
+            groups.push(TermGroup {
+                scope: TermScope::Facet,
+                terms,
+            });
         }
     };
     let too_many = |filter: &str, count: usize| {
-        StoreError::LimitExceeded(format!("{filter} has {count} values; the limit is {MAX_FILTER_VALUES}"))
+        StoreError::LimitExceeded(format!(
+            "{filter} has {count} values; the limit is {MAX_FILTER_VALUES}"
+        ))
     };
     if request.field_code_prefixes.len() > MAX_FILTER_VALUES {
-        return Err(too_many("field_code_prefixes", request.field_code_prefixes.len()));
+        return Err(too_many(
+            "field_code_prefixes",
+            request.field_code_prefixes.len(),
+        ));
     }
     for prefix in &request.field_code_prefixes {
-        let well_formed = (1..=7).contains(&prefix.len()) && prefix.bytes().all(|b| b.is_ascii_digit());
+        let well_formed =
+            (1..=7).contains(&prefix.len()) && prefix.bytes().all(|b| b.is_ascii_digit());
         if !well_formed {
             return Err(StoreError::InvalidArgument(format!(
                 "field code prefix {prefix:?} is not valid; use 1-7 digits, e.g. \"4\" (agricultural sciences) or \"40101\""
             )));
         }
     }
-    group(request.field_code_prefixes.iter().map(|prefix| facet::field_code(prefix)).collect());
+    group(
+        request
+            .field_code_prefixes
+            .iter()
+            .map(|prefix| facet::field_code(prefix))
+            .collect(),
+    );
     if !request.organization_id.is_empty() {
         if matches!(kind, RecordKind::Publication) {
             return Err(StoreError::InvalidArgument(
-                "organization_id filters experts, projects and organizations, not publications".into(),
+                "organization_id filters experts, projects and organizations, not publications"
+                    .into(),
             ));
         }
         group(vec![facet::organization(&request.organization_id)]);
     }
     let experts_only = |filter: &str| {
-        StoreError::InvalidArgument(format!("{filter} filters experts only; drop it for {kind} searches"))
+        StoreError::InvalidArgument(format!(
+            "{filter} filters experts only; drop it for {kind} searches"
+        ))
     };
     let projects_only = |filter: &str| {
-        StoreError::InvalidArgument(format!("{filter} filters projects only; drop it for {kind} searches"))
+        StoreError::InvalidArgument(format!(
+            "{filter} filters projects only; drop it for {kind} searches"
+        ))
     };
     if request.academic_title != 0 {
         if kind != RecordKind::Expert {
@@ -169,19 +189,34 @@ fn facet_groups(kind: RecordKind, request: &SearchRequest) -> Result<Vec<TermGro
         for status in &request.statuses {
             known::<ProjectStatus>("statuses", *status)?;
         }
-        group(request.statuses.iter().map(|status| facet::status(*status)).collect());
+        group(
+            request
+                .statuses
+                .iter()
+                .map(|status| facet::status(*status))
+                .collect(),
+        );
     }
     if !request.management_levels.is_empty() {
         if kind != RecordKind::Project {
             return Err(projects_only("management_levels"));
         }
         if request.management_levels.len() > MAX_FILTER_VALUES {
-            return Err(too_many("management_levels", request.management_levels.len()));
+            return Err(too_many(
+                "management_levels",
+                request.management_levels.len(),
+            ));
         }
         for level in &request.management_levels {
             known::<ManagementLevel>("management_levels", *level)?;
         }
-        group(request.management_levels.iter().map(|level| facet::management_level(*level)).collect());
+        group(
+            request
+                .management_levels
+                .iter()
+                .map(|level| facet::management_level(*level))
+                .collect(),
+        );
     }
     if (request.year_from != 0 || request.year_to != 0) && kind == RecordKind::Organization {
         return Err(StoreError::InvalidArgument(
@@ -209,11 +244,19 @@ fn known<E: TryFrom<i32>>(filter: &str, value: i32) -> Result<(), StoreError> {
 fn fingerprint(parsed: &ParsedQuery) -> u64 {
     let description = format!(
         "{}|{:?}|{:?}|{:?}|{}|{}|{}",
-        parsed.kind, parsed.words, parsed.phrases, parsed.facets, parsed.year_from, parsed.year_to, parsed.shareable_only
+        parsed.kind,
+        parsed.words,
+        parsed.phrases,
+        parsed.facets,
+        parsed.year_from,
+        parsed.year_to,
+        parsed.shareable_only
     );
-    description.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
+    description
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
 }
 
 #[cfg(test)]
@@ -221,36 +264,73 @@ mod tests {
     use super::*;
 
     fn request(query: &str) -> SearchRequest {
-        SearchRequest { kind: Some(RecordKind::Expert), query: query.into(), ..Default::default() }
+        SearchRequest {
+            kind: Some(RecordKind::Expert),
+            query: query.into(),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn words_and_quoted_phrases_are_folded() {
         let parsed = parse(&request("\"Nghiên cứu\" LÚA \"lai")).unwrap();
         assert_eq!(parsed.words, ["nghien", "cuu", "lua", "lai"]);
-        assert_eq!(parsed.phrases, [vec!["nghien".to_owned(), "cuu".to_owned()]]);
+        assert_eq!(
+            parsed.phrases,
+            [vec!["nghien".to_owned(), "cuu".to_owned()]]
+        );
     }
 
     #[test]
     fn limits_are_enforced_with_the_limit_named() {
         let long = "a".repeat(MAX_QUERY_CHARS + 1);
-        assert!(matches!(parse(&request(&long)), Err(StoreError::LimitExceeded(m)) if m.contains("256")));
+        assert!(
+            matches!(parse(&request(&long)), Err(StoreError::LimitExceeded(m)) if m.contains("256"))
+        );
         let many = vec!["x"; MAX_QUERY_WORDS + 1].join(" ");
-        assert!(matches!(parse(&request(&many)), Err(StoreError::LimitExceeded(_))));
-        let big_page = SearchRequest { page_size: MAX_PAGE_SIZE + 1, ..request("a") };
-        assert!(matches!(parse(&big_page), Err(StoreError::LimitExceeded(m)) if m.contains("page_size")));
+        assert!(matches!(
+            parse(&request(&many)),
+            Err(StoreError::LimitExceeded(_))
+        ));
+        let big_page = SearchRequest {
+            page_size: MAX_PAGE_SIZE + 1,
+            ..request("a")
+        };
+        assert!(
+            matches!(parse(&big_page), Err(StoreError::LimitExceeded(m)) if m.contains("page_size"))
+        );
     }
 
     #[test]
     fn bad_filters_are_invalid_arguments() {
-        let bad_code = SearchRequest { field_code_prefixes: vec!["4a".into()], ..request("") };
-        assert!(matches!(parse(&bad_code), Err(StoreError::InvalidArgument(m)) if m.contains("4a")));
-        let wrong_kind = SearchRequest { statuses: vec![ProjectStatus::Completed as i32], ..request("") };
-        assert!(matches!(parse(&wrong_kind), Err(StoreError::InvalidArgument(m)) if m.contains("projects only")));
-        let years = SearchRequest { year_from: 2000, year_to: 1990, ..request("") };
+        let bad_code = SearchRequest {
+            field_code_prefixes: vec!["4a".into()],
+            ..request("")
+        };
+        assert!(
+            matches!(parse(&bad_code), Err(StoreError::InvalidArgument(m)) if m.contains("4a"))
+        );
+        let wrong_kind = SearchRequest {
+            statuses: vec![ProjectStatus::Completed as i32],
+            ..request("")
+        };
+        assert!(
+            matches!(parse(&wrong_kind), Err(StoreError::InvalidArgument(m)) if m.contains("projects only"))
+        );
+        let years = SearchRequest {
+            year_from: 2000,
+            year_to: 1990,
+            ..request("")
+        };
         assert!(matches!(parse(&years), Err(StoreError::InvalidArgument(_))));
-        let unknown = SearchRequest { degree: 99, ..request("") };
-        assert!(matches!(parse(&unknown), Err(StoreError::InvalidArgument(_))));
+        let unknown = SearchRequest {
+            degree: 99,
+            ..request("")
+        };
+        assert!(matches!(
+            parse(&unknown),
+            Err(StoreError::InvalidArgument(_))
+        ));
     }
 
     #[test]

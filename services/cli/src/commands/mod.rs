@@ -1,0 +1,21 @@
+//! One module per command.
+
+mod demo;
+mod node;
+mod records;
+mod sample;
+mod search;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the parsed command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Node(args) => node::run(args).await,
+        Command::Demo(args) => demo::run(args).await,
+        Command::Search(args) => search::run(args).await,
+        Command::Info(args) => search::info(args).await,
+        Command::Records(args) => records::run(args).await,
+        Command::Sample(args) => sample::run(args).await,
+    }
+}

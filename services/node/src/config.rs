@@ -1,0 +1,286 @@
+//! Node configuration: a typed TOML file, overridden by `LIENTHONG_*`
+//! environment variables (`LIENTHONG_DATABASE__URL` sets `database.url`).
+//! Unknown keys are errors, and every error names the key.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+
+/// A value that never prints, such as a database URL with a password.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    /// The secret itself; call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// The whole node configuration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    pub node: NodeIdentity,
+    pub database: DatabaseConfig,
+    #[serde(default)]
+    pub grpc: GrpcConfig,
+    #[serde(default)]
+    pub admin: AdminConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// Who the node is.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeIdentity {
+    /// Stable id, e.g. "hung-yen"; appears in every record id. Never change it.
+    pub id: String,
+    /// Human name, e.g. "Sở KH&CN Hưng Yên".
+    pub display_name: String,
+}
+
+/// Where the records live.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` (created on first start) or `postgres://USER@HOST/DB`.
+    pub url: Secret,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+}
+
+fn default_max_connections() -> u32 {
+    8
+}
+
+/// The gRPC listener.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrpcConfig {
+    #[serde(default = "default_grpc_listen")]
+    pub listen: SocketAddr,
+    /// Largest request or response message, in bytes.
+    #[serde(default = "default_max_message_bytes")]
+    pub max_message_bytes: usize,
+    /// Calls in flight per connection before new ones wait.
+    #[serde(default = "default_concurrency")]
+    pub concurrency_per_connection: usize,
+    /// A call still running after this long is cancelled with DEADLINE_EXCEEDED.
+    #[serde(default = "default_timeout_ms")]
+    pub request_timeout_ms: u64,
+}
+
+impl Default for GrpcConfig {
+    fn default() -> Self {
+        GrpcConfig {
+            listen: default_grpc_listen(),
+            max_message_bytes: default_max_message_bytes(),
+            concurrency_per_connection: default_concurrency(),
+            request_timeout_ms: default_timeout_ms(),
+        }
+    }
+}
+
+fn default_grpc_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 7101))
+}
+fn default_max_message_bytes() -> usize {
+    4 * 1024 * 1024
+}
+fn default_concurrency() -> usize {
+    64
+}
+fn default_timeout_ms() -> u64 {
+    10_000
+}
+
+/// The admin HTTP listener: `/metrics` and `/healthz`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    #[serde(default = "default_admin_listen")]
+    pub listen: SocketAddr,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            listen: default_admin_listen(),
+        }
+    }
+}
+
+fn default_admin_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9101))
+}
+
+/// Log output.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `info`, `debug`, or a full filter such as `lienthong_node=debug,info`.
+    #[serde(default = "default_log_level")]
+    pub level: String,
+    /// `text` for people, `json` for log collectors.
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: default_log_level(),
+            format: LogFormat::default(),
+        }
+    }
+}
+
+fn default_log_level() -> String {
+    "info".into()
+}
+
+/// Log line format.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// A configuration that cannot work. The message names the key.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+impl NodeConfig {
+    /// Reads `path`, then `LIENTHONG_*` environment overrides, then checks the result.
+    pub fn load(path: &Path) -> Result<NodeConfig, ConfigError> {
+        if !path.exists() {
+            return Err(ConfigError(format!(
+                "config file {} does not exist; see deploy/ for examples",
+                path.display()
+            )));
+        }
+        let config: NodeConfig = Figment::new()
+            .merge(Toml::file(path))
+            .merge(Env::prefixed("LIENTHONG_").split("__"))
+            .extract()
+            .map_err(|error| ConfigError(format!("{} ({})", error, path.display())))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Parses a configuration from TOML text (no environment overrides).
+    pub fn from_toml(text: &str) -> Result<NodeConfig, ConfigError> {
+        let config: NodeConfig = Figment::new()
+            .merge(Toml::string(text))
+            .extract()
+            .map_err(|error| ConfigError(error.to_string()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        lienthong_records::identity::validate_node_id(&self.node.id)
+            .map_err(|error| ConfigError(format!("key node.id: {error}")))?;
+        if self.node.display_name.trim().is_empty() {
+            return Err(ConfigError(
+                "key node.display_name: must not be empty".into(),
+            ));
+        }
+        lienthong_store::Backend::from_url(self.database.url.expose())
+            .map_err(|error| ConfigError(format!("key database.url: {error}")))?;
+        if self.database.max_connections == 0 {
+            return Err(ConfigError(
+                "key database.max_connections: must be at least 1".into(),
+            ));
+        }
+        if self.grpc.max_message_bytes < 64 * 1024 {
+            return Err(ConfigError(
+                "key grpc.max_message_bytes: must be at least 65536".into(),
+            ));
+        }
+        if self.grpc.concurrency_per_connection == 0 {
+            return Err(ConfigError(
+                "key grpc.concurrency_per_connection: must be at least 1".into(),
+            ));
+        }
+        if self.grpc.request_timeout_ms == 0 {
+            return Err(ConfigError(
+                "key grpc.request_timeout_ms: must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+        [node]
+        id = "hung-yen"
+        display_name = "Sở KH&CN Hưng Yên"
+        [database]
+        url = "sqlite://hung-yen.db"
+    "#;
+
+    #[test]
+    fn defaults_fill_the_rest() {
+        let config = NodeConfig::from_toml(MINIMAL).unwrap();
+        assert_eq!(config.grpc.listen.port(), 7101);
+        assert_eq!(config.log.format, LogFormat::Text);
+        assert_eq!(format!("{:?}", config.database.url), "Secret(***)");
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let unknown = format!("{MINIMAL}\n[grpc]\nlisten = \"127.0.0.1:1\"\nport = 3\n");
+        assert!(
+            NodeConfig::from_toml(&unknown)
+                .unwrap_err()
+                .to_string()
+                .contains("port")
+        );
+        let bad_id = MINIMAL.replace("hung-yen\"", "Hưng Yên\"");
+        assert!(
+            NodeConfig::from_toml(&bad_id)
+                .unwrap_err()
+                .to_string()
+                .contains("node.id")
+        );
+        let bad_url = MINIMAL.replace("sqlite://hung-yen.db", "mysql://x");
+        assert!(
+            NodeConfig::from_toml(&bad_url)
+                .unwrap_err()
+                .to_string()
+                .contains("database.url")
+        );
+        let bad_type = format!("{MINIMAL}\n[grpc]\nrequest_timeout_ms = \"soon\"\n");
+        assert!(
+            NodeConfig::from_toml(&bad_type)
+                .unwrap_err()
+                .to_string()
+                .contains("request_timeout_ms")
+        );
+    }
+}
