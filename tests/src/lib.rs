@@ -1,1 +1,276 @@
-//! placeholder
+//! Test harness: fresh databases on both backends and real nodes serving gRPC
+//! on `127.0.0.1:0`.
+//!
+//! PostgreSQL tests use `TEST_DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`) and create a fresh database
+//! per test. When no PostgreSQL answers they print a notice and skip, unless
+//! `LIENTHONG_REQUIRE_PG=1`, in which case they fail.
+
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use lienthong_node::{NodeConfig, NodeServer};
+use lienthong_proto::v1::province_node_client::ProvinceNodeClient;
+use lienthong_records::AnyRecord;
+use lienthong_sample::{ProvinceProfile, SampleGenerator, SampleSpec};
+use lienthong_store::{Backend, Store, StoreOptions};
+use sqlx::Connection;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+
+const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A fresh, empty database that is removed when dropped.
+pub struct TestDatabase {
+    pub url: String,
+    pub backend: Backend,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    /// A new SQLite file in a temporary directory.
+    pub fn sqlite() -> TestDatabase {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("node.db").display());
+        TestDatabase {
+            url,
+            backend: Backend::Sqlite,
+            _dir: Some(dir),
+            postgres: None,
+        }
+    }
+
+    /// A new PostgreSQL database, or `None` (with a notice) when PostgreSQL is
+    /// not reachable and `LIENTHONG_REQUIRE_PG` is not `1`.
+    pub async fn postgres() -> Option<TestDatabase> {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let admin_url =
+            std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG_URL.to_owned());
+        let required = std::env::var("LIENTHONG_REQUIRE_PG").is_ok_and(|value| value == "1");
+        let mut admin = match tokio::time::timeout(
+            Duration::from_secs(5),
+            sqlx::PgConnection::connect(&admin_url),
+        )
+        .await
+        {
+            Ok(Ok(connection)) => connection,
+            outcome => {
+                let reason = match outcome {
+                    Ok(Err(error)) => error.to_string(),
+                    _ => "timed out".to_owned(),
+                };
+                assert!(
+                    !required,
+                    "LIENTHONG_REQUIRE_PG=1 but PostgreSQL at {admin_url} is not reachable: {reason}"
+                );
+                eprintln!(
+                    "NOTICE: skipping the PostgreSQL half of this test: {admin_url} is not reachable ({reason}); set TEST_DATABASE_URL, or LIENTHONG_REQUIRE_PG=1 to fail instead"
+                );
+                return None;
+            }
+        };
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!(
+            "lienthong_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            nanos
+        );
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("create a test database");
+        let _ = admin.close().await;
+        let (base, _) = admin_url
+            .rsplit_once('/')
+            .expect("TEST_DATABASE_URL ends in /DATABASE");
+        Some(TestDatabase {
+            url: format!("{base}/{name}"),
+            backend: Backend::Postgres,
+            _dir: None,
+            postgres: Some((admin_url, name)),
+        })
+    }
+
+    /// SQLite always, and PostgreSQL when available: run a test on each.
+    pub async fn each_backend() -> Vec<TestDatabase> {
+        let mut databases = vec![TestDatabase::sqlite()];
+        databases.extend(TestDatabase::postgres().await);
+        databases
+    }
+
+    /// Opens a store for `node_id` on this database.
+    pub async fn open_store(&self, node_id: &str) -> Store {
+        Store::open(&StoreOptions {
+            url: self.url.clone(),
+            node_id: node_id.to_owned(),
+            max_connections: 4,
+        })
+        .await
+        .expect("open the store")
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs outside any runtime guarantee; use a thread of our own.
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut admin)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Deterministic sample records for `node_id` with `experts` experts.
+pub fn sample_records(node_id: &str, experts: u64) -> Vec<AnyRecord> {
+    let profile = match node_id {
+        "hung-yen" => ProvinceProfile::hung_yen(),
+        "nam-dinh" => ProvinceProfile::nam_dinh(),
+        other => ProvinceProfile::custom(other, other, "XX"),
+    };
+    SampleGenerator::new(SampleSpec::sized(profile, experts))
+        .records()
+        .map(|record| AnyRecord::try_from(record).expect("sample records are complete"))
+        .collect()
+}
+
+/// Upserts records in batches of 1,000.
+pub async fn load(store: &Store, records: Vec<AnyRecord>) {
+    let mut records = records;
+    while !records.is_empty() {
+        let rest = records.split_off(records.len().min(1_000));
+        let report = store.upsert(records).await.expect("upsert");
+        assert!(
+            report.rejected.is_empty(),
+            "sample records rejected: {:?}",
+            report.rejected
+        );
+        records = rest;
+    }
+}
+
+/// A node serving gRPC on 127.0.0.1:0 until stopped.
+pub struct TestNode {
+    pub node_id: String,
+    pub grpc_addr: SocketAddr,
+    pub admin_addr: SocketAddr,
+    pub store: Store,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<(), lienthong_node::NodeError>>>,
+}
+
+impl TestNode {
+    /// Starts node `node_id` over `database`, with extra TOML appended to the
+    /// generated config (e.g. to lower limits).
+    pub async fn start_with(node_id: &str, database: &TestDatabase, extra_toml: &str) -> TestNode {
+        let config = NodeConfig::from_toml(&format!(
+            "[node]\nid = \"{node_id}\"\ndisplay_name = \"Sở KH&CN {node_id}\"\n\
+             [database]\nurl = \"{}\"\nmax_connections = 4\n\
+             [grpc]\nlisten = \"127.0.0.1:0\"\n{extra_toml}\n\
+             [admin]\nlisten = \"127.0.0.1:0\"\n",
+            database.url
+        ))
+        .expect("test config");
+        let server = NodeServer::bind(config).await.expect("bind the node");
+        let (grpc_addr, admin_addr, store) = (
+            server.grpc_addr(),
+            server.admin_addr(),
+            server.store().clone(),
+        );
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(server.serve(async move {
+            let _ = stopped.await;
+        }));
+        TestNode {
+            node_id: node_id.to_owned(),
+            grpc_addr,
+            admin_addr,
+            store,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Starts node `node_id` over `database` with default settings.
+    pub async fn start(node_id: &str, database: &TestDatabase) -> TestNode {
+        TestNode::start_with(node_id, database, "").await
+    }
+
+    /// The node's URL, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.grpc_addr)
+    }
+
+    /// A connected gRPC channel.
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(self.url())
+            .expect("url")
+            .connect()
+            .await
+            .expect("connect to the test node")
+    }
+
+    /// A connected client of the node service.
+    pub async fn client(&self) -> ProvinceNodeClient<Channel> {
+        ProvinceNodeClient::new(self.channel().await)
+    }
+
+    /// Signals shutdown and waits for the node to finish.
+    pub async fn stop(mut self) -> Result<(), lienthong_node::NodeError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.expect("node task"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Polls `condition` every 20 ms until it holds or `timeout` passes.
+pub async fn wait_for<F, Fut>(timeout: Duration, mut condition: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    while tokio::time::Instant::now() < deadline {
+        if condition().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
