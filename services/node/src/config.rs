@@ -181,7 +181,9 @@ impl NodeConfig {
         }
         let config: NodeConfig = Figment::new()
             .merge(Toml::file(path))
-            .merge(Env::prefixed("LIENTHONG_").split("__"))
+            // Only SECTION__KEY variables configure the node; other LIENTHONG_*
+            // variables (LIENTHONG_NODE for the CLI, ...) belong to other tools.
+            .merge(Env::prefixed("LIENTHONG_").filter(|key| key.as_str().contains("__")).split("__"))
             .extract()
             .map_err(|error| ConfigError(format!("{} ({})", error, path.display())))?;
         config.check()?;

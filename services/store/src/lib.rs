@@ -81,8 +81,11 @@ impl Store {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(&options.url)?;
         let url = match backend {
-            Backend::Sqlite if !options.url.contains('?') => format!("{}?mode=rwc", options.url),
-            _ => options.url.clone(),
+            Backend::Sqlite => {
+                create_parent_directory(&options.url)?;
+                if options.url.contains('?') { options.url.clone() } else { format!("{}?mode=rwc", options.url) }
+            }
+            Backend::Postgres => options.url.clone(),
         };
         let connect = AnyConnectOptions::from_str(&url)
             .map_err(|error| StoreError::Config(format!("database URL is not valid: {error}")))?
@@ -191,6 +194,21 @@ impl Store {
     /// Waits for in-flight queries and closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// SQLite creates the file but not its directory; do that for it.
+fn create_parent_directory(url: &str) -> Result<(), StoreError> {
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = std::path::Path::new(path.split('?').next().unwrap_or_default());
+    if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => std::fs::create_dir_all(parent).map_err(|error| {
+            StoreError::Config(format!("cannot create the database directory {}: {error}", parent.display()))
+        }),
+        _ => Ok(()),
     }
 }
 

@@ -83,6 +83,7 @@ impl Store {
         }
         let mut tx = self.pool.begin().await?;
         let (mut last_seq, mut last_doc) = lock_counters(&mut tx).await?;
+        let mut term_deltas = TermDeltas::default();
         // An id may repeat within a batch; later lines win, applied in order.
         for group in groups_of_distinct_ids(valid) {
             let existing = fetch_existing(&mut tx, self.backend, &group).await?;
@@ -141,7 +142,7 @@ impl Store {
                     }
                 };
                 if let Some(prior) = prior.filter(|prior| !prior.deleted) {
-                    delete_postings(&mut tx, self.backend, doc, kind, prior.body.as_deref())
+                    delete_postings(&mut tx, self.backend, doc, kind, prior.body.as_deref(), &mut term_deltas)
                         .await?;
                 }
                 match prior {
@@ -161,8 +162,9 @@ impl Store {
                     is_new: prior.is_none(),
                 });
             }
-            write_rows(&mut tx, self.backend, &writes).await?;
+            write_rows(&mut tx, self.backend, &writes, &mut term_deltas).await?;
         }
+        term_deltas.apply(&mut tx, self.backend).await?;
         store_counters(&mut tx, last_seq, last_doc).await?;
         tx.commit().await?;
         Ok(report)
@@ -188,7 +190,9 @@ impl Store {
         let kind = kind_of(&row)?;
         let version = row.try_get::<i64, _>("version")? + 1;
         let body: Option<Vec<u8>> = row.try_get("body")?;
-        delete_postings(&mut tx, self.backend, doc, kind, body.as_deref()).await?;
+        let mut term_deltas = TermDeltas::default();
+        delete_postings(&mut tx, self.backend, doc, kind, body.as_deref(), &mut term_deltas).await?;
+        term_deltas.apply(&mut tx, self.backend).await?;
         let seq = last_seq + 1;
         let now = now_rfc3339();
         sqlx::query(
@@ -317,9 +321,13 @@ async fn delete_postings(
     doc: i64,
     kind: RecordKind,
     body: Option<&[u8]>,
+    term_deltas: &mut TermDeltas,
 ) -> Result<(), StoreError> {
     let Some(body) = body else { return Ok(()) };
     let document = search_document(&AnyRecord::decode(kind, body)?);
+    for (scope, term) in &document.terms {
+        term_deltas.add(kind, *scope, term, -1);
+    }
     for scope in [TermScope::Primary, TermScope::Text, TermScope::Facet] {
         let terms: Vec<&String> = document
             .terms
@@ -352,6 +360,7 @@ async fn write_rows(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     writes: &[PendingWrite],
+    term_deltas: &mut TermDeltas,
 ) -> Result<(), StoreError> {
     const RECORD_COLUMNS: usize = 12;
     let new: Vec<&PendingWrite> = writes.iter().filter(|w| w.is_new).collect();
@@ -406,6 +415,11 @@ async fn write_rows(
                 .map(move |(scope, term)| (w.kind.code(), *scope as i64, term.as_str(), w.doc))
         })
         .collect();
+    for w in writes {
+        for (scope, term) in &w.document.terms {
+            term_deltas.add(w.kind, *scope, term, 1);
+        }
+    }
     for chunk in postings.chunks(MAX_BIND_PARAMETERS / 4) {
         let sql = format!(
             "INSERT INTO postings (kind, scope, term, doc) VALUES {}",
@@ -434,6 +448,35 @@ async fn write_rows(
         query.execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// Changes to `term_stats` (document frequency per term), summed over a
+/// transaction and applied once, so each term's row is written once.
+#[derive(Default)]
+struct TermDeltas(HashMap<(i64, i64, String), i64>);
+
+impl TermDeltas {
+    fn add(&mut self, kind: RecordKind, scope: TermScope, term: &str, delta: i64) {
+        let key = (kind.code(), scope as i64, term.to_owned());
+        *self.0.entry(key).or_default() += delta;
+    }
+
+    async fn apply(self, tx: &mut Transaction<'static, Any>, backend: Backend) -> Result<(), StoreError> {
+        let deltas: Vec<((i64, i64, String), i64)> = self.0.into_iter().filter(|(_, delta)| *delta != 0).collect();
+        for chunk in deltas.chunks(MAX_BIND_PARAMETERS / 4) {
+            let sql = format!(
+                "INSERT INTO term_stats (kind, scope, term, df) VALUES {} \
+                 ON CONFLICT (kind, scope, term) DO UPDATE SET df = term_stats.df + excluded.df",
+                row_placeholders(backend, chunk.len(), 4, None)
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for ((kind, scope, term), delta) in chunk {
+                query = query.bind(*kind).bind(*scope).bind(term.as_str()).bind(*delta);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Placeholders for `count` values numbered from `first`: "$4, $5" on

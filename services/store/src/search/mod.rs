@@ -96,10 +96,6 @@ pub struct SearchPage {
     pub next_page_token: String,
 }
 
-/// Postings counted per term before a term counts as "common"; the rarest
-/// term drives a tier.
-const COUNT_CAP: i64 = 5_000;
-
 impl Store {
     /// Runs one page of a search.
     pub async fn search(&self, request: &SearchRequest) -> Result<SearchPage, StoreError> {
@@ -158,16 +154,12 @@ impl Store {
         let mut driver: Option<(usize, i64)> = None;
         if matches!(tier.driver, Driver::Postings) {
             for (index, group) in tier.groups.iter().enumerate() {
-                let [term] = group.terms.as_slice() else {
-                    continue;
-                };
+                let [term] = group.terms.as_slice() else { continue };
                 let key = (group.scope as i64, term.clone());
                 let count = match term_counts.get(&key) {
                     Some(count) => *count,
                     None => {
-                        let count = self
-                            .capped_term_count(kind, group.scope as i64, term)
-                            .await?;
+                        let count = self.document_frequency(kind, group.scope as i64, term).await?;
                         term_counts.insert(key, count);
                         count
                     }
@@ -199,21 +191,14 @@ impl Store {
             .collect()
     }
 
-    async fn capped_term_count(
-        &self,
-        kind: i64,
-        scope: i64,
-        term: &str,
-    ) -> Result<i64, StoreError> {
-        let (count,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM postings WHERE kind = $1 AND scope = $2 AND term = $3 LIMIT $4) AS capped",
-        )
-        .bind(kind)
-        .bind(scope)
-        .bind(term)
-        .bind(COUNT_CAP)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(count)
+    /// How many records hold `term` in `scope` (kept in `term_stats`).
+    async fn document_frequency(&self, kind: i64, scope: i64, term: &str) -> Result<i64, StoreError> {
+        let df: Option<(i64,)> = sqlx::query_as("SELECT df FROM term_stats WHERE kind = $1 AND scope = $2 AND term = $3")
+            .bind(kind)
+            .bind(scope)
+            .bind(term)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(df.map_or(0, |(df,)| df))
     }
 }

@@ -146,7 +146,11 @@ pub(crate) fn tiers(query: &ParsedQuery) -> Vec<TierPlan> {
         bigrams(TermScope::Text, words),
         vec![contains("search_text", false), not_all_in_name.clone()],
     ));
-    if words.len() >= 2 {
+    // When the whole query is one quoted phrase, every match has the phrase in
+    // its text, so the words-only tier is empty; proving that would walk every
+    // posting of its driving term.
+    let whole_query_quoted = query.phrases.iter().any(|phrase| phrase == words);
+    if words.len() >= 2 && !whole_query_quoted {
         plans.push(tier(
             MatchTier::TextWords,
             Driver::Postings,

@@ -1,0 +1,164 @@
+//! Search latency at scale: p50 and p99 for a rare full name, the most common
+//! syllable, and a phrase, over N sample experts, on SQLite and PostgreSQL.
+//!
+//! ```text
+//! cargo bench -p lienthong-store --bench search_latency -- \
+//!     --sizes 100000,1000000 --backends sqlite,postgres --iterations 500
+//! ```
+//!
+//! Data is generated once per (backend, size) and reused by later runs: SQLite
+//! files under `--data-dir` (default `target/bench-data`), PostgreSQL databases
+//! `lienthong_bench_<size>` next to `TEST_DATABASE_URL`'s database.
+
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use lienthong_records::{AnyRecord, RecordKind};
+use lienthong_sample::{ProvinceProfile, SampleGenerator, SampleSpec};
+use lienthong_store::{Backend, SearchRequest, Store, StoreOptions};
+use sqlx::Connection;
+
+const QUERIES: &[(&str, &str)] = &[
+    ("rare full name", "Nguyễn Xuân Hải"),
+    ("most common syllable", "nguyễn"),
+    ("phrase", "nghiên cứu lúa"),
+    ("quoted phrase + field filter", "\"công nghệ sinh học\""),
+];
+
+struct Options {
+    sizes: Vec<u64>,
+    backends: Vec<Backend>,
+    iterations: u64,
+    data_dir: std::path::PathBuf,
+    pg_url: String,
+}
+
+fn options() -> Options {
+    let mut options = Options {
+        sizes: vec![100_000],
+        backends: vec![Backend::Sqlite, Backend::Postgres],
+        iterations: 500,
+        data_dir: "target/bench-data".into(),
+        pg_url: std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let value = args.get(i + 1).cloned().unwrap_or_default();
+        match args[i].as_str() {
+            "--sizes" => options.sizes = value.split(',').filter_map(|s| s.parse().ok()).collect(),
+            "--backends" => {
+                options.backends = value
+                    .split(',')
+                    .filter_map(|b| match b {
+                        "sqlite" => Some(Backend::Sqlite),
+                        "postgres" => Some(Backend::Postgres),
+                        _ => None,
+                    })
+                    .collect()
+            }
+            "--iterations" => options.iterations = value.parse().unwrap_or(500),
+            "--data-dir" => options.data_dir = value.into(),
+            // cargo bench passes --bench; ignore what we do not know.
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    options
+}
+
+async fn open(backend: Backend, size: u64, options: &Options) -> Store {
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}/experts-{size}.db", options.data_dir.display()),
+        Backend::Postgres => {
+            let name = format!("lienthong_bench_{size}");
+            let mut admin = sqlx::PgConnection::connect(&options.pg_url).await.expect("PostgreSQL reachable");
+            let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+                .bind(&name)
+                .fetch_optional(&mut admin)
+                .await
+                .expect("query pg_database");
+            if exists.is_none() {
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.expect("create db");
+            }
+            let (base, _) = options.pg_url.rsplit_once('/').expect("URL ends in /DB");
+            format!("{base}/{name}")
+        }
+    };
+    Store::open(&StoreOptions { url, node_id: "hung-yen".into(), max_connections: 4 }).await.expect("open store")
+}
+
+async fn fill(store: &Store, size: u64) {
+    let have = store.counts(false).await.expect("counts").experts;
+    if have >= size * 9 / 10 {
+        return;
+    }
+    assert_eq!(have, 0, "partial bench database; delete it and run again");
+    let mut spec = SampleSpec::sized(ProvinceProfile::hung_yen(), size);
+    spec.projects = 0;
+    spec.publications = 0;
+    let generator = SampleGenerator::new(spec);
+    let started = Instant::now();
+    let mut batch = Vec::with_capacity(2_000);
+    let mut done = 0u64;
+    for record in generator.records() {
+        batch.push(AnyRecord::try_from(record).expect("complete record"));
+        if batch.len() == 2_000 {
+            done += batch.len() as u64;
+            store.upsert(std::mem::take(&mut batch)).await.expect("upsert");
+            if done % 100_000 < 2_000 {
+                eprintln!("  loaded {done} records in {:.0?}", started.elapsed());
+            }
+        }
+    }
+    store.upsert(batch).await.expect("upsert");
+    store.analyze().await.expect("analyze");
+    eprintln!("  loaded {size} experts in {:.1?}", started.elapsed());
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let options = options();
+    std::fs::create_dir_all(&options.data_dir).expect("data dir");
+    println!("| backend | experts | query | hits (page 1) | p50 | p99 | max |");
+    println!("|---|---|---|---|---|---|---|");
+    for &size in &options.sizes {
+        for &backend in &options.backends {
+            eprintln!("preparing {backend:?} with {size} experts");
+            let store = open(backend, size, &options).await;
+            fill(&store, size).await;
+            for (label, query) in QUERIES {
+                let request = SearchRequest {
+                    kind: Some(RecordKind::Expert),
+                    query: (*query).into(),
+                    field_code_prefixes: if label.contains("filter") { vec!["4".into()] } else { vec![] },
+                    page_size: 20,
+                    shareable_only: true,
+                    ..Default::default()
+                };
+                let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
+                let mut hits = 0;
+                for i in 0..options.iterations + 20 {
+                    let started = Instant::now();
+                    let page = store.search(&request).await.expect("search");
+                    let elapsed = started.elapsed();
+                    hits = page.hits.len();
+                    if i >= 20 {
+                        histogram.record(elapsed.as_micros().max(1) as u64).expect("record");
+                    }
+                }
+                let ms = |us: u64| format!("{:.2} ms", Duration::from_micros(us).as_secs_f64() * 1000.0);
+                println!(
+                    "| {backend:?} | {size} | {label}: `{query}` | {hits} | {} | {} | {} |",
+                    ms(histogram.value_at_quantile(0.5)),
+                    ms(histogram.value_at_quantile(0.99)),
+                    ms(histogram.max())
+                );
+            }
+            store.close().await;
+        }
+    }
+}
