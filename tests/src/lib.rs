@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use lienthong_node::{NodeConfig, NodeServer};
 use lienthong_proto::v1::province_node_client::ProvinceNodeClient;
+use lienthong_proto::v1::{Classification, RecordMeta, Visibility};
 use lienthong_records::AnyRecord;
 use lienthong_sample::{ProvinceProfile, SampleGenerator, SampleSpec};
 use lienthong_store::{Backend, Store, StoreOptions};
@@ -273,4 +274,66 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     false
+}
+
+/// Metadata for a record of this node that the federation may see: id `id`,
+/// visibility federation, classification bình thường, no version or timestamps.
+pub fn federation_meta(id: &str) -> RecordMeta {
+    RecordMeta {
+        id: id.to_owned(),
+        visibility: Visibility::Federation as i32,
+        classification: Classification::Normal as i32,
+        ..Default::default()
+    }
+}
+
+/// Whether a record may leave its node, decided here from the contract
+/// (visibility public or federation, classification bình thường) rather than
+/// by the code under test.
+pub fn is_shareable(record: &AnyRecord) -> bool {
+    record.meta().is_some_and(|meta| {
+        (meta.visibility == Visibility::Public as i32
+            || meta.visibility == Visibility::Federation as i32)
+            && meta.classification == Classification::Normal as i32
+    })
+}
+
+/// A plain HTTP/1.1 `GET path` to `addr` with `Connection: close`; returns the
+/// status code and the body (chunked bodies are returned as sent).
+pub async fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let mut sent = 0;
+    while sent < request.len() {
+        stream.writable().await?;
+        match stream.try_write(&request.as_bytes()[sent..]) {
+            Ok(n) => sent += n,
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(error) => return Err(error),
+        }
+    }
+    let mut response = Vec::new();
+    let mut buffer = [0u8; 8192];
+    loop {
+        stream.readable().await?;
+        match stream.try_read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => response.extend_from_slice(&buffer[..n]),
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(error) => return Err(error),
+        }
+    }
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text.as_str(), ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("not an HTTP response: {head:?}"),
+            )
+        })?;
+    Ok((status, body.to_owned()))
 }

@@ -5,17 +5,21 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+const GETTING_STARTED: &str = "Getting started:
+  lienthong demo                                  # two nodes with sample data
+  lienthong search experts \"nguyen xuan hai\"      # in another terminal
+  lienthong search projects lúa --status completed --node http://127.0.0.1:7102
+  lienthong info --node http://127.0.0.1:7101";
+
 /// Liên thông: share records of experts, S&T tasks and publications between
 /// provincial Departments of Science and Technology.
-///
-/// Start with `lienthong demo`, then, in another terminal:
-///   lienthong search experts "nguyen xuan hai" --node http://127.0.0.1:7101
 #[derive(Parser, Debug)]
 #[command(
     name = "lienthong",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = GETTING_STARTED
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -183,7 +183,11 @@ impl NodeConfig {
             .merge(Toml::file(path))
             // Only SECTION__KEY variables configure the node; other LIENTHONG_*
             // variables (LIENTHONG_NODE for the CLI, ...) belong to other tools.
-            .merge(Env::prefixed("LIENTHONG_").filter(|key| key.as_str().contains("__")).split("__"))
+            .merge(
+                Env::prefixed("LIENTHONG_")
+                    .filter(|key| key.as_str().contains("__"))
+                    .split("__"),
+            )
             .extract()
             .map_err(|error| ConfigError(format!("{} ({})", error, path.display())))?;
         config.check()?;

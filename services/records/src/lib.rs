@@ -34,6 +34,9 @@ impl RecordError {
 }
 
 /// One record of any kind, owned.
+// Variants differ in size, but records are built and moved once per write;
+// boxing each would add an allocation per record for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum AnyRecord {
     Organization(Organization),

@@ -39,7 +39,8 @@ fn options() -> Options {
         backends: vec![Backend::Sqlite, Backend::Postgres],
         iterations: 500,
         data_dir: "target/bench-data".into(),
-        pg_url: std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+        pg_url: std::env::var("TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -75,20 +76,32 @@ async fn open(backend: Backend, size: u64, options: &Options) -> Store {
         Backend::Sqlite => format!("sqlite://{}/experts-{size}.db", options.data_dir.display()),
         Backend::Postgres => {
             let name = format!("lienthong_bench_{size}");
-            let mut admin = sqlx::PgConnection::connect(&options.pg_url).await.expect("PostgreSQL reachable");
-            let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
-                .bind(&name)
-                .fetch_optional(&mut admin)
+            let mut admin = sqlx::PgConnection::connect(&options.pg_url)
                 .await
-                .expect("query pg_database");
+                .expect("PostgreSQL reachable");
+            let exists: Option<(i32,)> =
+                sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+                    .bind(&name)
+                    .fetch_optional(&mut admin)
+                    .await
+                    .expect("query pg_database");
             if exists.is_none() {
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.expect("create db");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .expect("create db");
             }
             let (base, _) = options.pg_url.rsplit_once('/').expect("URL ends in /DB");
             format!("{base}/{name}")
         }
     };
-    Store::open(&StoreOptions { url, node_id: "hung-yen".into(), max_connections: 4 }).await.expect("open store")
+    Store::open(&StoreOptions {
+        url,
+        node_id: "hung-yen".into(),
+        max_connections: 4,
+    })
+    .await
+    .expect("open store")
 }
 
 async fn fill(store: &Store, size: u64) {
@@ -108,7 +121,10 @@ async fn fill(store: &Store, size: u64) {
         batch.push(AnyRecord::try_from(record).expect("complete record"));
         if batch.len() == 2_000 {
             done += batch.len() as u64;
-            store.upsert(std::mem::take(&mut batch)).await.expect("upsert");
+            store
+                .upsert(std::mem::take(&mut batch))
+                .await
+                .expect("upsert");
             if done % 100_000 < 2_000 {
                 eprintln!("  loaded {done} records in {:.0?}", started.elapsed());
             }
@@ -134,12 +150,17 @@ async fn main() {
                 let request = SearchRequest {
                     kind: Some(RecordKind::Expert),
                     query: (*query).into(),
-                    field_code_prefixes: if label.contains("filter") { vec!["4".into()] } else { vec![] },
+                    field_code_prefixes: if label.contains("filter") {
+                        vec!["4".into()]
+                    } else {
+                        vec![]
+                    },
                     page_size: 20,
                     shareable_only: true,
                     ..Default::default()
                 };
-                let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
+                let mut histogram =
+                    Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
                 let mut hits = 0;
                 for i in 0..options.iterations + 20 {
                     let started = Instant::now();
@@ -147,10 +168,13 @@ async fn main() {
                     let elapsed = started.elapsed();
                     hits = page.hits.len();
                     if i >= 20 {
-                        histogram.record(elapsed.as_micros().max(1) as u64).expect("record");
+                        histogram
+                            .record(elapsed.as_micros().max(1) as u64)
+                            .expect("record");
                     }
                 }
-                let ms = |us: u64| format!("{:.2} ms", Duration::from_micros(us).as_secs_f64() * 1000.0);
+                let ms =
+                    |us: u64| format!("{:.2} ms", Duration::from_micros(us).as_secs_f64() * 1000.0);
                 println!(
                     "| {backend:?} | {size} | {label}: `{query}` | {hits} | {} | {} | {} |",
                     ms(histogram.value_at_quantile(0.5)),

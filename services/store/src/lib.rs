@@ -83,7 +83,11 @@ impl Store {
         let url = match backend {
             Backend::Sqlite => {
                 create_parent_directory(&options.url)?;
-                if options.url.contains('?') { options.url.clone() } else { format!("{}?mode=rwc", options.url) }
+                if options.url.contains('?') {
+                    options.url.clone()
+                } else {
+                    format!("{}?mode=rwc", options.url)
+                }
             }
             Backend::Postgres => options.url.clone(),
         };
@@ -199,15 +203,22 @@ impl Store {
 
 /// SQLite creates the file but not its directory; do that for it.
 fn create_parent_directory(url: &str) -> Result<(), StoreError> {
-    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
     let path = std::path::Path::new(path.split('?').next().unwrap_or_default());
     if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
         return Ok(());
     }
     match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => std::fs::create_dir_all(parent).map_err(|error| {
-            StoreError::Config(format!("cannot create the database directory {}: {error}", parent.display()))
-        }),
+        Some(parent) if !parent.as_os_str().is_empty() => {
+            std::fs::create_dir_all(parent).map_err(|error| {
+                StoreError::Config(format!(
+                    "cannot create the database directory {}: {error}",
+                    parent.display()
+                ))
+            })
+        }
         _ => Ok(()),
     }
 }

@@ -142,8 +142,15 @@ impl Store {
                     }
                 };
                 if let Some(prior) = prior.filter(|prior| !prior.deleted) {
-                    delete_postings(&mut tx, self.backend, doc, kind, prior.body.as_deref(), &mut term_deltas)
-                        .await?;
+                    delete_postings(
+                        &mut tx,
+                        self.backend,
+                        doc,
+                        kind,
+                        prior.body.as_deref(),
+                        &mut term_deltas,
+                    )
+                    .await?;
                 }
                 match prior {
                     Some(_) => report.updated += 1,
@@ -191,7 +198,15 @@ impl Store {
         let version = row.try_get::<i64, _>("version")? + 1;
         let body: Option<Vec<u8>> = row.try_get("body")?;
         let mut term_deltas = TermDeltas::default();
-        delete_postings(&mut tx, self.backend, doc, kind, body.as_deref(), &mut term_deltas).await?;
+        delete_postings(
+            &mut tx,
+            self.backend,
+            doc,
+            kind,
+            body.as_deref(),
+            &mut term_deltas,
+        )
+        .await?;
         term_deltas.apply(&mut tx, self.backend).await?;
         let seq = last_seq + 1;
         let now = now_rfc3339();
@@ -461,8 +476,16 @@ impl TermDeltas {
         *self.0.entry(key).or_default() += delta;
     }
 
-    async fn apply(self, tx: &mut Transaction<'static, Any>, backend: Backend) -> Result<(), StoreError> {
-        let deltas: Vec<((i64, i64, String), i64)> = self.0.into_iter().filter(|(_, delta)| *delta != 0).collect();
+    async fn apply(
+        self,
+        tx: &mut Transaction<'static, Any>,
+        backend: Backend,
+    ) -> Result<(), StoreError> {
+        let deltas: Vec<((i64, i64, String), i64)> = self
+            .0
+            .into_iter()
+            .filter(|(_, delta)| *delta != 0)
+            .collect();
         for chunk in deltas.chunks(MAX_BIND_PARAMETERS / 4) {
             let sql = format!(
                 "INSERT INTO term_stats (kind, scope, term, df) VALUES {} \
@@ -471,7 +494,11 @@ impl TermDeltas {
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for ((kind, scope, term), delta) in chunk {
-                query = query.bind(*kind).bind(*scope).bind(term.as_str()).bind(*delta);
+                query = query
+                    .bind(*kind)
+                    .bind(*scope)
+                    .bind(term.as_str())
+                    .bind(*delta);
             }
             query.execute(&mut **tx).await?;
         }

@@ -154,12 +154,16 @@ impl Store {
         let mut driver: Option<(usize, i64)> = None;
         if matches!(tier.driver, Driver::Postings) {
             for (index, group) in tier.groups.iter().enumerate() {
-                let [term] = group.terms.as_slice() else { continue };
+                let [term] = group.terms.as_slice() else {
+                    continue;
+                };
                 let key = (group.scope as i64, term.clone());
                 let count = match term_counts.get(&key) {
                     Some(count) => *count,
                     None => {
-                        let count = self.document_frequency(kind, group.scope as i64, term).await?;
+                        let count = self
+                            .document_frequency(kind, group.scope as i64, term)
+                            .await?;
                         term_counts.insert(key, count);
                         count
                     }
@@ -192,13 +196,20 @@ impl Store {
     }
 
     /// How many records hold `term` in `scope` (kept in `term_stats`).
-    async fn document_frequency(&self, kind: i64, scope: i64, term: &str) -> Result<i64, StoreError> {
-        let df: Option<(i64,)> = sqlx::query_as("SELECT df FROM term_stats WHERE kind = $1 AND scope = $2 AND term = $3")
-            .bind(kind)
-            .bind(scope)
-            .bind(term)
-            .fetch_optional(&self.pool)
-            .await?;
+    async fn document_frequency(
+        &self,
+        kind: i64,
+        scope: i64,
+        term: &str,
+    ) -> Result<i64, StoreError> {
+        let df: Option<(i64,)> = sqlx::query_as(
+            "SELECT df FROM term_stats WHERE kind = $1 AND scope = $2 AND term = $3",
+        )
+        .bind(kind)
+        .bind(scope)
+        .bind(term)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(df.map_or(0, |(df,)| df))
     }
 }
