@@ -337,3 +337,17 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, Str
         })?;
     Ok((status, body.to_owned()))
 }
+
+/// Global id of a Hưng Yên expert with this local part.
+pub fn hung_yen_expert_id(local: &str) -> String {
+    format!("hung-yen:expert:{local}")
+}
+
+/// A shareable Hưng Yên expert with just an id and a name.
+pub fn hung_yen_expert(local: &str, name: &str) -> lienthong_proto::v1::Expert {
+    lienthong_proto::v1::Expert {
+        meta: Some(federation_meta(&hung_yen_expert_id(local))),
+        full_name: name.into(),
+        ..Default::default()
+    }
+}

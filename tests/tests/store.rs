@@ -11,17 +11,7 @@ use lienthong_tests::{TestDatabase, federation_meta};
 
 const NODE: &str = "hung-yen";
 
-fn expert_id(local: &str) -> String {
-    format!("{NODE}:expert:{local}")
-}
-
-fn expert(local: &str, name: &str) -> pb::Expert {
-    pb::Expert {
-        meta: Some(federation_meta(&expert_id(local))),
-        full_name: name.into(),
-        ..Default::default()
-    }
-}
+use lienthong_tests::{hung_yen_expert as expert, hung_yen_expert_id as expert_id};
 
 fn any(expert: pb::Expert) -> AnyRecord {
     AnyRecord::Expert(expert)

@@ -55,7 +55,6 @@ struct PendingWrite {
     updated_at: String,
     body: Vec<u8>,
     document: SearchDocument,
-    is_new: bool,
 }
 
 impl Store {
@@ -166,7 +165,6 @@ impl Store {
                     updated_at,
                     body: record.encode(),
                     document: search_document(&record),
-                    is_new: prior.is_none(),
                 });
             }
             write_rows(&mut tx, self.backend, &writes, &mut term_deltas).await?;
@@ -378,11 +376,15 @@ async fn write_rows(
     term_deltas: &mut TermDeltas,
 ) -> Result<(), StoreError> {
     const RECORD_COLUMNS: usize = 12;
-    let new: Vec<&PendingWrite> = writes.iter().filter(|w| w.is_new).collect();
-    for chunk in new.chunks(MAX_BIND_PARAMETERS / RECORD_COLUMNS) {
+    // New and changed records in one statement: a changed record keeps its doc.
+    for chunk in writes.chunks(MAX_BIND_PARAMETERS / RECORD_COLUMNS) {
         let sql = format!(
             "INSERT INTO records (doc, id, kind, version, seq, created_at, updated_at, shareable, \
-             primary_text, search_text, year, body, deleted) VALUES {}",
+             primary_text, search_text, year, body, deleted) VALUES {} \
+             ON CONFLICT (doc) DO UPDATE SET version = excluded.version, seq = excluded.seq, \
+             created_at = excluded.created_at, updated_at = excluded.updated_at, shareable = excluded.shareable, \
+             primary_text = excluded.primary_text, search_text = excluded.search_text, year = excluded.year, \
+             body = excluded.body, deleted = 0",
             row_placeholders(backend, chunk.len(), RECORD_COLUMNS, Some("0"))
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -402,24 +404,6 @@ async fn write_rows(
                 .bind(w.body.as_slice());
         }
         query.execute(&mut **tx).await?;
-    }
-    for w in writes.iter().filter(|w| !w.is_new) {
-        sqlx::query(
-            "UPDATE records SET version = $1, seq = $2, created_at = $3, updated_at = $4, deleted = 0, \
-             shareable = $5, primary_text = $6, search_text = $7, year = $8, body = $9 WHERE doc = $10",
-        )
-        .bind(w.version)
-        .bind(w.seq)
-        .bind(w.created_at.as_str())
-        .bind(w.updated_at.as_str())
-        .bind(i64::from(w.document.shareable))
-        .bind(w.document.primary.as_str())
-        .bind(w.document.text.as_str())
-        .bind(i64::from(w.document.year))
-        .bind(w.body.as_slice())
-        .bind(w.doc)
-        .execute(&mut **tx)
-        .await?;
     }
     let postings: Vec<(i64, i64, &str, i64)> = writes
         .iter()
