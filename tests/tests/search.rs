@@ -1515,3 +1515,56 @@ async fn both_backends_return_the_same_hits_in_the_same_order() {
         }
     }
 }
+
+/// Two common words that rarely meet: the rare matches sit after more postings
+/// than one page may examine. The first page stops early with a token instead
+/// of walking on, and following the tokens still finds every match once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sparse_matches_end_a_page_early_without_losing_any() {
+    let filler = lienthong_store::search::WALK_BUDGET as usize + 500;
+    for database in TestDatabase::each_backend().await {
+        let store = database.open_store(NODE).await;
+        let mut records = Vec::new();
+        for i in 0..filler {
+            records.push(expert(&format!("L{i}"), "Lê Văn An"));
+            records.push(expert(&format!("P{i}"), "Phạm Thị Lan"));
+        }
+        let rare = ["Z1", "Z2", "Z3"];
+        for local in rare {
+            records.push(expert(local, "Lê Thị Lan"));
+        }
+        for chunk in experts(records).chunks(1_000) {
+            put(&store, chunk.to_vec()).await;
+        }
+
+        let request = SearchRequest {
+            page_size: 10,
+            ..expert_search("le lan")
+        };
+        let first = store.search(&request).await.expect("first page");
+        assert!(
+            first.hits.len() < 10,
+            "{:?}: the first page should stop early",
+            database.backend
+        );
+        assert!(
+            !first.next_page_token.is_empty(),
+            "{:?}: a page that stops early must say where to resume",
+            database.backend
+        );
+
+        let found = all_hits(&store, &request).await;
+        let ids: Vec<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
+        let distinct: HashSet<&str> = ids.iter().copied().collect();
+        assert_eq!(
+            ids.len(),
+            distinct.len(),
+            "{:?}: a hit came twice: {ids:?}",
+            database.backend
+        );
+        let expected: HashSet<String> = rare.iter().map(|local| expert_id(local)).collect();
+        let got: HashSet<String> = distinct.iter().map(|id| (*id).to_owned()).collect();
+        assert_eq!(got, expected, "{:?}", database.backend);
+        store.close().await;
+    }
+}

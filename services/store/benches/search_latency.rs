@@ -19,7 +19,7 @@ use lienthong_store::{Backend, SearchRequest, Store, StoreOptions};
 use sqlx::Connection;
 
 const QUERIES: &[(&str, &str)] = &[
-    ("rare full name", "Nguyễn Xuân Hải"),
+    ("common full name", "Nguyễn Xuân Hải"),
     ("most common syllable", "nguyễn"),
     ("phrase", "nghiên cứu lúa"),
     ("quoted phrase + field filter", "\"công nghệ sinh học\""),
@@ -139,14 +139,26 @@ async fn fill(store: &Store, size: u64) {
 async fn main() {
     let options = options();
     std::fs::create_dir_all(&options.data_dir).expect("data dir");
-    println!("| backend | experts | query | hits (page 1) | p50 | p99 | max |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| backend | experts | query | hits (page 1) | of which exact name | p50 | p99 | max |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     for &size in &options.sizes {
         for &backend in &options.backends {
             eprintln!("preparing {backend:?} with {size} experts");
             let store = open(backend, size, &options).await;
             fill(&store, size).await;
-            for (label, query) in QUERIES {
+            // A name held by few people: the first four-syllable name from the
+            // middle of the data on.
+            let generator =
+                SampleGenerator::new(SampleSpec::sized(ProvinceProfile::hung_yen(), size));
+            let rare_name = (size / 2..size)
+                .map(|i| generator.expert(i).full_name)
+                .find(|name| name.split(' ').count() == 4)
+                .unwrap_or_default();
+            let mut queries: Vec<(&str, &str)> = vec![("rare full name", rare_name.as_str())];
+            queries.extend_from_slice(QUERIES);
+            for (label, query) in &queries {
                 let request = SearchRequest {
                     kind: Some(RecordKind::Expert),
                     query: (*query).into(),
@@ -162,11 +174,17 @@ async fn main() {
                 let mut histogram =
                     Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
                 let mut hits = 0;
+                let mut exact = 0;
                 for i in 0..options.iterations + 20 {
                     let started = Instant::now();
                     let page = store.search(&request).await.expect("search");
                     let elapsed = started.elapsed();
                     hits = page.hits.len();
+                    exact = page
+                        .hits
+                        .iter()
+                        .filter(|hit| hit.tier == lienthong_store::MatchTier::Exact)
+                        .count();
                     if i >= 20 {
                         histogram
                             .record(elapsed.as_micros().max(1) as u64)
@@ -176,7 +194,7 @@ async fn main() {
                 let ms =
                     |us: u64| format!("{:.2} ms", Duration::from_micros(us).as_secs_f64() * 1000.0);
                 println!(
-                    "| {backend:?} | {size} | {label}: `{query}` | {hits} | {} | {} | {} |",
+                    "| {backend:?} | {size} | {label}: `{query}` | {hits} | {exact} | {} | {} | {} |",
                     ms(histogram.value_at_quantile(0.5)),
                     ms(histogram.value_at_quantile(0.99)),
                     ms(histogram.max())

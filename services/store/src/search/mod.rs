@@ -96,8 +96,25 @@ pub struct SearchPage {
     pub next_page_token: String,
 }
 
+/// Postings one page may examine. Keeps a page's cost bounded when matches
+/// are sparse among many candidates (a rare name made of common syllables).
+pub const WALK_BUDGET: i64 = 1_000;
+
+/// What one tier's walk found.
+#[derive(Default)]
+struct TierWalk {
+    /// (position, body) of matches, at most the limit asked for.
+    rows: Vec<(i64, Vec<u8>)>,
+    /// Where the walk stopped because the budget ran out, if it did.
+    stopped_at: Option<i64>,
+}
+
 impl Store {
     /// Runs one page of a search.
+    ///
+    /// A page examines at most [`WALK_BUDGET`] postings. When matches are sparse
+    /// the page can end early with fewer hits and a `next_page_token` that
+    /// resumes exactly where it stopped; an empty token means no more hits.
     pub async fn search(&self, request: &SearchRequest) -> Result<SearchPage, StoreError> {
         let parsed = query::parse(request)?;
         let tiers = plan::tiers(&parsed);
@@ -105,26 +122,39 @@ impl Store {
         let page_size = parsed.page_size as usize;
         let mut page = SearchPage::default();
         let mut term_counts = HashMap::new();
+        let mut budget = WALK_BUDGET;
         for (index, tier) in tiers.iter().enumerate().skip(token.tier) {
             let after = if index == token.tier { token.after } else { 0 };
+            let resume_here =
+                |after: i64| PageToken { tier: index, after }.encode(parsed.fingerprint);
+            if budget == 0 {
+                page.next_page_token = resume_here(after);
+                break;
+            }
             let wanted = page_size - page.hits.len();
-            let rows = self
-                .run_tier(&parsed, tier, after, wanted + 1, &mut term_counts)
+            let walk = self
+                .run_tier(
+                    &parsed,
+                    tier,
+                    after,
+                    wanted + 1,
+                    &mut term_counts,
+                    &mut budget,
+                )
                 .await?;
-            let more_in_tier = rows.len() > wanted;
-            for (_, body) in rows.iter().take(wanted) {
+            let more_in_tier = walk.rows.len() > wanted;
+            for (_, body) in walk.rows.iter().take(wanted) {
                 page.hits.push(SearchHit {
                     record: AnyRecord::decode(parsed.kind, body)?,
                     tier: tier.tier,
                 });
             }
             if more_in_tier {
-                let last = rows[wanted - 1].0;
-                page.next_page_token = PageToken {
-                    tier: index,
-                    after: last,
-                }
-                .encode(parsed.fingerprint);
+                page.next_page_token = resume_here(walk.rows[wanted - 1].0);
+                break;
+            }
+            if let Some(stopped_at) = walk.stopped_at {
+                page.next_page_token = resume_here(stopped_at);
                 break;
             }
             if page.hits.len() == page_size {
@@ -148,7 +178,8 @@ impl Store {
         after: i64,
         limit: usize,
         term_counts: &mut HashMap<(i64, String), i64>,
-    ) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+        budget: &mut i64,
+    ) -> Result<TierWalk, StoreError> {
         let kind = parsed.kind.code();
         // Pick the rarest single-term group to drive the tier.
         let mut driver: Option<(usize, i64)> = None;
@@ -169,14 +200,43 @@ impl Store {
                     }
                 };
                 if count == 0 {
-                    return Ok(Vec::new());
+                    return Ok(TierWalk::default());
                 }
                 if driver.is_none_or(|(_, best)| count < best) {
                     driver = Some((index, count));
                 }
             }
         }
-        let statement = plan::render(parsed, tier, driver.map(|(index, _)| index), after, limit);
+        // Bound the walk to what is left of the budget.
+        let upper = match (&tier.driver, driver) {
+            (Driver::Exact, _) => None,
+            (Driver::Postings, Some((index, count))) => {
+                let upper = if count > *budget {
+                    let group = &tier.groups[index];
+                    self.nth_posting(kind, group.scope as i64, &group.terms[0], after, *budget)
+                        .await?
+                } else {
+                    None
+                };
+                *budget -= count.min(*budget);
+                upper
+            }
+            (Driver::Postings, None) => {
+                let upper = self.nth_record(kind, after, *budget).await?;
+                if upper.is_some() {
+                    *budget = 0;
+                }
+                upper
+            }
+        };
+        let statement = plan::render(
+            parsed,
+            tier,
+            driver.map(|(index, _)| index),
+            after,
+            upper,
+            limit,
+        );
         let mut query = sqlx::query(AssertSqlSafe(statement.sql));
         for value in statement.binds {
             query = match value {
@@ -184,15 +244,56 @@ impl Store {
                 plan::Bind::Text(value) => query.bind(value),
             };
         }
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter()
+        let rows = query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
             .map(|row| {
                 Ok((
                     row.try_get::<i64, _>("doc")?,
                     row.try_get::<Vec<u8>, _>("body")?,
                 ))
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(TierWalk {
+            rows,
+            stopped_at: upper,
+        })
+    }
+
+    /// The position of the `n`-th posting of a term after `after`, if the list is that long.
+    async fn nth_posting(
+        &self,
+        kind: i64,
+        scope: i64,
+        term: &str,
+        after: i64,
+        n: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT doc FROM postings WHERE kind = $1 AND scope = $2 AND term = $3 AND doc > $4 ORDER BY doc LIMIT 1 OFFSET $5",
+        )
+        .bind(kind)
+        .bind(scope)
+        .bind(term)
+        .bind(after)
+        .bind(n - 1)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(doc,)| doc))
+    }
+
+    /// The position of the `n`-th record of a kind after `after`, if there are that many.
+    async fn nth_record(&self, kind: i64, after: i64, n: i64) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT doc FROM records WHERE kind = $1 AND doc > $2 ORDER BY doc LIMIT 1 OFFSET $3",
+        )
+        .bind(kind)
+        .bind(after)
+        .bind(n - 1)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(doc,)| doc))
     }
 
     /// How many records hold `term` in `scope` (kept in `term_stats`).

@@ -182,13 +182,15 @@ impl Statement {
 }
 
 /// Renders the SQL for one tier: rows (doc, body) after position `after`, in
-/// position order, at most `limit`. `driver` indexes the group whose postings
-/// drive the walk; the other groups are probed per candidate.
+/// position order, at most `limit`, and no further than `upper` when given.
+/// `driver` indexes the group whose postings drive the walk; the other groups
+/// are probed per candidate.
 pub(crate) fn render(
     query: &ParsedQuery,
     plan: &TierPlan,
     driver: Option<usize>,
     after: i64,
+    upper: Option<i64>,
     limit: usize,
 ) -> Statement {
     let mut st = Statement {
@@ -210,7 +212,11 @@ pub(crate) fn render(
         (Driver::Postings, Some(index)) => {
             position = "p.doc";
             let group = &plan.groups[index];
-            st.sql.push_str("SELECT p.doc AS doc, r.body AS body FROM postings p JOIN records r ON r.doc = p.doc WHERE ");
+            // CROSS JOIN pins the postings as the outer loop on SQLite, which
+            // otherwise may scan the records' rowid range between the bounds.
+            st.sql.push_str(
+                "SELECT p.doc AS doc, r.body AS body FROM postings p CROSS JOIN records r WHERE r.doc = p.doc AND ",
+            );
             wheres.push(format!("p.kind = {kind}"));
             let scope = st.bind(Bind::Int(group.scope as i64));
             wheres.push(format!("p.scope = {scope}"));
@@ -226,6 +232,10 @@ pub(crate) fn render(
     }
     let after = st.bind(Bind::Int(after));
     wheres.push(format!("{position} > {after}"));
+    if let Some(upper) = upper {
+        let upper = st.bind(Bind::Int(upper));
+        wheres.push(format!("{position} <= {upper}"));
+    }
     wheres.push("r.deleted = 0".into());
     if query.shareable_only {
         wheres.push("r.shareable = 1".into());
