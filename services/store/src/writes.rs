@@ -500,7 +500,8 @@ pub(crate) fn numbered_placeholders(backend: Backend, first: usize, count: usize
         .join(", ")
 }
 
-fn placeholder(backend: Backend, n: usize) -> String {
+/// One placeholder: `?` on SQLite (positional), `$n` on PostgreSQL.
+pub(crate) fn placeholder(backend: Backend, n: usize) -> String {
     match backend {
         Backend::Sqlite => "?".to_owned(),
         Backend::Postgres => format!("${n}"),

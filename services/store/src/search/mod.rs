@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use lienthong_records::{AnyRecord, RecordKind};
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::writes::placeholder;
 use crate::{Store, StoreError};
 use page_token::PageToken;
 use plan::{Driver, TierPlan};
@@ -121,6 +122,7 @@ impl Store {
         let token = PageToken::decode(&request.page_token, parsed.fingerprint, tiers.len())?;
         let page_size = parsed.page_size as usize;
         let mut page = SearchPage::default();
+        // Read lazily: a page the exact-name index fills needs no frequencies.
         let mut term_counts = HashMap::new();
         let mut budget = WALK_BUDGET;
         for (index, tier) in tiers.iter().enumerate().skip(token.tier) {
@@ -130,6 +132,11 @@ impl Store {
             if budget == 0 {
                 page.next_page_token = resume_here(after);
                 break;
+            }
+            if term_counts.is_empty() && tier.driver == Driver::Postings {
+                term_counts = self
+                    .document_frequencies(parsed.kind.code(), &tiers[index..])
+                    .await?;
             }
             let wanted = page_size - page.hits.len();
             let walk = self
@@ -183,6 +190,8 @@ impl Store {
         let kind = parsed.kind.code();
         // Pick the rarest single-term group to drive the tier.
         let mut driver: Option<(usize, i64)> = None;
+        // Document frequency per single-term group; alternatives count as unknown.
+        let mut frequencies = vec![i64::MAX; tier.groups.len()];
         if matches!(tier.driver, Driver::Postings) {
             for (index, group) in tier.groups.iter().enumerate() {
                 let [term] = group.terms.as_slice() else {
@@ -202,11 +211,15 @@ impl Store {
                 if count == 0 {
                     return Ok(TierWalk::default());
                 }
+                frequencies[index] = count;
                 if driver.is_none_or(|(_, best)| count < best) {
                     driver = Some((index, count));
                 }
             }
         }
+        // Probe the rarest terms first, so most candidates fail on the first probe.
+        let mut probe_order: Vec<usize> = (0..tier.groups.len()).collect();
+        probe_order.sort_by_key(|&index| frequencies[index]);
         // Bound the walk to what is left of the budget.
         let upper = match (&tier.driver, driver) {
             (Driver::Exact, _) => None,
@@ -233,6 +246,7 @@ impl Store {
             parsed,
             tier,
             driver.map(|(index, _)| index),
+            &probe_order,
             after,
             upper,
             limit,
@@ -294,6 +308,56 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(|(doc,)| doc))
+    }
+
+    /// Document frequencies of every single term the tiers may drive from, in
+    /// one statement (terms absent from `term_stats` occur nowhere: 0).
+    async fn document_frequencies(
+        &self,
+        kind: i64,
+        tiers: &[TierPlan],
+    ) -> Result<HashMap<(i64, String), i64>, StoreError> {
+        let mut counts: HashMap<(i64, String), i64> = HashMap::new();
+        for tier in tiers.iter().filter(|tier| tier.driver == Driver::Postings) {
+            for group in &tier.groups {
+                if let [term] = group.terms.as_slice() {
+                    counts.insert((group.scope as i64, term.clone()), 0);
+                }
+            }
+        }
+        if counts.is_empty() {
+            return Ok(counts);
+        }
+        // One primary-key lookup per (scope, term), as UNION ALL arms: each arm
+        // uses the key on both backends whatever the planner's statistics say.
+        let keys: Vec<(i64, String)> = counts.keys().cloned().collect();
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            placeholder(self.backend, n)
+        };
+        let arms: Vec<String> = keys
+            .iter()
+            .map(|_| {
+                format!(
+                    "SELECT scope, term, df FROM term_stats WHERE kind = {} AND scope = {} AND term = {}",
+                    next(),
+                    next(),
+                    next()
+                )
+            })
+            .collect();
+        let sql = arms.join(" UNION ALL ");
+        let mut query = sqlx::query_as::<_, (i64, String, i64)>(AssertSqlSafe(sql));
+        for (scope, term) in &keys {
+            query = query.bind(kind).bind(*scope).bind(term.as_str());
+        }
+        for (scope, term, df) in query.fetch_all(&self.pool).await? {
+            if let Some(count) = counts.get_mut(&(scope, term)) {
+                *count = df;
+            }
+        }
+        Ok(counts)
     }
 
     /// How many records hold `term` in `scope` (kept in `term_stats`).

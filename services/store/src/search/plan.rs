@@ -184,11 +184,12 @@ impl Statement {
 /// Renders the SQL for one tier: rows (doc, body) after position `after`, in
 /// position order, at most `limit`, and no further than `upper` when given.
 /// `driver` indexes the group whose postings drive the walk; the other groups
-/// are probed per candidate.
+/// are probed per candidate, in `probe_order`.
 pub(crate) fn render(
     query: &ParsedQuery,
     plan: &TierPlan,
     driver: Option<usize>,
+    probe_order: &[usize],
     after: i64,
     upper: Option<i64>,
     limit: usize,
@@ -240,10 +241,11 @@ pub(crate) fn render(
     if query.shareable_only {
         wheres.push("r.shareable = 1".into());
     }
-    for (index, group) in plan.groups.iter().enumerate() {
+    for &index in probe_order {
         if Some(index) == driver && plan.driver == Driver::Postings {
             continue;
         }
+        let group = &plan.groups[index];
         let scope = st.bind(Bind::Int(group.scope as i64));
         let terms: Vec<String> = group
             .terms
