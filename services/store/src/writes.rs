@@ -95,14 +95,13 @@ impl Store {
                 let given = record.meta_mut().clone();
                 let (version, created_at, updated_at) = match prior {
                     Some(prior) if !prior.deleted => {
+                        // Compare with the stored body under the stored metadata, so
+                        // that only content the caller controls counts as a change.
                         let meta = record.meta_mut();
                         meta.version = prior.version as u64;
                         meta.created_at.clone_from(&prior.created_at);
-                        meta.updated_at.clear();
-                        let mut probe = record.clone();
-                        probe.meta_mut().updated_at =
-                            stored_updated_at(prior.body.as_deref(), kind)?;
-                        if prior.body.as_deref() == Some(probe.encode().as_slice()) {
+                        meta.updated_at = stored_updated_at(prior.body.as_deref(), kind)?;
+                        if prior.body.as_deref() == Some(record.encode().as_slice()) {
                             report.unchanged += 1;
                             continue;
                         }
