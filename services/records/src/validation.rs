@@ -55,6 +55,8 @@ pub fn validate(record: &AnyRecord, node_id: &str) -> Result<RecordId, RecordErr
             "missing or unknown; use CLASSIFICATION_NORMAL (bình thường), CLASSIFICATION_CONFIDENTIAL (mật), CLASSIFICATION_SECRET or CLASSIFICATION_TOP_SECRET",
         ));
     }
+    instant("meta.createdAt", &meta.created_at)?;
+    instant("meta.updatedAt", &meta.updated_at)?;
     match record {
         AnyRecord::Expert(e) => {
             required("fullName", &e.full_name)?;
@@ -225,6 +227,45 @@ fn date(field: &str, value: &str) -> Result<(), RecordError> {
     Ok(())
 }
 
+/// An RFC 3339 UTC instant with seconds, e.g. "2023-02-15T08:30:00Z" (optional
+/// fractional seconds), or empty (the store fills it in).
+fn instant(field: &str, value: &str) -> Result<(), RecordError> {
+    if value.is_empty() {
+        return Ok(());
+    }
+    let bytes = value.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        bytes
+            .get(range)
+            .is_some_and(|b| b.iter().all(u8::is_ascii_digit))
+    };
+    let fraction_ok = match &bytes.get(19..bytes.len() - 1) {
+        Some([]) => true,
+        Some([b'.', rest @ ..]) => !rest.is_empty() && rest.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    let shaped = bytes.len() >= 20
+        && value.is_ascii()
+        && date("", &value[..10]).is_ok()
+        && bytes[10] == b'T'
+        && digits(11..13)
+        && bytes[13] == b':'
+        && digits(14..16)
+        && bytes[16] == b':'
+        && digits(17..19)
+        && bytes.last() == Some(&b'Z')
+        && fraction_ok;
+    if !shaped {
+        return Err(RecordError::invalid(
+            field,
+            format!(
+                "{value:?} is not an RFC 3339 UTC time; use e.g. \"2023-02-15T08:30:00Z\", or leave it out"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn optional_id(field: &str, value: &str) -> Result<(), RecordError> {
     if value.is_empty() {
         return Ok(());
@@ -327,6 +368,20 @@ mod tests {
         let mut hidden = expert();
         hidden.meta.as_mut().unwrap().visibility = 0;
         rejects(AnyRecord::Expert(hidden), "meta.visibility");
+        for bad_time in [
+            "yesterday",
+            "2023-02-15",
+            "2023-02-15T08:30:00",
+            "2023-02-15T08:30:00Z\u{0}",
+            "2023-13-15T08:30:00Z",
+        ] {
+            let mut timed = expert();
+            timed.meta.as_mut().unwrap().created_at = bad_time.into();
+            rejects(AnyRecord::Expert(timed), "meta.createdAt");
+        }
+        let mut precise = expert();
+        precise.meta.as_mut().unwrap().updated_at = "2023-02-15T08:30:00.125Z".into();
+        assert!(validate(&AnyRecord::Expert(precise), "hung-yen").is_ok());
         let project = Project {
             meta: meta("hung-yen:project:P1"),
             code: "ĐT.HY.2019.01".into(),

@@ -153,6 +153,16 @@ fn facet_groups(kind: RecordKind, request: &SearchRequest) -> Result<Vec<TermGro
                     .into(),
             ));
         }
+        let is_organization = request
+            .organization_id
+            .parse::<lienthong_records::RecordId>()
+            .is_ok_and(|id| id.kind == RecordKind::Organization);
+        if !is_organization {
+            return Err(StoreError::InvalidArgument(format!(
+                "organization_id {:?} is not an organization id; use e.g. \"hung-yen:organization:O00003\"",
+                request.organization_id
+            )));
+        }
         group(vec![facet::organization(&request.organization_id)]);
     }
     let experts_only = |filter: &str| {
