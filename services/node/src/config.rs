@@ -204,6 +204,15 @@ impl NodeConfig {
         Ok(config)
     }
 
+    /// How to open this node's store.
+    pub fn store_options(&self) -> lienthong_store::StoreOptions {
+        lienthong_store::StoreOptions {
+            url: self.database.url.expose().to_owned(),
+            node_id: self.node.id.clone(),
+            max_connections: self.database.max_connections,
+        }
+    }
+
     fn check(&self) -> Result<(), ConfigError> {
         lienthong_records::identity::validate_node_id(&self.node.id)
             .map_err(|error| ConfigError(format!("key node.id: {error}")))?;

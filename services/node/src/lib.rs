@@ -21,7 +21,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use lienthong_proto::v1::province_node_server::ProvinceNodeServer;
-use lienthong_store::{Store, StoreOptions};
+use lienthong_store::Store;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 
@@ -56,26 +56,9 @@ impl NodeServer {
     /// Opens the store (creating and migrating it if needed) and binds the gRPC
     /// and admin listeners.
     pub async fn bind(config: NodeConfig) -> Result<NodeServer, NodeError> {
-        let store = Store::open(&StoreOptions {
-            url: config.database.url.expose().to_owned(),
-            node_id: config.node.id.clone(),
-            max_connections: config.database.max_connections,
-        })
-        .await?;
-        let grpc = TcpListener::bind(config.grpc.listen)
-            .await
-            .map_err(|source| NodeError::Bind {
-                key: "grpc.listen",
-                address: config.grpc.listen,
-                source,
-            })?;
-        let admin = TcpListener::bind(config.admin.listen)
-            .await
-            .map_err(|source| NodeError::Bind {
-                key: "admin.listen",
-                address: config.admin.listen,
-                source,
-            })?;
+        let store = Store::open(&config.store_options()).await?;
+        let grpc = listen("grpc.listen", config.grpc.listen).await?;
+        let admin = listen("admin.listen", config.admin.listen).await?;
         Ok(NodeServer {
             config,
             store,
@@ -183,6 +166,17 @@ impl NodeServer {
         tracing::info!(node = %node_id, "node stopped; database closed");
         result
     }
+}
+
+/// Binds `address`; an error names the config key that set it.
+async fn listen(key: &'static str, address: SocketAddr) -> Result<TcpListener, NodeError> {
+    TcpListener::bind(address)
+        .await
+        .map_err(|source| NodeError::Bind {
+            key,
+            address,
+            source,
+        })
 }
 
 /// Completes on Ctrl-C or SIGTERM.

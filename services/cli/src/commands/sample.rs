@@ -4,7 +4,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use lienthong_node::NodeConfig;
 use lienthong_records::AnyRecord;
 use lienthong_sample::{ProvinceProfile, SampleGenerator, SampleSpec};
-use lienthong_store::{Store, StoreOptions};
+use lienthong_store::Store;
 
 use crate::cli::SampleArgs;
 
@@ -34,12 +34,7 @@ pub async fn run(args: SampleArgs) -> anyhow::Result<()> {
 
 /// Opens the store a node config names.
 pub async fn open_store(config: &NodeConfig) -> anyhow::Result<Store> {
-    Ok(Store::open(&StoreOptions {
-        url: config.database.url.expose().to_owned(),
-        node_id: config.node.id.clone(),
-        max_connections: config.database.max_connections,
-    })
-    .await?)
+    Ok(Store::open(&config.store_options()).await?)
 }
 
 /// The sample profile for a node: the two pilot provinces have their own.
