@@ -93,14 +93,28 @@ impl Store {
                 let kind = record.kind();
                 let prior = existing.get(&id);
                 let given = record.meta_mut().clone();
+                // The live stored record, decoded once: for the comparison below and
+                // for the postings it produced.
+                let stored = match prior
+                    .filter(|prior| !prior.deleted)
+                    .and_then(|prior| prior.body.as_deref())
+                {
+                    Some(body) => Some(AnyRecord::decode(kind, body)?),
+                    None => None,
+                };
                 let (version, created_at, updated_at) = match prior {
                     Some(prior) if !prior.deleted => {
                         // Compare with the stored body under the stored metadata, so
                         // that only content the caller controls counts as a change.
+                        let stored_updated_at = stored
+                            .as_ref()
+                            .and_then(AnyRecord::meta)
+                            .map(|meta| meta.updated_at.clone())
+                            .unwrap_or_default();
                         let meta = record.meta_mut();
                         meta.version = prior.version as u64;
                         meta.created_at.clone_from(&prior.created_at);
-                        meta.updated_at = stored_updated_at(prior.body.as_deref(), kind)?;
+                        meta.updated_at = stored_updated_at;
                         if prior.body.as_deref() == Some(record.encode().as_slice()) {
                             report.unchanged += 1;
                             continue;
@@ -139,16 +153,8 @@ impl Store {
                         last_doc
                     }
                 };
-                if let Some(prior) = prior.filter(|prior| !prior.deleted) {
-                    delete_postings(
-                        &mut tx,
-                        self.backend,
-                        doc,
-                        kind,
-                        prior.body.as_deref(),
-                        &mut term_deltas,
-                    )
-                    .await?;
+                if let Some(stored) = &stored {
+                    delete_postings(&mut tx, self.backend, doc, stored, &mut term_deltas).await?;
                 }
                 match prior {
                     Some(_) => report.updated += 1,
@@ -195,15 +201,10 @@ impl Store {
         let version = row.try_get::<i64, _>("version")? + 1;
         let body: Option<Vec<u8>> = row.try_get("body")?;
         let mut term_deltas = TermDeltas::default();
-        delete_postings(
-            &mut tx,
-            self.backend,
-            doc,
-            kind,
-            body.as_deref(),
-            &mut term_deltas,
-        )
-        .await?;
+        if let Some(body) = body {
+            let stored = AnyRecord::decode(kind, &body)?;
+            delete_postings(&mut tx, self.backend, doc, &stored, &mut term_deltas).await?;
+        }
         term_deltas.apply(&mut tx, self.backend).await?;
         let seq = last_seq + 1;
         let now = now_rfc3339();
@@ -280,19 +281,6 @@ fn kind_of(row: &AnyRow) -> Result<RecordKind, StoreError> {
     })
 }
 
-/// The `updated_at` inside a stored body, so that comparing an incoming record
-/// with the stored one ignores nothing but what the store itself manages.
-fn stored_updated_at(body: Option<&[u8]>, kind: RecordKind) -> Result<String, StoreError> {
-    let Some(body) = body else {
-        return Ok(String::new());
-    };
-    let record = AnyRecord::decode(kind, body)?;
-    Ok(record
-        .meta()
-        .map(|meta| meta.updated_at.clone())
-        .unwrap_or_default())
-}
-
 async fn fetch_existing(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
@@ -324,19 +312,18 @@ async fn fetch_existing(
     Ok(existing)
 }
 
-/// Removes the postings a stored body produced. The terms are recomputed from
-/// the body, which is exact as long as the index version is unchanged (checked
-/// when the store opens).
+/// Removes the postings a stored record produced. The terms are recomputed
+/// from the record, which is exact as long as the index version is unchanged
+/// (checked when the store opens).
 async fn delete_postings(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     doc: i64,
-    kind: RecordKind,
-    body: Option<&[u8]>,
+    stored: &AnyRecord,
     term_deltas: &mut TermDeltas,
 ) -> Result<(), StoreError> {
-    let Some(body) = body else { return Ok(()) };
-    let document = search_document(&AnyRecord::decode(kind, body)?);
+    let kind = stored.kind();
+    let document = search_document(stored);
     for (scope, term) in &document.terms {
         term_deltas.add(kind, *scope, term, -1);
     }

@@ -140,14 +140,7 @@ impl Store {
             }
             let wanted = page_size - page.hits.len();
             let walk = self
-                .run_tier(
-                    &parsed,
-                    tier,
-                    after,
-                    wanted + 1,
-                    &mut term_counts,
-                    &mut budget,
-                )
+                .run_tier(&parsed, tier, after, wanted + 1, &term_counts, &mut budget)
                 .await?;
             let more_in_tier = walk.rows.len() > wanted;
             for (_, body) in walk.rows.iter().take(wanted) {
@@ -184,7 +177,7 @@ impl Store {
         tier: &TierPlan,
         after: i64,
         limit: usize,
-        term_counts: &mut HashMap<(i64, String), i64>,
+        term_counts: &HashMap<(i64, String), i64>,
         budget: &mut i64,
     ) -> Result<TierWalk, StoreError> {
         let kind = parsed.kind.code();
@@ -197,17 +190,11 @@ impl Store {
                 let [term] = group.terms.as_slice() else {
                     continue;
                 };
-                let key = (group.scope as i64, term.clone());
-                let count = match term_counts.get(&key) {
-                    Some(count) => *count,
-                    None => {
-                        let count = self
-                            .document_frequency(kind, group.scope as i64, term)
-                            .await?;
-                        term_counts.insert(key, count);
-                        count
-                    }
-                };
+                // Read for every tier from this one on; absent means no postings.
+                let count = term_counts
+                    .get(&(group.scope as i64, term.clone()))
+                    .copied()
+                    .unwrap_or(0);
                 if count == 0 {
                     return Ok(TierWalk::default());
                 }
@@ -358,23 +345,5 @@ impl Store {
             }
         }
         Ok(counts)
-    }
-
-    /// How many records hold `term` in `scope` (kept in `term_stats`).
-    async fn document_frequency(
-        &self,
-        kind: i64,
-        scope: i64,
-        term: &str,
-    ) -> Result<i64, StoreError> {
-        let df: Option<(i64,)> = sqlx::query_as(
-            "SELECT df FROM term_stats WHERE kind = $1 AND scope = $2 AND term = $3",
-        )
-        .bind(kind)
-        .bind(scope)
-        .bind(term)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(df.map_or(0, |(df,)| df))
     }
 }
