@@ -6,7 +6,11 @@ use std::path::PathBuf;
 
 use prost::Message;
 
-const PROTOS: &[&str] = &["lienthong/v1/records.proto", "lienthong/v1/node.proto"];
+const PROTOS: &[&str] = &[
+    "lienthong/v1/records.proto",
+    "lienthong/v1/node.proto",
+    "lienthong/v1/federation.proto",
+];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);

@@ -1,5 +1,6 @@
-//! The gRPC contract of Liên thông: records, the province node service, and the
-//! encoded descriptor set that server reflection serves.
+//! The gRPC contract of Liên thông: records, the province node service, the
+//! federation gateway service, and the encoded descriptor set that server
+//! reflection serves.
 //!
 //! Generated code lives in `OUT_DIR` and is never edited by hand; change the
 //! `.proto` files instead.

@@ -2,35 +2,12 @@
 //! environment variables (`LIENTHONG_DATABASE__URL` sets `database.url`).
 //! Unknown keys are errors, and every error names the key.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use figment::Figment;
-use figment::providers::{Env, Format, Toml};
+use lienthong_runtime::config_source;
+pub use lienthong_runtime::config_source::{ConfigError, LogConfig, LogFormat, Secret};
 use serde::Deserialize;
-
-/// A value that never prints, such as a database URL with a password.
-#[derive(Clone, Deserialize, PartialEq, Eq)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-    /// The secret itself; call only where it is used.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
 
 /// The whole node configuration.
 #[derive(Clone, Debug, Deserialize)]
@@ -131,75 +108,17 @@ fn default_admin_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 9101))
 }
 
-/// Log output.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogConfig {
-    /// `info`, `debug`, or a full filter such as `lienthong_node=debug,info`.
-    #[serde(default = "default_log_level")]
-    pub level: String,
-    /// `text` for people, `json` for log collectors.
-    #[serde(default)]
-    pub format: LogFormat,
-}
-
-impl Default for LogConfig {
-    fn default() -> Self {
-        LogConfig {
-            level: default_log_level(),
-            format: LogFormat::default(),
-        }
-    }
-}
-
-fn default_log_level() -> String {
-    "info".into()
-}
-
-/// Log line format.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    #[default]
-    Text,
-    Json,
-}
-
-/// A configuration that cannot work. The message names the key.
-#[derive(Debug, thiserror::Error)]
-#[error("configuration error: {0}")]
-pub struct ConfigError(pub String);
-
 impl NodeConfig {
     /// Reads `path`, then `LIENTHONG_*` environment overrides, then checks the result.
     pub fn load(path: &Path) -> Result<NodeConfig, ConfigError> {
-        if !path.exists() {
-            return Err(ConfigError(format!(
-                "config file {} does not exist; see deploy/ for examples",
-                path.display()
-            )));
-        }
-        let config: NodeConfig = Figment::new()
-            .merge(Toml::file(path))
-            // Only SECTION__KEY variables configure the node; other LIENTHONG_*
-            // variables (LIENTHONG_NODE for the CLI, ...) belong to other tools.
-            .merge(
-                Env::prefixed("LIENTHONG_")
-                    .filter(|key| key.as_str().contains("__"))
-                    .split("__"),
-            )
-            .extract()
-            .map_err(|error| ConfigError(format!("{} ({})", error, path.display())))?;
+        let config: NodeConfig = config_source::load(path)?;
         config.check()?;
         Ok(config)
     }
 
     /// Parses a configuration from TOML text (no environment overrides).
     pub fn from_toml(text: &str) -> Result<NodeConfig, ConfigError> {
-        let config: NodeConfig = Figment::new()
-            .merge(Toml::string(text))
-            .extract()
-            .map_err(|error| ConfigError(error.to_string()))?;
+        let config: NodeConfig = config_source::from_toml(text)?;
         config.check()?;
         Ok(config)
     }

@@ -14,7 +14,6 @@ pub mod config;
 pub mod record_files;
 pub mod service;
 pub mod status;
-pub mod telemetry;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -26,6 +25,7 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 
 pub use config::NodeConfig;
+pub use lienthong_runtime::{shutdown_signal, telemetry};
 
 /// Why a node could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -177,28 +177,4 @@ async fn listen(key: &'static str, address: SocketAddr) -> Result<TcpListener, N
             address,
             source,
         })
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
 }

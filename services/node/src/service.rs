@@ -8,7 +8,7 @@
 use lienthong_proto::v1 as pb;
 use lienthong_proto::v1::province_node_server::ProvinceNode;
 use lienthong_records::{AnyRecord, RecordId, RecordKind};
-use lienthong_store::{SearchPage, SearchRequest, Store};
+use lienthong_store::{KindStatistics, SearchPage, SearchRequest, Store};
 use tonic::{Request, Response, Status};
 
 use crate::status::to_status;
@@ -75,7 +75,8 @@ fn capitalized(kind: RecordKind) -> String {
     name[..1].to_uppercase() + &name[1..]
 }
 
-fn rank(hit_tier: lienthong_store::MatchTier) -> pb::HitRank {
+/// The rank of a tier on the scale every node shares.
+pub fn rank(hit_tier: lienthong_store::MatchTier) -> pb::HitRank {
     use lienthong_store::MatchTier as T;
     let tier = match hit_tier {
         T::Exact => pb::MatchTier::Exact,
@@ -96,13 +97,13 @@ fn rank(hit_tier: lienthong_store::MatchTier) -> pb::HitRank {
 fn hits<T, H>(
     page: SearchPage,
     pick: impl Fn(AnyRecord) -> Option<T>,
-    hit: impl Fn(T, pb::HitRank) -> H,
+    hit: impl Fn(T, pb::HitRank, String) -> H,
 ) -> Vec<H> {
     page.hits
         .into_iter()
         .filter_map(|h| {
             let rank = rank(h.tier);
-            pick(h.record).map(|record| hit(record, rank))
+            pick(h.record).map(|record| hit(record, rank, h.cursor))
         })
         .collect()
 }
@@ -137,6 +138,7 @@ impl ProvinceNode for NodeService {
             .search(RecordKind::Expert, request.into_inner())
             .await?;
         let next_page_token = page.next_page_token.clone();
+        let next_page_rank = page.next_page_tier.map(rank);
         let hits = hits(
             page,
             |r| {
@@ -146,14 +148,16 @@ impl ProvinceNode for NodeService {
                     None
                 }
             },
-            |expert, rank| pb::ExpertHit {
+            |expert, rank, cursor| pb::ExpertHit {
                 expert: Some(expert),
                 rank: Some(rank),
+                cursor,
             },
         );
         Ok(Response::new(pb::SearchExpertsResponse {
             hits,
             next_page_token,
+            next_page_rank,
         }))
     }
 
@@ -178,6 +182,7 @@ impl ProvinceNode for NodeService {
             .search(RecordKind::Project, request.into_inner())
             .await?;
         let next_page_token = page.next_page_token.clone();
+        let next_page_rank = page.next_page_tier.map(rank);
         let hits = hits(
             page,
             |r| {
@@ -187,14 +192,16 @@ impl ProvinceNode for NodeService {
                     None
                 }
             },
-            |project, rank| pb::ProjectHit {
+            |project, rank, cursor| pb::ProjectHit {
                 project: Some(project),
                 rank: Some(rank),
+                cursor,
             },
         );
         Ok(Response::new(pb::SearchProjectsResponse {
             hits,
             next_page_token,
+            next_page_rank,
         }))
     }
 
@@ -219,6 +226,7 @@ impl ProvinceNode for NodeService {
             .search(RecordKind::Publication, request.into_inner())
             .await?;
         let next_page_token = page.next_page_token.clone();
+        let next_page_rank = page.next_page_tier.map(rank);
         let hits = hits(
             page,
             |r| {
@@ -228,14 +236,16 @@ impl ProvinceNode for NodeService {
                     None
                 }
             },
-            |publication, rank| pb::PublicationHit {
+            |publication, rank, cursor| pb::PublicationHit {
                 publication: Some(publication),
                 rank: Some(rank),
+                cursor,
             },
         );
         Ok(Response::new(pb::SearchPublicationsResponse {
             hits,
             next_page_token,
+            next_page_rank,
         }))
     }
 
@@ -260,6 +270,7 @@ impl ProvinceNode for NodeService {
             .search(RecordKind::Organization, request.into_inner())
             .await?;
         let next_page_token = page.next_page_token.clone();
+        let next_page_rank = page.next_page_tier.map(rank);
         let hits = hits(
             page,
             |r| {
@@ -269,14 +280,16 @@ impl ProvinceNode for NodeService {
                     None
                 }
             },
-            |organization, rank| pb::OrganizationHit {
+            |organization, rank, cursor| pb::OrganizationHit {
                 organization: Some(organization),
                 rank: Some(rank),
+                cursor,
             },
         );
         Ok(Response::new(pb::SearchOrganizationsResponse {
             hits,
             next_page_token,
+            next_page_rank,
         }))
     }
 
@@ -291,5 +304,54 @@ impl ProvinceNode for NodeService {
             AnyRecord::Organization(organization) => Ok(Response::new(organization)),
             _ => Err(Status::internal("stored record has the wrong kind")),
         }
+    }
+
+    async fn statistics(
+        &self,
+        _request: Request<pb::StatisticsRequest>,
+    ) -> Result<Response<pb::NodeStatistics>, Status> {
+        let mut kinds = Vec::new();
+        for kind in [RecordKind::Expert, RecordKind::Project, RecordKind::Publication] {
+            let statistics = self.store.statistics(kind).await.map_err(to_status)?;
+            kinds.push(kind_statistics(kind, statistics));
+        }
+        Ok(Response::new(pb::NodeStatistics {
+            node_id: self.store.node_id().to_owned(),
+            kinds,
+        }))
+    }
+}
+
+fn kind_statistics(kind: RecordKind, statistics: KindStatistics) -> pb::KindStatistics {
+    let count = |key: String, count: u64| pb::CountByKey { key, count };
+    pb::KindStatistics {
+        kind: kind.as_str().to_owned(),
+        total: statistics.total,
+        by_field: statistics
+            .by_field
+            .into_iter()
+            .map(|(field, n)| count(field, n))
+            .collect(),
+        by_year: statistics
+            .by_year
+            .into_iter()
+            .map(|(year, n)| count(year.to_string(), n))
+            .collect(),
+        by_status: statistics
+            .by_status
+            .into_iter()
+            .filter_map(|(status, n)| {
+                let name = pb::ProjectStatus::try_from(status).ok()?.as_str_name();
+                Some(count(name.to_owned(), n))
+            })
+            .collect(),
+        by_management_level: statistics
+            .by_management_level
+            .into_iter()
+            .filter_map(|(level, n)| {
+                let name = pb::ManagementLevel::try_from(level).ok()?.as_str_name();
+                Some(count(name.to_owned(), n))
+            })
+            .collect(),
     }
 }

@@ -12,6 +12,7 @@
 mod error;
 mod reads;
 pub mod search;
+mod statistics;
 mod writes;
 
 use std::str::FromStr;
@@ -23,6 +24,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 pub use error::StoreError;
 pub use reads::{Change, RecordCounts, StoredRecord};
 pub use search::{MatchTier, SearchHit, SearchPage, SearchRequest};
+pub use statistics::KindStatistics;
 pub use writes::{Rejection, WriteReport};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

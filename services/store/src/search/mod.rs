@@ -87,6 +87,8 @@ impl MatchTier {
 pub struct SearchHit {
     pub record: AnyRecord,
     pub tier: MatchTier,
+    /// A page token that resumes right after this hit.
+    pub cursor: String,
 }
 
 /// One page of hits.
@@ -95,6 +97,8 @@ pub struct SearchPage {
     pub hits: Vec<SearchHit>,
     /// Empty when there are no more hits.
     pub next_page_token: String,
+    /// The tier the next page resumes in: no later hit ranks better.
+    pub next_page_tier: Option<MatchTier>,
 }
 
 /// Postings one page may examine. Keeps a page's cost bounded when matches
@@ -125,12 +129,12 @@ impl Store {
         // Read lazily: a page the exact-name index fills needs no frequencies.
         let mut term_counts = HashMap::new();
         let mut budget = WALK_BUDGET;
+        let mut next: Option<PageToken> = None;
         for (index, tier) in tiers.iter().enumerate().skip(token.tier) {
             let after = if index == token.tier { token.after } else { 0 };
-            let resume_here =
-                |after: i64| PageToken { tier: index, after }.encode(parsed.fingerprint);
+            let resume_here = |after: i64| PageToken { tier: index, after };
             if budget == 0 {
-                page.next_page_token = resume_here(after);
+                next = Some(resume_here(after));
                 break;
             }
             if term_counts.is_empty() && tier.driver == Driver::Postings {
@@ -143,30 +147,34 @@ impl Store {
                 .run_tier(&parsed, tier, after, wanted + 1, &term_counts, &mut budget)
                 .await?;
             let more_in_tier = walk.rows.len() > wanted;
-            for (_, body) in walk.rows.iter().take(wanted) {
+            for (position, body) in walk.rows.iter().take(wanted) {
                 page.hits.push(SearchHit {
                     record: AnyRecord::decode(parsed.kind, body)?,
                     tier: tier.tier,
+                    cursor: resume_here(*position).encode(parsed.fingerprint),
                 });
             }
             if more_in_tier {
-                page.next_page_token = resume_here(walk.rows[wanted - 1].0);
+                next = Some(resume_here(walk.rows[wanted - 1].0));
                 break;
             }
             if let Some(stopped_at) = walk.stopped_at {
-                page.next_page_token = resume_here(stopped_at);
+                next = Some(resume_here(stopped_at));
                 break;
             }
             if page.hits.len() == page_size {
                 if index + 1 < tiers.len() {
-                    page.next_page_token = PageToken {
+                    next = Some(PageToken {
                         tier: index + 1,
                         after: 0,
-                    }
-                    .encode(parsed.fingerprint);
+                    });
                 }
                 break;
             }
+        }
+        if let Some(next) = next {
+            page.next_page_token = next.encode(parsed.fingerprint);
+            page.next_page_tier = Some(tiers[next.tier].tier);
         }
         Ok(page)
     }

@@ -12,7 +12,7 @@ use tower::{Layer, Service};
 use tracing::{Instrument, field};
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{LogConfig, LogFormat};
+use crate::config_source::{LogConfig, LogFormat};
 
 /// Counter of finished RPCs, labelled by node, method and gRPC code.
 pub const RPC_REQUESTS: &str = "lienthong_rpc_requests_total";
