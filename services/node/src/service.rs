@@ -311,7 +311,11 @@ impl ProvinceNode for NodeService {
         _request: Request<pb::StatisticsRequest>,
     ) -> Result<Response<pb::NodeStatistics>, Status> {
         let mut kinds = Vec::new();
-        for kind in [RecordKind::Expert, RecordKind::Project, RecordKind::Publication] {
+        for kind in [
+            RecordKind::Expert,
+            RecordKind::Project,
+            RecordKind::Publication,
+        ] {
             let statistics = self.store.statistics(kind).await.map_err(to_status)?;
             kinds.push(kind_statistics(kind, statistics));
         }

@@ -60,7 +60,11 @@ impl Store {
         };
         if kind == RecordKind::Project {
             statistics.by_status = self
-                .enum_counts(code, known_values(|v| ProjectStatus::try_from(v).is_ok()), facet::status)
+                .enum_counts(
+                    code,
+                    known_values(|v| ProjectStatus::try_from(v).is_ok()),
+                    facet::status,
+                )
                 .await?;
             statistics.by_management_level = self
                 .enum_counts(

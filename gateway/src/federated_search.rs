@@ -1,0 +1,539 @@
+//! Federated search: one page of merged, ranked hits from many nodes.
+//!
+//! Every node returns hits best first, with scores on a common scale (see
+//! `lienthong.v1.HitRank`). The gateway merges them in one order: score, then
+//! the node's place in the configuration, then the node's own order. That
+//! order is total, so ties break the same way on every page.
+//!
+//! A hit is only placed once nothing still unread can outrank it: a node
+//! whose page ended early (it bounds its work per page) reports the best rank
+//! its next page can hold, and while that could beat the best hit in hand,
+//! the gateway asks that node for more (a few rounds, within the deadline) or
+//! ends the page short with a token, as nodes do.
+//!
+//! The page token keeps each node's cursor at the last hit actually shown;
+//! nodes give every hit its own resume cursor, so hits fetched but not shown
+//! are fetched again on the next page. Hence no duplicates and no gaps.
+//!
+//! A node that fails is reported, and left out of the rest of that search's
+//! pages (like shard failures in a scroll), so that paging always ends.
+
+use std::cmp::Ordering;
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use lienthong_proto::v1 as pb;
+use lienthong_proto::v1::province_node_client::ProvinceNodeClient;
+use lienthong_records::{AnyRecord, RecordKind};
+use prost::Message;
+use tokio::time::Instant;
+use tonic::Status;
+use tonic::transport::Channel;
+
+use crate::page_token::{FederatedToken, NodeCursor, fingerprint};
+use crate::registry::{NodeFailure, NodeHandle, Registry};
+use crate::twins::twin_key;
+
+/// Hits per page unless the request says otherwise.
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+/// The largest page a request may ask for.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// One merged hit.
+#[derive(Clone, Debug)]
+pub struct MergedHit {
+    pub record: AnyRecord,
+    pub rank: pb::HitRank,
+    /// The origin of `record` first, then its twins on other nodes.
+    pub provenance: Vec<pb::Provenance>,
+}
+
+/// One federated page.
+#[derive(Clone, Debug, Default)]
+pub struct FederatedPage {
+    pub hits: Vec<MergedHit>,
+    pub next_page_token: String,
+    pub nodes: Vec<pb::NodeStatus>,
+}
+
+/// One node's hit, whatever the kind.
+struct NodeHit {
+    record: AnyRecord,
+    rank: pb::HitRank,
+    cursor: String,
+}
+
+/// One node's page, whatever the kind.
+struct NodePage {
+    hits: Vec<NodeHit>,
+    next_page_token: String,
+    next_score: Option<f64>,
+}
+
+struct Buffered {
+    hit: NodeHit,
+    /// Position in the node's order, for stable ties.
+    position: u64,
+    twin_key: Option<String>,
+    /// Shown already, merged into another node's hit.
+    absorbed: bool,
+}
+
+enum StreamState {
+    Active,
+    Done,
+    Failed { outcome: i32, message: String },
+}
+
+/// One node's side of the merge.
+struct Stream {
+    node: Arc<NodeHandle>,
+    order: usize,
+    state: StreamState,
+    /// Resumes right after the last hit taken from the buffer.
+    cursor: String,
+    buffer: VecDeque<Buffered>,
+    /// The unread rest: the node's page token and the best score it can hold.
+    unread: Option<(String, f64)>,
+    positions: u64,
+    status: pb::NodeStatus,
+}
+
+impl Stream {
+    /// Drops absorbed hits at the front; returns the live head.
+    fn head(&mut self) -> Option<&Buffered> {
+        while self.buffer.front().is_some_and(|entry| entry.absorbed) {
+            if let Some(entry) = self.buffer.pop_front() {
+                self.cursor = entry.hit.cursor;
+            }
+        }
+        self.buffer.front()
+    }
+
+    /// Unread hits exist and nothing is buffered to stand for them.
+    fn starved(&mut self) -> bool {
+        matches!(self.state, StreamState::Active) && self.head().is_none() && self.unread.is_some()
+    }
+}
+
+/// Orders two hits: better score first, then node order, then node position.
+fn compare(a: (f64, usize, u64), b: (f64, usize, u64)) -> Ordering {
+    b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
+}
+
+/// Runs one page of a federated search of `kind`.
+pub async fn search(
+    registry: &Registry,
+    kind: RecordKind,
+    request: pb::FederatedSearchRequest,
+    deadline: Instant,
+    max_rounds: u32,
+) -> Result<FederatedPage, Status> {
+    let page_size = match request.page_size {
+        0 => DEFAULT_PAGE_SIZE,
+        size if size > MAX_PAGE_SIZE => {
+            return Err(Status::resource_exhausted(format!(
+                "page_size {size} is over the limit of {MAX_PAGE_SIZE}; ask for fewer and follow next_page_token"
+            )));
+        }
+        size => size,
+    } as usize;
+    let nodes = registry.select(&request.nodes)?;
+    let node_ids: Vec<&str> = nodes.iter().map(|node| node.id()).collect();
+    let filters = request.filters.clone().unwrap_or_default();
+    let print = fingerprint(&[
+        kind.as_str().as_bytes(),
+        request.query.as_bytes(),
+        &filters.encode_to_vec(),
+        node_ids.join(",").as_bytes(),
+    ]);
+    let token = FederatedToken::decode(&request.page_token, print, &node_ids)?;
+    let mut absorbed: HashSet<String> = token.absorbed.into_iter().collect();
+    let mut streams: Vec<Stream> = nodes
+        .iter()
+        .zip(token.nodes)
+        .enumerate()
+        .map(|(order, (node, cursor))| stream(node.clone(), order, cursor))
+        .collect();
+
+    let mut hits: Vec<MergedHit> = Vec::with_capacity(page_size);
+    let mut round = 0;
+    loop {
+        let wanted = (page_size - hits.len()).max(1) as u32;
+        let to_fetch: Vec<usize> = (0..streams.len())
+            .filter(|&index| streams[index].starved())
+            .collect();
+        if to_fetch.is_empty() || round > max_rounds || Instant::now() >= deadline {
+            break;
+        }
+        fetch(
+            registry,
+            kind,
+            &request,
+            &filters,
+            wanted,
+            deadline,
+            &mut streams,
+            &to_fetch,
+            &mut absorbed,
+        )
+        .await?;
+        round += 1;
+        merge(&mut streams, &mut hits, page_size);
+        if hits.len() == page_size {
+            break;
+        }
+    }
+
+    if request.require_all_nodes {
+        let failed: Vec<String> = streams
+            .iter()
+            .filter(|stream| matches!(stream.state, StreamState::Failed { .. }))
+            .map(|stream| format!("{}: {}", stream.status.node_id, stream.status.message))
+            .collect();
+        if !failed.is_empty() {
+            return Err(Status::unavailable(format!(
+                "require_all_nodes is set and not every node answered: {}",
+                failed.join("; ")
+            )));
+        }
+    }
+    Ok(finish(streams, hits, absorbed, print))
+}
+
+fn stream(node: Arc<NodeHandle>, order: usize, cursor: NodeCursor) -> Stream {
+    let mut status = pb::NodeStatus {
+        node_id: node.settings.id.clone(),
+        display_name: node.settings.display_name.clone(),
+        outcome: pb::NodeOutcome::Ok as i32,
+        ..Default::default()
+    };
+    let (state, cursor, unread) = match cursor {
+        NodeCursor::More { cursor, .. } => {
+            (StreamState::Active, cursor.clone(), Some((cursor, 1.0)))
+        }
+        NodeCursor::Done { .. } => {
+            status.message = "no more results".into();
+            (StreamState::Done, String::new(), None)
+        }
+        NodeCursor::Failed {
+            outcome, message, ..
+        } => {
+            status.outcome = outcome;
+            status.message = format!("failed on an earlier page, left out since: {message}");
+            (
+                StreamState::Failed { outcome, message },
+                String::new(),
+                None,
+            )
+        }
+    };
+    Stream {
+        node,
+        order,
+        state,
+        cursor,
+        buffer: VecDeque::new(),
+        unread,
+        positions: 0,
+        status,
+    }
+}
+
+/// Asks the `to_fetch` streams' nodes for their next `wanted` hits, at once.
+#[allow(clippy::too_many_arguments)]
+async fn fetch(
+    registry: &Registry,
+    kind: RecordKind,
+    request: &pb::FederatedSearchRequest,
+    filters: &pb::SearchFilters,
+    wanted: u32,
+    deadline: Instant,
+    streams: &mut [Stream],
+    to_fetch: &[usize],
+    absorbed: &mut HashSet<String>,
+) -> Result<(), Status> {
+    let nodes: Vec<Arc<NodeHandle>> = to_fetch
+        .iter()
+        .map(|&index| streams[index].node.clone())
+        .collect();
+    let searches: Vec<pb::SearchRequest> = to_fetch
+        .iter()
+        .map(|&index| pb::SearchRequest {
+            query: request.query.clone(),
+            filters: Some(filters.clone()),
+            page_size: wanted,
+            page_token: streams[index]
+                .unread
+                .as_ref()
+                .map(|(token, _)| token.clone())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let results = registry
+        .fan_out(&nodes, deadline, |index, client, timeout| {
+            search_node(client, kind, searches[index].clone(), timeout)
+        })
+        .await;
+    for (&index, call) in to_fetch.iter().zip(results) {
+        let stream = &mut streams[index];
+        stream.status.latency_ms += call.latency.as_secs_f64() * 1000.0;
+        match call.result {
+            Ok(page) => {
+                stream.status.outcome = pb::NodeOutcome::Ok as i32;
+                stream.status.hits += page.hits.len() as u32;
+                let last_score = page.hits.last().map(|hit| hit.rank.score);
+                for hit in page.hits {
+                    let seen = absorbed.remove(hit.record.id());
+                    stream.positions += 1;
+                    stream.buffer.push_back(Buffered {
+                        twin_key: twin_key(&hit.record),
+                        hit,
+                        position: stream.positions,
+                        absorbed: seen,
+                    });
+                }
+                stream.unread = (!page.next_page_token.is_empty()).then(|| {
+                    let bound = page.next_score.or(last_score).unwrap_or(1.0);
+                    (page.next_page_token, bound)
+                });
+            }
+            Err(NodeFailure::Rejected(status)) => {
+                return Err(Status::new(
+                    status.code(),
+                    format!("node {}: {}", stream.status.node_id, status.message()),
+                ));
+            }
+            Err(failure) => {
+                stream.status.outcome = failure.outcome() as i32;
+                stream.status.message = failure.message();
+                stream.state = StreamState::Failed {
+                    outcome: failure.outcome() as i32,
+                    message: failure.message(),
+                };
+                stream.buffer.clear();
+                stream.unread = None;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Moves hits into the page while no unread hit could outrank them.
+fn merge(streams: &mut [Stream], hits: &mut Vec<MergedHit>, page_size: usize) {
+    while hits.len() < page_size {
+        let mut best: Option<(usize, (f64, usize, u64))> = None;
+        for (index, stream) in streams.iter_mut().enumerate() {
+            if !matches!(stream.state, StreamState::Active) {
+                continue;
+            }
+            let order = stream.order;
+            if let Some(head) = stream.head() {
+                let key = (head.hit.rank.score, order, head.position);
+                if best.is_none_or(|(_, best_key)| compare(key, best_key) == Ordering::Less) {
+                    best = Some((index, key));
+                }
+            }
+        }
+        let Some((winner, (score, order, _))) = best else {
+            return;
+        };
+        // A starved node whose unread hits could still come first blocks the page.
+        let blocked = streams.iter_mut().any(|stream| {
+            let stream_order = stream.order;
+            stream.starved()
+                && stream.unread.as_ref().is_some_and(|(_, bound)| {
+                    *bound > score || (*bound == score && stream_order < order)
+                })
+        });
+        if blocked {
+            return;
+        }
+        let Some(entry) = streams[winner].buffer.pop_front() else {
+            return;
+        };
+        streams[winner].cursor = entry.hit.cursor.clone();
+        let mut provenance = vec![pb::Provenance {
+            node_id: streams[winner].status.node_id.clone(),
+            record_id: entry.hit.record.id().to_owned(),
+        }];
+        if let Some(key) = &entry.twin_key {
+            for (index, stream) in streams.iter_mut().enumerate() {
+                if index == winner || !matches!(stream.state, StreamState::Active) {
+                    continue;
+                }
+                if let Some(twin) = stream
+                    .buffer
+                    .iter_mut()
+                    .find(|other| !other.absorbed && other.twin_key.as_ref() == Some(key))
+                {
+                    twin.absorbed = true;
+                    provenance.push(pb::Provenance {
+                        node_id: stream.status.node_id.clone(),
+                        record_id: twin.hit.record.id().to_owned(),
+                    });
+                }
+            }
+        }
+        hits.push(MergedHit {
+            record: entry.hit.record,
+            rank: entry.hit.rank,
+            provenance,
+        });
+    }
+}
+
+/// Builds the next token and the per-node statuses.
+fn finish(
+    mut streams: Vec<Stream>,
+    hits: Vec<MergedHit>,
+    mut absorbed: HashSet<String>,
+    print: u64,
+) -> FederatedPage {
+    let mut cursors = Vec::with_capacity(streams.len());
+    let mut any_more = false;
+    for stream in &mut streams {
+        let id = stream.status.node_id.clone();
+        let cursor = match &stream.state {
+            StreamState::Failed { outcome, message } => NodeCursor::Failed {
+                id,
+                outcome: *outcome,
+                message: message.clone(),
+            },
+            StreamState::Done => NodeCursor::Done { id },
+            StreamState::Active => {
+                if stream.head().is_some() {
+                    absorbed.extend(
+                        stream
+                            .buffer
+                            .iter()
+                            .filter(|entry| entry.absorbed)
+                            .map(|entry| entry.hit.record.id().to_owned()),
+                    );
+                    NodeCursor::More {
+                        id,
+                        cursor: stream.cursor.clone(),
+                    }
+                } else if let Some((token, _)) = &stream.unread {
+                    NodeCursor::More {
+                        id,
+                        cursor: token.clone(),
+                    }
+                } else {
+                    NodeCursor::Done { id }
+                }
+            }
+        };
+        any_more |= matches!(cursor, NodeCursor::More { .. });
+        cursors.push(cursor);
+    }
+    // Only ids on nodes that still have results can come back.
+    let active: HashSet<&str> = cursors
+        .iter()
+        .filter(|cursor| matches!(cursor, NodeCursor::More { .. }))
+        .map(NodeCursor::id)
+        .collect();
+    let mut absorbed: Vec<String> = absorbed
+        .into_iter()
+        .filter(|id| {
+            id.split(':')
+                .next()
+                .is_some_and(|node| active.contains(node))
+        })
+        .collect();
+    absorbed.sort();
+    let next_page_token = if any_more {
+        FederatedToken {
+            fingerprint: print,
+            nodes: cursors,
+            absorbed,
+        }
+        .encode()
+    } else {
+        String::new()
+    };
+    FederatedPage {
+        hits,
+        next_page_token,
+        nodes: streams.into_iter().map(|stream| stream.status).collect(),
+    }
+}
+
+/// One page of one node, whatever the kind.
+async fn search_node(
+    mut client: ProvinceNodeClient<Channel>,
+    kind: RecordKind,
+    search: pb::SearchRequest,
+    timeout: Duration,
+) -> Result<NodePage, Status> {
+    let mut request = tonic::Request::new(search);
+    request.set_timeout(timeout);
+    let score = |rank: Option<pb::HitRank>| rank.map(|rank| rank.score);
+    let page = match kind {
+        RecordKind::Expert => {
+            let response = client.search_experts(request).await?.into_inner();
+            NodePage {
+                next_score: score(response.next_page_rank),
+                next_page_token: response.next_page_token,
+                hits: response
+                    .hits
+                    .into_iter()
+                    .filter_map(|hit| {
+                        node_hit(hit.expert.map(AnyRecord::Expert), hit.rank, hit.cursor)
+                    })
+                    .collect(),
+            }
+        }
+        RecordKind::Project => {
+            let response = client.search_projects(request).await?.into_inner();
+            NodePage {
+                next_score: score(response.next_page_rank),
+                next_page_token: response.next_page_token,
+                hits: response
+                    .hits
+                    .into_iter()
+                    .filter_map(|hit| {
+                        node_hit(hit.project.map(AnyRecord::Project), hit.rank, hit.cursor)
+                    })
+                    .collect(),
+            }
+        }
+        RecordKind::Publication => {
+            let response = client.search_publications(request).await?.into_inner();
+            NodePage {
+                next_score: score(response.next_page_rank),
+                next_page_token: response.next_page_token,
+                hits: response
+                    .hits
+                    .into_iter()
+                    .filter_map(|hit| {
+                        node_hit(
+                            hit.publication.map(AnyRecord::Publication),
+                            hit.rank,
+                            hit.cursor,
+                        )
+                    })
+                    .collect(),
+            }
+        }
+        RecordKind::Organization => {
+            return Err(Status::invalid_argument(
+                "organizations are searched on each node, not federated",
+            ));
+        }
+    };
+    Ok(page)
+}
+
+fn node_hit(
+    record: Option<AnyRecord>,
+    rank: Option<pb::HitRank>,
+    cursor: String,
+) -> Option<NodeHit> {
+    Some(NodeHit {
+        record: record?,
+        rank: rank.unwrap_or_default(),
+        cursor,
+    })
+}

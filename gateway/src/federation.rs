@@ -1,0 +1,236 @@
+//! The gateway's operations, shared by the gRPC service and the HTTP API so
+//! both answer the same: federated search, get by id, status, statistics.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use lienthong_proto::v1 as pb;
+use lienthong_records::{AnyRecord, RecordId, RecordKind};
+use tokio::time::Instant;
+use tonic::Status;
+
+use crate::config::GatewayConfig;
+use crate::federated_search::{self, FederatedPage};
+use crate::registry::{NodeFailure, Registry};
+
+/// The gateway's state: the node registry and request limits.
+pub struct Federation {
+    registry: Registry,
+    request_timeout: Duration,
+    max_rounds: u32,
+}
+
+impl Federation {
+    pub fn new(config: &GatewayConfig) -> Result<Federation, String> {
+        Ok(Federation {
+            registry: Registry::new(config)?,
+            request_timeout: Duration::from_millis(config.federation.request_timeout_ms),
+            max_rounds: config.federation.max_rounds_per_page,
+        })
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The deadline of a request: the configured bound, shortened by the
+    /// client's own timeout less a margin to send the answer back in.
+    pub fn deadline(&self, client_timeout: Option<Duration>) -> Instant {
+        let budget = match client_timeout {
+            Some(timeout) => {
+                let margin =
+                    (timeout / 10).clamp(Duration::from_millis(2), Duration::from_millis(50));
+                timeout.saturating_sub(margin).min(self.request_timeout)
+            }
+            None => self.request_timeout,
+        };
+        Instant::now() + budget
+    }
+
+    /// One page of a federated search.
+    pub async fn search(
+        &self,
+        kind: RecordKind,
+        request: pb::FederatedSearchRequest,
+        deadline: Instant,
+    ) -> Result<FederatedPage, Status> {
+        federated_search::search(&self.registry, kind, request, deadline, self.max_rounds).await
+    }
+
+    /// A record by global id, from its origin node.
+    pub async fn get(&self, id: &str, deadline: Instant) -> Result<pb::Record, Status> {
+        let parsed: RecordId = id
+            .parse()
+            .map_err(|error| Status::invalid_argument(format!("id: {error}")))?;
+        let node = self.registry.node(&parsed.node).cloned().ok_or_else(|| {
+            Status::not_found(format!(
+                "no node {:?} in this federation, so no record {id}",
+                parsed.node
+            ))
+        })?;
+        let kind = parsed.kind;
+        let call = self
+            .registry
+            .call(node, deadline, &|mut client, timeout| {
+                let mut request = tonic::Request::new(pb::GetRequest { id: id.to_owned() });
+                request.set_timeout(timeout);
+                async move {
+                    let record = match kind {
+                        RecordKind::Expert => {
+                            AnyRecord::Expert(client.get_expert(request).await?.into_inner())
+                        }
+                        RecordKind::Project => {
+                            AnyRecord::Project(client.get_project(request).await?.into_inner())
+                        }
+                        RecordKind::Publication => AnyRecord::Publication(
+                            client.get_publication(request).await?.into_inner(),
+                        ),
+                        RecordKind::Organization => AnyRecord::Organization(
+                            client.get_organization(request).await?.into_inner(),
+                        ),
+                    };
+                    Ok(pb::Record::from(record))
+                }
+            })
+            .await;
+        let node_id = &call.node.settings.id;
+        call.result.map_err(|failure| match failure {
+            NodeFailure::Rejected(status) => status,
+            NodeFailure::Timeout(message) => {
+                Status::deadline_exceeded(format!("node {node_id}: {message}"))
+            }
+            NodeFailure::Unavailable(message) | NodeFailure::Error(message) => {
+                Status::unavailable(format!("node {node_id}: {message}"))
+            }
+        })
+    }
+
+    /// Every node's health, versions and counts, asked now.
+    pub async fn status(&self, deadline: Instant) -> pb::FederationStatus {
+        let nodes = self.registry.nodes();
+        let calls = self
+            .registry
+            .fan_out(nodes, deadline, |_, mut client, timeout| async move {
+                let mut request = tonic::Request::new(pb::InfoRequest {});
+                request.set_timeout(timeout);
+                Ok(client.info(request).await?.into_inner())
+            })
+            .await;
+        let mut status = pb::FederationStatus {
+            software_version: env!("CARGO_PKG_VERSION").to_owned(),
+            ..Default::default()
+        };
+        for call in calls {
+            let line = call.status(0);
+            let node = &call.node;
+            let mut health = pb::NodeHealth {
+                node_id: line.node_id,
+                display_name: line.display_name,
+                endpoint: node.settings.endpoint.clone(),
+                outcome: line.outcome,
+                message: line.message,
+                latency_ms: line.latency_ms,
+                last_call_latency_ms: node
+                    .last_latency()
+                    .map_or(0.0, |latency| latency.as_secs_f64() * 1000.0),
+                breaker: node.breaker.state() as i32,
+                ..Default::default()
+            };
+            if let Ok(info) = call.result {
+                status.nodes_ok += 1;
+                health.software_version = info.software_version;
+                health.schema_version = info.schema_version;
+                health.counts = info.counts;
+                health.last_change_seq = info.last_change_seq;
+            }
+            status.nodes.push(health);
+        }
+        status
+    }
+
+    /// Reporting figures per node and in total.
+    pub async fn statistics(
+        &self,
+        request: pb::FederatedStatisticsRequest,
+        deadline: Instant,
+    ) -> Result<pb::FederatedStatistics, Status> {
+        let nodes = self.registry.select(&request.nodes)?;
+        let calls = self
+            .registry
+            .fan_out(&nodes, deadline, |_, mut client, timeout| async move {
+                let mut request = tonic::Request::new(pb::StatisticsRequest {});
+                request.set_timeout(timeout);
+                Ok(client.statistics(request).await?.into_inner())
+            })
+            .await;
+        let mut answer = pb::FederatedStatistics::default();
+        for call in calls {
+            answer.nodes.push(call.status(0));
+            if let Ok(statistics) = call.result {
+                answer.provinces.push(statistics);
+            }
+        }
+        answer.total = Some(total(&answer.provinces));
+        Ok(answer)
+    }
+}
+
+/// Sums the provinces' figures, kind by kind and key by key.
+fn total(provinces: &[pb::NodeStatistics]) -> pb::NodeStatistics {
+    let mut kinds: BTreeMap<String, [BTreeMap<String, u64>; 4]> = BTreeMap::new();
+    let mut totals: BTreeMap<String, u64> = BTreeMap::new();
+    for province in provinces {
+        for kind in &province.kinds {
+            *totals.entry(kind.kind.clone()).or_default() += kind.total;
+            let sums = kinds.entry(kind.kind.clone()).or_default();
+            for (sum, counts) in sums.iter_mut().zip([
+                &kind.by_field,
+                &kind.by_year,
+                &kind.by_status,
+                &kind.by_management_level,
+            ]) {
+                for count in counts {
+                    *sum.entry(count.key.clone()).or_default() += count.count;
+                }
+            }
+        }
+    }
+    let list = |sum: &BTreeMap<String, u64>| -> Vec<pb::CountByKey> {
+        sum.iter()
+            .map(|(key, count)| pb::CountByKey {
+                key: key.clone(),
+                count: *count,
+            })
+            .collect()
+    };
+    // Kinds in the order nodes report them.
+    let order = [
+        RecordKind::Expert,
+        RecordKind::Project,
+        RecordKind::Publication,
+    ];
+    let mut names: Vec<String> = kinds.keys().cloned().collect();
+    names.sort_by_key(|name| {
+        order
+            .iter()
+            .position(|kind| kind.as_str() == name)
+            .unwrap_or(usize::MAX)
+    });
+    pb::NodeStatistics {
+        node_id: "total".into(),
+        kinds: names
+            .into_iter()
+            .map(|name| {
+                let [fields, years, statuses, levels] = &kinds[&name];
+                pb::KindStatistics {
+                    total: totals[&name],
+                    kind: name.clone(),
+                    by_field: list(fields),
+                    by_year: list(years),
+                    by_status: list(statuses),
+                    by_management_level: list(levels),
+                }
+            })
+            .collect(),
+    }
+}

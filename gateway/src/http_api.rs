@@ -1,0 +1,357 @@
+//! The HTTP/JSON API, for web pages and scripts. Same operations and
+//! semantics as the gRPC service, bodies in the protobuf JSON mapping, errors
+//! as `{"error": {"code": "INVALID_ARGUMENT", "message": "..."}}`.
+//!
+//! `GET /api/v1/experts?q=nguyen&field=4&page_size=20&page_token=...` and the
+//! same for projects and publications; `GET /api/v1/records/{id}`,
+//! `/api/v1/statistics`, `/api/v1/status`; the OpenAPI description at
+//! `/api/v1/openapi.json`; `/metrics` and `/healthz`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{MatchedPath, Path, RawQuery, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use lienthong_proto::v1 as pb;
+use lienthong_records::RecordKind;
+use serde_json::json;
+use tonic::{Code, Status};
+
+use crate::federation::Federation;
+use crate::service::{experts_response, projects_response, publications_response};
+
+/// Counter of HTTP requests, by route and status code.
+pub const HTTP_REQUESTS: &str = "lienthong_http_requests_total";
+/// Histogram of HTTP request latency in seconds, by route.
+pub const HTTP_DURATION: &str = "lienthong_http_request_duration_seconds";
+
+/// The OpenAPI 3.1 description of this API.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// Routes of the gateway's HTTP listener.
+pub fn router(federation: Arc<Federation>) -> Router {
+    Router::new()
+        .route("/api/v1/experts", get(search_experts))
+        .route("/api/v1/projects", get(search_projects))
+        .route("/api/v1/publications", get(search_publications))
+        .route("/api/v1/records/{id}", get(get_record))
+        .route("/api/v1/statistics", get(statistics))
+        .route("/api/v1/status", get(status))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .fallback(not_found)
+        .layer(middleware::from_fn(record_metrics))
+        .with_state(federation)
+}
+
+/// An error in the API's JSON shape.
+pub struct ApiError(Status);
+
+impl From<Status> for ApiError {
+    fn from(status: Status) -> Self {
+        ApiError(status)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match self.0.code() {
+            Code::InvalidArgument
+            | Code::OutOfRange
+            | Code::ResourceExhausted
+            | Code::FailedPrecondition => StatusCode::BAD_REQUEST,
+            Code::NotFound => StatusCode::NOT_FOUND,
+            Code::PermissionDenied => StatusCode::FORBIDDEN,
+            Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Code::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
+            Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let code = code_name(self.0.code());
+        let body = json!({"error": {"code": code, "message": self.0.message()}});
+        (status, Json(body)).into_response()
+    }
+}
+
+/// The gRPC code's canonical name, e.g. "INVALID_ARGUMENT".
+fn code_name(code: Code) -> String {
+    let camel = format!("{code:?}");
+    let mut name = String::with_capacity(camel.len() + 4);
+    for (index, character) in camel.chars().enumerate() {
+        if character.is_uppercase() && index > 0 {
+            name.push('_');
+        }
+        name.push(character.to_ascii_uppercase());
+    }
+    name
+}
+
+/// Query parameters of a search, parsed from a raw query string so that
+/// repeated keys (`field=1&field=4`) work.
+#[derive(Debug, Default)]
+struct SearchParams {
+    request: pb::FederatedSearchRequest,
+    timeout: Option<Duration>,
+}
+
+fn parse_search(query: Option<&str>) -> Result<SearchParams, Status> {
+    let mut params = SearchParams::default();
+    let request = &mut params.request;
+    let filters = request.filters.get_or_insert_with(Default::default);
+    let bad = |key: &str, value: &str, expected: &str| {
+        Status::invalid_argument(format!(
+            "query parameter {key}={value:?}: expected {expected}"
+        ))
+    };
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let value = value.as_ref();
+        match key.as_ref() {
+            "q" => request.query = value.to_owned(),
+            "field" => filters.field_code_prefixes.push(value.to_owned()),
+            "organization" => filters.organization_id = value.to_owned(),
+            "title" => {
+                filters.academic_title =
+                    enum_value(value, "ACADEMIC_TITLE_", pb::AcademicTitle::from_str_name)
+                        .ok_or_else(|| bad("title", value, "professor or associate_professor"))?
+            }
+            "degree" => {
+                filters.degree = enum_value(value, "DEGREE_", pb::Degree::from_str_name)
+                    .ok_or_else(|| bad("degree", value, "a degree such as doctor or master"))?
+            }
+            "year_from" => {
+                filters.year_from = value
+                    .parse()
+                    .map_err(|_| bad("year_from", value, "a year"))?
+            }
+            "year_to" => {
+                filters.year_to = value.parse().map_err(|_| bad("year_to", value, "a year"))?
+            }
+            "status" => filters.statuses.push(
+                enum_value(value, "PROJECT_STATUS_", pb::ProjectStatus::from_str_name).ok_or_else(
+                    || {
+                        bad(
+                            "status",
+                            value,
+                            "proposed, approved, ongoing, completed or cancelled",
+                        )
+                    },
+                )?,
+            ),
+            "level" => filters.management_levels.push(
+                enum_value(
+                    value,
+                    "MANAGEMENT_LEVEL_",
+                    pb::ManagementLevel::from_str_name,
+                )
+                .ok_or_else(|| bad("level", value, "national, ministry, province or grassroots"))?,
+            ),
+            "page_size" => {
+                request.page_size = value
+                    .parse()
+                    .map_err(|_| bad("page_size", value, "a number from 1 to 100"))?
+            }
+            "page_token" => request.page_token = value.to_owned(),
+            "node" => request.nodes.push(value.to_owned()),
+            "require_all_nodes" => {
+                request.require_all_nodes = value
+                    .parse()
+                    .map_err(|_| bad("require_all_nodes", value, "true or false"))?
+            }
+            "timeout_ms" => {
+                let millis: u64 = value
+                    .parse()
+                    .map_err(|_| bad("timeout_ms", value, "milliseconds"))?;
+                params.timeout = Some(Duration::from_millis(millis));
+            }
+            other => {
+                return Err(Status::invalid_argument(format!(
+                    "unknown query parameter {other:?}; known: q, field, organization, title, degree, year_from, year_to, status, level, page_size, page_token, node, require_all_nodes, timeout_ms"
+                )));
+            }
+        }
+    }
+    Ok(params)
+}
+
+/// "completed", "COMPLETED" or "PROJECT_STATUS_COMPLETED" alike.
+fn enum_value<E: Into<i32>>(
+    value: &str,
+    prefix: &str,
+    from_name: fn(&str) -> Option<E>,
+) -> Option<i32> {
+    let upper = value.trim().to_uppercase().replace('-', "_");
+    from_name(&upper)
+        .or_else(|| from_name(&format!("{prefix}{upper}")))
+        .map(Into::into)
+        .filter(|number| *number != 0)
+}
+
+async fn search(
+    federation: &Federation,
+    kind: RecordKind,
+    query: Option<String>,
+) -> Result<crate::federated_search::FederatedPage, ApiError> {
+    let params = parse_search(query.as_deref())?;
+    let deadline = federation.deadline(params.timeout);
+    Ok(federation.search(kind, params.request, deadline).await?)
+}
+
+async fn search_experts(
+    State(federation): State<Arc<Federation>>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<pb::FederatedExpertsResponse>, ApiError> {
+    let page = search(&federation, RecordKind::Expert, query).await?;
+    Ok(Json(experts_response(page)))
+}
+
+async fn search_projects(
+    State(federation): State<Arc<Federation>>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<pb::FederatedProjectsResponse>, ApiError> {
+    let page = search(&federation, RecordKind::Project, query).await?;
+    Ok(Json(projects_response(page)))
+}
+
+async fn search_publications(
+    State(federation): State<Arc<Federation>>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<pb::FederatedPublicationsResponse>, ApiError> {
+    let page = search(&federation, RecordKind::Publication, query).await?;
+    Ok(Json(publications_response(page)))
+}
+
+async fn get_record(
+    State(federation): State<Arc<Federation>>,
+    Path(id): Path<String>,
+) -> Result<Json<pb::Record>, ApiError> {
+    let deadline = federation.deadline(None);
+    Ok(Json(federation.get(&id, deadline).await?))
+}
+
+async fn statistics(
+    State(federation): State<Arc<Federation>>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<pb::FederatedStatistics>, ApiError> {
+    let mut request = pb::FederatedStatisticsRequest::default();
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match key.as_ref() {
+            "node" => request.nodes.push(value.into_owned()),
+            other => {
+                return Err(Status::invalid_argument(format!(
+                    "unknown query parameter {other:?}; known: node"
+                ))
+                .into());
+            }
+        }
+    }
+    let deadline = federation.deadline(None);
+    Ok(Json(federation.statistics(request, deadline).await?))
+}
+
+async fn status(State(federation): State<Arc<Federation>>) -> Json<pb::FederationStatus> {
+    let deadline = federation.deadline(None);
+    Json(federation.status(deadline).await)
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+async fn metrics() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        lienthong_runtime::telemetry::prometheus().render(),
+    )
+}
+
+/// The gateway process is up; node health is at `/api/v1/status`.
+async fn healthz(State(federation): State<Arc<Federation>>) -> Json<serde_json::Value> {
+    Json(json!({"status": "ok", "nodes": federation.registry().nodes().len()}))
+}
+
+async fn not_found() -> ApiError {
+    ApiError(Status::not_found(
+        "no such route; see /api/v1/openapi.json for the API",
+    ))
+}
+
+async fn record_metrics(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!(HTTP_REQUESTS, "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!(HTTP_DURATION, "route" => route).record(started.elapsed().as_secs_f64());
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_parameters_parse_and_name_what_is_wrong() {
+        let params = parse_search(Some(
+            "q=nguy%E1%BB%85n&field=1&field=4&status=completed&level=PROJECT_STATUS_X&page_size=5",
+        ));
+        assert!(params.unwrap_err().message().contains("level"));
+        let params = parse_search(Some(
+            "q=l%C3%BAa&field=1&field=4&status=completed&level=province&node=hung-yen",
+        ))
+        .unwrap();
+        let filters = params.request.filters.unwrap();
+        assert_eq!(params.request.query, "lúa");
+        assert_eq!(filters.field_code_prefixes, ["1", "4"]);
+        assert_eq!(filters.statuses, [pb::ProjectStatus::Completed as i32]);
+        assert_eq!(
+            filters.management_levels,
+            [pb::ManagementLevel::Province as i32]
+        );
+        assert_eq!(params.request.nodes, ["hung-yen"]);
+        assert!(
+            parse_search(Some("qq=1"))
+                .unwrap_err()
+                .message()
+                .contains("qq")
+        );
+        assert!(
+            parse_search(Some("page_size=many"))
+                .unwrap_err()
+                .message()
+                .contains("page_size")
+        );
+    }
+
+    #[test]
+    fn code_names_are_canonical() {
+        assert_eq!(code_name(Code::InvalidArgument), "INVALID_ARGUMENT");
+        assert_eq!(code_name(Code::NotFound), "NOT_FOUND");
+    }
+
+    #[test]
+    fn the_openapi_description_covers_every_route() {
+        let document: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
+        let paths = document["paths"].as_object().unwrap();
+        for route in [
+            "/api/v1/experts",
+            "/api/v1/projects",
+            "/api/v1/publications",
+            "/api/v1/records/{id}",
+            "/api/v1/statistics",
+            "/api/v1/status",
+        ] {
+            assert!(
+                paths.contains_key(route),
+                "{route} is missing from openapi.json"
+            );
+        }
+    }
+}

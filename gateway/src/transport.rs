@@ -1,0 +1,37 @@
+//! Every channel the gateway opens to a node is built here, so transport
+//! security and connection tuning change in one place.
+//!
+//! Channels are lazy and long-lived: one per node, shared by every request,
+//! multiplexing calls over HTTP/2 and reconnecting by themselves after a
+//! node restarts.
+
+use std::time::Duration;
+
+use tonic::transport::{Channel, Endpoint};
+
+use crate::config::NodeSettings;
+
+/// Checks that `endpoint` is an address a channel can be built for.
+pub fn check_endpoint(endpoint: &str) -> Result<(), String> {
+    if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+        return Err(format!(
+            "{endpoint:?} must start with http:// or https://, e.g. \"http://127.0.0.1:7101\""
+        ));
+    }
+    Endpoint::from_shared(endpoint.to_owned())
+        .map(|_| ())
+        .map_err(|error| format!("{endpoint:?} is not a valid address: {error}"))
+}
+
+/// The long-lived channel to one node. Connects on first use.
+pub fn node_channel(node: &NodeSettings) -> Result<Channel, String> {
+    let endpoint = Endpoint::from_shared(node.endpoint.clone())
+        .map_err(|error| format!("node {}: bad endpoint: {error}", node.id))?
+        .connect_timeout(node.connect_timeout)
+        .tcp_nodelay(true)
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_timeout(Duration::from_secs(10))
+        .keep_alive_while_idle(true)
+        .http2_adaptive_window(true);
+    Ok(endpoint.connect_lazy())
+}
