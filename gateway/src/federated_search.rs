@@ -2,8 +2,10 @@
 //!
 //! Every node returns hits best first, with scores on a common scale (see
 //! `lienthong.v1.HitRank`). The gateway merges them in one order: score, then
-//! the node's place in the configuration, then the node's own order. That
-//! order is total, so ties break the same way on every page.
+//! the hit's place in its node's page, then the node's place in the
+//! configuration. Equal scores therefore interleave the provinces (first of
+//! each node, then second of each, ...) rather than listing one province
+//! first, and ties break the same way every time.
 //!
 //! A hit is only placed once nothing still unread can outrank it: a node
 //! whose page ended early (it bounds its work per page) reports the best rank
@@ -73,7 +75,8 @@ struct NodePage {
 
 struct Buffered {
     hit: NodeHit,
-    /// Position in the node's order, for stable ties.
+    /// Position in the node's order over the whole search (1 for its first
+    /// hit), so that ties interleave the same way whatever the page size.
     position: u64,
     twin_key: Option<String>,
     /// Shown already, merged into another node's hit.
@@ -93,6 +96,8 @@ struct Stream {
     state: StreamState,
     /// Resumes right after the last hit taken from the buffer.
     cursor: String,
+    /// Hits of this search taken from this node so far, earlier pages included.
+    taken: u64,
     buffer: VecDeque<Buffered>,
     /// The unread rest: the node's page token and the best score it can hold.
     unread: Option<(String, f64)>,
@@ -106,6 +111,7 @@ impl Stream {
         while self.buffer.front().is_some_and(|entry| entry.absorbed) {
             if let Some(entry) = self.buffer.pop_front() {
                 self.cursor = entry.hit.cursor;
+                self.taken += 1;
             }
         }
         self.buffer.front()
@@ -117,9 +123,10 @@ impl Stream {
     }
 }
 
-/// Orders two hits: better score first, then node order, then node position.
+/// Orders two hits given as (score, node order, position in the node's
+/// results): better score first, then position, then node order.
 fn compare(a: (f64, usize, u64), b: (f64, usize, u64)) -> Ordering {
-    b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
+    b.0.total_cmp(&a.0).then(a.2.cmp(&b.2)).then(a.1.cmp(&b.1))
 }
 
 /// Runs one page of a federated search of `kind`.
@@ -209,8 +216,14 @@ fn stream(node: Arc<NodeHandle>, order: usize, cursor: NodeCursor) -> Stream {
         outcome: pb::NodeOutcome::Ok as i32,
         ..Default::default()
     };
+    let mut taken = 0;
     let (state, cursor, unread) = match cursor {
-        NodeCursor::More { cursor, .. } => {
+        NodeCursor::More {
+            cursor,
+            taken: already,
+            ..
+        } => {
+            taken = already;
             (StreamState::Active, cursor.clone(), Some((cursor, 1.0)))
         }
         NodeCursor::Done { .. } => {
@@ -234,9 +247,10 @@ fn stream(node: Arc<NodeHandle>, order: usize, cursor: NodeCursor) -> Stream {
         order,
         state,
         cursor,
+        taken,
         buffer: VecDeque::new(),
         unread,
-        positions: 0,
+        positions: taken,
         status,
     }
 }
@@ -336,15 +350,16 @@ fn merge(streams: &mut [Stream], hits: &mut Vec<MergedHit>, page_size: usize) {
                 }
             }
         }
-        let Some((winner, (score, order, _))) = best else {
+        let Some((winner, best_key)) = best else {
             return;
         };
         // A starved node whose unread hits could still come first blocks the page.
         let blocked = streams.iter_mut().any(|stream| {
+            let next_position = stream.positions + 1;
             let stream_order = stream.order;
             stream.starved()
                 && stream.unread.as_ref().is_some_and(|(_, bound)| {
-                    *bound > score || (*bound == score && stream_order < order)
+                    compare((*bound, stream_order, next_position), best_key) == Ordering::Less
                 })
         });
         if blocked {
@@ -354,6 +369,7 @@ fn merge(streams: &mut [Stream], hits: &mut Vec<MergedHit>, page_size: usize) {
             return;
         };
         streams[winner].cursor = entry.hit.cursor.clone();
+        streams[winner].taken += 1;
         let mut provenance = vec![pb::Provenance {
             node_id: streams[winner].status.node_id.clone(),
             record_id: entry.hit.record.id().to_owned(),
@@ -414,11 +430,13 @@ fn finish(
                     NodeCursor::More {
                         id,
                         cursor: stream.cursor.clone(),
+                        taken: stream.taken,
                     }
                 } else if let Some((token, _)) = &stream.unread {
                     NodeCursor::More {
                         id,
                         cursor: token.clone(),
+                        taken: stream.taken,
                     }
                 } else {
                     NodeCursor::Done { id }

@@ -195,13 +195,24 @@ fn total(provinces: &[pb::NodeStatistics]) -> pb::NodeStatistics {
             }
         }
     }
+    // Enum keys in enum order, other keys (fields, years) as strings.
     let list = |sum: &BTreeMap<String, u64>| -> Vec<pb::CountByKey> {
-        sum.iter()
+        let mut counts: Vec<pb::CountByKey> = sum
+            .iter()
             .map(|(key, count)| pb::CountByKey {
                 key: key.clone(),
                 count: *count,
             })
-            .collect()
+            .collect();
+        counts.sort_by_key(|count| {
+            let number = pb::ProjectStatus::from_str_name(&count.key)
+                .map(|status| status as i32)
+                .or_else(|| {
+                    pb::ManagementLevel::from_str_name(&count.key).map(|level| level as i32)
+                });
+            (number, count.key.clone())
+        });
+        counts
     };
     // Kinds in the order nodes report them.
     let order = [

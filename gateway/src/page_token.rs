@@ -13,9 +13,15 @@ const PREFIX: &str = "g1.";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "s")]
 pub enum NodeCursor {
-    /// More to read, from this node page token ("" for the start).
+    /// More to read, from this node page token ("" for the start), after
+    /// `taken` hits already shown or merged.
     #[serde(rename = "m")]
-    More { id: String, cursor: String },
+    More {
+        id: String,
+        cursor: String,
+        #[serde(rename = "k", default)]
+        taken: u64,
+    },
     /// No more results.
     #[serde(rename = "d")]
     Done { id: String },
@@ -70,6 +76,7 @@ impl FederatedToken {
                     .map(|id| NodeCursor::More {
                         id: (*id).to_owned(),
                         cursor: String::new(),
+                        taken: 0,
                     })
                     .collect(),
                 absorbed: Vec::new(),
@@ -122,6 +129,7 @@ mod tests {
                 NodeCursor::More {
                     id: "hung-yen".into(),
                     cursor: "p1.abc".into(),
+                    taken: 40,
                 },
                 NodeCursor::Done {
                     id: "nam-dinh".into(),

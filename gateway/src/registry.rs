@@ -298,6 +298,14 @@ impl Registry {
             let failure = match outcome {
                 Ok(Ok(answer)) => break Ok(answer),
                 Err(_) => break Err(timeout_failure(node, deadline, node_deadline)),
+                // The channel enforces the grpc-timeout it sends, and reports
+                // its expiry as CANCELLED: that is our deadline too.
+                Ok(Err(status))
+                    if status.code() == Code::Cancelled
+                        && Instant::now() + Duration::from_millis(5) >= node_deadline =>
+                {
+                    break Err(timeout_failure(node, deadline, node_deadline));
+                }
                 Ok(Err(status)) => classify(status),
             };
             let backoff = Duration::from_millis(self.retry.backoff_ms * u64::from(attempt));

@@ -8,6 +8,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod federation;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const GETTING_STARTED: &str = "Getting started:
-  lienthong demo                                  # two nodes with sample data
-  lienthong search experts \"nguyen xuan hai\"      # in another terminal
-  lienthong search projects lúa --status completed --node http://127.0.0.1:7102
+  lienthong demo                                  # two nodes and a gateway, with sample data
+  lienthong search experts \"nguyen xuan hai\" --gateway http://127.0.0.1:7100   # every province
+  lienthong search projects lúa --status completed --node http://127.0.0.1:7102  # one province
+  lienthong status --gateway http://127.0.0.1:7100
   lienthong info --node http://127.0.0.1:7101";
 
 /// Liên thông: share records of experts, S&T tasks and publications between
@@ -32,16 +33,37 @@ pub enum Command {
     ///
     /// Example: lienthong node --config deploy/hung-yen.sqlite.toml --insecure-plaintext
     Node(NodeArgs),
+    /// Run the federation gateway: one query to every province node, merged.
+    ///
+    /// Serves gRPC (lienthong.v1.Federation) and an HTTP/JSON API with an
+    /// OpenAPI description at /api/v1/openapi.json.
+    ///
+    /// Example: lienthong gateway --config deploy/gateway.toml --insecure-plaintext
+    Gateway(GatewayServeArgs),
     /// Start the Hưng Yên and Nam Định nodes on 127.0.0.1:7101 and :7102 with
-    /// sample data, and print how to query them. Runs until Ctrl-C.
+    /// sample data, and the gateway in front of them on :7100 (gRPC) and :8080
+    /// (HTTP), and print how to query them. Runs until Ctrl-C.
     Demo(DemoArgs),
-    /// Search a node for experts, projects, publications or organizations.
+    /// Search experts, projects or publications in every province through the
+    /// gateway (--gateway), or one node (--node, organizations too).
     ///
     /// Words match ignoring case and diacritics ("nguyen" finds "Nguyễn");
-    /// "quoted words" must appear as a phrase.
+    /// "quoted words" must appear as a phrase. Through the gateway, each hit
+    /// shows its province, and one line per province says whether it answered.
     ///
-    /// Example: lienthong search experts "nguyen xuan hai" --node http://127.0.0.1:7101
+    /// Example: lienthong search experts "nguyen xuan hai" --gateway http://127.0.0.1:7100
     Search(SearchArgs),
+    /// Show the federation's health: each node's state, versions, counts,
+    /// latency and circuit breaker.
+    ///
+    /// Example: lienthong status --gateway http://127.0.0.1:7100
+    Status(GatewayArgs),
+    /// Reporting figures across the federation: experts, projects and
+    /// publications by field, year, status and management level, per province
+    /// and in total.
+    ///
+    /// Example: lienthong stats --gateway http://127.0.0.1:7100 --json
+    Stats(StatsArgs),
     /// Show a node's identity, record counts and schema version.
     Info(InfoArgs),
     /// Load or dump records as JSON lines (the protobuf JSON form of lienthong.v1.Record).
@@ -61,6 +83,41 @@ pub struct NodeArgs {
     /// read and call the node. mTLS arrives with the federation PKI.
     #[arg(long)]
     pub insecure_plaintext: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct GatewayServeArgs {
+    /// Gateway configuration file (TOML): listeners and the [[nodes]] it asks.
+    /// See deploy/gateway.toml.
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// Serve gRPC and HTTP and call the nodes without TLS. For development
+    /// only: anyone on the network can read and call the gateway.
+    #[arg(long)]
+    pub insecure_plaintext: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct GatewayArgs {
+    /// Gateway address.
+    #[arg(
+        long,
+        env = "LIENTHONG_GATEWAY",
+        default_value = "http://127.0.0.1:7100"
+    )]
+    pub gateway: String,
+    /// Print JSON (the protobuf JSON mapping) for scripts.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub gateway: GatewayArgs,
+    /// Only this node (repeatable); every node when absent.
+    #[arg(long = "only")]
+    pub only: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -134,9 +191,18 @@ pub struct SearchArgs {
     /// Words, and "quoted phrases". May be empty when filters are given.
     #[arg(default_value = "")]
     pub query: String,
-    /// Node address.
+    /// Node address, to search one province.
     #[arg(long, env = "LIENTHONG_NODE", default_value = "http://127.0.0.1:7101")]
     pub node: String,
+    /// Gateway address, to search every province at once, e.g. http://127.0.0.1:7100.
+    #[arg(long, env = "LIENTHONG_GATEWAY", conflicts_with = "node")]
+    pub gateway: Option<String>,
+    /// With --gateway: only this node (repeatable), e.g. --only nam-dinh.
+    #[arg(long = "only", requires = "gateway")]
+    pub only: Vec<String>,
+    /// With --gateway: fail unless every province answers.
+    #[arg(long, requires = "gateway")]
+    pub require_all_nodes: bool,
     /// Field-code prefix (repeatable; any of them), e.g. 4 or 40101.
     #[arg(long = "field")]
     pub fields: Vec<String>,

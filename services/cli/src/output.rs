@@ -49,20 +49,84 @@ fn meta_id(meta: Option<&pb::RecordMeta>) -> String {
     meta.map_or(String::new(), |meta| meta.id.clone())
 }
 
-pub fn experts_table(response: &pb::SearchExpertsResponse) -> (Table, String) {
-    let mut t = table(&[
-        "score",
-        "name",
-        "title",
-        "organization",
-        "fields",
-        "specialization",
-        "id",
-    ]);
-    for hit in &response.hits {
-        let Some(e) = &hit.expert else { continue };
-        t.add_row(vec![
-            score(hit.rank.as_ref()),
+/// One hit to show: its rank, the record, and, for federated results, where
+/// it came from.
+pub struct Row<'a, R> {
+    pub rank: Option<&'a pb::HitRank>,
+    pub record: &'a R,
+    pub provenance: Option<&'a [pb::Provenance]>,
+}
+
+/// Rows of a node's page.
+pub fn node_rows<'a, H, R>(
+    hits: &'a [H],
+    split: impl Fn(&'a H) -> (Option<&'a pb::HitRank>, Option<&'a R>),
+) -> Vec<Row<'a, R>> {
+    hits.iter()
+        .filter_map(|hit| {
+            let (rank, record) = split(hit);
+            Some(Row {
+                rank,
+                record: record?,
+                provenance: None,
+            })
+        })
+        .collect()
+}
+
+/// Rows of a federated page.
+pub fn federated_rows<'a, H, R>(
+    hits: &'a [H],
+    split: impl Fn(&'a H) -> (Option<&'a pb::HitRank>, Option<&'a R>, &'a [pb::Provenance]),
+) -> Vec<Row<'a, R>> {
+    hits.iter()
+        .filter_map(|hit| {
+            let (rank, record, provenance) = split(hit);
+            Some(Row {
+                rank,
+                record: record?,
+                provenance: Some(provenance),
+            })
+        })
+        .collect()
+}
+
+/// A table whose first columns are the score and, for federated rows, the province.
+fn hit_table<R>(rows: &[Row<'_, R>], header: &[&str]) -> Table {
+    let federated = rows.iter().any(|row| row.provenance.is_some());
+    let mut columns = vec!["score"];
+    if federated {
+        columns.push("province");
+    }
+    columns.extend_from_slice(header);
+    table(&columns)
+}
+
+fn leading_cells<R>(row: &Row<'_, R>) -> Vec<String> {
+    let mut cells = vec![score(row.rank)];
+    if let Some(provenance) = row.provenance {
+        let nodes: Vec<&str> = provenance.iter().map(|p| p.node_id.as_str()).collect();
+        cells.push(nodes.join(" + "));
+    }
+    cells
+}
+
+pub fn experts_table(rows: &[Row<'_, pb::Expert>], next_page_token: &str) -> (Table, String) {
+    let mut t = hit_table(
+        rows,
+        &[
+            "name",
+            "title",
+            "organization",
+            "fields",
+            "specialization",
+            "id",
+        ],
+    );
+    for row in rows {
+        let e = row.record;
+        let mut cells = leading_cells(row);
+        cells.extend([
             e.full_name.clone(),
             labels::title_and_degree(e.academic_title, e.degree),
             e.organization_name.clone(),
@@ -70,23 +134,25 @@ pub fn experts_table(response: &pb::SearchExpertsResponse) -> (Table, String) {
             e.specialization.clone(),
             meta_id(e.meta.as_ref()),
         ]);
+        t.add_row(cells);
     }
-    (t, footer(response.hits.len(), &response.next_page_token))
+    (t, footer(rows.len(), next_page_token))
 }
 
-pub fn projects_table(response: &pb::SearchProjectsResponse) -> (Table, String) {
-    let mut t = table(&[
-        "score", "code", "title", "status", "level", "start", "lead", "id",
-    ]);
-    for hit in &response.hits {
-        let Some(p) = &hit.project else { continue };
+pub fn projects_table(rows: &[Row<'_, pb::Project>], next_page_token: &str) -> (Table, String) {
+    let mut t = hit_table(
+        rows,
+        &["code", "title", "status", "level", "start", "lead", "id"],
+    );
+    for row in rows {
+        let p = row.record;
         let start = if p.actual_start.is_empty() {
             &p.planned_start
         } else {
             &p.actual_start
         };
-        t.add_row(vec![
-            score(hit.rank.as_ref()),
+        let mut cells = leading_cells(row);
+        cells.extend([
             p.code.clone(),
             p.title.clone(),
             labels::project_status(p.status).to_owned(),
@@ -98,21 +164,25 @@ pub fn projects_table(response: &pb::SearchProjectsResponse) -> (Table, String) 
                 .unwrap_or_default(),
             meta_id(p.meta.as_ref()),
         ]);
+        t.add_row(cells);
     }
-    (t, footer(response.hits.len(), &response.next_page_token))
+    (t, footer(rows.len(), next_page_token))
 }
 
-pub fn publications_table(response: &pb::SearchPublicationsResponse) -> (Table, String) {
-    let mut t = table(&["score", "title", "authors", "venue", "year", "id"]);
-    for hit in &response.hits {
-        let Some(p) = &hit.publication else { continue };
+pub fn publications_table(
+    rows: &[Row<'_, pb::Publication>],
+    next_page_token: &str,
+) -> (Table, String) {
+    let mut t = hit_table(rows, &["title", "authors", "venue", "year", "id"]);
+    for row in rows {
+        let p = row.record;
         let authors: Vec<&str> = p
             .authors
             .iter()
             .map(|author| author.name.as_str())
             .collect();
-        t.add_row(vec![
-            score(hit.rank.as_ref()),
+        let mut cells = leading_cells(row);
+        cells.extend([
             p.title.clone(),
             authors.join(", "),
             p.venue.clone(),
@@ -123,8 +193,9 @@ pub fn publications_table(response: &pb::SearchPublicationsResponse) -> (Table, 
             },
             meta_id(p.meta.as_ref()),
         ]);
+        t.add_row(cells);
     }
-    (t, footer(response.hits.len(), &response.next_page_token))
+    (t, footer(rows.len(), next_page_token))
 }
 
 pub fn organizations_table(response: &pb::SearchOrganizationsResponse) -> (Table, String) {
@@ -175,4 +246,137 @@ pub fn info_table(info: &pb::NodeInfo) -> (Table, String) {
         info.last_change_seq.to_string(),
     ]);
     (t, String::new())
+}
+
+fn outcome_label(outcome: i32) -> &'static str {
+    match pb::NodeOutcome::try_from(outcome) {
+        Ok(pb::NodeOutcome::Ok) => "ok",
+        Ok(pb::NodeOutcome::Timeout) => "TIMEOUT",
+        Ok(pb::NodeOutcome::Unavailable) => "UNAVAILABLE",
+        Ok(pb::NodeOutcome::Error) => "ERROR",
+        _ => "?",
+    }
+}
+
+/// One line per node: how it fared in a federated request.
+pub fn node_status_lines(nodes: &[pb::NodeStatus]) -> String {
+    nodes
+        .iter()
+        .map(|node| {
+            let mut line = format!(
+                "  {:<12} {:<22} {:<11} {:>4} hit(s) {:>8.1} ms",
+                node.node_id,
+                node.display_name,
+                outcome_label(node.outcome),
+                node.hits,
+                node.latency_ms
+            );
+            if !node.message.is_empty() {
+                line.push_str("  ");
+                line.push_str(&node.message);
+            }
+            line
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn federation_status_table(status: &pb::FederationStatus) -> (Table, String) {
+    let mut t = table(&[
+        "node",
+        "name",
+        "endpoint",
+        "health",
+        "breaker",
+        "experts",
+        "projects",
+        "publications",
+        "version",
+        "schema",
+        "info ms",
+        "last call ms",
+    ]);
+    for node in &status.nodes {
+        let counts = node.counts.unwrap_or_default();
+        let breaker = match pb::BreakerState::try_from(node.breaker) {
+            Ok(pb::BreakerState::Open) => "OPEN",
+            Ok(pb::BreakerState::HalfOpen) => "half-open",
+            _ => "closed",
+        };
+        let mut health = outcome_label(node.outcome).to_owned();
+        if !node.message.is_empty() {
+            health = format!("{health}: {}", node.message);
+        }
+        t.add_row(vec![
+            node.node_id.clone(),
+            node.display_name.clone(),
+            node.endpoint.clone(),
+            health,
+            breaker.to_owned(),
+            counts.experts.to_string(),
+            counts.projects.to_string(),
+            counts.publications.to_string(),
+            node.software_version.clone(),
+            node.schema_version.to_string(),
+            format!("{:.1}", node.latency_ms),
+            format!("{:.1}", node.last_call_latency_ms),
+        ]);
+    }
+    (
+        t,
+        format!(
+            "{} of {} node(s) answering; gateway {}",
+            status.nodes_ok,
+            status.nodes.len(),
+            status.software_version
+        ),
+    )
+}
+
+pub fn statistics_table(statistics: &pb::FederatedStatistics) -> (Table, String) {
+    let mut t = table(&[
+        "province",
+        "kind",
+        "total",
+        "by field",
+        "by status",
+        "by level",
+    ]);
+    let join = |counts: &[pb::CountByKey], label: &dyn Fn(&str) -> String| {
+        counts
+            .iter()
+            .map(|count| format!("{} {}", label(&count.key), count.count))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let plain = |key: &str| key.to_owned();
+    let status = |key: &str| {
+        pb::ProjectStatus::from_str_name(key).map_or(key.to_owned(), |status| {
+            labels::project_status(status as i32).to_owned()
+        })
+    };
+    let level = |key: &str| {
+        pb::ManagementLevel::from_str_name(key).map_or(key.to_owned(), |level| {
+            labels::management_level(level as i32).to_owned()
+        })
+    };
+    for province in statistics.provinces.iter().chain(statistics.total.as_ref()) {
+        for kind in &province.kinds {
+            t.add_row(vec![
+                province.node_id.clone(),
+                kind.kind.clone(),
+                kind.total.to_string(),
+                join(&kind.by_field, &plain),
+                join(&kind.by_status, &status),
+                join(&kind.by_management_level, &level),
+            ]);
+        }
+    }
+    (
+        t,
+        format!(
+            "by year: use --json\n{}",
+            node_status_lines(&statistics.nodes)
+        ),
+    )
 }

@@ -362,7 +362,7 @@ async fn search_prints_json_or_a_table_and_explains_failures() {
     let output = run(unreachable).await;
     assert!(!output.status.success());
     let stderr = text(&output.stderr);
-    assert!(stderr.contains("cannot reach the node"), "{stderr}");
+    assert!(stderr.contains("cannot reach http://127.0.0.1"), "{stderr}");
     node.stop().await.expect("clean stop");
 }
 
@@ -587,4 +587,131 @@ async fn a_load_killed_mid_write_leaves_a_consistent_store_that_a_rerun_complete
     );
     assert_eq!(store.last_change_seq().await.expect("seq"), total);
     store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_status_and_stats_through_the_gateway() {
+    let hung_yen_db = TestDatabase::sqlite();
+    let nam_dinh_db = TestDatabase::sqlite();
+    let hung_yen = TestNode::start("hung-yen", &hung_yen_db).await;
+    let nam_dinh = TestNode::start("nam-dinh", &nam_dinh_db).await;
+    load(&hung_yen.store, sample_records("hung-yen", 200)).await;
+    load(&nam_dinh.store, sample_records("nam-dinh", 200)).await;
+    let gateway = lienthong_tests::federation::TestGateway::start(
+        &[("hung-yen", hung_yen.url()), ("nam-dinh", nam_dinh.url())],
+        "",
+    )
+    .await;
+    let gateway_url = format!("http://{}", gateway.grpc_addr);
+
+    let mut table = lienthong();
+    table.args(["search", "experts", "nguyen", "--gateway", &gateway_url]);
+    let output = run(table).await;
+    assert_success(&output, "search --gateway");
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("province"), "{stdout}");
+    for line in [
+        "hung-yen     Sở KH&CN hung-yen",
+        "nam-dinh     Sở KH&CN nam-dinh",
+    ] {
+        let status_line = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(line))
+            .unwrap_or_else(|| panic!("no status line {line:?} in {stdout}"));
+        assert!(status_line.contains(" ok "), "{status_line}");
+    }
+
+    let mut json = lienthong();
+    json.args([
+        "search",
+        "experts",
+        "nguyen",
+        "--json",
+        "--only",
+        "nam-dinh",
+        "--gateway",
+        &gateway_url,
+    ]);
+    let output = run(json).await;
+    assert_success(&output, "search --gateway --json");
+    let response: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let hits = response["hits"].as_array().expect("hits");
+    assert_eq!(hits.len(), 20);
+    assert!(
+        hits.iter()
+            .all(|hit| hit["provenance"][0]["nodeId"] == "nam-dinh")
+    );
+    assert_eq!(response["nodes"].as_array().expect("nodes").len(), 1);
+
+    let mut status = lienthong();
+    status.args(["status", "--gateway", &gateway_url]);
+    let output = run(status).await;
+    assert_success(&output, "status");
+    assert!(
+        text(&output.stdout).contains("2 of 2 node(s) answering"),
+        "{}",
+        text(&output.stdout)
+    );
+
+    let mut stats = lienthong();
+    stats.args(["stats", "--json", "--gateway", &gateway_url]);
+    let output = run(stats).await;
+    assert_success(&output, "stats");
+    let statistics: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let experts = statistics["total"]["kinds"]
+        .as_array()
+        .expect("kinds")
+        .iter()
+        .find(|kind| kind["kind"] == "expert")
+        .expect("experts");
+    let shared = hung_yen.store.counts(true).await.expect("counts").experts
+        + nam_dinh.store.counts(true).await.expect("counts").experts;
+    assert_eq!(experts["total"].as_str(), Some(shared.to_string().as_str()));
+
+    // Organizations are per node: the gateway refuses to federate them.
+    let mut organizations = lienthong();
+    organizations.args(["search", "organizations", "viện", "--gateway", &gateway_url]);
+    let output = run(organizations).await;
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("--node"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_refuses_to_start_without_insecure_plaintext_or_with_a_bad_config() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = "[[nodes]]\nid = \"hung-yen\"\ndisplay_name = \"Sở KH&CN Hưng Yên\"\nendpoint = \"http://127.0.0.1:7101\"\n";
+    let path = dir.path().join("gateway.toml");
+    std::fs::write(&path, good).expect("write config");
+    let mut command = lienthong();
+    command.args(["gateway", "--config"]).arg(&path);
+    let output = run(command).await;
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("--insecure-plaintext"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    for (key, toml) in [
+        (
+            "nodes[0].endpoint",
+            good.replace("http://127.0.0.1:7101", "127.0.0.1:7101"),
+        ),
+        ("nodes[0].id", good.replace("\"hung-yen\"", "\"Hưng Yên\"")),
+        ("timeout", format!("[node_defaults]\ntimeout = 5\n{good}")),
+    ] {
+        std::fs::write(&path, toml).expect("write config");
+        let mut command = lienthong();
+        command
+            .args(["gateway", "--insecure-plaintext", "--config"])
+            .arg(&path);
+        let output = run(command).await;
+        assert!(!output.status.success(), "{key}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(key), "{key}: {stderr}");
+    }
 }

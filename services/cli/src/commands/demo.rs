@@ -1,6 +1,8 @@
-//! `lienthong demo`: two province nodes on this machine, with sample data.
+//! `lienthong demo`: two province nodes on this machine, with sample data,
+//! and the federation gateway in front of them.
 
 use anyhow::Context;
+use lienthong_gateway::{GatewayConfig, GatewayServer};
 use lienthong_node::config::LogConfig;
 use lienthong_node::{NodeConfig, NodeServer, shutdown_signal, telemetry};
 use lienthong_sample::SampleSpec;
@@ -10,6 +12,10 @@ use super::node::warn_plaintext;
 use super::sample::{load_sample, profile_for};
 use crate::cli::DemoArgs;
 
+/// The gateway's gRPC and HTTP ports.
+const GATEWAY_GRPC_PORT: u16 = 7100;
+const GATEWAY_HTTP_PORT: u16 = 8080;
+
 /// (node id, display name, gRPC port, admin port)
 const DEMO_NODES: [(&str, &str, u16, u16); 2] = [
     ("hung-yen", "Sở KH&CN Hưng Yên", 7101, 9101),
@@ -18,7 +24,7 @@ const DEMO_NODES: [(&str, &str, u16, u16); 2] = [
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     telemetry::init_tracing(&LogConfig {
-        level: "warn,lienthong_node=info".into(),
+        level: "warn,lienthong_node=info,lienthong_gateway=info".into(),
         ..LogConfig::default()
     });
     std::fs::create_dir_all(&args.dir)
@@ -67,25 +73,51 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         })));
     }
 
+    let mut gateway_toml = format!(
+        "[grpc]\nlisten = \"127.0.0.1:{GATEWAY_GRPC_PORT}\"\n[http]\nlisten = \"127.0.0.1:{GATEWAY_HTTP_PORT}\"\n"
+    );
+    for ((id, name, _, _), (_, grpc, _)) in DEMO_NODES.iter().zip(&addresses) {
+        gateway_toml.push_str(&format!(
+            "[[nodes]]\nid = \"{id}\"\ndisplay_name = \"{name}\"\nendpoint = \"http://{grpc}\"\n"
+        ));
+    }
+    let gateway = GatewayServer::bind(GatewayConfig::from_toml(&gateway_toml)?)
+        .await
+        .context("cannot start the gateway (is another demo running?)")?;
+    warn_plaintext("gateway");
+    let (gateway_grpc, gateway_http) = (gateway.grpc_addr(), gateway.http_addr());
+    let mut stop = stop_rx.clone();
+    let gateway_task = tokio::spawn(gateway.serve(async move {
+        let _ = stop.wait_for(|stop| *stop).await;
+    }));
+
     println!("\nLiên thông demo is running (plaintext, for development only).");
     for (name, grpc, admin) in &addresses {
         println!(
             "  {name:<20} gRPC http://{grpc}   metrics http://{admin}/metrics   health http://{admin}/healthz"
         );
     }
+    println!(
+        "  {:<20} gRPC http://{gateway_grpc}   HTTP http://{gateway_http}/api/v1/   metrics http://{gateway_http}/metrics",
+        "Gateway"
+    );
     println!("\nTry, in another terminal:");
+    println!("  lienthong search experts \"nguyen xuan hai\" --gateway http://{gateway_grpc}");
+    println!("  lienthong status --gateway http://{gateway_grpc}");
+    println!("  curl 'http://{gateway_http}/api/v1/experts?q=nguyen&field=4&page_size=5'");
     println!("  lienthong search experts \"nguyen xuan hai\" --node http://127.0.0.1:7101");
     println!(
         "  lienthong search projects \"nghiên cứu lúa\" --status completed --node http://127.0.0.1:7102"
     );
     println!("  lienthong search experts dinh --field 4 --json --node http://127.0.0.1:7102");
     println!("  lienthong info --node http://127.0.0.1:7101");
-    println!("  grpcurl -plaintext 127.0.0.1:7101 list        # server reflection");
+    println!("  grpcurl -plaintext 127.0.0.1:7100 list        # server reflection");
     println!("\nPress Ctrl-C to stop.");
 
     shutdown_signal().await;
     println!("stopping: finishing calls in flight and closing the databases");
     let _ = stop_tx.send(true);
+    gateway_task.await??;
     for task in tasks {
         task.await??;
     }

@@ -1,6 +1,7 @@
 //! One module per command.
 
 mod demo;
+mod gateway;
 mod node;
 mod records;
 mod sample;
@@ -12,9 +13,12 @@ use crate::cli::{Cli, Command};
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Node(args) => node::run(args).await,
+        Command::Gateway(args) => gateway::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Search(args) => search::run(args).await,
         Command::Info(args) => search::info(args).await,
+        Command::Status(args) => search::status(args).await,
+        Command::Stats(args) => search::statistics(args).await,
         Command::Records(args) => records::run(args).await,
         Command::Sample(args) => sample::run(args).await,
     }
