@@ -393,6 +393,16 @@ mod tests {
     }
 
     #[test]
+    fn the_example_in_deploy_is_valid() {
+        let config = GatewayConfig::from_toml(include_str!("../../deploy/gateway.toml")).unwrap();
+        assert_eq!(config.nodes.len(), 2);
+        assert_eq!(
+            config.node_settings()[1].timeout,
+            Duration::from_millis(3000)
+        );
+    }
+
+    #[test]
     fn errors_name_the_key() {
         let message = |text: &str| GatewayConfig::from_toml(text).unwrap_err().to_string();
         assert!(message("").contains("key nodes"));

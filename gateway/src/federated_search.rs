@@ -555,3 +555,161 @@ fn node_hit(
         cursor,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::GatewayConfig;
+
+    fn registry() -> Registry {
+        let config = GatewayConfig::from_toml(
+            "[[nodes]]\nid = \"hung-yen\"\ndisplay_name = \"A\"\nendpoint = \"http://127.0.0.1:9\"\n\
+             [[nodes]]\nid = \"nam-dinh\"\ndisplay_name = \"B\"\nendpoint = \"http://127.0.0.1:9\"\n",
+        )
+        .unwrap();
+        Registry::new(&config).unwrap()
+    }
+
+    fn hit(node: &str, local: &str, score: f64) -> NodeHit {
+        NodeHit {
+            record: AnyRecord::Expert(pb::Expert {
+                meta: Some(pb::RecordMeta {
+                    id: format!("{node}:expert:{local}"),
+                    ..Default::default()
+                }),
+                full_name: local.into(),
+                ..Default::default()
+            }),
+            rank: pb::HitRank { tier: 0, score },
+            cursor: format!("after-{local}"),
+        }
+    }
+
+    fn fill(stream: &mut Stream, hits: Vec<NodeHit>, unread: Option<(&str, f64)>) {
+        for hit in hits {
+            stream.positions += 1;
+            stream.buffer.push_back(Buffered {
+                twin_key: None,
+                hit,
+                position: stream.positions,
+                absorbed: false,
+            });
+        }
+        stream.unread = unread.map(|(token, bound)| (token.to_owned(), bound));
+    }
+
+    fn placed(hits: &[MergedHit]) -> Vec<String> {
+        hits.iter().map(|hit| hit.record.id().to_owned()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_node_whose_page_ended_early_holds_back_what_it_could_outrank() {
+        let registry = registry();
+        let nodes = registry.nodes();
+        let start = |index: usize| {
+            stream(
+                nodes[index].clone(),
+                index,
+                NodeCursor::More {
+                    id: nodes[index].id().to_owned(),
+                    cursor: String::new(),
+                    taken: 0,
+                },
+            )
+        };
+        let (mut a, mut b) = (start(0), start(1));
+        // A stopped early after one hit; its next hits can still score 0.9.
+        fill(
+            &mut a,
+            vec![hit("hung-yen", "a1", 0.9)],
+            Some(("resume-a", 0.9)),
+        );
+        fill(
+            &mut b,
+            vec![
+                hit("nam-dinh", "b1", 0.9),
+                hit("nam-dinh", "b2", 0.9),
+                hit("nam-dinh", "b3", 0.7),
+            ],
+            None,
+        );
+        let mut streams = vec![a, b];
+        let mut hits = Vec::new();
+        merge(&mut streams, &mut hits, 3);
+        // a1 and b1 are first of their nodes; b2 (second of B) must wait for
+        // A's second hit, which could tie it and comes first by node order.
+        assert_eq!(placed(&hits), ["hung-yen:expert:a1", "nam-dinh:expert:b1"]);
+
+        let page = finish(streams, hits, HashSet::new(), 7);
+        let token =
+            FederatedToken::decode(&page.next_page_token, 7, &["hung-yen", "nam-dinh"]).unwrap();
+        assert_eq!(
+            token.nodes,
+            [
+                NodeCursor::More {
+                    id: "hung-yen".into(),
+                    cursor: "resume-a".into(),
+                    taken: 1
+                },
+                NodeCursor::More {
+                    id: "nam-dinh".into(),
+                    cursor: "after-b1".into(),
+                    taken: 1
+                },
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn lower_bounds_let_the_page_fill_and_exhausted_nodes_finish() {
+        let registry = registry();
+        let nodes = registry.nodes();
+        let start = |index: usize| {
+            stream(
+                nodes[index].clone(),
+                index,
+                NodeCursor::More {
+                    id: nodes[index].id().to_owned(),
+                    cursor: String::new(),
+                    taken: 0,
+                },
+            )
+        };
+        let (mut a, mut b) = (start(0), start(1));
+        fill(
+            &mut a,
+            vec![hit("hung-yen", "a1", 0.9)],
+            Some(("resume-a", 0.5)),
+        );
+        fill(
+            &mut b,
+            vec![
+                hit("nam-dinh", "b1", 0.9),
+                hit("nam-dinh", "b2", 0.9),
+                hit("nam-dinh", "b3", 0.7),
+            ],
+            None,
+        );
+        let mut streams = vec![a, b];
+        let mut hits = Vec::new();
+        merge(&mut streams, &mut hits, 4);
+        assert_eq!(
+            placed(&hits),
+            [
+                "hung-yen:expert:a1",
+                "nam-dinh:expert:b1",
+                "nam-dinh:expert:b2",
+                "nam-dinh:expert:b3"
+            ]
+        );
+        let page = finish(streams, hits, HashSet::new(), 7);
+        let token =
+            FederatedToken::decode(&page.next_page_token, 7, &["hung-yen", "nam-dinh"]).unwrap();
+        assert_eq!(
+            token.nodes[1],
+            NodeCursor::Done {
+                id: "nam-dinh".into()
+            }
+        );
+    }
+}

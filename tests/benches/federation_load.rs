@@ -1,0 +1,365 @@
+//! Load generator for federated search: closed-loop workers send expert
+//! searches to one node directly, to the gateway over 2 nodes, and to the
+//! gateway over 8 nodes, and report throughput, p50/p99 latency and CPU per
+//! request at each concurrency level. Everything runs on this machine, over
+//! real loopback sockets: nodes on SQLite, the gateway, and the workers.
+//!
+//! ```text
+//! cargo bench -p lienthong-tests --bench federation_load -- \
+//!     --experts 100000 --concurrency 1,4,16,64 --seconds 10
+//! ```
+//!
+//! Node databases (experts only) are generated once under `--data-dir`
+//! (default `target/bench-data/federation`) and reused.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use lienthong_node::{NodeConfig, NodeServer};
+use lienthong_proto::v1 as pb;
+use lienthong_proto::v1::federation_client::FederationClient;
+use lienthong_proto::v1::province_node_client::ProvinceNodeClient;
+use lienthong_records::AnyRecord;
+use lienthong_sample::{ProvinceProfile, SampleGenerator, SampleSpec};
+use lienthong_store::{Store, StoreOptions};
+use lienthong_tests::federation::TestGateway;
+use tonic::transport::Channel;
+
+/// Province node ids; the first two are the pilot pair.
+const NODE_IDS: [&str; 8] = [
+    "hung-yen",
+    "nam-dinh",
+    "thai-binh",
+    "ha-nam",
+    "ninh-binh",
+    "hai-duong",
+    "bac-ninh",
+    "ha-noi",
+];
+
+/// What department staff type: surnames, full names, topics, phrases, with
+/// and without a field filter.
+const QUERIES: &[(&str, &[&str])] = &[
+    ("nguyễn", &[]),
+    ("Nguyễn Xuân Hải", &[]),
+    ("trần thị hương", &[]),
+    ("lúa", &[]),
+    ("\"nghiên cứu\"", &["4"]),
+    ("công nghệ sinh học", &[]),
+    ("phạm", &["2"]),
+    ("kinh tế", &["5"]),
+];
+
+struct Options {
+    experts: u64,
+    concurrency: Vec<usize>,
+    seconds: u64,
+    data_dir: std::path::PathBuf,
+    scenarios: Vec<String>,
+}
+
+fn options() -> Options {
+    let mut options = Options {
+        experts: 100_000,
+        concurrency: vec![1, 4, 16, 64],
+        seconds: 10,
+        data_dir: "target/bench-data/federation".into(),
+        scenarios: ["direct", "gateway-2", "gateway-8"]
+            .map(String::from)
+            .to_vec(),
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let value = args.get(i + 1).cloned().unwrap_or_default();
+        match args[i].as_str() {
+            "--experts" => options.experts = value.parse().expect("--experts N"),
+            "--concurrency" => {
+                options.concurrency = value.split(',').filter_map(|s| s.parse().ok()).collect()
+            }
+            "--seconds" => options.seconds = value.parse().expect("--seconds N"),
+            "--data-dir" => options.data_dir = value.into(),
+            "--scenarios" => options.scenarios = value.split(',').map(String::from).collect(),
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    options
+}
+
+fn database_url(options: &Options, id: &str) -> String {
+    format!(
+        "sqlite://{}/{id}-{}.db",
+        options.data_dir.display(),
+        options.experts
+    )
+}
+
+/// Generates a node's experts unless a previous run did.
+async fn prepare(options: &Options, id: &str) {
+    let store = Store::open(&StoreOptions {
+        url: database_url(options, id),
+        node_id: id.to_owned(),
+        max_connections: 2,
+    })
+    .await
+    .expect("open the bench database");
+    let have = store.counts(false).await.expect("counts").experts;
+    if have < options.experts {
+        assert_eq!(
+            have, 0,
+            "partial bench database for {id}; delete it and run again"
+        );
+        let profile = match id {
+            "hung-yen" => ProvinceProfile::hung_yen(),
+            "nam-dinh" => ProvinceProfile::nam_dinh(),
+            other => ProvinceProfile::custom(other, other, "XX"),
+        };
+        let mut spec = SampleSpec::sized(profile, options.experts);
+        spec.projects = 0;
+        spec.publications = 0;
+        let started = Instant::now();
+        let mut batch = Vec::with_capacity(2_000);
+        for record in SampleGenerator::new(spec).records() {
+            batch.push(AnyRecord::try_from(record).expect("complete record"));
+            if batch.len() == 2_000 {
+                store
+                    .upsert(std::mem::take(&mut batch))
+                    .await
+                    .expect("upsert");
+            }
+        }
+        store.upsert(batch).await.expect("upsert");
+        store.analyze().await.expect("analyze");
+        eprintln!(
+            "  generated {id}: {} experts in {:.0?}",
+            options.experts,
+            started.elapsed()
+        );
+    }
+    store.close().await;
+}
+
+async fn start_node(options: &Options, id: &str) -> String {
+    let config = NodeConfig::from_toml(&format!(
+        "[node]\nid = \"{id}\"\ndisplay_name = \"Sở KH&CN {id}\"\n\
+         [database]\nurl = \"{}\"\nmax_connections = 8\n\
+         [grpc]\nlisten = \"127.0.0.1:0\"\nconcurrency_per_connection = 256\n\
+         [admin]\nlisten = \"127.0.0.1:0\"\n",
+        database_url(options, id)
+    ))
+    .expect("node config");
+    let server = NodeServer::bind(config).await.expect("bind node");
+    let url = format!("http://{}", server.grpc_addr());
+    tokio::spawn(server.serve(std::future::pending()));
+    url
+}
+
+async fn channel(url: &str) -> Channel {
+    Channel::from_shared(url.to_owned())
+        .expect("url")
+        .tcp_nodelay(true)
+        .connect()
+        .await
+        .expect("connect")
+}
+
+fn search_request(index: u64) -> (String, Vec<String>) {
+    let (query, fields) = QUERIES[(index % QUERIES.len() as u64) as usize];
+    (
+        query.to_owned(),
+        fields.iter().map(|f| (*f).to_owned()).collect(),
+    )
+}
+
+#[derive(Clone)]
+enum Target {
+    Node(ProvinceNodeClient<Channel>),
+    Gateway(FederationClient<Channel>),
+}
+
+impl Target {
+    async fn search(&mut self, index: u64) -> bool {
+        let (query, fields) = search_request(index);
+        let filters = Some(pb::SearchFilters {
+            field_code_prefixes: fields,
+            ..Default::default()
+        });
+        match self {
+            Target::Node(client) => client
+                .search_experts(pb::SearchRequest {
+                    query,
+                    filters,
+                    page_size: 20,
+                    page_token: String::new(),
+                })
+                .await
+                .is_ok_and(|response| !response.get_ref().hits.is_empty()),
+            Target::Gateway(client) => client
+                .search_experts(pb::FederatedSearchRequest {
+                    query,
+                    filters,
+                    page_size: 20,
+                    ..Default::default()
+                })
+                .await
+                .is_ok_and(|response| {
+                    let response = response.get_ref();
+                    !response.hits.is_empty()
+                        && response
+                            .nodes
+                            .iter()
+                            .all(|node| node.outcome == pb::NodeOutcome::Ok as i32)
+                }),
+        }
+    }
+}
+
+/// CPU time of this process so far (user + system), from /proc.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 here.
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&index| fields.get(index)?.parse::<u64>().ok())
+        .sum();
+    Duration::from_millis(ticks * 10)
+}
+
+struct Run {
+    requests: u64,
+    failures: u64,
+    histogram: Histogram<u64>,
+    elapsed: Duration,
+    cpu: Duration,
+}
+
+/// `concurrency` closed-loop workers over `targets` (round robin) for `seconds`.
+async fn run(targets: &[Target], concurrency: usize, duration: Duration) -> Run {
+    let stop = Arc::new(AtomicBool::new(false));
+    let next = Arc::new(AtomicU64::new(0));
+    let failures = Arc::new(AtomicU64::new(0));
+    let cpu_before = cpu_time();
+    let started = Instant::now();
+    let workers: Vec<_> = (0..concurrency)
+        .map(|worker| {
+            let mut target = targets[worker % targets.len()].clone();
+            let (stop, next, failures) = (stop.clone(), next.clone(), failures.clone());
+            tokio::spawn(async move {
+                let mut histogram =
+                    Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
+                while !stop.load(Ordering::Relaxed) {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let sent = Instant::now();
+                    if !target.search(index).await {
+                        failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                    let _ = histogram.record(sent.elapsed().as_micros().max(1) as u64);
+                }
+                histogram
+            })
+        })
+        .collect();
+    tokio::time::sleep(duration).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
+    for worker in workers {
+        histogram.add(worker.await.expect("worker")).expect("merge");
+    }
+    Run {
+        requests: histogram.len(),
+        failures: failures.load(Ordering::Relaxed),
+        histogram,
+        elapsed: started.elapsed(),
+        cpu: cpu_time().saturating_sub(cpu_before),
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let options = options();
+    std::fs::create_dir_all(&options.data_dir).expect("data dir");
+    let wanted_nodes = if options.scenarios.iter().any(|s| s == "gateway-8") {
+        8
+    } else {
+        2
+    };
+    eprintln!(
+        "preparing {wanted_nodes} node databases of {} experts",
+        options.experts
+    );
+    for id in &NODE_IDS[..wanted_nodes] {
+        prepare(&options, id).await;
+    }
+    let mut urls = Vec::new();
+    for id in &NODE_IDS[..wanted_nodes] {
+        urls.push((*id, start_node(&options, id).await));
+    }
+    let gateway_toml = "[node_defaults]\ntimeout_ms = 10000\nmax_concurrency = 512\n\
+                        [federation]\nrequest_timeout_ms = 10000\n";
+    let mut gateways = Vec::new();
+    for scenario in &options.scenarios {
+        if let Some(count) = scenario.strip_prefix("gateway-") {
+            let count: usize = count.parse().expect("gateway-N");
+            let nodes: Vec<(&str, String)> = urls[..count]
+                .iter()
+                .map(|(id, url)| (*id, url.clone()))
+                .collect();
+            gateways.push((
+                scenario.clone(),
+                TestGateway::start(&nodes, gateway_toml).await,
+            ));
+        }
+    }
+
+    let duration = Duration::from_secs(options.seconds);
+    println!("| target | concurrency | searches/s | p50 ms | p99 ms | CPU µs/search | failed |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for scenario in &options.scenarios {
+        let targets: Vec<(String, Vec<Target>)> = if scenario == "direct" {
+            let mut list = Vec::new();
+            for (id, url) in &urls[..2] {
+                let pool = vec![Target::Node(ProvinceNodeClient::new(channel(url).await)); 1];
+                list.push((format!("node {id}"), pool));
+            }
+            list
+        } else {
+            let gateway = &gateways
+                .iter()
+                .find(|(name, _)| name == scenario)
+                .expect("gateway")
+                .1;
+            let url = format!("http://{}", gateway.grpc_addr);
+            let mut pool = Vec::new();
+            for _ in 0..4 {
+                pool.push(Target::Gateway(FederationClient::new(channel(&url).await)));
+            }
+            vec![(
+                scenario.replace("gateway-", "gateway over ") + " nodes",
+                pool,
+            )]
+        };
+        for (name, pool) in &targets {
+            // Warm caches and connections.
+            let _ = run(pool, 4, Duration::from_secs(1)).await;
+            for &concurrency in &options.concurrency {
+                let result = run(pool, concurrency, duration).await;
+                let throughput = result.requests as f64 / result.elapsed.as_secs_f64();
+                println!(
+                    "| {name} | {concurrency} | {throughput:.0} | {:.2} | {:.2} | {:.0} | {} |",
+                    result.histogram.value_at_quantile(0.50) as f64 / 1000.0,
+                    result.histogram.value_at_quantile(0.99) as f64 / 1000.0,
+                    result.cpu.as_micros() as f64 / result.requests.max(1) as f64,
+                    result.failures
+                );
+            }
+        }
+    }
+}
