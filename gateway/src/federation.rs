@@ -108,6 +108,14 @@ impl Federation {
     /// Every node's health, versions and counts, asked now.
     pub async fn status(&self, deadline: Instant) -> pb::FederationStatus {
         let nodes = self.registry.nodes();
+        // Read before this call's own Info requests replace them.
+        let last_latencies: Vec<f64> = nodes
+            .iter()
+            .map(|node| {
+                node.last_latency()
+                    .map_or(0.0, |latency| latency.as_secs_f64() * 1000.0)
+            })
+            .collect();
         let calls = self
             .registry
             .fan_out(nodes, deadline, |_, mut client, timeout| async move {
@@ -120,7 +128,7 @@ impl Federation {
             software_version: env!("CARGO_PKG_VERSION").to_owned(),
             ..Default::default()
         };
-        for call in calls {
+        for (call, last_call_latency_ms) in calls.into_iter().zip(last_latencies) {
             let line = call.status(0);
             let node = &call.node;
             let mut health = pb::NodeHealth {
@@ -130,9 +138,7 @@ impl Federation {
                 outcome: line.outcome,
                 message: line.message,
                 latency_ms: line.latency_ms,
-                last_call_latency_ms: node
-                    .last_latency()
-                    .map_or(0.0, |latency| latency.as_secs_f64() * 1000.0),
+                last_call_latency_ms,
                 breaker: node.breaker.state() as i32,
                 ..Default::default()
             };

@@ -34,7 +34,6 @@ use std::sync::Arc;
 
 use lienthong_proto::v1::federation_server::FederationServer;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 
 pub use config::GatewayConfig;
 use federation::Federation;
@@ -153,13 +152,16 @@ impl GatewayServer {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(federation_service)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), async move {
-                grpc_stopped.await;
-                health_on_stop
-                    .set_not_serving::<FederationServer<FederationService>>()
-                    .await;
-                tracing::info!("gateway shutting down: finishing requests in flight");
-            })
+            .serve_with_incoming_shutdown(
+                lienthong_runtime::listener::grpc_incoming(grpc),
+                async move {
+                    grpc_stopped.await;
+                    health_on_stop
+                        .set_not_serving::<FederationServer<FederationService>>()
+                        .await;
+                    tracing::info!("gateway shutting down: finishing requests in flight");
+                },
+            )
             .await
             .map_err(|error| GatewayError::Serve(error.to_string()));
         match http_task.await {

@@ -282,8 +282,8 @@ impl Registry {
         let node_deadline = deadline.min(Instant::now() + node.settings.timeout);
         let Ok(Ok(_permit)) = tokio::time::timeout_at(node_deadline, node.limiter.acquire()).await
         else {
-            // Waiting for a slot is not the node's failure; leave the breaker be.
-            node.breaker.record(true);
+            // Waiting for a slot says nothing of the node's health: the
+            // breaker is left as it is.
             return Err(NodeFailure::Timeout(format!(
                 "no answer in time: {} calls already in flight (max_concurrency)",
                 node.settings.max_concurrency

@@ -22,7 +22,6 @@ use lienthong_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Channel;
 use tower::{Layer, Service};
 
@@ -191,9 +190,12 @@ impl FaultyNode {
             let _ = tonic::transport::Server::builder()
                 .layer(layer)
                 .add_service(service)
-                .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
-                    let _ = stopped.await;
-                })
+                .serve_with_incoming_shutdown(
+                    lienthong_runtime::listener::grpc_incoming(listener),
+                    async move {
+                        let _ = stopped.await;
+                    },
+                )
                 .await;
         });
         FaultyNode {

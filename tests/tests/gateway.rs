@@ -854,3 +854,53 @@ async fn the_http_api_answers_as_grpc_does() {
         assert!(metrics.contains(name), "{name} missing from /metrics");
     }
 }
+
+#[tokio::test]
+async fn the_gateway_port_serves_health_and_reflection() {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+    use tonic_reflection::pb::v1;
+    let (_databases, hung_yen, nam_dinh) = two_provinces(0).await;
+    let gateway = TestGateway::start(&nodes(&[&hung_yen, &nam_dinh]), "").await;
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", gateway.grpc_addr))
+        .expect("url")
+        .connect()
+        .await
+        .expect("connect");
+    let response = HealthClient::new(channel.clone())
+        .check(HealthCheckRequest {
+            service: "lienthong.v1.Federation".into(),
+        })
+        .await
+        .expect("Check")
+        .into_inner();
+    assert_eq!(response.status(), ServingStatus::Serving);
+
+    let request = v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(
+            String::new(),
+        )),
+    };
+    let mut responses = v1::server_reflection_client::ServerReflectionClient::new(channel)
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .expect("reflection")
+        .into_inner();
+    let listed = responses
+        .message()
+        .await
+        .expect("response")
+        .expect("one")
+        .message_response;
+    let Some(v1::server_reflection_response::MessageResponse::ListServicesResponse(list)) = listed
+    else {
+        panic!("expected a service list, got {listed:?}");
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    assert!(
+        names.iter().any(|n| n == "lienthong.v1.Federation"),
+        "{names:?}"
+    );
+}

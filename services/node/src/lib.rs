@@ -22,7 +22,6 @@ use std::time::Duration;
 use lienthong_proto::v1::province_node_server::ProvinceNodeServer;
 use lienthong_store::Store;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 
 pub use config::NodeConfig;
 pub use lienthong_runtime::{shutdown_signal, telemetry};
@@ -148,13 +147,16 @@ impl NodeServer {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(node_service)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), async move {
-                grpc_stopped.await;
-                health_on_stop
-                    .set_not_serving::<ProvinceNodeServer<service::NodeService>>()
-                    .await;
-                tracing::info!("shutting down: finishing calls in flight");
-            })
+            .serve_with_incoming_shutdown(
+                lienthong_runtime::listener::grpc_incoming(grpc),
+                async move {
+                    grpc_stopped.await;
+                    health_on_stop
+                        .set_not_serving::<ProvinceNodeServer<service::NodeService>>()
+                        .await;
+                    tracing::info!("shutting down: finishing calls in flight");
+                },
+            )
             .await
             .map_err(|error| NodeError::Serve(error.to_string()));
         match admin_task.await {

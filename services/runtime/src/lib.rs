@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config_source;
+pub mod listener;
 pub mod telemetry;
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -238,6 +238,7 @@ impl Store {
             }
         };
         let statement = plan::render(
+            self.backend,
             parsed,
             tier,
             driver.map(|(index, _)| index),
