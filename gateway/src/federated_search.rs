@@ -167,13 +167,22 @@ pub async fn search(
     let mut hits: Vec<MergedHit> = Vec::with_capacity(page_size);
     let mut round = 0;
     loop {
-        let wanted = (page_size - hits.len()).max(1) as u32;
         let to_fetch: Vec<usize> = (0..streams.len())
             .filter(|&index| streams[index].starved())
             .collect();
         if to_fetch.is_empty() || round > max_rounds || Instant::now() >= deadline {
             break;
         }
+        let remaining = (page_size - hits.len()).max(1);
+        // Equal scores interleave the nodes, so a page usually takes about an
+        // equal share of each: ask each for that share first (plus one), and
+        // more only from nodes whose next hits could still make the page.
+        // Nodes then do a share of the work instead of a whole page each.
+        let wanted = if round == 0 {
+            remaining.div_ceil(to_fetch.len()).saturating_add(1).min(remaining)
+        } else {
+            remaining
+        } as u32;
         fetch(
             registry,
             kind,
