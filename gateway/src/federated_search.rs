@@ -179,7 +179,10 @@ pub async fn search(
         // more only from nodes whose next hits could still make the page.
         // Nodes then do a share of the work instead of a whole page each.
         let wanted = if round == 0 {
-            remaining.div_ceil(to_fetch.len()).saturating_add(1).min(remaining)
+            remaining
+                .div_ceil(to_fetch.len())
+                .saturating_add(1)
+                .min(remaining)
         } else {
             remaining
         } as u32;

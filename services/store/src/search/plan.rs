@@ -313,7 +313,8 @@ pub(crate) fn render(
         let to = st.bind(Bind::Int(i64::from(query.year_to)));
         wheres.push(format!("r.year <= {to} AND r.year > 0"));
     }
-    let limit = st.bind(Bind::Int(limit as i64));
+    // A literal, not a bound value: SQLite re-prepares a statement whenever
+    // the integer bound to its LIMIT changes.
     st.sql.push_str(&wheres.join(" AND "));
     st.sql
         .push_str(&format!(" ORDER BY {position} LIMIT {limit}"));
