@@ -904,3 +904,53 @@ async fn the_gateway_port_serves_health_and_reflection() {
         "{names:?}"
     );
 }
+
+#[tokio::test]
+async fn calls_over_a_node_concurrency_limit_wait_only_within_their_deadline() {
+    let (_databases, hung_yen, nam_dinh) = two_provinces(50).await;
+    let gateway = TestGateway::start(
+        &nodes(&[&hung_yen, &nam_dinh]),
+        "[node_defaults]\ntimeout_ms = 400\nmax_concurrency = 1\n",
+    )
+    .await;
+    hung_yen.faults.delay(Duration::from_millis(250));
+    let first = {
+        let mut client = gateway.client().await;
+        tokio::spawn(async move { client.search_experts(request("nguyen", 5)).await })
+    };
+    assert!(
+        wait_for(Duration::from_secs(3), || async {
+            hung_yen.faults.started() == 1
+        })
+        .await,
+        "the first call reaches the node"
+    );
+    let mut client = gateway.client().await;
+    let started = Instant::now();
+    let second = client
+        .search_experts(request("nguyen", 5))
+        .await
+        .unwrap()
+        .into_inner();
+    // The second call waited for the only slot, got it when the first call
+    // finished (~250 ms), and then ran out of its 400 ms at the node.
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_millis(700), "{waited:?}");
+    let first = first.await.unwrap().unwrap().into_inner();
+    assert_eq!(
+        status_of(&first.nodes, "hung-yen").outcome,
+        pb::NodeOutcome::Ok as i32
+    );
+    let limited = status_of(&second.nodes, "hung-yen");
+    assert_eq!(
+        limited.outcome,
+        pb::NodeOutcome::Timeout as i32,
+        "{limited:?}"
+    );
+    assert_eq!(
+        status_of(&second.nodes, "nam-dinh").outcome,
+        pb::NodeOutcome::Ok as i32
+    );
+    // Never more than one call at the node at a time.
+    assert!(hung_yen.faults.started() <= 2);
+}
