@@ -243,9 +243,11 @@ impl Store {
             tier,
             driver.map(|(index, _)| index),
             &probe_order,
-            after,
-            upper,
-            limit,
+            plan::Window {
+                after,
+                upper,
+                limit,
+            },
         );
         let mut query = sqlx::query(AssertSqlSafe(statement.sql));
         for value in statement.binds {

@@ -195,20 +195,33 @@ fn contains(backend: Backend, haystack: &str, needle: &str) -> String {
     }
 }
 
-/// Renders the SQL for one tier: rows (doc, body) after position `after`, in
-/// position order, at most `limit`, and no further than `upper` when given.
-/// `driver` indexes the group whose postings drive the walk; the other groups
-/// are probed per candidate, in `probe_order`.
+/// Which positions one walk may return.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Window {
+    /// Positions after this one.
+    pub after: i64,
+    /// No further than this position, when given.
+    pub upper: Option<i64>,
+    /// At most this many rows.
+    pub limit: usize,
+}
+
+/// Renders the SQL for one tier: rows (doc, body) inside `window`, in position
+/// order. `driver` indexes the group whose postings drive the walk; the other
+/// groups are probed per candidate, in `probe_order`.
 pub(crate) fn render(
     backend: Backend,
     query: &ParsedQuery,
     plan: &TierPlan,
     driver: Option<usize>,
     probe_order: &[usize],
-    after: i64,
-    upper: Option<i64>,
-    limit: usize,
+    window: Window,
 ) -> Statement {
+    let Window {
+        after,
+        upper,
+        limit,
+    } = window;
     let mut st = Statement {
         sql: String::with_capacity(512),
         binds: Vec::new(),
