@@ -582,6 +582,22 @@ mod tests {
         Registry::new(&config).unwrap()
     }
 
+    /// Streams of both nodes at the start of a search.
+    fn first_page_streams(registry: &Registry) -> [Stream; 2] {
+        let nodes = registry.nodes();
+        [0, 1].map(|index| {
+            stream(
+                nodes[index].clone(),
+                index,
+                NodeCursor::More {
+                    id: nodes[index].id().to_owned(),
+                    cursor: String::new(),
+                    taken: 0,
+                },
+            )
+        })
+    }
+
     fn hit(node: &str, local: &str, score: f64) -> NodeHit {
         NodeHit {
             record: AnyRecord::Expert(pb::Expert {
@@ -617,19 +633,7 @@ mod tests {
     #[tokio::test]
     async fn a_node_whose_page_ended_early_holds_back_what_it_could_outrank() {
         let registry = registry();
-        let nodes = registry.nodes();
-        let start = |index: usize| {
-            stream(
-                nodes[index].clone(),
-                index,
-                NodeCursor::More {
-                    id: nodes[index].id().to_owned(),
-                    cursor: String::new(),
-                    taken: 0,
-                },
-            )
-        };
-        let (mut a, mut b) = (start(0), start(1));
+        let [mut a, mut b] = first_page_streams(&registry);
         // A stopped early after one hit; its next hits can still score 0.9.
         fill(
             &mut a,
@@ -675,19 +679,7 @@ mod tests {
     #[tokio::test]
     async fn lower_bounds_let_the_page_fill_and_exhausted_nodes_finish() {
         let registry = registry();
-        let nodes = registry.nodes();
-        let start = |index: usize| {
-            stream(
-                nodes[index].clone(),
-                index,
-                NodeCursor::More {
-                    id: nodes[index].id().to_owned(),
-                    cursor: String::new(),
-                    taken: 0,
-                },
-            )
-        };
-        let (mut a, mut b) = (start(0), start(1));
+        let [mut a, mut b] = first_page_streams(&registry);
         fill(
             &mut a,
             vec![hit("hung-yen", "a1", 0.9)],

@@ -104,31 +104,20 @@ impl GatewayServer {
         health
             .set_serving::<FederationServer<FederationService>>()
             .await;
-        let reflection_v1 = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(lienthong_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()
-            .map_err(|error| GatewayError::Serve(format!("reflection: {error}")))?;
-        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(lienthong_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1alpha()
-            .map_err(|error| GatewayError::Serve(format!("reflection: {error}")))?;
+        let (reflection_v1, reflection_v1alpha) = lienthong_runtime::reflection::services(&[
+            lienthong_proto::FILE_DESCRIPTOR_SET,
+            tonic_health::pb::FILE_DESCRIPTOR_SET,
+        ])
+        .map_err(GatewayError::Serve)?;
         let federation_service = FederationServer::new(FederationService::new(federation.clone()))
             .max_decoding_message_size(config.grpc.max_message_bytes)
             .max_encoding_message_size(config.grpc.max_message_bytes);
 
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            shutdown.await;
-            let _ = stop_tx.send(true);
-        });
-        let stopped = |mut receiver: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = receiver.wait_for(|stop| *stop).await;
-        };
+        // One shutdown signal fans out to both listeners.
+        let stop = lienthong_runtime::shutdown::Stop::on(shutdown);
 
         let http_router = http_api::router(federation.clone());
-        let http_stopped = stopped(stop_rx.clone());
+        let http_stopped = stop.clone().stopped();
         let http_task = tokio::spawn(async move {
             axum::serve(http, http_router)
                 .with_graceful_shutdown(http_stopped)
@@ -142,7 +131,7 @@ impl GatewayServer {
             nodes = federation.registry().nodes().len(),
             "gateway serving"
         );
-        let grpc_stopped = stopped(stop_rx);
+        let grpc_stopped = stop.stopped();
         let health_on_stop = health.clone();
         let result = tonic::transport::Server::builder()
             .layer(lienthong_runtime::telemetry::RpcTelemetryLayer::new(

@@ -954,3 +954,68 @@ async fn calls_over_a_node_concurrency_limit_wait_only_within_their_deadline() {
     // Never more than one call at the node at a time.
     assert!(hung_yen.faults.started() <= 2);
 }
+
+#[tokio::test]
+async fn a_node_hit_cursor_resumes_right_after_that_hit() {
+    let (_databases, hung_yen, nam_dinh) = two_provinces(300).await;
+    for node in [&hung_yen, &nam_dinh] {
+        let channel = tonic::transport::Channel::from_shared(node.url())
+            .expect("url")
+            .connect()
+            .await
+            .expect("connect");
+        let mut client =
+            lienthong_proto::v1::province_node_client::ProvinceNodeClient::new(channel);
+        let search = |page_size: u32, page_token: String| pb::SearchRequest {
+            query: "nguyen thi".into(),
+            page_size,
+            page_token,
+            ..Default::default()
+        };
+        let ids = |hits: &[pb::ExpertHit]| {
+            hits.iter()
+                .map(|hit| {
+                    hit.expert
+                        .as_ref()
+                        .unwrap()
+                        .meta
+                        .as_ref()
+                        .unwrap()
+                        .id
+                        .clone()
+                })
+                .collect::<Vec<_>>()
+        };
+        let page = client
+            .search_experts(search(30, String::new()))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(page.hits.len(), 30);
+        // The page's best rank still to come bounds what follows.
+        let next_rank = page.next_page_rank.expect("a rank for the next page");
+        assert!(next_rank.score <= page.hits[29].rank.unwrap().score);
+        for cut in [0, 6, 17] {
+            let resumed = client
+                .search_experts(search(10, page.hits[cut].cursor.clone()))
+                .await
+                .unwrap()
+                .into_inner();
+            let expected = ids(&page.hits[cut + 1..]);
+            let got = ids(&resumed.hits);
+            assert_eq!(
+                got[..],
+                expected[..got.len().min(expected.len())],
+                "cut {cut}"
+            );
+            assert!(!got.is_empty());
+        }
+        // A cursor is bound to its query like a page token.
+        let mut other = search(10, page.hits[3].cursor.clone());
+        other.query = "tran".into();
+        assert_eq!(
+            client.search_experts(other).await.unwrap_err().code(),
+            Code::InvalidArgument
+        );
+    }
+}

@@ -101,16 +101,11 @@ impl NodeServer {
         health
             .set_serving::<ProvinceNodeServer<service::NodeService>>()
             .await;
-        let reflection_v1 = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(lienthong_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()
-            .map_err(|error| NodeError::Serve(format!("reflection: {error}")))?;
-        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(lienthong_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1alpha()
-            .map_err(|error| NodeError::Serve(format!("reflection: {error}")))?;
+        let (reflection_v1, reflection_v1alpha) = lienthong_runtime::reflection::services(&[
+            lienthong_proto::FILE_DESCRIPTOR_SET,
+            tonic_health::pb::FILE_DESCRIPTOR_SET,
+        ])
+        .map_err(NodeError::Serve)?;
         let node_service = ProvinceNodeServer::new(service::NodeService::new(
             store.clone(),
             config.node.display_name.clone(),
@@ -119,17 +114,10 @@ impl NodeServer {
         .max_encoding_message_size(config.grpc.max_message_bytes);
 
         // One shutdown signal fans out to both listeners.
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            shutdown.await;
-            let _ = stop_tx.send(true);
-        });
-        let stopped = |mut receiver: tokio::sync::watch::Receiver<bool>| async move {
-            let _ = receiver.wait_for(|stop| *stop).await;
-        };
+        let stop = lienthong_runtime::shutdown::Stop::on(shutdown);
 
         let admin_router = admin::router(store.clone());
-        let admin_stopped = stopped(stop_rx.clone());
+        let admin_stopped = stop.clone().stopped();
         let admin_task = tokio::spawn(async move {
             axum::serve(admin, admin_router)
                 .with_graceful_shutdown(admin_stopped)
@@ -137,7 +125,7 @@ impl NodeServer {
         });
 
         tracing::info!(node = %node_id, grpc = ?grpc_addr, admin = ?admin_addr, "node serving");
-        let grpc_stopped = stopped(stop_rx.clone());
+        let grpc_stopped = stop.stopped();
         let health_on_stop = health.clone();
         let result = tonic::transport::Server::builder()
             .timeout(Duration::from_millis(config.grpc.request_timeout_ms))
