@@ -1,12 +1,15 @@
-//! Load generator for federated search: closed-loop workers send expert
-//! searches to one node directly, to the gateway over 2 nodes, and to the
-//! gateway over 8 nodes, and report throughput, p50/p99 latency and CPU per
-//! request at each concurrency level. Everything runs on this machine, over
-//! real loopback sockets: nodes on SQLite, the gateway, and the workers.
+//! Load generator for federated search: expert searches to one node directly,
+//! to the gateway over 2 nodes, and to the gateway over 8 nodes. Closed loop
+//! (`--concurrency`: workers that send the next search when the last one
+//! returns) gives throughput and latency at each concurrency level; open loop
+//! (`--rates`: searches sent on a fixed schedule, latency counted from the
+//! scheduled send time) compares latency at the same offered load. Everything
+//! runs on this machine, over real loopback sockets: nodes on SQLite, the
+//! gateway, and the load generator.
 //!
 //! ```text
 //! cargo bench -p lienthong-tests --bench federation_load -- \
-//!     --experts 100000 --concurrency 1,4,16,64 --seconds 10
+//!     --experts 100000 --concurrency 1,4,16,64 --rates 200,500 --seconds 10
 //! ```
 //!
 //! Node databases (experts only) are generated once under `--data-dir`
@@ -55,6 +58,7 @@ const QUERIES: &[(&str, &[&str])] = &[
 struct Options {
     experts: u64,
     concurrency: Vec<usize>,
+    rates: Vec<u32>,
     seconds: u64,
     data_dir: std::path::PathBuf,
     scenarios: Vec<String>,
@@ -64,6 +68,7 @@ fn options() -> Options {
     let mut options = Options {
         experts: 100_000,
         concurrency: vec![1, 4, 16, 64],
+        rates: Vec::new(),
         seconds: 10,
         data_dir: "target/bench-data/federation".into(),
         scenarios: ["direct", "gateway-2", "gateway-8"]
@@ -79,6 +84,7 @@ fn options() -> Options {
             "--concurrency" => {
                 options.concurrency = value.split(',').filter_map(|s| s.parse().ok()).collect()
             }
+            "--rates" => options.rates = value.split(',').filter_map(|s| s.parse().ok()).collect(),
             "--seconds" => options.seconds = value.parse().expect("--seconds N"),
             "--data-dir" => options.data_dir = value.into(),
             "--scenarios" => options.scenarios = value.split(',').map(String::from).collect(),
@@ -282,6 +288,54 @@ async fn run(targets: &[Target], concurrency: usize, duration: Duration) -> Run 
     }
 }
 
+/// Searches sent at `rate` per second for `duration`, whatever the answers'
+/// pace; latency counts from each search's scheduled send time, so a backlog
+/// shows up as latency instead of slowing the senders (no coordinated omission).
+async fn run_at_rate(targets: &[Target], rate: u32, duration: Duration) -> Run {
+    let failures = Arc::new(AtomicU64::new(0));
+    let cpu_before = cpu_time();
+    let started = Instant::now();
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate)));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut sent = Vec::new();
+    let mut index = 0u64;
+    while started.elapsed() < duration {
+        let scheduled = ticker.tick().await;
+        let mut target = targets[(index % targets.len() as u64) as usize].clone();
+        let failures = failures.clone();
+        sent.push(tokio::spawn(async move {
+            if !target.search(index).await {
+                failures.fetch_add(1, Ordering::Relaxed);
+            }
+            scheduled.elapsed()
+        }));
+        index += 1;
+    }
+    let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
+    for request in sent {
+        let latency = request.await.expect("request task");
+        let _ = histogram.record(latency.as_micros().max(1) as u64);
+    }
+    Run {
+        requests: histogram.len(),
+        failures: failures.load(Ordering::Relaxed),
+        histogram,
+        elapsed: started.elapsed(),
+        cpu: cpu_time().saturating_sub(cpu_before),
+    }
+}
+
+fn print_row(name: &str, load: String, result: &Run) {
+    let throughput = result.requests as f64 / result.elapsed.as_secs_f64();
+    println!(
+        "| {name} | {load} | {throughput:.0} | {:.2} | {:.2} | {:.0} | {} |",
+        result.histogram.value_at_quantile(0.50) as f64 / 1000.0,
+        result.histogram.value_at_quantile(0.99) as f64 / 1000.0,
+        result.cpu.as_micros() as f64 / result.requests.max(1) as f64,
+        result.failures
+    );
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let options = options();
@@ -320,16 +374,13 @@ async fn main() {
     }
 
     let duration = Duration::from_secs(options.seconds);
-    println!("| target | concurrency | searches/s | p50 ms | p99 ms | CPU µs/search | failed |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    let mut targets: Vec<(String, Vec<Target>)> = Vec::new();
     for scenario in &options.scenarios {
-        let targets: Vec<(String, Vec<Target>)> = if scenario == "direct" {
-            let mut list = Vec::new();
+        if scenario == "direct" {
             for (id, url) in &urls[..2] {
                 let pool = vec![Target::Node(ProvinceNodeClient::new(channel(url).await)); 1];
-                list.push((format!("node {id}"), pool));
+                targets.push((format!("node {id}"), pool));
             }
-            list
         } else {
             let gateway = &gateways
                 .iter()
@@ -341,24 +392,38 @@ async fn main() {
             for _ in 0..4 {
                 pool.push(Target::Gateway(FederationClient::new(channel(&url).await)));
             }
-            vec![(
+            targets.push((
                 scenario.replace("gateway-", "gateway over ") + " nodes",
                 pool,
-            )]
-        };
+            ));
+        }
+    }
+    for (_, pool) in &targets {
+        // Warm caches and connections.
+        let _ = run(pool, 4, Duration::from_secs(1)).await;
+    }
+    if !options.concurrency.is_empty() {
+        println!(
+            "| target | concurrency | searches/s | p50 ms | p99 ms | CPU µs/search | failed |"
+        );
+        println!("|---|---:|---:|---:|---:|---:|---:|");
         for (name, pool) in &targets {
-            // Warm caches and connections.
-            let _ = run(pool, 4, Duration::from_secs(1)).await;
             for &concurrency in &options.concurrency {
                 let result = run(pool, concurrency, duration).await;
-                let throughput = result.requests as f64 / result.elapsed.as_secs_f64();
-                println!(
-                    "| {name} | {concurrency} | {throughput:.0} | {:.2} | {:.2} | {:.0} | {} |",
-                    result.histogram.value_at_quantile(0.50) as f64 / 1000.0,
-                    result.histogram.value_at_quantile(0.99) as f64 / 1000.0,
-                    result.cpu.as_micros() as f64 / result.requests.max(1) as f64,
-                    result.failures
-                );
+                print_row(name, concurrency.to_string(), &result);
+            }
+        }
+    }
+    if !options.rates.is_empty() {
+        println!();
+        println!(
+            "| target | offered searches/s | answered/s | p50 ms | p99 ms | CPU µs/search | failed |"
+        );
+        println!("|---|---:|---:|---:|---:|---:|---:|");
+        for &rate in &options.rates {
+            for (name, pool) in &targets {
+                let result = run_at_rate(pool, rate, duration).await;
+                print_row(name, rate.to_string(), &result);
             }
         }
     }
