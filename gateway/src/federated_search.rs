@@ -236,6 +236,10 @@ fn stream(node: Arc<NodeHandle>, order: usize, cursor: NodeCursor) -> Stream {
             ..
         } => {
             taken = already;
+            // Until the node answers: a request whose deadline passes before
+            // the node is asked reports it as timed out, not as answering.
+            status.outcome = pb::NodeOutcome::Timeout as i32;
+            status.message = "not asked: the request's deadline passed first".into();
             (StreamState::Active, cursor.clone(), Some((cursor, 1.0)))
         }
         NodeCursor::Done { .. } => {
@@ -308,6 +312,7 @@ async fn fetch(
         match call.result {
             Ok(page) => {
                 stream.status.outcome = pb::NodeOutcome::Ok as i32;
+                stream.status.message.clear();
                 stream.status.hits += page.hits.len() as u32;
                 let last_score = page.hits.last().map(|hit| hit.rank.score);
                 for hit in page.hits {
