@@ -1019,3 +1019,68 @@ async fn a_node_hit_cursor_resumes_right_after_that_hit() {
         );
     }
 }
+
+#[tokio::test]
+async fn project_and_publication_searches_answer_alike_over_http_and_grpc() {
+    let (_databases, hung_yen, nam_dinh) = two_provinces(200).await;
+    let gateway = TestGateway::start(&nodes(&[&hung_yen, &nam_dinh]), "").await;
+    let mut client = gateway.client().await;
+    let zero_latency = |nodes: &mut Vec<pb::NodeStatus>| {
+        for node in nodes {
+            node.latency_ms = 0.0;
+        }
+    };
+
+    let mut projects = request("nghiên cứu", 10);
+    projects.filters = Some(pb::SearchFilters {
+        statuses: vec![pb::ProjectStatus::Completed as i32],
+        management_levels: vec![pb::ManagementLevel::Province as i32],
+        ..Default::default()
+    });
+    let mut grpc = client.search_projects(projects).await.unwrap().into_inner();
+    assert!(!grpc.hits.is_empty());
+    for hit in &grpc.hits {
+        let project = hit.project.as_ref().unwrap();
+        assert_eq!(project.status, pb::ProjectStatus::Completed as i32);
+        assert_eq!(
+            project.management_level,
+            pb::ManagementLevel::Province as i32
+        );
+    }
+    let (code, body) = http_get(
+        gateway.http_addr,
+        "/api/v1/projects?q=nghi%C3%AAn%20c%E1%BB%A9u&status=completed&level=province&page_size=10",
+    )
+    .await
+    .unwrap();
+    assert_eq!(code, 200, "{body}");
+    let mut http: pb::FederatedProjectsResponse = serde_json::from_str(&body).unwrap();
+    zero_latency(&mut grpc.nodes);
+    zero_latency(&mut http.nodes);
+    assert_eq!(http, grpc);
+
+    let mut publications = request("lúa", 10);
+    publications.nodes = vec!["nam-dinh".into()];
+    let mut grpc = client
+        .search_publications(publications)
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        grpc.hits
+            .iter()
+            .all(|hit| hit.provenance[0].node_id == "nam-dinh")
+    );
+    let (code, body) = http_get(
+        gateway.http_addr,
+        "/api/v1/publications?q=l%C3%BAa&page_size=10&node=nam-dinh",
+    )
+    .await
+    .unwrap();
+    assert_eq!(code, 200, "{body}");
+    let mut http: pb::FederatedPublicationsResponse = serde_json::from_str(&body).unwrap();
+    zero_latency(&mut grpc.nodes);
+    zero_latency(&mut http.nodes);
+    assert_eq!(http, grpc);
+    assert_eq!(http.nodes.len(), 1);
+}
