@@ -88,6 +88,17 @@ impl Breaker {
         };
     }
 
+    /// Records no outcome for a call that was let through: it ended for reasons
+    /// that say nothing of the node. A trial it held is freed at once.
+    pub fn abandon(&self) {
+        let mut state = self.lock();
+        if let State::HalfOpen { .. } = *state {
+            *state = State::Open {
+                until: Instant::now(),
+            };
+        }
+    }
+
     /// The state, for status reports and metrics.
     pub fn state(&self) -> BreakerState {
         match *self.lock() {
@@ -129,6 +140,21 @@ mod tests {
         breaker.record(true);
         assert_eq!(breaker.state(), BreakerState::Closed);
         breaker.admit().unwrap();
+    }
+
+    #[test]
+    fn an_abandoned_trial_frees_the_next_one() {
+        let breaker = Breaker::new(1, Duration::from_millis(20));
+        breaker.record(false);
+        std::thread::sleep(Duration::from_millis(30));
+        breaker.admit().unwrap();
+        assert!(breaker.admit().is_err());
+        breaker.abandon();
+        breaker.admit().unwrap();
+        // Abandoning outside a trial changes nothing.
+        breaker.record(true);
+        breaker.abandon();
+        assert_eq!(breaker.state(), BreakerState::Closed);
     }
 
     #[test]

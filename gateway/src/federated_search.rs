@@ -35,7 +35,7 @@ use tonic::transport::Channel;
 
 use crate::page_token::{FederatedToken, NodeCursor, fingerprint};
 use crate::registry::{NodeFailure, NodeHandle, Registry};
-use crate::twins::twin_key;
+use crate::twins::{TwinKeys, twin_keys};
 
 /// Hits per page unless the request says otherwise.
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
@@ -78,7 +78,7 @@ struct Buffered {
     /// Position in the node's order over the whole search (1 for its first
     /// hit), so that ties interleave the same way whatever the page size.
     position: u64,
-    twin_key: Option<String>,
+    twins: TwinKeys,
     /// Shown already, merged into another node's hit.
     absorbed: bool,
 }
@@ -111,7 +111,7 @@ impl Stream {
         while self.buffer.front().is_some_and(|entry| entry.absorbed) {
             if let Some(entry) = self.buffer.pop_front() {
                 self.cursor = entry.hit.cursor;
-                self.taken += 1;
+                self.taken = self.taken.saturating_add(1);
             }
         }
         self.buffer.front()
@@ -206,9 +206,10 @@ pub async fn search(
     }
 
     if request.require_all_nodes {
+        // Failed nodes, and nodes the deadline left unasked.
         let failed: Vec<String> = streams
             .iter()
-            .filter(|stream| matches!(stream.state, StreamState::Failed { .. }))
+            .filter(|stream| stream.status.outcome != pb::NodeOutcome::Ok as i32)
             .map(|stream| format!("{}: {}", stream.status.node_id, stream.status.message))
             .collect();
         if !failed.is_empty() {
@@ -317,9 +318,9 @@ async fn fetch(
                 let last_score = page.hits.last().map(|hit| hit.rank.score);
                 for hit in page.hits {
                     let seen = absorbed.remove(hit.record.id());
-                    stream.positions += 1;
+                    stream.positions = stream.positions.saturating_add(1);
                     stream.buffer.push_back(Buffered {
-                        twin_key: twin_key(&hit.record),
+                        twins: twin_keys(&hit.record),
                         hit,
                         position: stream.positions,
                         absorbed: seen,
@@ -372,7 +373,7 @@ fn merge(streams: &mut [Stream], hits: &mut Vec<MergedHit>, page_size: usize) {
         };
         // A starved node whose unread hits could still come first blocks the page.
         let blocked = streams.iter_mut().any(|stream| {
-            let next_position = stream.positions + 1;
+            let next_position = stream.positions.saturating_add(1);
             let stream_order = stream.order;
             stream.starved()
                 && stream.unread.as_ref().is_some_and(|(_, bound)| {
@@ -386,12 +387,12 @@ fn merge(streams: &mut [Stream], hits: &mut Vec<MergedHit>, page_size: usize) {
             return;
         };
         streams[winner].cursor = entry.hit.cursor.clone();
-        streams[winner].taken += 1;
+        streams[winner].taken = streams[winner].taken.saturating_add(1);
         let mut provenance = vec![pb::Provenance {
             node_id: streams[winner].status.node_id.clone(),
             record_id: entry.hit.record.id().to_owned(),
         }];
-        if let Some(key) = &entry.twin_key {
+        if entry.twins.any() {
             for (index, stream) in streams.iter_mut().enumerate() {
                 if index == winner || !matches!(stream.state, StreamState::Active) {
                     continue;
@@ -399,7 +400,7 @@ fn merge(streams: &mut [Stream], hits: &mut Vec<MergedHit>, page_size: usize) {
                 if let Some(twin) = stream
                     .buffer
                     .iter_mut()
-                    .find(|other| !other.absorbed && other.twin_key.as_ref() == Some(key))
+                    .find(|other| !other.absorbed && entry.twins.matches(&other.twins))
                 {
                     twin.absorbed = true;
                     provenance.push(pb::Provenance {
@@ -622,7 +623,7 @@ mod tests {
         for hit in hits {
             stream.positions += 1;
             stream.buffer.push_back(Buffered {
-                twin_key: None,
+                twins: TwinKeys::default(),
                 hit,
                 position: stream.positions,
                 absorbed: false,

@@ -4,10 +4,14 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use lienthong_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 use tonic::Status;
 
 const PREFIX: &str = "g1.";
+
+/// More hits than any node will ever return for one search.
+const MAX_TAKEN: u64 = 1 << 40;
 
 /// Where one node stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +96,20 @@ impl FederatedToken {
             .and_then(|encoded| URL_SAFE_NO_PAD.decode(encoded).ok())
             .and_then(|json| serde_json::from_slice(&json).ok())
             .ok_or_else(invalid)?;
+        let sane = decoded.nodes.iter().all(|cursor| match cursor {
+            NodeCursor::More { taken, .. } => *taken <= MAX_TAKEN,
+            NodeCursor::Done { .. } => true,
+            NodeCursor::Failed { outcome, .. } => [
+                pb::NodeOutcome::Timeout,
+                pb::NodeOutcome::Unavailable,
+                pb::NodeOutcome::Error,
+            ]
+            .iter()
+            .any(|known| *known as i32 == *outcome),
+        });
+        if !sane {
+            return Err(invalid());
+        }
         let same_nodes = decoded.nodes.len() == node_ids.len()
             && decoded
                 .nodes
@@ -144,6 +162,37 @@ mod tests {
         assert!(FederatedToken::decode(&encoded, 7, &ids[..1]).is_err());
         assert!(FederatedToken::decode("g1.!!", 7, &ids).is_err());
         assert!(FederatedToken::decode("p1.AAAA", 7, &ids).is_err());
+        // Forged counts and outcomes are refused, not trusted.
+        let forge = |nodes: Vec<NodeCursor>| {
+            FederatedToken {
+                fingerprint: 7,
+                nodes,
+                absorbed: Vec::new(),
+            }
+            .encode()
+        };
+        let huge = forge(vec![
+            NodeCursor::More {
+                id: "hung-yen".into(),
+                cursor: String::new(),
+                taken: u64::MAX,
+            },
+            NodeCursor::Done {
+                id: "nam-dinh".into(),
+            },
+        ]);
+        assert!(FederatedToken::decode(&huge, 7, &ids).is_err());
+        let odd = forge(vec![
+            NodeCursor::Done {
+                id: "hung-yen".into(),
+            },
+            NodeCursor::Failed {
+                id: "nam-dinh".into(),
+                outcome: 99,
+                message: String::new(),
+            },
+        ]);
+        assert!(FederatedToken::decode(&odd, 7, &ids).is_err());
         let first = FederatedToken::decode("", 7, &ids).unwrap();
         assert_eq!(first.nodes.len(), 2);
         assert_ne!(fingerprint(&[b"a", b"bc"]), fingerprint(&[b"ab", b"c"]));

@@ -283,7 +283,8 @@ impl Registry {
         let Ok(Ok(_permit)) = tokio::time::timeout_at(node_deadline, node.limiter.acquire()).await
         else {
             // Waiting for a slot says nothing of the node's health: the
-            // breaker is left as it is.
+            // breaker records nothing (and frees a trial this call held).
+            node.breaker.abandon();
             return Err(NodeFailure::Timeout(format!(
                 "no answer in time: {} calls already in flight (max_concurrency)",
                 node.settings.max_concurrency
@@ -320,11 +321,13 @@ impl Registry {
             tokio::time::sleep(backoff).await;
             attempt += 1;
         };
-        node.breaker.record(
-            result
-                .as_ref()
-                .map_or_else(NodeFailure::node_healthy, |_| true),
-        );
+        match &result {
+            // Out of the request's time (a client's short deadline, say):
+            // nothing learned about the node, so nothing held against it.
+            Err(NodeFailure::Timeout(_)) if node_deadline >= deadline => node.breaker.abandon(),
+            Ok(_) => node.breaker.record(true),
+            Err(failure) => node.breaker.record(failure.node_healthy()),
+        }
         result
     }
 }
@@ -343,19 +346,19 @@ fn timeout_failure(node: &NodeHandle, deadline: Instant, node_deadline: Instant)
 /// Sorts a node's error status into the outcome a response reports.
 fn classify(status: Status) -> NodeFailure {
     match status.code() {
-        Code::InvalidArgument
-        | Code::NotFound
-        | Code::ResourceExhausted
-        | Code::OutOfRange
-        | Code::FailedPrecondition
-        | Code::PermissionDenied
-        | Code::Unauthenticated => NodeFailure::Rejected(status),
+        // Errors about the request itself: every node would say the same.
+        Code::InvalidArgument | Code::NotFound | Code::ResourceExhausted => {
+            NodeFailure::Rejected(status)
+        }
         Code::DeadlineExceeded => {
             NodeFailure::Timeout(format!("the node gave up: {}", status.message()))
         }
         Code::Unavailable | Code::Cancelled => {
             NodeFailure::Unavailable(format!("unreachable: {}", status.message()))
         }
+        // Server errors, and refusals of the gateway itself (permission,
+        // authentication, a reply over the size limit): this node's problem,
+        // not the caller's. The node fails; the others answer.
         code => NodeFailure::Error(format!("{code:?}: {}", status.message())),
     }
 }

@@ -55,7 +55,9 @@ impl RetryBudget {
         let earned = micros.saturating_mul(self.floor_milli_per_second) / 1_000_000;
         if earned > 0 {
             state.0 = (state.0 + earned).min(self.capacity_milli);
-            state.1 = now;
+            // Move on only by the time paid for, keeping the remainder.
+            let paid = earned.saturating_mul(1_000_000) / self.floor_milli_per_second;
+            state.1 += std::time::Duration::from_micros(paid);
         }
     }
 

@@ -4,8 +4,10 @@
 //! - Experts are the same person when they have the same ORCID iD, or, when
 //!   either lacks one, the same folded full name (case, diacritics and đ
 //!   ignored), the same birth year and the same folded organization name. A
-//!   missing birth year or organization name never matches.
-//! - Publications are the same when they have the same DOI (case ignored).
+//!   missing birth year or organization name never matches; two different
+//!   ORCID iDs never match.
+//! - Publications are the same when they have the same DOI (case and the
+//!   `https://doi.org/` or `doi:` forms ignored).
 //! - Projects are never merged: each province's task is its own record.
 //! - Only records from different nodes merge; one node's own near-duplicates
 //!   are that node's to resolve.
@@ -13,9 +15,33 @@
 use lienthong_records::AnyRecord;
 use lienthong_records::folding::normalized;
 
-/// The key two records share when they describe the same thing; `None` when
-/// the record has too little to compare safely.
-pub fn twin_key(record: &AnyRecord) -> Option<String> {
+/// What a record can be matched on.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TwinKeys {
+    /// Experts: the canonical ORCID iD. Publications: the DOI.
+    identifier: Option<String>,
+    /// Experts: folded name, birth year and folded organization name.
+    person: Option<String>,
+}
+
+impl TwinKeys {
+    /// Whether there is anything to match on.
+    pub fn any(&self) -> bool {
+        self.identifier.is_some() || self.person.is_some()
+    }
+
+    /// Whether two records are the same thing: the same identifier when both
+    /// have one, otherwise the same person key.
+    pub fn matches(&self, other: &TwinKeys) -> bool {
+        match (&self.identifier, &other.identifier) {
+            (Some(mine), Some(theirs)) => mine == theirs,
+            _ => self.person.is_some() && self.person == other.person,
+        }
+    }
+}
+
+/// The keys of `record`; empty when it has too little to compare safely.
+pub fn twin_keys(record: &AnyRecord) -> TwinKeys {
     match record {
         AnyRecord::Expert(expert) => {
             let orcid = expert
@@ -23,32 +49,49 @@ pub fn twin_key(record: &AnyRecord) -> Option<String> {
                 .as_ref()
                 .map(|ids| canonical_orcid(&ids.orcid))
                 .unwrap_or_default();
-            if !orcid.is_empty() {
-                return Some(format!("orcid:{orcid}"));
-            }
             let name = normalized(&expert.full_name);
             let organization = normalized(&expert.organization_name);
-            (!name.is_empty() && expert.birth_year != 0 && !organization.is_empty())
-                .then(|| format!("person:{name}|{}|{organization}", expert.birth_year))
+            TwinKeys {
+                identifier: (!orcid.is_empty()).then(|| format!("orcid:{orcid}")),
+                person: (!name.is_empty() && expert.birth_year != 0 && !organization.is_empty())
+                    .then(|| format!("{name}|{}|{organization}", expert.birth_year)),
+            }
         }
         AnyRecord::Publication(publication) => {
-            let doi = publication.doi.trim().to_lowercase();
-            let doi = doi
-                .trim_start_matches("https://doi.org/")
-                .trim_start_matches("doi:");
-            (!doi.is_empty()).then(|| format!("doi:{doi}"))
+            let doi = strip_prefixes(
+                &publication.doi.trim().to_lowercase(),
+                &[
+                    "https://doi.org/",
+                    "http://doi.org/",
+                    "https://dx.doi.org/",
+                    "http://dx.doi.org/",
+                    "doi:",
+                ],
+            );
+            TwinKeys {
+                identifier: (!doi.is_empty()).then(|| format!("doi:{doi}")),
+                person: None,
+            }
         }
-        AnyRecord::Project(_) | AnyRecord::Organization(_) => None,
+        AnyRecord::Project(_) | AnyRecord::Organization(_) => TwinKeys::default(),
     }
+}
+
+fn strip_prefixes(value: &str, prefixes: &[&str]) -> String {
+    prefixes
+        .iter()
+        .find_map(|prefix| value.strip_prefix(prefix))
+        .unwrap_or(value)
+        .to_owned()
 }
 
 /// "https://orcid.org/0000-0002-1825-0097" and "0000-0002-1825-0097" alike.
 fn canonical_orcid(orcid: &str) -> String {
-    orcid
-        .trim()
-        .trim_start_matches("https://orcid.org/")
-        .trim_start_matches("http://orcid.org/")
-        .to_uppercase()
+    strip_prefixes(
+        &orcid.trim().to_lowercase(),
+        &["https://orcid.org/", "http://orcid.org/", "orcid.org/"],
+    )
+    .to_uppercase()
 }
 
 #[cfg(test)]

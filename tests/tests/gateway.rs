@@ -570,6 +570,14 @@ async fn one_expert_registered_by_two_provinces_is_one_hit_with_both_provenances
                 "0000-0002-1825-0097",
             ),
             twin("hung-yen", "T3", "Phạm Văn Đồng", 1970, "Viện Cơ điện", ""),
+            twin(
+                "hung-yen",
+                "T4",
+                "Đỗ Minh Châu",
+                1979,
+                "Viện Lúa",
+                "0000-0001-5109-3700",
+            ),
         ],
     )
     .await;
@@ -596,6 +604,8 @@ async fn one_expert_registered_by_two_provinces_is_one_hit_with_both_provenances
             ),
             // Same name, other birth year: another person.
             twin("nam-dinh", "X7", "Phạm Văn Đồng", 1971, "Viện Cơ điện", ""),
+            // An ORCID on one side only: name, birth year and organization decide.
+            twin("nam-dinh", "X6", "Do Minh Chau", 1979, "Vien Lua", ""),
         ],
     )
     .await;
@@ -637,6 +647,16 @@ async fn one_expert_registered_by_two_provinces_is_one_hit_with_both_provenances
         page.hits.len(),
         2,
         "different birth years are different people"
+    );
+    let page = client
+        .search_experts(request("đỗ minh châu", 10))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.hits.len(), 1, "{:?}", page.hits);
+    assert_eq!(
+        provenance(&page.hits[0]),
+        ["hung-yen:expert:T4", "nam-dinh:expert:X6"]
     );
 
     // A twin merged on one page does not come back on the next.
@@ -1083,4 +1103,53 @@ async fn project_and_publication_searches_answer_alike_over_http_and_grpc() {
     zero_latency(&mut http.nodes);
     assert_eq!(http, grpc);
     assert_eq!(http.nodes.len(), 1);
+}
+
+#[tokio::test]
+async fn clients_with_tiny_deadlines_cannot_open_the_breakers() {
+    let (_databases, hung_yen, nam_dinh) = two_provinces(50).await;
+    let gateway = TestGateway::start(
+        &nodes(&[&hung_yen, &nam_dinh]),
+        "[breaker]\nfailure_threshold = 2\ncool_down_ms = 60000\n",
+    )
+    .await;
+    let mut client = gateway.client().await;
+    hung_yen.faults.delay(Duration::from_millis(50));
+    for _ in 0..5 {
+        let mut hurried = tonic::Request::new(request("nguyen", 5));
+        hurried.set_timeout(Duration::from_millis(20));
+        let _ = client.search_experts(hurried).await;
+        let (code, _) = http_get(gateway.http_addr, "/api/v1/experts?q=nguyen&timeout_ms=1")
+            .await
+            .unwrap();
+        assert_eq!(code, 200);
+    }
+    // All-or-nothing with no time at all is refused, not answered empty.
+    let (code, body) = http_get(
+        gateway.http_addr,
+        "/api/v1/experts?q=nguyen&timeout_ms=1&require_all_nodes=true",
+    )
+    .await
+    .unwrap();
+    assert_eq!(code, 503, "{body}");
+    hung_yen.faults.heal();
+    let page = client
+        .search_experts(request("nguyen", 5))
+        .await
+        .unwrap()
+        .into_inner();
+    for node in &page.nodes {
+        assert_eq!(node.outcome, pb::NodeOutcome::Ok as i32, "{node:?}");
+    }
+    let status = client
+        .status(pb::FederationStatusRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        status
+            .nodes
+            .iter()
+            .all(|node| node.breaker == pb::BreakerState::Closed as i32)
+    );
 }
