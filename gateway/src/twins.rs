@@ -112,32 +112,60 @@ mod tests {
         })
     }
 
-    #[test]
-    fn the_same_person_has_the_same_key() {
-        let a = expert("Nguyễn Xuân Hải", 1975, "Viện Lúa", "");
-        let b = expert("NGUYEN XUAN HAI", 1975, "Vien lua", "");
-        assert_eq!(twin_key(&a), twin_key(&b));
-        assert!(twin_key(&a).is_some());
-        let other_year = expert("Nguyễn Xuân Hải", 1976, "Viện Lúa", "");
-        assert_ne!(twin_key(&a), twin_key(&other_year));
-        let other_org = expert("Nguyễn Xuân Hải", 1975, "Viện Cây ăn quả", "");
-        assert_ne!(twin_key(&a), twin_key(&other_org));
+    fn twins(a: &AnyRecord, b: &AnyRecord) -> bool {
+        let (a, b) = (twin_keys(a), twin_keys(b));
+        a.matches(&b) && b.matches(&a)
     }
 
     #[test]
-    fn orcid_wins_and_missing_facts_never_match() {
+    fn the_same_person_matches_on_name_year_and_organization() {
+        let a = expert("Nguyễn Xuân Hải", 1975, "Viện Lúa", "");
+        assert!(twins(&a, &expert("NGUYEN XUAN HAI", 1975, "Vien lua", "")));
+        assert!(!twins(&a, &expert("Nguyễn Xuân Hải", 1976, "Viện Lúa", "")));
+        assert!(!twins(
+            &a,
+            &expert("Nguyễn Xuân Hải", 1975, "Viện Cây ăn quả", "")
+        ));
+        // With an ORCID on one side only, the person key still decides.
+        assert!(twins(
+            &a,
+            &expert("Nguyễn Xuân Hải", 1975, "Viện Lúa", "0000-0002-1825-0097")
+        ));
+    }
+
+    #[test]
+    fn orcids_decide_when_both_have_one_and_missing_facts_never_match() {
         let a = expert(
             "Nguyễn Xuân Hải",
             1975,
             "Viện Lúa",
-            "https://orcid.org/0000-0002-1825-0097",
+            "HTTPS://ORCID.ORG/0000-0002-1825-0097",
         );
-        let b = expert("Nguyen X. Hai", 0, "", "0000-0002-1825-0097");
-        assert_eq!(twin_key(&a), twin_key(&b));
-        assert_eq!(
-            twin_key(&expert("Nguyễn Xuân Hải", 0, "Viện Lúa", "")),
-            None
-        );
-        assert_eq!(twin_key(&expert("Nguyễn Xuân Hải", 1975, " ", "")), None);
+        assert!(twins(
+            &a,
+            &expert("Nguyen X. Hai", 0, "", "0000-0002-1825-0097")
+        ));
+        // Same name, year and organization but two different ORCID iDs: two people.
+        assert!(!twins(
+            &a,
+            &expert("Nguyễn Xuân Hải", 1975, "Viện Lúa", "0000-0001-5109-3700")
+        ));
+        assert!(!twin_keys(&expert("Nguyễn Xuân Hải", 0, "Viện Lúa", "")).any());
+        assert!(!twin_keys(&expert("Nguyễn Xuân Hải", 1975, " ", "")).any());
+    }
+
+    #[test]
+    fn publications_match_on_doi_in_any_spelling() {
+        let publication = |doi: &str| {
+            AnyRecord::Publication(pb::Publication {
+                doi: doi.into(),
+                ..Default::default()
+            })
+        };
+        let a = publication("10.1000/XYZ123");
+        assert!(twins(&a, &publication("https://dx.doi.org/10.1000/xyz123")));
+        assert!(twins(&a, &publication("doi:10.1000/xyz123")));
+        assert!(!twins(&a, &publication("10.1000/xyz124")));
+        assert!(!twin_keys(&publication("")).any());
     }
 }
