@@ -258,17 +258,26 @@ fn outcome_label(outcome: i32) -> &'static str {
     }
 }
 
-/// One line per node: how it fared in a federated request.
+/// One line per node: how it fared in a federated search.
 pub fn node_status_lines(nodes: &[pb::NodeStatus]) -> String {
+    status_lines(nodes, true)
+}
+
+/// One line per node; `with_hits` for searches, where hit counts mean something.
+fn status_lines(nodes: &[pb::NodeStatus], with_hits: bool) -> String {
     nodes
         .iter()
         .map(|node| {
+            let hits = if with_hits {
+                format!("{:>4} hit(s)", node.hits)
+            } else {
+                String::new()
+            };
             let mut line = format!(
-                "  {:<12} {:<22} {:<11} {:>4} hit(s) {:>8.1} ms",
+                "  {:<12} {:<22} {:<11} {hits} {:>8.1} ms",
                 node.node_id,
                 node.display_name,
                 outcome_label(node.outcome),
-                node.hits,
                 node.latency_ms
             );
             if !node.message.is_empty() {
@@ -375,8 +384,8 @@ pub fn statistics_table(statistics: &pb::FederatedStatistics) -> (Table, String)
     (
         t,
         format!(
-            "by year: use --json\n{}",
-            node_status_lines(&statistics.nodes)
+            "counts by year: add --json\n{}",
+            status_lines(&statistics.nodes, false)
         ),
     )
 }
