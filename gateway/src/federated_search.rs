@@ -35,6 +35,7 @@ use tonic::transport::Channel;
 
 use crate::page_token::{FederatedToken, NodeCursor, fingerprint};
 use crate::registry::{NodeFailure, NodeHandle, Registry};
+use crate::request_error::RequestError;
 use crate::twins::{TwinKeys, twin_keys};
 
 /// Hits per page unless the request says otherwise.
@@ -136,11 +137,11 @@ pub async fn search(
     request: pb::FederatedSearchRequest,
     deadline: Instant,
     max_rounds: u32,
-) -> Result<FederatedPage, Status> {
+) -> Result<FederatedPage, RequestError> {
     let page_size = match request.page_size {
         0 => DEFAULT_PAGE_SIZE,
         size if size > MAX_PAGE_SIZE => {
-            return Err(Status::resource_exhausted(format!(
+            return Err(RequestError::LimitExceeded(format!(
                 "page_size {size} is over the limit of {MAX_PAGE_SIZE}; ask for fewer and follow next_page_token"
             )));
         }
@@ -213,7 +214,7 @@ pub async fn search(
             .map(|stream| format!("{}: {}", stream.status.node_id, stream.status.message))
             .collect();
         if !failed.is_empty() {
-            return Err(Status::unavailable(format!(
+            return Err(RequestError::Unavailable(format!(
                 "require_all_nodes is set and not every node answered: {}",
                 failed.join("; ")
             )));
@@ -284,7 +285,7 @@ async fn fetch(
     streams: &mut [Stream],
     to_fetch: &[usize],
     absorbed: &mut HashSet<String>,
-) -> Result<(), Status> {
+) -> Result<(), RequestError> {
     let nodes: Vec<Arc<NodeHandle>> = to_fetch
         .iter()
         .map(|&index| streams[index].node.clone())
@@ -331,11 +332,11 @@ async fn fetch(
                     (page.next_page_token, bound)
                 });
             }
-            Err(NodeFailure::Rejected(status)) => {
-                return Err(Status::new(
-                    status.code(),
-                    format!("node {}: {}", stream.status.node_id, status.message()),
-                ));
+            Err(NodeFailure::Rejected(refusal)) => {
+                return Err(RequestError::RefusedByNode {
+                    node: stream.status.node_id.clone(),
+                    refusal,
+                });
             }
             Err(failure) => {
                 stream.status.outcome = failure.outcome() as i32;

@@ -7,11 +7,11 @@ use std::time::Duration;
 use lienthong_proto::v1 as pb;
 use lienthong_records::{AnyRecord, RecordId, RecordKind};
 use tokio::time::Instant;
-use tonic::Status;
 
 use crate::config::GatewayConfig;
 use crate::federated_search::{self, FederatedPage};
 use crate::registry::{NodeFailure, Registry};
+use crate::request_error::RequestError;
 
 /// The gateway's state: the node registry and request limits.
 pub struct Federation {
@@ -53,17 +53,17 @@ impl Federation {
         kind: RecordKind,
         request: pb::FederatedSearchRequest,
         deadline: Instant,
-    ) -> Result<FederatedPage, Status> {
+    ) -> Result<FederatedPage, RequestError> {
         federated_search::search(&self.registry, kind, request, deadline, self.max_rounds).await
     }
 
     /// A record by global id, from its origin node.
-    pub async fn get(&self, id: &str, deadline: Instant) -> Result<pb::Record, Status> {
+    pub async fn get(&self, id: &str, deadline: Instant) -> Result<pb::Record, RequestError> {
         let parsed: RecordId = id
             .parse()
-            .map_err(|error| Status::invalid_argument(format!("id: {error}")))?;
+            .map_err(|error| RequestError::InvalidArgument(format!("id: {error}")))?;
         let node = self.registry.node(&parsed.node).cloned().ok_or_else(|| {
-            Status::not_found(format!(
+            RequestError::NotFound(format!(
                 "no node {:?} in this federation, so no record {id}",
                 parsed.node
             ))
@@ -95,12 +95,15 @@ impl Federation {
             .await;
         let node_id = &call.node.settings.id;
         call.result.map_err(|failure| match failure {
-            NodeFailure::Rejected(status) => status,
+            NodeFailure::Rejected(refusal) => RequestError::RefusedByNode {
+                node: node_id.clone(),
+                refusal,
+            },
             NodeFailure::Timeout(message) => {
-                Status::deadline_exceeded(format!("node {node_id}: {message}"))
+                RequestError::DeadlineExceeded(format!("node {node_id}: {message}"))
             }
             NodeFailure::Unavailable(message) | NodeFailure::Error(message) => {
-                Status::unavailable(format!("node {node_id}: {message}"))
+                RequestError::Unavailable(format!("node {node_id}: {message}"))
             }
         })
     }
@@ -159,7 +162,7 @@ impl Federation {
         &self,
         request: pb::FederatedStatisticsRequest,
         deadline: Instant,
-    ) -> Result<pb::FederatedStatistics, Status> {
+    ) -> Result<pb::FederatedStatistics, RequestError> {
         let nodes = self.registry.select(&request.nodes)?;
         let calls = self
             .registry

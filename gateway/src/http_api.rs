@@ -22,6 +22,7 @@ use serde_json::json;
 use tonic::{Code, Status};
 
 use crate::federation::Federation;
+use crate::request_error::RequestError;
 use crate::service::{experts_response, projects_response, publications_response};
 
 /// Counter of HTTP requests, by route and status code.
@@ -52,9 +53,9 @@ pub fn router(federation: Arc<Federation>) -> Router {
 /// An error in the API's JSON shape.
 pub struct ApiError(Status);
 
-impl From<Status> for ApiError {
-    fn from(status: Status) -> Self {
-        ApiError(status)
+impl From<RequestError> for ApiError {
+    fn from(error: RequestError) -> Self {
+        ApiError(error.into())
     }
 }
 
@@ -99,12 +100,12 @@ struct SearchParams {
     timeout: Option<Duration>,
 }
 
-fn parse_search(query: Option<&str>) -> Result<SearchParams, Status> {
+fn parse_search(query: Option<&str>) -> Result<SearchParams, RequestError> {
     let mut params = SearchParams::default();
     let request = &mut params.request;
     let filters = request.filters.get_or_insert_with(Default::default);
     let bad = |key: &str, value: &str, expected: &str| {
-        Status::invalid_argument(format!(
+        RequestError::InvalidArgument(format!(
             "query parameter {key}={value:?}: expected {expected}"
         ))
     };
@@ -169,7 +170,7 @@ fn parse_search(query: Option<&str>) -> Result<SearchParams, Status> {
                 params.timeout = Some(Duration::from_millis(millis));
             }
             other => {
-                return Err(Status::invalid_argument(format!(
+                return Err(RequestError::InvalidArgument(format!(
                     "unknown query parameter {other:?}; known: q, field, organization, title, degree, year_from, year_to, status, level, page_size, page_token, node, require_all_nodes, timeout_ms"
                 )));
             }
@@ -242,7 +243,7 @@ async fn statistics(
         match key.as_ref() {
             "node" => request.nodes.push(value.into_owned()),
             other => {
-                return Err(Status::invalid_argument(format!(
+                return Err(RequestError::InvalidArgument(format!(
                     "unknown query parameter {other:?}; known: node"
                 ))
                 .into());
@@ -275,8 +276,8 @@ async fn healthz(State(federation): State<Arc<Federation>>) -> Json<serde_json::
 }
 
 async fn not_found() -> ApiError {
-    ApiError(Status::not_found(
-        "no such route; see /api/v1/openapi.json for the API",
+    ApiError::from(RequestError::NotFound(
+        "no such route; see /api/v1/openapi.json for the API".into(),
     ))
 }
 
@@ -302,7 +303,7 @@ mod tests {
         let params = parse_search(Some(
             "q=nguy%E1%BB%85n&field=1&field=4&status=completed&level=PROJECT_STATUS_X&page_size=5",
         ));
-        assert!(params.unwrap_err().message().contains("level"));
+        assert!(params.unwrap_err().to_string().contains("level"));
         let params = parse_search(Some(
             "q=l%C3%BAa&field=1&field=4&status=completed&level=province&node=hung-yen",
         ))
@@ -319,13 +320,13 @@ mod tests {
         assert!(
             parse_search(Some("qq=1"))
                 .unwrap_err()
-                .message()
+                .to_string()
                 .contains("qq")
         );
         assert!(
             parse_search(Some("page_size=many"))
                 .unwrap_err()
-                .message()
+                .to_string()
                 .contains("page_size")
         );
     }

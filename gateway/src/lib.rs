@@ -23,6 +23,7 @@ pub mod federation;
 pub mod http_api;
 pub mod page_token;
 pub mod registry;
+pub mod request_error;
 pub mod retry_budget;
 pub mod service;
 pub mod transport;

@@ -6,7 +6,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lienthong_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
-use tonic::Status;
+
+use crate::request_error::RequestError;
 
 const PREFIX: &str = "g1.";
 
@@ -71,7 +72,7 @@ impl FederatedToken {
         token: &str,
         fingerprint: u64,
         node_ids: &[&str],
-    ) -> Result<FederatedToken, Status> {
+    ) -> Result<FederatedToken, RequestError> {
         if token.is_empty() {
             return Ok(FederatedToken {
                 fingerprint,
@@ -87,8 +88,9 @@ impl FederatedToken {
             });
         }
         let invalid = || {
-            Status::invalid_argument(
-                "page_token is not valid; pass the next_page_token of the previous response unchanged",
+            RequestError::InvalidArgument(
+                "page_token is not valid; pass the next_page_token of the previous response unchanged"
+                    .into(),
             )
         };
         let decoded: FederatedToken = token
@@ -117,8 +119,8 @@ impl FederatedToken {
                 .zip(node_ids)
                 .all(|(cursor, id)| cursor.id() == *id);
         if decoded.fingerprint != fingerprint || !same_nodes {
-            return Err(Status::invalid_argument(
-                "page_token belongs to a different query, filters or node list; repeat the same request, or drop the token to start over",
+            return Err(RequestError::InvalidArgument(
+                "page_token belongs to a different query, filters or node list; repeat the same request, or drop the token to start over".into(),
             ));
         }
         Ok(decoded)

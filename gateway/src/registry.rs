@@ -20,6 +20,7 @@ use tracing::Instrument;
 
 use crate::breaker::Breaker;
 use crate::config::{GatewayConfig, NodeSettings, RetryConfig};
+use crate::request_error::RequestError;
 use crate::retry_budget::RetryBudget;
 use crate::transport;
 
@@ -176,10 +177,10 @@ impl Registry {
 
     /// The nodes named in `ids` (every node when empty), in configuration
     /// order; an unknown id is an error that lists the known ones.
-    pub fn select(&self, ids: &[String]) -> Result<Vec<Arc<NodeHandle>>, Status> {
+    pub fn select(&self, ids: &[String]) -> Result<Vec<Arc<NodeHandle>>, RequestError> {
         if let Some(unknown) = ids.iter().find(|id| self.node(id).is_none()) {
             let known: Vec<&str> = self.nodes.iter().map(|node| node.id()).collect();
-            return Err(Status::invalid_argument(format!(
+            return Err(RequestError::InvalidArgument(format!(
                 "nodes: no node {unknown:?} in this federation; known nodes: {}",
                 known.join(", ")
             )));

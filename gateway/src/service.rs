@@ -109,9 +109,10 @@ impl FederationService {
         request: Request<pb::FederatedSearchRequest>,
     ) -> Result<FederatedPage, Status> {
         let deadline = self.federation.deadline(client_timeout(request.metadata()));
-        self.federation
+        Ok(self
+            .federation
             .search(kind, request.into_inner(), deadline)
-            .await
+            .await?)
     }
 }
 
@@ -149,7 +150,8 @@ impl FederationRpc for FederationService {
         let record = self
             .federation
             .get(&request.into_inner().id, deadline)
-            .await?;
+            .await
+            .map_err(Status::from)?;
         Ok(Response::new(record))
     }
 
@@ -169,7 +171,8 @@ impl FederationRpc for FederationService {
         let statistics = self
             .federation
             .statistics(request.into_inner(), deadline)
-            .await?;
+            .await
+            .map_err(Status::from)?;
         Ok(Response::new(statistics))
     }
 }
