@@ -132,7 +132,7 @@ impl Federation {
             ..Default::default()
         };
         for (call, last_call_latency_ms) in calls.into_iter().zip(last_latencies) {
-            let line = call.status(0);
+            let line = call.status();
             let node = &call.node;
             let mut health = pb::NodeHealth {
                 node_id: line.node_id,
@@ -174,7 +174,7 @@ impl Federation {
             .await;
         let mut answer = pb::FederatedStatistics::default();
         for call in calls {
-            answer.nodes.push(call.status(0));
+            answer.nodes.push(call.status());
             if let Ok(statistics) = call.result {
                 answer.provinces.push(statistics);
             }

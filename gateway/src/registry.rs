@@ -112,8 +112,9 @@ pub struct NodeCall<T> {
 }
 
 impl<T> NodeCall<T> {
-    /// The status line a response carries for this call.
-    pub fn status(&self, hits: u32) -> pb::NodeStatus {
+    /// The status line a response carries for this call (no hits: searches
+    /// count theirs per page themselves).
+    pub fn status(&self) -> pb::NodeStatus {
         let (outcome, message) = match &self.result {
             Ok(_) => (pb::NodeOutcome::Ok, String::new()),
             Err(failure) => (failure.outcome(), failure.message()),
@@ -124,7 +125,7 @@ impl<T> NodeCall<T> {
             outcome: outcome as i32,
             message,
             latency_ms: self.latency.as_secs_f64() * 1000.0,
-            hits,
+            hits: 0,
         }
     }
 }

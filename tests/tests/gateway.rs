@@ -27,18 +27,9 @@ async fn two_provinces(experts: u64) -> (Vec<TestDatabase>, FaultyNode, FaultyNo
     (vec![hung_yen_db, nam_dinh_db], hung_yen, nam_dinh)
 }
 
-fn nodes(list: &[&FaultyNode]) -> Vec<(&'static str, String)> {
+fn nodes<'a>(list: &[&'a FaultyNode]) -> Vec<(&'a str, String)> {
     list.iter()
-        .map(|node| {
-            let id: &'static str = if node.node_id == "hung-yen" {
-                "hung-yen"
-            } else if node.node_id == "nam-dinh" {
-                "nam-dinh"
-            } else {
-                Box::leak(node.node_id.clone().into_boxed_str())
-            };
-            (id, node.url())
-        })
+        .map(|node| (node.node_id.as_str(), node.url()))
         .collect()
 }
 
