@@ -1,0 +1,458 @@
+//! Transport security, in one place: every server and client TLS
+//! configuration in the federation is built here.
+//!
+//! - Mutual TLS with rustls, TLS 1.2 and 1.3 only, and ring as the one crypto
+//!   provider.
+//! - Peers are checked against the configured CA bundle and CRLs at every
+//!   handshake ([`WebPkiClientVerifier`] on servers, [`WebPkiServerVerifier`]
+//!   on clients), so a revoked certificate is refused on its next connection.
+//! - [`Tls::watch`] reloads certificates, keys and CRLs when their files change
+//!   or on SIGHUP, without a restart; a reload that fails keeps the last good
+//!   configuration and logs why.
+//! - Plaintext is [`Transport::InsecurePlaintext`], which only the explicit
+//!   `--insecure-plaintext` flag selects, and which logs a warning at start and
+//!   on every connection.
+
+mod accept;
+mod connect;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use rustls::RootCertStore;
+use rustls::crypto::CryptoProvider;
+use rustls::server::WebPkiClientVerifier;
+use rustls::{ClientConfig, ServerConfig, client::WebPkiServerVerifier};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
+use serde::Deserialize;
+
+pub use accept::{Connection, Incoming, PeerInfo, incoming};
+pub use connect::NodeConnector;
+
+use crate::identity::PeerIdentity;
+
+/// Where the TLS material lives: the `[tls]` section of node and gateway
+/// configs. Relative paths are relative to the working directory.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    /// PEM bundle of the CAs whose certificates are trusted (the federation
+    /// root from `lienthong pki init`, or the deployment's own).
+    pub ca_bundle: PathBuf,
+    /// PEM certificate chain of this server or client, leaf first.
+    pub certificate: PathBuf,
+    /// PEM private key of `certificate` (PKCS#8, PKCS#1 or SEC1).
+    pub private_key: PathBuf,
+    /// PEM CRLs checked at every handshake. Empty means no revocation checks.
+    #[serde(default)]
+    pub crls: Vec<PathBuf>,
+    /// How often the files are checked for changes, in seconds.
+    #[serde(default = "default_reload_interval")]
+    pub reload_interval_seconds: f64,
+}
+
+fn default_reload_interval() -> f64 {
+    10.0
+}
+
+impl TlsFiles {
+    /// The files `lienthong pki` writes for `identity` under `dir`.
+    pub fn in_pki_dir(dir: &Path, identity: &PeerIdentity) -> TlsFiles {
+        let stem = dir.join(identity.role.as_str()).join(&identity.name);
+        TlsFiles {
+            ca_bundle: dir.join("ca.crt"),
+            certificate: stem.with_extension("crt"),
+            private_key: stem.with_extension("key"),
+            crls: vec![dir.join("crl.pem")],
+            reload_interval_seconds: default_reload_interval(),
+        }
+    }
+
+    fn all_paths(&self) -> impl Iterator<Item = &Path> {
+        [&self.ca_bundle, &self.certificate, &self.private_key]
+            .into_iter()
+            .chain(&self.crls)
+            .map(PathBuf::as_path)
+    }
+}
+
+/// Why TLS material could not be loaded. Each names the config key and file.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("tls.{key}: cannot read {path}: {source}")]
+    Read {
+        key: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("tls.{key}: {path} {problem}")]
+    Content {
+        key: &'static str,
+        path: PathBuf,
+        problem: String,
+    },
+    #[error("tls: {0}")]
+    Config(String),
+}
+
+/// Whether a server demands a client certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// Every client presents a certificate from a trusted CA (gRPC listeners).
+    Required,
+    /// Clients may present one (the gateway's HTTPS API, where people use tokens).
+    Optional,
+}
+
+/// How a listener or channel carries bytes.
+#[derive(Clone)]
+pub enum Transport {
+    MutualTls(Tls),
+    /// Only behind `--insecure-plaintext`: no encryption, no peer identity.
+    InsecurePlaintext,
+}
+
+impl Transport {
+    /// Loads `files` for mutual TLS, or plaintext when `insecure_plaintext` is
+    /// set (logging the warning). Without either it is a config error naming
+    /// the `[tls]` section.
+    pub fn from_settings(
+        files: Option<&TlsFiles>,
+        insecure_plaintext: bool,
+        client_auth: ClientAuth,
+        alpn: Alpn,
+    ) -> Result<Transport, TlsError> {
+        match (files, insecure_plaintext) {
+            (_, true) => {
+                warn_plaintext("starting");
+                Ok(Transport::InsecurePlaintext)
+            }
+            (Some(files), false) => Ok(Transport::MutualTls(Tls::load(files, client_auth, alpn)?)),
+            (None, false) => Err(TlsError::Config(
+                "the [tls] section is missing: set tls.ca_bundle, tls.certificate and \
+                 tls.private_key (see `lienthong pki --help`), or pass --insecure-plaintext \
+                 for a development setup without encryption"
+                    .into(),
+            )),
+        }
+    }
+
+    /// The identity in this side's own certificate; `None` in plaintext.
+    pub fn own_identity(&self) -> Option<PeerIdentity> {
+        match self {
+            Transport::MutualTls(tls) => tls.current().identity.clone(),
+            Transport::InsecurePlaintext => None,
+        }
+    }
+}
+
+/// Logs the plaintext warning; called at start and for every connection.
+pub(crate) fn warn_plaintext(when: &str) {
+    tracing::warn!(
+        when,
+        "INSECURE PLAINTEXT: no encryption and no peer authentication (--insecure-plaintext); \
+         never use this outside a development machine"
+    );
+}
+
+/// The application protocol a server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alpn {
+    /// gRPC: HTTP/2.
+    Grpc,
+    /// The HTTPS API: HTTP/1.1.
+    Http1,
+}
+
+impl Alpn {
+    fn protocols(self) -> Vec<Vec<u8>> {
+        match self {
+            Alpn::Grpc => vec![b"h2".to_vec()],
+            Alpn::Http1 => vec![b"http/1.1".to_vec()],
+        }
+    }
+}
+
+/// TLS configurations built from one reading of the files.
+pub struct TlsContext {
+    pub server: Arc<ServerConfig>,
+    pub client: Arc<ClientConfig>,
+    /// The federation identity in the own certificate, when it has one.
+    pub identity: Option<PeerIdentity>,
+}
+
+/// The current TLS configuration, replaced in place by reloads.
+#[derive(Clone)]
+pub struct Tls {
+    files: Arc<TlsFiles>,
+    client_auth: ClientAuth,
+    alpn: Alpn,
+    current: Arc<RwLock<Arc<TlsContext>>>,
+}
+
+impl Tls {
+    /// Reads and checks every file once.
+    pub fn load(files: &TlsFiles, client_auth: ClientAuth, alpn: Alpn) -> Result<Tls, TlsError> {
+        let context = build_context(files, client_auth, alpn)?;
+        Ok(Tls {
+            files: Arc::new(files.clone()),
+            client_auth,
+            alpn,
+            current: Arc::new(RwLock::new(Arc::new(context))),
+        })
+    }
+
+    /// The configuration new handshakes use.
+    pub fn current(&self) -> Arc<TlsContext> {
+        match self.current.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Reads the files again; on success new handshakes use them.
+    pub fn reload(&self) -> Result<(), TlsError> {
+        let context = build_context(&self.files, self.client_auth, self.alpn)?;
+        let mut guard = match self.current.write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *guard = Arc::new(context);
+        Ok(())
+    }
+
+    /// Reloads whenever a file's content changes (checked every
+    /// `reload_interval_seconds`) or the process receives SIGHUP. Stops when
+    /// the returned handle is aborted or the runtime shuts down.
+    pub fn watch(&self) -> tokio::task::JoinHandle<()> {
+        let tls = self.clone();
+        let interval = Duration::from_secs_f64(self.files.reload_interval_seconds.max(0.05));
+        tokio::spawn(async move {
+            let mut seen = tls.fingerprint();
+            let mut hangup = hangup_signal();
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                let forced = tokio::select! {
+                    _ = ticker.tick() => false,
+                    Some(()) = recv_hangup(&mut hangup) => true,
+                };
+                let now = tls.fingerprint();
+                if !forced && now == seen {
+                    continue;
+                }
+                seen = now;
+                match tls.reload() {
+                    Ok(()) => tracing::info!(forced, "TLS certificates, key and CRLs reloaded"),
+                    Err(error) => tracing::error!(
+                        %error,
+                        "TLS reload failed; still using the previous certificates and CRLs"
+                    ),
+                }
+            }
+        })
+    }
+
+    /// A digest of every file's content (missing files count as empty).
+    fn fingerprint(&self) -> Vec<u8> {
+        let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+        for path in self.files.all_paths() {
+            let content = std::fs::read(path).unwrap_or_default();
+            context.update(&(content.len() as u64).to_le_bytes());
+            context.update(&content);
+        }
+        context.finish().as_ref().to_vec()
+    }
+}
+
+#[cfg(unix)]
+type Hangup = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Hangup = Option<()>;
+
+#[cfg(unix)]
+fn hangup_signal() -> Hangup {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok()
+}
+#[cfg(not(unix))]
+fn hangup_signal() -> Hangup {
+    None
+}
+
+#[cfg(unix)]
+async fn recv_hangup(hangup: &mut Hangup) -> Option<()> {
+    match hangup {
+        Some(signal) => signal.recv().await,
+        None => std::future::pending().await,
+    }
+}
+#[cfg(not(unix))]
+async fn recv_hangup(_hangup: &mut Hangup) -> Option<()> {
+    std::future::pending().await
+}
+
+/// The one crypto provider: ring.
+pub fn crypto_provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+const VERSIONS: &[&rustls::SupportedProtocolVersion] =
+    &[&rustls::version::TLS13, &rustls::version::TLS12];
+
+fn build_context(
+    files: &TlsFiles,
+    client_auth: ClientAuth,
+    alpn: Alpn,
+) -> Result<TlsContext, TlsError> {
+    let roots = Arc::new(read_roots(&files.ca_bundle)?);
+    let chain = read_chain(&files.certificate)?;
+    let key = read_key(&files.private_key)?;
+    let mut crls = Vec::new();
+    for path in &files.crls {
+        crls.extend(read_crls(path)?);
+    }
+    let identity = chain.first().and_then(identity_of);
+    let provider = crypto_provider();
+    let config_error =
+        |what: &str, error: &dyn std::fmt::Display| TlsError::Config(format!("{what}: {error}"));
+
+    let mut client_verifier =
+        WebPkiClientVerifier::builder_with_provider(roots.clone(), provider.clone())
+            .with_crls(crls.clone());
+    if client_auth == ClientAuth::Optional {
+        client_verifier = client_verifier.allow_unauthenticated();
+    }
+    let client_verifier = client_verifier
+        .build()
+        .map_err(|e| config_error("client certificate verifier", &e))?;
+    let mut server = ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(VERSIONS)
+        .map_err(|e| config_error("protocol versions", &e))?
+        .with_client_cert_verifier(client_verifier)
+        .with_single_cert(chain.clone(), key.clone_key())
+        .map_err(|error| TlsError::Content {
+            key: "private_key",
+            path: files.private_key.clone(),
+            problem: format!("does not match tls.certificate or is unusable: {error}"),
+        })?;
+    server.alpn_protocols = alpn.protocols();
+
+    let server_verifier = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+        .with_crls(crls)
+        .build()
+        .map_err(|e| config_error("server certificate verifier", &e))?;
+    let mut client = ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(VERSIONS)
+        .map_err(|e| config_error("protocol versions", &e))?
+        .with_webpki_verifier(server_verifier)
+        .with_client_auth_cert(chain, key)
+        .map_err(|error| TlsError::Content {
+            key: "private_key",
+            path: files.private_key.clone(),
+            problem: format!("cannot be used as a client certificate: {error}"),
+        })?;
+    client.alpn_protocols = Alpn::Grpc.protocols();
+
+    Ok(TlsContext {
+        server: Arc::new(server),
+        client: Arc::new(client),
+        identity,
+    })
+}
+
+fn read(key: &'static str, path: &Path) -> Result<Vec<u8>, TlsError> {
+    std::fs::read(path).map_err(|source| TlsError::Read {
+        key,
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn content_error(key: &'static str, path: &Path, problem: impl Into<String>) -> TlsError {
+    TlsError::Content {
+        key,
+        path: path.to_owned(),
+        problem: problem.into(),
+    }
+}
+
+fn read_certificates(
+    key: &'static str,
+    path: &Path,
+) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let pem = read(key, path)?;
+    let certificates = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| content_error(key, path, format!("is not valid PEM: {error}")))?;
+    if certificates.is_empty() {
+        return Err(content_error(
+            key,
+            path,
+            "holds no \"BEGIN CERTIFICATE\" block",
+        ));
+    }
+    Ok(certificates)
+}
+
+fn read_roots(path: &Path) -> Result<RootCertStore, TlsError> {
+    let mut roots = RootCertStore::empty();
+    for certificate in read_certificates("ca_bundle", path)? {
+        roots.add(certificate).map_err(|error| {
+            content_error(
+                "ca_bundle",
+                path,
+                format!("holds an unusable CA certificate: {error}"),
+            )
+        })?;
+    }
+    Ok(roots)
+}
+
+fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    read_certificates("certificate", path)
+}
+
+fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+    let pem = read("private_key", path)?;
+    PrivateKeyDer::from_pem_slice(&pem).map_err(|error| {
+        content_error(
+            "private_key",
+            path,
+            format!("holds no usable PEM private key: {error}"),
+        )
+    })
+}
+
+fn read_crls(path: &Path) -> Result<Vec<CertificateRevocationListDer<'static>>, TlsError> {
+    let pem = read("crls", path)?;
+    let crls = CertificateRevocationListDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| content_error("crls", path, format!("is not valid PEM: {error}")))?;
+    if crls.is_empty() {
+        return Err(content_error(
+            "crls",
+            path,
+            "holds no \"BEGIN X509 CRL\" block",
+        ));
+    }
+    Ok(crls)
+}
+
+/// The federation identity in a certificate's SAN URIs, if it has exactly one.
+pub fn identity_of(certificate: &CertificateDer<'_>) -> Option<PeerIdentity> {
+    use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
+    let (_, parsed) = X509Certificate::from_der(certificate.as_ref()).ok()?;
+    let names = parsed.subject_alternative_name().ok()??;
+    let mut identities = names
+        .value
+        .general_names
+        .iter()
+        .filter_map(|name| match name {
+            GeneralName::URI(uri) => PeerIdentity::from_uri(uri),
+            _ => None,
+        });
+    let first = identities.next()?;
+    identities.next().is_none().then_some(first)
+}
