@@ -15,7 +15,7 @@ async fn pool(dir: &tempfile::TempDir) -> AnyPool {
         .max_connections(2)
         .connect(&url)
         .await
-        .unwrap()
+        .expect("open the audit database")
 }
 
 fn entry(n: usize) -> AuditEntry {
@@ -24,7 +24,7 @@ fn entry(n: usize) -> AuditEntry {
         end_user: format!("user-{}", n % 3),
         action: "SearchExperts".into(),
         request: format!(r#"{{"query":"lúa {n}"}}"#),
-        outcome: if n % 5 == 0 {
+        outcome: if n.is_multiple_of(5) {
             Outcome::Denied
         } else {
             Outcome::Ok
@@ -36,19 +36,21 @@ fn entry(n: usize) -> AuditEntry {
 
 /// A log of `n` entries, written concurrently so batches form.
 async fn filled(n: usize) -> (tempfile::TempDir, AnyPool) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("temporary directory");
     let pool = pool(&dir).await;
-    let (writer, task) = AuditWriter::start(pool.clone()).await.unwrap();
+    let (writer, task) = AuditWriter::start(pool.clone())
+        .await
+        .expect("start the writer");
     let mut handles = Vec::new();
     for i in 1..=n {
         let writer = writer.clone();
         handles.push(tokio::spawn(async move { writer.record(entry(i)).await }));
     }
     for handle in handles {
-        handle.await.unwrap().unwrap();
+        handle.await.expect("task").expect("recorded");
     }
     drop(writer);
-    task.await.unwrap();
+    task.await.expect("writer task");
     (dir, pool)
 }
 
@@ -56,7 +58,7 @@ async fn exec(pool: &AnyPool, sql: &str) {
     sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
         .execute(pool)
         .await
-        .unwrap();
+        .expect("tamper statement");
 }
 
 #[tokio::test]
