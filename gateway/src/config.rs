@@ -9,7 +9,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use lienthong_runtime::config_source;
-pub use lienthong_runtime::config_source::{ConfigError, LogConfig};
+pub use lienthong_runtime::config_source::{ConfigError, LogConfig, Secret};
+pub use lienthong_runtime::tls::TlsFiles;
+
+pub use crate::auth::AuthConfig;
 use serde::Deserialize;
 
 /// The whole gateway configuration.
@@ -35,6 +38,59 @@ pub struct GatewayConfig {
     pub nodes: Vec<NodeEntry>,
     #[serde(default)]
     pub log: LogConfig,
+    /// Certificates for mutual TLS (gRPC) and HTTPS; required unless started
+    /// with `--insecure-plaintext`.
+    #[serde(default)]
+    pub tls: Option<TlsFiles>,
+    #[serde(default)]
+    pub database: GatewayDatabase,
+    #[serde(default)]
+    pub auth: AuthConfig,
+    #[serde(default)]
+    pub audit: AuditConfig,
+}
+
+/// The gateway's own database: users' tokens and the audit log.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayDatabase {
+    /// `sqlite://PATH` (created on first start) or `postgres://USER@HOST/DB`.
+    #[serde(default = "default_gateway_database")]
+    pub url: Secret,
+}
+
+impl Default for GatewayDatabase {
+    fn default() -> Self {
+        GatewayDatabase {
+            url: default_gateway_database(),
+        }
+    }
+}
+
+fn default_gateway_database() -> Secret {
+    Secret::new("sqlite://data/gateway.db")
+}
+
+/// The gateway's audit log.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Entries older than this many days are pruned (hourly), keeping a
+    /// checkpoint so the rest still verifies. 0 keeps everything.
+    #[serde(default = "default_retention_days")]
+    pub retention_days: u32,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            retention_days: default_retention_days(),
+        }
+    }
+}
+
+fn default_retention_days() -> u32 {
+    730
 }
 
 /// How the gateway names itself in logs and metrics.
@@ -332,6 +388,15 @@ impl GatewayConfig {
             return Err(key_error(
                 "retry.max_attempts",
                 "must be at least 1 (1 turns retries off)",
+            ));
+        }
+        lienthong_store::Backend::from_url(self.database.url.expose())
+            .map_err(|error| key_error("database.url", &error.to_string()))?;
+        self.auth.parsed_certificate_roles().map_err(ConfigError)?;
+        if self.auth.requests_per_minute == 0 || self.auth.burst == 0 {
+            return Err(key_error(
+                "auth.requests_per_minute",
+                "auth.requests_per_minute and auth.burst must be at least 1",
             ));
         }
         let mut seen = HashSet::new();

@@ -26,12 +26,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lienthong_proto::v1 as pb;
-use lienthong_proto::v1::province_node_client::ProvinceNodeClient;
 use lienthong_records::{AnyRecord, RecordKind};
 use prost::Message;
 use tokio::time::Instant;
 use tonic::Status;
-use tonic::transport::Channel;
 
 use crate::page_token::{FederatedToken, NodeCursor, fingerprint};
 use crate::registry::{NodeFailure, NodeHandle, Registry};
@@ -499,7 +497,7 @@ fn finish(
 
 /// One page of one node, whatever the kind.
 async fn search_node(
-    mut client: ProvinceNodeClient<Channel>,
+    mut client: crate::registry::NodeClient,
     kind: RecordKind,
     search: pb::SearchRequest,
     timeout: Duration,
@@ -586,7 +584,11 @@ mod tests {
              [[nodes]]\nid = \"nam-dinh\"\ndisplay_name = \"B\"\nendpoint = \"http://127.0.0.1:9\"\n",
         )
         .unwrap();
-        Registry::new(&config).unwrap()
+        Registry::new(
+            &config,
+            &lienthong_runtime::tls::Transport::InsecurePlaintext,
+        )
+        .unwrap()
     }
 
     /// Streams of both nodes at the start of a search.

@@ -1,5 +1,7 @@
 //! The gateway's operations, shared by the gRPC service and the HTTP API so
 //! both answer the same: federated search, get by id, status, statistics.
+//! Each is admitted, run on behalf of its user, and audited
+//! ([`GatewayAccess`]).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -8,6 +10,8 @@ use lienthong_proto::v1 as pb;
 use lienthong_records::{AnyRecord, RecordId, RecordKind};
 use tokio::time::Instant;
 
+use crate::access::{GatewayAccess, withhold_from_expert, withhold_personal_fields};
+use crate::auth::{Credentials, UserRole};
 use crate::config::GatewayConfig;
 use crate::federated_search::{self, FederatedPage};
 use crate::registry::{NodeFailure, Registry};
@@ -16,14 +20,20 @@ use crate::request_error::RequestError;
 /// The gateway's state: the node registry and request limits.
 pub struct Federation {
     registry: Registry,
+    access: GatewayAccess,
     request_timeout: Duration,
     max_rounds: u32,
 }
 
 impl Federation {
-    pub fn new(config: &GatewayConfig) -> Result<Federation, String> {
+    pub fn new(
+        config: &GatewayConfig,
+        transport: &lienthong_runtime::tls::Transport,
+        access: GatewayAccess,
+    ) -> Result<Federation, String> {
         Ok(Federation {
-            registry: Registry::new(config)?,
+            registry: Registry::new(config, transport)?,
+            access,
             request_timeout: Duration::from_millis(config.federation.request_timeout_ms),
             max_rounds: config.federation.max_rounds_per_page,
         })
@@ -50,15 +60,85 @@ impl Federation {
     /// One page of a federated search.
     pub async fn search(
         &self,
+        credentials: &Credentials,
         kind: RecordKind,
         request: pb::FederatedSearchRequest,
         deadline: Instant,
     ) -> Result<FederatedPage, RequestError> {
-        federated_search::search(&self.registry, kind, request, deadline, self.max_rounds).await
+        let action = match kind {
+            RecordKind::Expert => "SearchExperts",
+            RecordKind::Project => "SearchProjects",
+            RecordKind::Publication => "SearchPublications",
+            RecordKind::Organization => "SearchOrganizations",
+        };
+        let admitted = self
+            .access
+            .admit(credentials, action, &request, UserRole::Viewer)
+            .await?;
+        let result = admitted
+            .on_behalf(federated_search::search(
+                &self.registry,
+                kind,
+                request,
+                deadline,
+                self.max_rounds,
+            ))
+            .await
+            .map(|mut page| {
+                if !admitted.user.role.sees_personal_fields() {
+                    for hit in &mut page.hits {
+                        withhold_personal_fields(&mut hit.record);
+                    }
+                }
+                page
+            });
+        self.access
+            .finish(admitted, result, |page| {
+                page.hits
+                    .iter()
+                    .filter_map(|hit| hit.record.meta().map(|meta| meta.id.clone()))
+                    .collect()
+            })
+            .await
     }
 
     /// A record by global id, from its origin node.
-    pub async fn get(&self, id: &str, deadline: Instant) -> Result<pb::Record, RequestError> {
+    pub async fn get(
+        &self,
+        credentials: &Credentials,
+        id: &str,
+        deadline: Instant,
+    ) -> Result<pb::Record, RequestError> {
+        let admitted = self
+            .access
+            .admit(
+                credentials,
+                "GetRecord",
+                &pb::GetRequest { id: id.to_owned() },
+                UserRole::Viewer,
+            )
+            .await?;
+        let result = admitted
+            .on_behalf(self.get_from_origin(id, deadline))
+            .await
+            .map(|mut record| {
+                if !admitted.user.role.sees_personal_fields()
+                    && let Some(pb::record::Record::Expert(expert)) = &mut record.record
+                {
+                    withhold_from_expert(expert);
+                }
+                record
+            });
+        self.access
+            .finish(admitted, result, |_| vec![id.to_owned()])
+            .await
+    }
+
+    async fn get_from_origin(
+        &self,
+        id: &str,
+        deadline: Instant,
+    ) -> Result<pb::Record, RequestError> {
         let parsed: RecordId = id
             .parse()
             .map_err(|error| RequestError::InvalidArgument(format!("id: {error}")))?;
@@ -108,8 +188,48 @@ impl Federation {
         })
     }
 
-    /// Every node's health, versions and counts, asked now.
-    pub async fn status(&self, deadline: Instant) -> pb::FederationStatus {
+    /// Every node's health, versions and counts, asked now. Administrators only.
+    pub async fn status(
+        &self,
+        credentials: &Credentials,
+        deadline: Instant,
+    ) -> Result<pb::FederationStatus, RequestError> {
+        let admitted = self
+            .access
+            .admit(
+                credentials,
+                "Status",
+                &pb::FederationStatusRequest::default(),
+                UserRole::Admin,
+            )
+            .await?;
+        let status = admitted.on_behalf(self.node_status(deadline)).await;
+        self.access
+            .finish(admitted, Ok(status), |_| Vec::new())
+            .await
+    }
+
+    /// Audit entries since `since` by outcome and caller. Administrators only.
+    pub async fn audit_summary(
+        &self,
+        credentials: &Credentials,
+        since: time::OffsetDateTime,
+    ) -> Result<lienthong_audit::Summary, RequestError> {
+        let since_text = lienthong_audit::format_time(since);
+        let admitted = self
+            .access
+            .admit(
+                credentials,
+                "AuditSummary",
+                &serde_json::json!({ "since": since_text }),
+                UserRole::Admin,
+            )
+            .await?;
+        let summary = self.access.summary(since).await;
+        self.access.finish(admitted, summary, |_| Vec::new()).await
+    }
+
+    async fn node_status(&self, deadline: Instant) -> pb::FederationStatus {
         let nodes = self.registry.nodes();
         // Read before this call's own Info requests replace them.
         let last_latencies: Vec<f64> = nodes
@@ -159,6 +279,22 @@ impl Federation {
 
     /// Reporting figures per node and in total.
     pub async fn statistics(
+        &self,
+        credentials: &Credentials,
+        request: pb::FederatedStatisticsRequest,
+        deadline: Instant,
+    ) -> Result<pb::FederatedStatistics, RequestError> {
+        let admitted = self
+            .access
+            .admit(credentials, "Statistics", &request, UserRole::Viewer)
+            .await?;
+        let result = admitted
+            .on_behalf(self.node_statistics(request, deadline))
+            .await;
+        self.access.finish(admitted, result, |_| Vec::new()).await
+    }
+
+    async fn node_statistics(
         &self,
         request: pb::FederatedStatisticsRequest,
         deadline: Instant,

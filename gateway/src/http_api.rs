@@ -21,6 +21,7 @@ use lienthong_records::RecordKind;
 use serde_json::json;
 use tonic::{Code, Status};
 
+use crate::auth::Credentials;
 use crate::federation::Federation;
 use crate::request_error::RequestError;
 use crate::service::{experts_response, projects_response, publications_response};
@@ -42,6 +43,7 @@ pub fn router(federation: Arc<Federation>) -> Router {
         .route("/api/v1/records/{id}", get(get_record))
         .route("/api/v1/statistics", get(statistics))
         .route("/api/v1/status", get(status))
+        .route("/api/v1/audit/summary", get(audit_summary))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
@@ -51,17 +53,25 @@ pub fn router(federation: Arc<Federation>) -> Router {
 }
 
 /// An error in the API's JSON shape.
-pub struct ApiError(Status);
+pub struct ApiError {
+    status: Status,
+    rate_limited: bool,
+}
 
 impl From<RequestError> for ApiError {
     fn from(error: RequestError) -> Self {
-        ApiError(error.into())
+        let rate_limited = matches!(error, RequestError::RateLimited(_));
+        ApiError {
+            status: error.into(),
+            rate_limited,
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = match self.0.code() {
+        let status = match self.status.code() {
+            _ if self.rate_limited => StatusCode::TOO_MANY_REQUESTS,
             Code::InvalidArgument
             | Code::OutOfRange
             | Code::ResourceExhausted
@@ -73,8 +83,8 @@ impl IntoResponse for ApiError {
             Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        let code = code_name(self.0.code());
-        let body = json!({"error": {"code": code, "message": self.0.message()}});
+        let code = code_name(self.status.code());
+        let body = json!({"error": {"code": code, "message": self.status.message()}});
         (status, Json(body)).into_response()
     }
 }
@@ -192,50 +202,88 @@ fn enum_value<E: Into<i32>>(
         .filter(|number| *number != 0)
 }
 
+/// The peer of an HTTPS connection, set by the gateway's listener.
+#[derive(Clone, Debug)]
+pub struct HttpsPeer(pub lienthong_runtime::tls::PeerInfo);
+
+/// Who sent an HTTP request: the connection's peer (with its client
+/// certificate, if any) and the `Authorization` header.
+pub struct Caller(Credentials);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<HttpsPeer>>()
+            .map(|info| info.0.0.clone());
+        let authorization = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .map(|value| value.to_str().unwrap_or_default().to_owned());
+        Ok(Caller(Credentials {
+            peer,
+            authorization,
+        }))
+    }
+}
+
 async fn search(
     federation: &Federation,
+    caller: &Caller,
     kind: RecordKind,
     query: Option<String>,
 ) -> Result<crate::federated_search::FederatedPage, ApiError> {
     let params = parse_search(query.as_deref())?;
     let deadline = federation.deadline(params.timeout);
-    Ok(federation.search(kind, params.request, deadline).await?)
+    Ok(federation
+        .search(&caller.0, kind, params.request, deadline)
+        .await?)
 }
 
 async fn search_experts(
     State(federation): State<Arc<Federation>>,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<pb::FederatedExpertsResponse>, ApiError> {
-    let page = search(&federation, RecordKind::Expert, query).await?;
+    let page = search(&federation, &caller, RecordKind::Expert, query).await?;
     Ok(Json(experts_response(page)))
 }
 
 async fn search_projects(
     State(federation): State<Arc<Federation>>,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<pb::FederatedProjectsResponse>, ApiError> {
-    let page = search(&federation, RecordKind::Project, query).await?;
+    let page = search(&federation, &caller, RecordKind::Project, query).await?;
     Ok(Json(projects_response(page)))
 }
 
 async fn search_publications(
     State(federation): State<Arc<Federation>>,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<pb::FederatedPublicationsResponse>, ApiError> {
-    let page = search(&federation, RecordKind::Publication, query).await?;
+    let page = search(&federation, &caller, RecordKind::Publication, query).await?;
     Ok(Json(publications_response(page)))
 }
 
 async fn get_record(
     State(federation): State<Arc<Federation>>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<pb::Record>, ApiError> {
     let deadline = federation.deadline(None);
-    Ok(Json(federation.get(&id, deadline).await?))
+    Ok(Json(federation.get(&caller.0, &id, deadline).await?))
 }
 
 async fn statistics(
     State(federation): State<Arc<Federation>>,
+    caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<pb::FederatedStatistics>, ApiError> {
     let mut request = pb::FederatedStatisticsRequest::default();
@@ -251,12 +299,46 @@ async fn statistics(
         }
     }
     let deadline = federation.deadline(None);
-    Ok(Json(federation.statistics(request, deadline).await?))
+    Ok(Json(
+        federation.statistics(&caller.0, request, deadline).await?,
+    ))
 }
 
-async fn status(State(federation): State<Arc<Federation>>) -> Json<pb::FederationStatus> {
+async fn status(
+    State(federation): State<Arc<Federation>>,
+    caller: Caller,
+) -> Result<Json<pb::FederationStatus>, ApiError> {
     let deadline = federation.deadline(None);
-    Json(federation.status(deadline).await)
+    Ok(Json(federation.status(&caller.0, deadline).await?))
+}
+
+/// `GET /api/v1/audit/summary?hours=24`: the gateway's audit entries by
+/// outcome and by user. Administrators only.
+async fn audit_summary(
+    State(federation): State<Arc<Federation>>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Json<lienthong_audit::Summary>, ApiError> {
+    let mut hours: i64 = 24;
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match key.as_ref() {
+            "hours" => {
+                hours = value.parse().ok().filter(|h| (1..=24 * 366).contains(h)).ok_or_else(|| {
+                    RequestError::InvalidArgument(format!(
+                        "query parameter hours={value:?}: expected a whole number of hours from 1 to 8784"
+                    ))
+                })?
+            }
+            other => {
+                return Err(RequestError::InvalidArgument(format!(
+                    "unknown query parameter {other:?}; known: hours"
+                ))
+                .into());
+            }
+        }
+    }
+    let since = time::OffsetDateTime::now_utc() - time::Duration::hours(hours);
+    Ok(Json(federation.audit_summary(&caller.0, since).await?))
 }
 
 async fn openapi() -> impl IntoResponse {

@@ -13,9 +13,14 @@
 //!   provinces' records are one.
 //! - [`federation`]: the operations; [`service`] serves them over gRPC and
 //!   [`http_api`] over HTTP/JSON.
+//! - [`auth`]: tokens, certificate users, roles and rate limits;
+//!   [`access`]: admission, the user's identity sent to nodes, and the audit
+//!   log.
 
 #![forbid(unsafe_code)]
 
+pub mod access;
+pub mod auth;
 pub mod breaker;
 pub mod config;
 pub mod federated_search;
@@ -33,7 +38,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use lienthong_audit::AuditWriter;
 use lienthong_proto::v1::federation_server::FederationServer;
+use lienthong_runtime::tls::{Connection, Incoming, Mode, ServerKind, Transport};
 use tokio::net::TcpListener;
 
 pub use config::GatewayConfig;
@@ -53,28 +60,60 @@ pub enum GatewayError {
     },
     #[error("gateway failed: {0}")]
     Serve(String),
+    #[error(transparent)]
+    Tls(#[from] lienthong_runtime::tls::TlsError),
+    #[error("gateway database: {0}")]
+    Database(String),
 }
 
 /// A gateway whose listeners are bound. Node channels connect on first use.
 pub struct GatewayServer {
     config: GatewayConfig,
     federation: Arc<Federation>,
+    transport: Transport,
+    database: sqlx::AnyPool,
+    audit_task: tokio::task::JoinHandle<()>,
     grpc: TcpListener,
     http: TcpListener,
 }
 
 impl GatewayServer {
-    /// Builds the node channels and binds the gRPC and HTTP listeners.
-    pub async fn bind(config: GatewayConfig) -> Result<GatewayServer, GatewayError> {
-        let federation = Arc::new(Federation::new(&config).map_err(GatewayError::Serve)?);
+    /// Loads the TLS material, opens the gateway's database (tokens and audit
+    /// log), builds the node channels and binds the gRPC and HTTP listeners.
+    pub async fn bind(config: GatewayConfig, mode: Mode) -> Result<GatewayServer, GatewayError> {
+        let transport = Transport::from_settings(config.tls.as_ref(), mode)?;
+        let database = open_database(&config).await?;
+        let tokens = auth::TokenStore::open(database.clone())
+            .await
+            .map_err(|error| GatewayError::Database(error.to_string()))?;
+        let authenticator = auth::Authenticator::new(
+            tokens,
+            &config.auth,
+            matches!(transport, Transport::InsecurePlaintext),
+        )
+        .map_err(|message| GatewayError::Config(config::ConfigError(message)))?;
+        let (audit, audit_task) = AuditWriter::start(database.clone())
+            .await
+            .map_err(|error| GatewayError::Database(error.to_string()))?;
+        let access = access::GatewayAccess::new(authenticator, audit, database.clone());
+        let federation =
+            Arc::new(Federation::new(&config, &transport, access).map_err(GatewayError::Serve)?);
         let grpc = listen("grpc.listen", config.grpc.listen).await?;
         let http = listen("http.listen", config.http.listen).await?;
         Ok(GatewayServer {
             config,
             federation,
+            transport,
+            database,
+            audit_task,
             grpc,
             http,
         })
+    }
+
+    /// The gateway's database (tokens and the audit log).
+    pub fn database(&self) -> &sqlx::AnyPool {
+        &self.database
     }
 
     /// The bound gRPC address.
@@ -95,9 +134,14 @@ impl GatewayServer {
         let GatewayServer {
             config,
             federation,
+            transport,
+            database,
+            audit_task,
             grpc,
             http,
         } = self;
+        let tls_watch = transport.tls().map(|tls| tls.watch());
+        let retention = retention_task(database.clone(), config.audit.retention_days);
         let grpc_addr = grpc.local_addr().ok();
         let http_addr = http.local_addr().ok();
 
@@ -117,10 +161,15 @@ impl GatewayServer {
         // One shutdown signal fans out to both listeners.
         let stop = lienthong_runtime::shutdown::Stop::on(shutdown);
 
-        let http_router = http_api::router(federation.clone());
+        let http_router = http_api::router(federation.clone())
+            .into_make_service_with_connect_info::<http_api::HttpsPeer>();
         let http_stopped = stop.clone().stopped();
+        let http_listener = HttpListener {
+            local: http.local_addr().ok(),
+            incoming: lienthong_runtime::tls::incoming(http, transport.clone(), ServerKind::Https),
+        };
         let http_task = tokio::spawn(async move {
-            axum::serve(http, http_router)
+            axum::serve(http_listener, http_router)
                 .with_graceful_shutdown(http_stopped)
                 .await
         });
@@ -143,7 +192,7 @@ impl GatewayServer {
             .add_service(reflection_v1alpha)
             .add_service(federation_service)
             .serve_with_incoming_shutdown(
-                lienthong_runtime::listener::grpc_incoming(grpc),
+                lienthong_runtime::tls::incoming(grpc, transport, ServerKind::Grpc),
                 async move {
                     grpc_stopped.await;
                     health_on_stop
@@ -159,9 +208,91 @@ impl GatewayServer {
             Ok(Err(error)) => tracing::warn!(%error, "HTTP listener failed"),
             Err(error) => tracing::warn!(%error, "HTTP listener task failed"),
         }
+        // Both servers are gone, and with them every audit writer handle:
+        // wait for the last entries before closing the database.
+        drop(federation);
+        if let Err(error) = audit_task.await {
+            tracing::warn!(%error, "audit writer task failed");
+        }
+        retention.abort();
+        if let Some(watch) = tls_watch {
+            watch.abort();
+        }
+        database.close().await;
         tracing::info!(gateway = %config.gateway.id, "gateway stopped");
         result
     }
+}
+
+/// The HTTP API's listener: TLS handshakes (client certificate optional)
+/// happen before axum sees a connection.
+struct HttpListener {
+    local: Option<SocketAddr>,
+    incoming: Incoming,
+}
+
+impl axum::serve::Listener for HttpListener {
+    type Io = Connection;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Connection, SocketAddr) {
+        loop {
+            match self.incoming.next().await {
+                Some(connection) => {
+                    let remote = connection
+                        .peer()
+                        .remote_addr
+                        .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
+                    return (connection, remote);
+                }
+                // The accept loop ended: nothing will come any more.
+                None => std::future::pending::<()>().await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.local
+            .ok_or_else(|| std::io::Error::other("the HTTP listener has no local address"))
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, HttpListener>>
+    for http_api::HttpsPeer
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, HttpListener>) -> Self {
+        http_api::HttpsPeer(stream.io().peer().clone())
+    }
+}
+
+async fn open_database(config: &GatewayConfig) -> Result<sqlx::AnyPool, GatewayError> {
+    let (pool, _) = lienthong_store::connect(config.database.url.expose(), 4)
+        .await
+        .map_err(|error| GatewayError::Database(error.to_string()))?;
+    Ok(pool)
+}
+
+/// Prunes audit entries older than `retention_days` now and every hour;
+/// 0 keeps everything.
+fn retention_task(database: sqlx::AnyPool, retention_days: u32) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if retention_days == 0 {
+            return;
+        }
+        let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            hourly.tick().await;
+            let cutoff =
+                time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(retention_days));
+            match lienthong_audit::prune(&database, cutoff).await {
+                Ok(pruned) if pruned.deleted > 0 => {
+                    tracing::info!(deleted = pruned.deleted, retention_days, "audit log pruned")
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "audit log pruning failed"),
+            }
+        }
+    })
 }
 
 /// Binds `address`; an error names the config key that set it.

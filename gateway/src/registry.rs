@@ -12,17 +12,23 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use lienthong_proto::v1 as pb;
 use lienthong_proto::v1::province_node_client::ProvinceNodeClient;
+use lienthong_runtime::tls::Transport;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tracing::Instrument;
 
+use crate::access::OnBehalf;
 use crate::breaker::Breaker;
 use crate::config::{GatewayConfig, NodeSettings, RetryConfig};
 use crate::request_error::RequestError;
 use crate::retry_budget::RetryBudget;
 use crate::transport;
+
+/// A client of one node that stamps the current request's user on each call.
+pub type NodeClient = ProvinceNodeClient<InterceptedService<Channel, OnBehalf>>;
 
 /// Counter of node calls, labelled by node and outcome.
 pub const NODE_CALLS: &str = "lienthong_gateway_node_calls_total";
@@ -36,7 +42,7 @@ pub const BREAKER_STATE: &str = "lienthong_gateway_breaker_state";
 /// One node as the gateway sees it.
 pub struct NodeHandle {
     pub settings: NodeSettings,
-    client: ProvinceNodeClient<Channel>,
+    client: NodeClient,
     limiter: Semaphore,
     pub breaker: Breaker,
     last_latency_micros: AtomicU64,
@@ -139,15 +145,18 @@ pub struct Registry {
 
 impl Registry {
     /// Builds one lazy channel per node; nothing connects yet.
-    pub fn new(config: &GatewayConfig) -> Result<Registry, String> {
+    pub fn new(config: &GatewayConfig, transport: &Transport) -> Result<Registry, String> {
         let cool_down = Duration::from_millis(config.breaker.cool_down_ms);
         let nodes = config
             .node_settings()
             .into_iter()
             .map(|settings| {
-                let channel = transport::node_channel(&settings)?;
+                let channel = transport::node_channel(&settings, transport)?;
+                let on_behalf = OnBehalf {
+                    enabled: matches!(transport, Transport::MutualTls(_)),
+                };
                 Ok(Arc::new(NodeHandle {
-                    client: ProvinceNodeClient::new(channel)
+                    client: ProvinceNodeClient::with_interceptor(channel, on_behalf)
                         .max_decoding_message_size(config.grpc.max_message_bytes),
                     limiter: Semaphore::new(settings.max_concurrency),
                     breaker: Breaker::new(config.breaker.failure_threshold, cool_down),
@@ -204,7 +213,7 @@ impl Registry {
         call: F,
     ) -> Vec<NodeCall<T>>
     where
-        F: Fn(usize, ProvinceNodeClient<Channel>, Duration) -> Fut,
+        F: Fn(usize, NodeClient, Duration) -> Fut,
         Fut: Future<Output = Result<T, Status>>,
     {
         let span = tracing::info_span!("fan_out", nodes = nodes.len());
@@ -236,7 +245,7 @@ impl Registry {
         call: &F,
     ) -> NodeCall<T>
     where
-        F: Fn(ProvinceNodeClient<Channel>, Duration) -> Fut,
+        F: Fn(NodeClient, Duration) -> Fut,
         Fut: Future<Output = Result<T, Status>>,
     {
         let started = Instant::now();
@@ -272,7 +281,7 @@ impl Registry {
         call: &F,
     ) -> Result<T, NodeFailure>
     where
-        F: Fn(ProvinceNodeClient<Channel>, Duration) -> Fut,
+        F: Fn(NodeClient, Duration) -> Fut,
         Fut: Future<Output = Result<T, Status>>,
     {
         if let Err(rejected) = node.breaker.admit() {

@@ -15,6 +15,15 @@ pub enum RequestError {
     LimitExceeded(String),
     #[error("{0}")]
     NotFound(String),
+    /// No valid credentials.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The user's role does not allow the operation.
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// The user is over their request budget.
+    #[error("{0}")]
+    RateLimited(String),
     /// Nodes the request needs did not answer.
     #[error("{0}")]
     Unavailable(String),
@@ -33,6 +42,9 @@ impl From<RequestError> for Status {
             RequestError::InvalidArgument(_) => Status::invalid_argument(message),
             RequestError::LimitExceeded(_) => Status::resource_exhausted(message),
             RequestError::NotFound(_) => Status::not_found(message),
+            RequestError::Unauthenticated(_) => Status::unauthenticated(message),
+            RequestError::PermissionDenied(_) => Status::permission_denied(message),
+            RequestError::RateLimited(_) => Status::resource_exhausted(message),
             RequestError::Unavailable(_) => Status::unavailable(message),
             RequestError::DeadlineExceeded(_) => Status::deadline_exceeded(message),
             RequestError::RefusedByNode { refusal, .. } => Status::new(refusal.code(), message),

@@ -10,6 +10,7 @@ use lienthong_records::{AnyRecord, RecordKind};
 use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status};
 
+use crate::auth::Credentials;
 use crate::federated_search::{FederatedPage, MergedHit};
 use crate::federation::Federation;
 
@@ -22,6 +23,20 @@ pub struct FederationService {
 impl FederationService {
     pub fn new(federation: Arc<Federation>) -> Self {
         FederationService { federation }
+    }
+}
+
+/// The certificate identity and `authorization` metadata of a call.
+pub fn credentials<T>(request: &Request<T>) -> Credentials {
+    Credentials {
+        peer: request
+            .extensions()
+            .get::<lienthong_runtime::tls::PeerInfo>()
+            .cloned(),
+        authorization: request
+            .metadata()
+            .get("authorization")
+            .map(|value| value.to_str().unwrap_or_default().to_owned()),
     }
 }
 
@@ -109,9 +124,10 @@ impl FederationService {
         request: Request<pb::FederatedSearchRequest>,
     ) -> Result<FederatedPage, Status> {
         let deadline = self.federation.deadline(client_timeout(request.metadata()));
+        let credentials = credentials(&request);
         Ok(self
             .federation
-            .search(kind, request.into_inner(), deadline)
+            .search(&credentials, kind, request.into_inner(), deadline)
             .await?)
     }
 }
@@ -147,9 +163,10 @@ impl FederationRpc for FederationService {
         request: Request<pb::GetRequest>,
     ) -> Result<Response<pb::Record>, Status> {
         let deadline = self.federation.deadline(client_timeout(request.metadata()));
+        let credentials = credentials(&request);
         let record = self
             .federation
-            .get(&request.into_inner().id, deadline)
+            .get(&credentials, &request.into_inner().id, deadline)
             .await
             .map_err(Status::from)?;
         Ok(Response::new(record))
@@ -160,7 +177,10 @@ impl FederationRpc for FederationService {
         request: Request<pb::FederationStatusRequest>,
     ) -> Result<Response<pb::FederationStatus>, Status> {
         let deadline = self.federation.deadline(client_timeout(request.metadata()));
-        Ok(Response::new(self.federation.status(deadline).await))
+        let credentials = credentials(&request);
+        Ok(Response::new(
+            self.federation.status(&credentials, deadline).await?,
+        ))
     }
 
     async fn statistics(
@@ -168,9 +188,10 @@ impl FederationRpc for FederationService {
         request: Request<pb::FederatedStatisticsRequest>,
     ) -> Result<Response<pb::FederatedStatistics>, Status> {
         let deadline = self.federation.deadline(client_timeout(request.metadata()));
+        let credentials = credentials(&request);
         let statistics = self
             .federation
-            .statistics(request.into_inner(), deadline)
+            .statistics(&credentials, request.into_inner(), deadline)
             .await
             .map_err(Status::from)?;
         Ok(Response::new(statistics))

@@ -3,10 +3,15 @@
 //!
 //! Channels are lazy and long-lived: one per node, shared by every request,
 //! multiplexing calls over HTTP/2 and reconnecting by themselves after a
-//! node restarts.
+//! node restarts. With mutual TLS each connection presents the gateway's
+//! certificate, checks the node's against the CA bundle and CRLs, and
+//! requires it to carry the identity `node:<id>` of the node configured at
+//! that endpoint.
 
 use std::time::Duration;
 
+use lienthong_runtime::identity::{PeerIdentity, PeerRole};
+use lienthong_runtime::tls::{NodeConnector, Transport};
 use tonic::transport::{Channel, Endpoint};
 
 use crate::config::NodeSettings;
@@ -15,7 +20,8 @@ use crate::config::NodeSettings;
 pub fn check_endpoint(endpoint: &str) -> Result<(), String> {
     if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
         return Err(format!(
-            "{endpoint:?} must start with http:// or https://, e.g. \"http://127.0.0.1:7101\""
+            "{endpoint:?} must start with https:// (or http:// for a plaintext development \
+             node), e.g. \"https://127.0.0.1:7101\""
         ));
     }
     Endpoint::from_shared(endpoint.to_owned())
@@ -24,14 +30,22 @@ pub fn check_endpoint(endpoint: &str) -> Result<(), String> {
 }
 
 /// The long-lived channel to one node. Connects on first use.
-pub fn node_channel(node: &NodeSettings) -> Result<Channel, String> {
+pub fn node_channel(node: &NodeSettings, transport: &Transport) -> Result<Channel, String> {
+    let secure = matches!(transport, Transport::MutualTls(_));
+    if secure && node.endpoint.starts_with("http://") {
+        return Err(format!(
+            "node {}: endpoint {} is plaintext, but the gateway runs mutual TLS; write https://",
+            node.id, node.endpoint
+        ));
+    }
     let endpoint = Endpoint::from_shared(node.endpoint.clone())
         .map_err(|error| format!("node {}: bad endpoint: {error}", node.id))?
         .connect_timeout(node.connect_timeout)
-        .tcp_nodelay(true)
         .http2_keep_alive_interval(Duration::from_secs(30))
         .keep_alive_timeout(Duration::from_secs(10))
         .keep_alive_while_idle(true)
         .http2_adaptive_window(true);
-    Ok(endpoint.connect_lazy())
+    let expected = PeerIdentity::new(PeerRole::Node, &node.id)
+        .map_err(|error| format!("node {}: {error}", node.id))?;
+    Ok(endpoint.connect_with_connector_lazy(NodeConnector::new(transport.clone(), Some(expected))))
 }

@@ -152,15 +152,21 @@ async fn prepare(options: &Options, id: &str) {
 }
 
 async fn start_node(options: &Options, id: &str) -> String {
+    let policy = options.data_dir.join("anonymous.policy.toml");
+    std::fs::write(&policy, lienthong_tests::GRANT_ANONYMOUS_EVERYTHING).expect("write policy");
     let config = NodeConfig::from_toml(&format!(
         "[node]\nid = \"{id}\"\ndisplay_name = \"Sở KH&CN {id}\"\n\
          [database]\nurl = \"{}\"\nmax_connections = 8\n\
+         [sharing]\npolicy = \"{}\"\n\
          [grpc]\nlisten = \"127.0.0.1:0\"\nconcurrency_per_connection = 256\n\
          [admin]\nlisten = \"127.0.0.1:0\"\n",
-        database_url(options, id)
+        database_url(options, id),
+        policy.display()
     ))
     .expect("node config");
-    let server = NodeServer::bind(config).await.expect("bind node");
+    let server = NodeServer::bind(config, lienthong_runtime::tls::Mode::InsecurePlaintext)
+        .await
+        .expect("bind node");
     let url = format!("http://{}", server.grpc_addr());
     tokio::spawn(server.serve(std::future::pending()));
     url

@@ -15,9 +15,12 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use lienthong_gateway::{GatewayConfig, GatewayServer};
+use lienthong_node::access::Access;
+use lienthong_node::policy::SharingPolicy;
 use lienthong_node::service::NodeService;
 use lienthong_proto::v1::federation_client::FederationClient;
 use lienthong_proto::v1::province_node_server::ProvinceNodeServer;
+use lienthong_runtime::tls::{Mode, ServerKind, Transport};
 use lienthong_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -180,9 +183,14 @@ impl FaultyNode {
         let faults = Arc::new(Faults::default());
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let grpc_addr = listener.local_addr().expect("address");
+        let (audit, _) = lienthong_audit::AuditWriter::start(store.pool().clone())
+            .await
+            .expect("audit log");
+        let policy = SharingPolicy::parse(crate::GRANT_ANONYMOUS_EVERYTHING).expect("policy");
         let service = ProvinceNodeServer::new(NodeService::new(
             store.clone(),
             format!("Sở KH&CN {node_id}"),
+            Access::new(policy, audit),
         ));
         let (stop, stopped) = oneshot::channel::<()>();
         let layer = FaultLayer(faults.clone());
@@ -191,7 +199,11 @@ impl FaultyNode {
                 .layer(layer)
                 .add_service(service)
                 .serve_with_incoming_shutdown(
-                    lienthong_runtime::listener::grpc_incoming(listener),
+                    lienthong_runtime::tls::incoming(
+                        listener,
+                        Transport::InsecurePlaintext,
+                        ServerKind::Grpc,
+                    ),
                     async move {
                         let _ = stopped.await;
                     },
@@ -237,14 +249,24 @@ pub struct TestGateway {
     pub grpc_addr: SocketAddr,
     pub http_addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
+    _database: tempfile::TempDir,
 }
 
 impl TestGateway {
     /// A gateway over `nodes` (id, URL), with `extra_toml` (tables such as
     /// `[node_defaults]` or `[breaker]`) added to its configuration.
     pub async fn start(nodes: &[(&str, String)], extra_toml: &str) -> TestGateway {
+        let database = tempfile::tempdir().expect("temporary directory");
+        // Tests ask fast; the per-user rate limit has its own test.
+        let auth = if extra_toml.contains("[auth]") {
+            ""
+        } else {
+            "[auth]\nrequests_per_minute = 1000000\nburst = 100000\n"
+        };
         let mut toml = format!(
-            "[grpc]\nlisten = \"127.0.0.1:0\"\n[http]\nlisten = \"127.0.0.1:0\"\n{extra_toml}\n"
+            "[grpc]\nlisten = \"127.0.0.1:0\"\n[http]\nlisten = \"127.0.0.1:0\"\n\
+             [database]\nurl = \"sqlite://{}\"\n{auth}{extra_toml}\n",
+            database.path().join("gateway.db").display()
         );
         for (id, url) in nodes {
             toml.push_str(&format!(
@@ -252,7 +274,9 @@ impl TestGateway {
             ));
         }
         let config = GatewayConfig::from_toml(&toml).expect("gateway test config");
-        let server = GatewayServer::bind(config).await.expect("bind the gateway");
+        let server = GatewayServer::bind(config, Mode::InsecurePlaintext)
+            .await
+            .expect("bind the gateway");
         let (grpc_addr, http_addr) = (server.grpc_addr(), server.http_addr());
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(server.serve(async move {
@@ -262,6 +286,7 @@ impl TestGateway {
             grpc_addr,
             http_addr,
             stop: Some(stop),
+            _database: database,
         }
     }
 

@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod federation;
+pub mod secure;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -176,6 +177,27 @@ pub async fn load(store: &Store, records: Vec<AnyRecord>) {
     }
 }
 
+/// A sharing policy that grants plaintext (anonymous) callers everything,
+/// personal fields included: what the plaintext test nodes run with, so tests
+/// of search and federation see whole records.
+pub const GRANT_ANONYMOUS_EVERYTHING: &str = r#"
+[[grant]]
+peers = ["insecure-anonymous"]
+rpcs = ["info", "search", "get", "statistics"]
+kinds = ["expert", "project", "publication", "organization"]
+personal_fields = ["email", "phone", "birth_year"]
+"#;
+
+/// Writes `policy` to a temporary file that lives as long as the returned path.
+pub fn policy_file(policy: &str) -> tempfile::TempPath {
+    let mut file = tempfile::Builder::new()
+        .suffix(".toml")
+        .tempfile()
+        .expect("temporary policy file");
+    std::io::Write::write_all(&mut file, policy.as_bytes()).expect("write the policy");
+    file.into_temp_path()
+}
+
 /// A node serving gRPC on 127.0.0.1:0 until stopped.
 pub struct TestNode {
     pub node_id: String,
@@ -184,21 +206,28 @@ pub struct TestNode {
     pub store: Store,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), lienthong_node::NodeError>>>,
+    _policy: tempfile::TempPath,
 }
 
 impl TestNode {
-    /// Starts node `node_id` over `database`, with extra TOML appended to the
-    /// generated config (e.g. to lower limits).
+    /// Starts node `node_id` over `database` in plaintext, granting anonymous
+    /// callers everything, with extra TOML appended to the generated config
+    /// (e.g. to lower limits).
     pub async fn start_with(node_id: &str, database: &TestDatabase, extra_toml: &str) -> TestNode {
+        let policy = policy_file(GRANT_ANONYMOUS_EVERYTHING);
         let config = NodeConfig::from_toml(&format!(
             "[node]\nid = \"{node_id}\"\ndisplay_name = \"Sở KH&CN {node_id}\"\n\
              [database]\nurl = \"{}\"\nmax_connections = 4\n\
+             [sharing]\npolicy = \"{}\"\n\
              [grpc]\nlisten = \"127.0.0.1:0\"\n{extra_toml}\n\
              [admin]\nlisten = \"127.0.0.1:0\"\n",
-            database.url
+            database.url,
+            policy.display()
         ))
         .expect("test config");
-        let server = NodeServer::bind(config).await.expect("bind the node");
+        let server = NodeServer::bind(config, lienthong_runtime::tls::Mode::InsecurePlaintext)
+            .await
+            .expect("bind the node");
         let (grpc_addr, admin_addr, store) = (
             server.grpc_addr(),
             server.admin_addr(),
@@ -215,6 +244,7 @@ impl TestNode {
             store,
             stop: Some(stop),
             task: Some(task),
+            _policy: policy,
         }
     }
 

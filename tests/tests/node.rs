@@ -123,9 +123,11 @@ async fn get_returns_each_kind_and_refuses_unknown_malformed_or_misrouted_ids() 
         load(&node.store, records.clone()).await;
         let mut client = node.client().await;
 
-        let AnyRecord::Expert(expert) = first_shared(RecordKind::Expert) else {
+        let AnyRecord::Expert(mut expert) = first_shared(RecordKind::Expert) else {
             unreachable!()
         };
+        // Contact details go out only for experts who consented.
+        lienthong_node::access::Disclosure::ALL.apply(&mut expert);
         let id = expert.meta.as_ref().expect("meta").id.clone();
         let got = client
             .get_expert(pb::GetRequest { id })

@@ -6,11 +6,16 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const GETTING_STARTED: &str = "Getting started:
-  lienthong demo                                  # two nodes and a gateway, with sample data
-  lienthong search experts \"nguyen xuan hai\" --gateway http://127.0.0.1:7100   # every province
-  lienthong search projects lúa --status completed --node http://127.0.0.1:7102  # one province
-  lienthong status --gateway http://127.0.0.1:7100
-  lienthong info --node http://127.0.0.1:7101";
+  lienthong demo          # two nodes and a gateway over mutual TLS, with sample data;
+                          # it prints the LIENTHONG_CA/CERT/KEY settings to export
+  lienthong search experts \"nguyen xuan hai\" --gateway https://127.0.0.1:7100   # every province
+  lienthong search projects lúa --status completed --node https://127.0.0.1:7102  # one province
+  lienthong status --gateway https://127.0.0.1:7100
+  lienthong info --node https://127.0.0.1:7101
+
+Joining a federation:
+  lienthong pki --help    # the federation CA, certificates and revocation
+  lienthong audit --help  # verify and export the tamper-evident audit log";
 
 /// Liên thông: share records of experts, S&T tasks and publications between
 /// provincial Departments of Science and Technology.
@@ -29,21 +34,39 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run a province node: the gRPC service over this province's database.
+    /// Run a province node: the gRPC service over this province's database,
+    /// over mutual TLS, sharing what its sharing policy grants.
     ///
-    /// Example: lienthong node --config deploy/hung-yen.sqlite.toml --insecure-plaintext
+    /// Example: lienthong node --config deploy/hung-yen.sqlite.toml
     Node(NodeArgs),
-    /// Run the federation gateway: one query to every province node, merged.
+    /// Run the federation gateway (one query to every province node, merged),
+    /// or manage its users' tokens.
     ///
-    /// Serves gRPC (lienthong.v1.Federation) and an HTTP/JSON API with an
-    /// OpenAPI description at /api/v1/openapi.json.
+    /// Serves gRPC (lienthong.v1.Federation) over mutual TLS and an HTTPS/JSON
+    /// API with an OpenAPI description at /api/v1/openapi.json.
     ///
-    /// Example: lienthong gateway --config deploy/gateway.toml --insecure-plaintext
+    /// Examples:
+    ///   lienthong gateway --config deploy/gateway.toml
+    ///   lienthong gateway token create --config deploy/gateway.toml --user an --role officer
     Gateway(GatewayServeArgs),
     /// Start the Hưng Yên and Nam Định nodes on 127.0.0.1:7101 and :7102 with
     /// sample data, and the gateway in front of them on :7100 (gRPC) and :8080
-    /// (HTTP), and print how to query them. Runs until Ctrl-C.
+    /// (HTTPS), all over mutual TLS with a development PKI in the demo
+    /// directory, and print how to query them. Runs until Ctrl-C.
     Demo(DemoArgs),
+    /// The federation PKI: a root CA, certificates for nodes, gateways and
+    /// clients carrying their identity, revocation and CRLs.
+    ///
+    /// Example:
+    ///   lienthong pki init --dir pki
+    ///   lienthong pki issue node hung-yen --dir pki --host sokhcn.hungyen.gov.vn
+    ///   lienthong pki revoke 4F3A… --dir pki      # then copy pki/crl.pem to every server
+    Pki(PkiArgs),
+    /// The tamper-evident audit log of a node or the gateway: verify the
+    /// hash chain, export entries, prune old ones.
+    ///
+    /// Example: lienthong audit verify --config deploy/hung-yen.sqlite.toml
+    Audit(AuditArgs),
     /// Search experts, projects or publications in every province through the
     /// gateway (--gateway), or one node (--node, organizations too).
     ///
@@ -79,20 +102,107 @@ pub struct NodeArgs {
     /// Node configuration file (TOML). See deploy/ for examples.
     #[arg(long, short)]
     pub config: PathBuf,
-    /// Serve gRPC without TLS. For development only: anyone on the network can
-    /// read and call the node. mTLS arrives with the federation PKI.
+    /// Serve gRPC without TLS and without peer identities. For development
+    /// only: anyone on the network can read the traffic, and the sharing
+    /// policy can only grant "insecure-anonymous".
     #[arg(long)]
     pub insecure_plaintext: bool,
 }
 
 #[derive(Args, Debug)]
+#[command(subcommand_negates_reqs = true)]
 pub struct GatewayServeArgs {
-    /// Gateway configuration file (TOML): listeners and the [[nodes]] it asks.
-    /// See deploy/gateway.toml.
-    #[arg(long, short)]
-    pub config: PathBuf,
+    /// Gateway configuration file (TOML): listeners, [tls], [auth] and the
+    /// [[nodes]] it asks. See deploy/gateway.toml.
+    #[arg(long, short, required = true)]
+    pub config: Option<PathBuf>,
     /// Serve gRPC and HTTP and call the nodes without TLS. For development
-    /// only: anyone on the network can read and call the gateway.
+    /// only: callers without a token act as an administrator.
+    #[arg(long)]
+    pub insecure_plaintext: bool,
+    #[command(subcommand)]
+    pub command: Option<GatewayCommand>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GatewayCommand {
+    /// Bearer tokens for people using the gateway.
+    Token(TokenArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    pub command: TokenCommand,
+}
+
+/// Gateway roles on the command line.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum RoleArg {
+    /// Searches and reads records; personal fields withheld.
+    Viewer,
+    /// Also sees personal fields, as each node's policy allows.
+    Officer,
+    /// Also sees federation status and audit summaries.
+    Admin,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token and print it once; only its hash is stored.
+    ///
+    /// Example: lienthong gateway token create --config deploy/gateway.toml --user nguyen.van.an --role officer --days 90
+    Create {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Who the token is for; appears in every audit entry.
+        #[arg(long)]
+        user: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Days until the token expires; never when absent.
+        #[arg(long)]
+        days: Option<u32>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tokens (never their secrets).
+    List {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by id (the part after "lt_"); refused from the next check on.
+    Revoke {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Token id, as `token list` shows it.
+        id: String,
+    },
+}
+
+/// How a client reaches a node or the gateway.
+#[derive(Args, Debug, Clone)]
+pub struct ConnectArgs {
+    /// CA bundle to check the server's certificate against.
+    #[arg(long, env = "LIENTHONG_CA")]
+    pub ca: Option<PathBuf>,
+    /// Client certificate (PEM), e.g. from `lienthong pki issue client`.
+    #[arg(long, env = "LIENTHONG_CERT")]
+    pub cert: Option<PathBuf>,
+    /// Private key of --cert.
+    #[arg(long, env = "LIENTHONG_KEY")]
+    pub key: Option<PathBuf>,
+    /// CRL to check the server's certificate against.
+    #[arg(long, env = "LIENTHONG_CRL")]
+    pub crl: Option<PathBuf>,
+    /// Gateway bearer token (lienthong gateway token create).
+    #[arg(long, env = "LIENTHONG_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Allow http:// addresses (development servers without TLS).
     #[arg(long)]
     pub insecure_plaintext: bool,
 }
@@ -103,12 +213,14 @@ pub struct GatewayArgs {
     #[arg(
         long,
         env = "LIENTHONG_GATEWAY",
-        default_value = "http://127.0.0.1:7100"
+        default_value = "https://127.0.0.1:7100"
     )]
     pub gateway: String,
     /// Print JSON (the protobuf JSON mapping) for scripts.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
 #[derive(Args, Debug)]
@@ -192,9 +304,9 @@ pub struct SearchArgs {
     #[arg(default_value = "")]
     pub query: String,
     /// Node address, to search one province.
-    #[arg(long, env = "LIENTHONG_NODE", default_value = "http://127.0.0.1:7101")]
+    #[arg(long, env = "LIENTHONG_NODE", default_value = "https://127.0.0.1:7101")]
     pub node: String,
-    /// Gateway address, to search every province at once, e.g. http://127.0.0.1:7100.
+    /// Gateway address, to search every province at once, e.g. https://127.0.0.1:7100.
     #[arg(long, env = "LIENTHONG_GATEWAY", conflicts_with = "node")]
     pub gateway: Option<String>,
     /// With --gateway: only this node (repeatable), e.g. --only nam-dinh.
@@ -236,16 +348,156 @@ pub struct SearchArgs {
     /// Print the response as JSON (the protobuf JSON mapping) for scripts.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
 #[derive(Args, Debug)]
 pub struct InfoArgs {
     /// Node address.
-    #[arg(long, env = "LIENTHONG_NODE", default_value = "http://127.0.0.1:7101")]
+    #[arg(long, env = "LIENTHONG_NODE", default_value = "https://127.0.0.1:7101")]
     pub node: String,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct PkiArgs {
+    /// The PKI directory (ca.crt, ca.key, crl.pem, issued.json, ROLE/NAME.crt|key).
+    #[arg(long, env = "LIENTHONG_PKI_DIR", default_value = "pki", global = true)]
+    pub dir: PathBuf,
+    #[command(subcommand)]
+    pub command: PkiCommand,
+}
+
+/// Certificate roles on the command line.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum IssueRole {
+    /// A province or national node (TLS server and client).
+    Node,
+    /// A federation gateway.
+    Gateway,
+}
+
+/// Client roles on the command line.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ClientRole {
+    /// A machine, e.g. the national S&T information system.
+    System,
+    /// A person at a department.
+    Staff,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PkiCommand {
+    /// Create the federation root CA (ca.crt, ca.key with mode 0600) and an
+    /// empty CRL. Keep ca.key offline; give ca.crt to every member.
+    Init {
+        /// The CA's common name.
+        #[arg(long, default_value = "Liên thông federation root CA")]
+        name: String,
+        /// Validity in days.
+        #[arg(long, default_value_t = 3650)]
+        days: u32,
+    },
+    /// Issue a certificate for a node or gateway (server and client), or a
+    /// client. The identity goes into the certificate as a SAN URI, e.g.
+    /// urn:lienthong:node:hung-yen. Issuing again for the same name rotates:
+    /// new files replace the old, whose certificate stays valid until revoked.
+    ///
+    /// Examples:
+    ///   lienthong pki issue node hung-yen --host sokhcn.hungyen.gov.vn
+    ///   lienthong pki issue gateway national --host lienthong.most.gov.vn
+    ///   lienthong pki issue client nguyen-van-an --role staff
+    Issue {
+        #[command(subcommand)]
+        what: IssueWhat,
+    },
+    /// Revoke a certificate by serial (as `pki list` shows it) and write a new
+    /// CRL. Copy crl.pem to every server; they reload it by themselves.
+    Revoke { serial: String },
+    /// Write a fresh CRL (run before the current one's next-update date).
+    Crl,
+    /// List issued certificates.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IssueWhat {
+    /// A province or national node.
+    Node(IssueServerArgs),
+    /// A federation gateway.
+    Gateway(IssueServerArgs),
+    /// A client: a system or a member of staff.
+    Client {
+        /// Lowercase name, e.g. nguyen-van-an.
+        name: String,
+        #[arg(long, value_enum)]
+        role: ClientRole,
+        /// Validity in days.
+        #[arg(long, default_value_t = 397)]
+        days: u32,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct IssueServerArgs {
+    /// Lowercase name, e.g. hung-yen.
+    pub name: String,
+    /// DNS name or IP address clients use to reach it (repeatable).
+    #[arg(long = "host", default_values = ["localhost", "127.0.0.1"])]
+    pub hosts: Vec<String>,
+    /// Validity in days.
+    #[arg(long, default_value_t = 397)]
+    pub days: u32,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub command: AuditCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Check every link of the hash chain; report the first entry edited,
+    /// deleted or moved. Exits with an error when the chain is broken.
+    Verify {
+        /// Node or gateway configuration file (its [database] holds the log).
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write entries as JSON lines.
+    ///
+    /// Example: lienthong audit export --config deploy/gateway.toml --since 2026-11-01 -o audit.jsonl
+    Export {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// From this date or RFC 3339 time on; everything when absent.
+        #[arg(long)]
+        since: Option<String>,
+        /// Output file; standard output if absent.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Delete entries older than N days now, keeping a checkpoint so the rest
+    /// still verifies (servers also do this hourly per audit.retention_days).
+    Prune {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long)]
+        older_than_days: u32,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -389,3 +389,64 @@ pub fn statistics_table(statistics: &pb::FederatedStatistics) -> (Table, String)
         ),
     )
 }
+
+/// Gateway tokens, without secrets.
+pub fn tokens_table(tokens: &[lienthong_gateway::auth::TokenInfo]) -> (Table, String) {
+    let mut t = table(&["id", "user", "role", "created", "expires", "state"]);
+    for token in tokens {
+        let state = if token.revoked_at.is_some() {
+            "revoked"
+        } else {
+            "active (unless expired)"
+        };
+        t.add_row(vec![
+            token.id.clone(),
+            token.user.clone(),
+            token.role.to_string(),
+            token.created_at.clone(),
+            token.expires_at.clone().unwrap_or_else(|| "never".into()),
+            state.to_owned(),
+        ]);
+    }
+    (t, format!("{} token(s)", tokens.len()))
+}
+
+/// Certificates a PKI issued.
+pub fn certificates_table(certificates: &[lienthong_pki::IssuedCertificate]) -> (Table, String) {
+    let mut t = table(&["serial", "identity", "hosts", "valid until", "revoked"]);
+    for certificate in certificates {
+        t.add_row(vec![
+            certificate.serial.clone(),
+            certificate.identity.to_string(),
+            certificate.hosts.join(", "),
+            certificate.not_after.clone(),
+            certificate.revoked_at.clone().unwrap_or_default(),
+        ]);
+    }
+    (t, format!("{} certificate(s)", certificates.len()))
+}
+
+/// The result of `audit verify`.
+pub fn verification_table(report: &lienthong_audit::Verification) -> (Table, String) {
+    let mut t = table(&[
+        "entries checked",
+        "pruned before checkpoint",
+        "head",
+        "chain",
+    ]);
+    let head = report.head.as_ref().map_or_else(
+        || "(empty)".to_owned(),
+        |head| format!("entry {} {}", head.seq, head.hash),
+    );
+    let chain = match &report.problem {
+        None => "intact".to_owned(),
+        Some(problem) => format!("BROKEN: {problem}"),
+    };
+    t.add_row(vec![
+        report.entries.to_string(),
+        report.pruned.to_string(),
+        head,
+        chain,
+    ]);
+    (t, String::new())
+}

@@ -283,6 +283,7 @@ async fn search_prints_json_or_a_table_and_explains_failures() {
     let mut json = lienthong();
     json.args([
         "search",
+        "--insecure-plaintext",
         "experts",
         "nguyen",
         "--json",
@@ -316,6 +317,7 @@ async fn search_prints_json_or_a_table_and_explains_failures() {
     let mut table = lienthong();
     table.args([
         "search",
+        "--insecure-plaintext",
         "experts",
         &wanted.full_name,
         "--node",
@@ -333,6 +335,7 @@ async fn search_prints_json_or_a_table_and_explains_failures() {
     let mut too_big = lienthong();
     too_big.args([
         "search",
+        "--insecure-plaintext",
         "experts",
         "nguyen",
         "--page-size",
@@ -354,6 +357,7 @@ async fn search_prints_json_or_a_table_and_explains_failures() {
     let mut unreachable = lienthong();
     unreachable.args([
         "search",
+        "--insecure-plaintext",
         "experts",
         "nguyen",
         "--node",
@@ -367,7 +371,7 @@ async fn search_prints_json_or_a_table_and_explains_failures() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn node_refuses_to_start_without_insecure_plaintext_or_with_unknown_keys() {
+async fn node_refuses_to_start_without_tls_or_insecure_plaintext_or_with_unknown_keys() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = write_config(dir.path(), "node.toml", NODE, &dir.path().join("node.db"));
     let mut command = lienthong();
@@ -605,7 +609,14 @@ async fn search_status_and_stats_through_the_gateway() {
     let gateway_url = format!("http://{}", gateway.grpc_addr);
 
     let mut table = lienthong();
-    table.args(["search", "experts", "nguyen", "--gateway", &gateway_url]);
+    table.args([
+        "search",
+        "--insecure-plaintext",
+        "experts",
+        "nguyen",
+        "--gateway",
+        &gateway_url,
+    ]);
     let output = run(table).await;
     assert_success(&output, "search --gateway");
     let stdout = text(&output.stdout);
@@ -624,6 +635,7 @@ async fn search_status_and_stats_through_the_gateway() {
     let mut json = lienthong();
     json.args([
         "search",
+        "--insecure-plaintext",
         "experts",
         "nguyen",
         "--json",
@@ -644,7 +656,7 @@ async fn search_status_and_stats_through_the_gateway() {
     assert_eq!(response["nodes"].as_array().expect("nodes").len(), 1);
 
     let mut status = lienthong();
-    status.args(["status", "--gateway", &gateway_url]);
+    status.args(["status", "--insecure-plaintext", "--gateway", &gateway_url]);
     let output = run(status).await;
     assert_success(&output, "status");
     assert!(
@@ -654,7 +666,13 @@ async fn search_status_and_stats_through_the_gateway() {
     );
 
     let mut stats = lienthong();
-    stats.args(["stats", "--json", "--gateway", &gateway_url]);
+    stats.args([
+        "stats",
+        "--insecure-plaintext",
+        "--json",
+        "--gateway",
+        &gateway_url,
+    ]);
     let output = run(stats).await;
     assert_success(&output, "stats");
     let statistics: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
@@ -670,7 +688,14 @@ async fn search_status_and_stats_through_the_gateway() {
 
     // Organizations are per node: the gateway refuses to federate them.
     let mut organizations = lienthong();
-    organizations.args(["search", "organizations", "viện", "--gateway", &gateway_url]);
+    organizations.args([
+        "search",
+        "--insecure-plaintext",
+        "organizations",
+        "viện",
+        "--gateway",
+        &gateway_url,
+    ]);
     let output = run(organizations).await;
     assert!(!output.status.success());
     assert!(
@@ -681,7 +706,7 @@ async fn search_status_and_stats_through_the_gateway() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn gateway_refuses_to_start_without_insecure_plaintext_or_with_a_bad_config() {
+async fn gateway_refuses_to_start_without_tls_or_insecure_plaintext_or_with_a_bad_config() {
     let dir = tempfile::tempdir().expect("tempdir");
     let good = "[[nodes]]\nid = \"hung-yen\"\ndisplay_name = \"Sở KH&CN Hưng Yên\"\nendpoint = \"http://127.0.0.1:7101\"\n";
     let path = dir.path().join("gateway.toml");

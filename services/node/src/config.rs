@@ -3,10 +3,11 @@
 //! Unknown keys are errors, and every error names the key.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use lienthong_runtime::config_source;
 pub use lienthong_runtime::config_source::{ConfigError, LogConfig, LogFormat, Secret};
+pub use lienthong_runtime::tls::TlsFiles;
 use serde::Deserialize;
 
 /// The whole node configuration.
@@ -21,6 +22,44 @@ pub struct NodeConfig {
     pub admin: AdminConfig,
     #[serde(default)]
     pub log: LogConfig,
+    /// Certificates for mutual TLS; required unless started with
+    /// `--insecure-plaintext`.
+    #[serde(default)]
+    pub tls: Option<TlsFiles>,
+    #[serde(default)]
+    pub sharing: SharingConfig,
+    #[serde(default)]
+    pub audit: AuditConfig,
+}
+
+/// What the node shares, with whom.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharingConfig {
+    /// The sharing policy file (TOML). Without one, every call is refused.
+    pub policy: Option<PathBuf>,
+}
+
+/// The audit log.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Entries older than this many days are pruned (hourly), keeping a
+    /// checkpoint so the rest still verifies. 0 keeps everything.
+    #[serde(default = "default_retention_days")]
+    pub retention_days: u32,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            retention_days: default_retention_days(),
+        }
+    }
+}
+
+fn default_retention_days() -> u32 {
+    730
 }
 
 /// Who the node is.
@@ -184,6 +223,27 @@ mod tests {
         assert_eq!(config.grpc.listen.port(), 7101);
         assert_eq!(config.log.format, LogFormat::Text);
         assert_eq!(format!("{:?}", config.database.url), "Secret(***)");
+    }
+
+    #[test]
+    fn the_examples_in_deploy_are_valid_and_use_tls_and_a_policy() {
+        for text in [
+            include_str!("../../../deploy/hung-yen.sqlite.toml"),
+            include_str!("../../../deploy/hung-yen.postgres.toml"),
+            include_str!("../../../deploy/nam-dinh.sqlite.toml"),
+            include_str!("../../../deploy/nam-dinh.postgres.toml"),
+        ] {
+            let config = NodeConfig::from_toml(text).unwrap();
+            assert!(config.tls.is_some(), "{}", config.node.id);
+            let policy = config.sharing.policy.unwrap();
+            assert!(policy.ends_with(format!("{}.toml", config.node.id)));
+        }
+        for policy in [
+            include_str!("../../../deploy/policies/hung-yen.toml"),
+            include_str!("../../../deploy/policies/nam-dinh.toml"),
+        ] {
+            crate::policy::SharingPolicy::parse(policy).unwrap();
+        }
     }
 
     #[test]

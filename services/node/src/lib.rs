@@ -1,6 +1,7 @@
-//! The province node: a gRPC service (tonic) over the node's own store, with
-//! health checking, server reflection (v1 and v1alpha), Prometheus metrics,
-//! `/healthz`, and graceful shutdown.
+//! The province node: a gRPC service (tonic) over the node's own store,
+//! served over mutual TLS, with a deny-by-default sharing policy, a
+//! tamper-evident audit log, health checking, server reflection (v1 and
+//! v1alpha), Prometheus metrics, `/healthz`, and graceful shutdown.
 //!
 //! [`NodeServer::bind`] opens the store and binds both listeners, reporting the
 //! addresses it got (so tests can ask for port 0); [`NodeServer::serve`] runs
@@ -9,8 +10,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod admin;
 pub mod config;
+pub mod policy;
 pub mod record_files;
 pub mod service;
 pub mod status;
@@ -19,9 +22,14 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use lienthong_audit::AuditWriter;
 use lienthong_proto::v1::province_node_server::ProvinceNodeServer;
+use lienthong_runtime::identity::{PeerIdentity, PeerRole};
+use lienthong_runtime::tls::{Mode, ServerKind, Transport};
 use lienthong_store::Store;
 use tokio::net::TcpListener;
+
+use crate::policy::SharingPolicy;
 
 pub use config::NodeConfig;
 pub use lienthong_runtime::{shutdown_signal, telemetry};
@@ -33,6 +41,12 @@ pub enum NodeError {
     Config(#[from] config::ConfigError),
     #[error("database: {0}")]
     Store(#[from] lienthong_store::StoreError),
+    #[error(transparent)]
+    Tls(#[from] lienthong_runtime::tls::TlsError),
+    #[error(transparent)]
+    Policy(#[from] policy::PolicyError),
+    #[error(transparent)]
+    Audit(#[from] lienthong_audit::AuditError),
     #[error("cannot listen on {address} ({key}): {source}")]
     Bind {
         key: &'static str,
@@ -47,20 +61,49 @@ pub enum NodeError {
 pub struct NodeServer {
     config: NodeConfig,
     store: Store,
+    transport: Transport,
+    policy: SharingPolicy,
     grpc: TcpListener,
     admin: TcpListener,
 }
 
 impl NodeServer {
-    /// Opens the store (creating and migrating it if needed) and binds the gRPC
-    /// and admin listeners.
-    pub async fn bind(config: NodeConfig) -> Result<NodeServer, NodeError> {
+    /// Loads the TLS material and the sharing policy, opens the store
+    /// (creating and migrating it if needed) and binds the gRPC and admin
+    /// listeners.
+    pub async fn bind(config: NodeConfig, mode: Mode) -> Result<NodeServer, NodeError> {
+        let transport = Transport::from_settings(config.tls.as_ref(), mode)?;
+        if let Transport::MutualTls(_) = &transport {
+            let expected = PeerIdentity::new(PeerRole::Node, &config.node.id)
+                .map_err(|error| config::ConfigError(format!("key node.id: {error}")))?;
+            let own = transport.own_identity();
+            if own.as_ref() != Some(&expected) {
+                return Err(config::ConfigError(format!(
+                    "key tls.certificate: the certificate is for {}, but node.id says {expected}; \
+                     issue one with `lienthong pki issue node {}`",
+                    own.map_or_else(|| "no federation identity".to_owned(), |id| id.to_string()),
+                    config.node.id
+                ))
+                .into());
+            }
+        }
+        let policy = match &config.sharing.policy {
+            Some(path) => SharingPolicy::load(path)?,
+            None => {
+                tracing::warn!(
+                    "no sharing.policy configured: every call from another party is refused"
+                );
+                SharingPolicy::deny_all()
+            }
+        };
         let store = Store::open(&config.store_options()).await?;
         let grpc = listen("grpc.listen", config.grpc.listen).await?;
         let admin = listen("admin.listen", config.admin.listen).await?;
         Ok(NodeServer {
             config,
             store,
+            transport,
+            policy,
             grpc,
             admin,
         })
@@ -90,9 +133,14 @@ impl NodeServer {
         let NodeServer {
             config,
             store,
+            transport,
+            policy,
             grpc,
             admin,
         } = self;
+        let (audit, audit_task) = AuditWriter::start(store.pool().clone()).await?;
+        let retention = retention_task(store.clone(), config.audit.retention_days);
+        let tls_watch = transport.tls().map(|tls| tls.watch());
         let node_id = config.node.id.clone();
         let grpc_addr = grpc.local_addr().ok();
         let admin_addr = admin.local_addr().ok();
@@ -109,6 +157,7 @@ impl NodeServer {
         let node_service = ProvinceNodeServer::new(service::NodeService::new(
             store.clone(),
             config.node.display_name.clone(),
+            access::Access::new(policy, audit),
         ))
         .max_decoding_message_size(config.grpc.max_message_bytes)
         .max_encoding_message_size(config.grpc.max_message_bytes);
@@ -136,7 +185,7 @@ impl NodeServer {
             .add_service(reflection_v1alpha)
             .add_service(node_service)
             .serve_with_incoming_shutdown(
-                lienthong_runtime::listener::grpc_incoming(grpc),
+                lienthong_runtime::tls::incoming(grpc, transport, ServerKind::Grpc),
                 async move {
                     grpc_stopped.await;
                     health_on_stop
@@ -147,6 +196,15 @@ impl NodeServer {
             )
             .await
             .map_err(|error| NodeError::Serve(error.to_string()));
+        // The service (and with it every audit writer handle) is gone; wait
+        // for the last entries to commit before closing the database.
+        if let Err(error) = audit_task.await {
+            tracing::warn!(%error, "audit writer task failed");
+        }
+        retention.abort();
+        if let Some(watch) = tls_watch {
+            watch.abort();
+        }
         match admin_task.await {
             Ok(Ok(())) => {}
             Ok(Err(error)) => tracing::warn!(%error, "admin listener failed"),
@@ -156,6 +214,29 @@ impl NodeServer {
         tracing::info!(node = %node_id, "node stopped; database closed");
         result
     }
+}
+
+/// Prunes audit entries older than `retention_days` now and every hour;
+/// 0 keeps everything.
+fn retention_task(store: Store, retention_days: u32) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if retention_days == 0 {
+            return;
+        }
+        let mut hourly = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            hourly.tick().await;
+            let cutoff =
+                time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(retention_days));
+            match lienthong_audit::prune(store.pool(), cutoff).await {
+                Ok(pruned) if pruned.deleted > 0 => {
+                    tracing::info!(deleted = pruned.deleted, retention_days, "audit log pruned")
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "audit log pruning failed"),
+            }
+        }
+    })
 }
 
 /// Binds `address`; an error names the config key that set it.

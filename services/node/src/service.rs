@@ -1,9 +1,11 @@
-//! The `lienthong.v1.ProvinceNode` gRPC service: thin handlers that check the
-//! request, call the store, and shape the answer.
+//! The `lienthong.v1.ProvinceNode` gRPC service: thin handlers that admit the
+//! call ([`Access`]: identity, sharing policy), call the store, shape the
+//! answer, and audit it before it leaves.
 //!
 //! Only shareable records (public or federation, bình thường) ever leave the
 //! node; the store filters them in search, and `get_shareable` refuses the rest
-//! as not found, so callers cannot even learn that they exist.
+//! as not found, so callers cannot even learn that they exist. Personal fields
+//! of experts go out only as the policy and the expert's consent allow.
 
 use lienthong_proto::v1 as pb;
 use lienthong_proto::v1::province_node_server::ProvinceNode;
@@ -11,28 +13,54 @@ use lienthong_records::{AnyRecord, RecordId, RecordKind};
 use lienthong_store::{KindStatistics, SearchPage, SearchRequest, Store};
 use tonic::{Request, Response, Status};
 
+use crate::access::{Access, Admitted};
+use crate::policy::Operation;
 use crate::status::to_status;
 
 /// Handlers of the province node service.
 pub struct NodeService {
     store: Store,
     display_name: String,
+    access: Access,
 }
 
 impl NodeService {
-    /// A service answering from `store`.
-    pub fn new(store: Store, display_name: String) -> Self {
+    /// A service answering from `store` under `access`.
+    pub fn new(store: Store, display_name: String, access: Access) -> Self {
         NodeService {
             store,
             display_name,
+            access,
         }
+    }
+
+    /// Admits the call, runs `work`, audits the outcome with the ids of the
+    /// records returned.
+    async fn audited<Req, Resp>(
+        &self,
+        request: Request<Req>,
+        action: &'static str,
+        operation: Operation,
+        kind: Option<RecordKind>,
+        work: impl AsyncFnOnce(Req, &Admitted) -> Result<(Resp, Vec<String>), Status>,
+    ) -> Result<Response<Resp>, Status>
+    where
+        Req: serde::Serialize,
+    {
+        let admitted = self.access.admit(&request, action, operation, kind).await?;
+        let result = work(request.into_inner(), &admitted).await;
+        self.access
+            .finish(admitted, result)
+            .await
+            .map(Response::new)
     }
 
     async fn search(
         &self,
         kind: RecordKind,
         request: pb::SearchRequest,
-    ) -> Result<SearchPage, Status> {
+        admitted: &Admitted,
+    ) -> Result<(SearchPage, Vec<String>), Status> {
         let filters = request.filters.unwrap_or_default();
         let search = SearchRequest {
             kind: Some(kind),
@@ -49,10 +77,22 @@ impl NodeService {
             page_token: request.page_token,
             shareable_only: true,
         };
-        self.store.search(&search).await.map_err(to_status)
+        let mut page = self.store.search(&search).await.map_err(to_status)?;
+        let ids = page.hits.iter().map(|hit| record_id(&hit.record)).collect();
+        for hit in &mut page.hits {
+            if let AnyRecord::Expert(expert) = &mut hit.record {
+                admitted.disclosure.apply(expert);
+            }
+        }
+        Ok((page, ids))
     }
 
-    async fn get_shareable(&self, kind: RecordKind, id: &str) -> Result<AnyRecord, Status> {
+    async fn get_shareable(
+        &self,
+        kind: RecordKind,
+        id: &str,
+        admitted: &Admitted,
+    ) -> Result<(AnyRecord, Vec<String>), Status> {
         let parsed: RecordId = id
             .parse()
             .map_err(|error| Status::invalid_argument(format!("id: {error}")))?;
@@ -64,10 +104,23 @@ impl NodeService {
             )));
         }
         match self.store.get(id).await.map_err(to_status)? {
-            Some(stored) if stored.shareable => Ok(stored.record),
+            Some(stored) if stored.shareable => {
+                let mut record = stored.record;
+                if let AnyRecord::Expert(expert) = &mut record {
+                    admitted.disclosure.apply(expert);
+                }
+                Ok((record, vec![id.to_owned()]))
+            }
             _ => Err(Status::not_found(format!("no record with id {id}"))),
         }
     }
+}
+
+fn record_id(record: &AnyRecord) -> String {
+    record
+        .meta()
+        .map(|meta| meta.id.clone())
+        .unwrap_or_default()
 }
 
 fn capitalized(kind: RecordKind) -> String {
@@ -108,221 +161,296 @@ fn hits<T, H>(
         .collect()
 }
 
+/// The one record a Get answered, of the kind asked for.
+fn expect_kind<T>(record: AnyRecord, pick: impl Fn(AnyRecord) -> Option<T>) -> Result<T, Status> {
+    pick(record).ok_or_else(|| Status::internal("stored record has the wrong kind"))
+}
+
+fn as_expert(record: AnyRecord) -> Option<pb::Expert> {
+    match record {
+        AnyRecord::Expert(r) => Some(r),
+        _ => None,
+    }
+}
+fn as_project(record: AnyRecord) -> Option<pb::Project> {
+    match record {
+        AnyRecord::Project(r) => Some(r),
+        _ => None,
+    }
+}
+fn as_publication(record: AnyRecord) -> Option<pb::Publication> {
+    match record {
+        AnyRecord::Publication(r) => Some(r),
+        _ => None,
+    }
+}
+fn as_organization(record: AnyRecord) -> Option<pb::Organization> {
+    match record {
+        AnyRecord::Organization(r) => Some(r),
+        _ => None,
+    }
+}
+
 #[tonic::async_trait]
 impl ProvinceNode for NodeService {
     async fn info(
         &self,
-        _request: Request<pb::InfoRequest>,
+        request: Request<pb::InfoRequest>,
     ) -> Result<Response<pb::NodeInfo>, Status> {
-        let counts = self.store.counts(true).await.map_err(to_status)?;
-        Ok(Response::new(pb::NodeInfo {
-            node_id: self.store.node_id().to_owned(),
-            display_name: self.display_name.clone(),
-            counts: Some(pb::RecordCounts {
-                experts: counts.experts,
-                projects: counts.projects,
-                publications: counts.publications,
-                organizations: counts.organizations,
-            }),
-            schema_version: self.store.schema_version().await.map_err(to_status)?,
-            software_version: env!("CARGO_PKG_VERSION").to_owned(),
-            last_change_seq: self.store.last_change_seq().await.map_err(to_status)?,
-        }))
+        self.audited(
+            request,
+            "Info",
+            Operation::Info,
+            None,
+            async |_, admitted| {
+                let counts = self.store.counts(true).await.map_err(to_status)?;
+                let visible =
+                    |kind: RecordKind, n: u64| if admitted.kinds.contains(&kind) { n } else { 0 };
+                let info = pb::NodeInfo {
+                    node_id: self.store.node_id().to_owned(),
+                    display_name: self.display_name.clone(),
+                    counts: Some(pb::RecordCounts {
+                        experts: visible(RecordKind::Expert, counts.experts),
+                        projects: visible(RecordKind::Project, counts.projects),
+                        publications: visible(RecordKind::Publication, counts.publications),
+                        organizations: visible(RecordKind::Organization, counts.organizations),
+                    }),
+                    schema_version: self.store.schema_version().await.map_err(to_status)?,
+                    software_version: env!("CARGO_PKG_VERSION").to_owned(),
+                    last_change_seq: self.store.last_change_seq().await.map_err(to_status)?,
+                };
+                Ok((info, Vec::new()))
+            },
+        )
+        .await
     }
 
     async fn search_experts(
         &self,
         request: Request<pb::SearchRequest>,
     ) -> Result<Response<pb::SearchExpertsResponse>, Status> {
-        let page = self
-            .search(RecordKind::Expert, request.into_inner())
-            .await?;
-        let next_page_token = page.next_page_token.clone();
-        let next_page_rank = page.next_page_tier.map(rank);
-        let hits = hits(
-            page,
-            |r| {
-                if let AnyRecord::Expert(e) = r {
-                    Some(e)
-                } else {
-                    None
-                }
+        let kind = RecordKind::Expert;
+        self.audited(
+            request,
+            "SearchExperts",
+            Operation::Search,
+            Some(kind),
+            async |request, admitted| {
+                let (page, ids) = self.search(kind, request, admitted).await?;
+                let next_page_token = page.next_page_token.clone();
+                let next_page_rank = page.next_page_tier.map(rank);
+                let hits = hits(page, as_expert, |expert, rank, cursor| pb::ExpertHit {
+                    expert: Some(expert),
+                    rank: Some(rank),
+                    cursor,
+                });
+                let response = pb::SearchExpertsResponse {
+                    hits,
+                    next_page_token,
+                    next_page_rank,
+                };
+                Ok((response, ids))
             },
-            |expert, rank, cursor| pb::ExpertHit {
-                expert: Some(expert),
-                rank: Some(rank),
-                cursor,
-            },
-        );
-        Ok(Response::new(pb::SearchExpertsResponse {
-            hits,
-            next_page_token,
-            next_page_rank,
-        }))
+        )
+        .await
     }
 
     async fn get_expert(
         &self,
         request: Request<pb::GetRequest>,
     ) -> Result<Response<pb::Expert>, Status> {
-        match self
-            .get_shareable(RecordKind::Expert, &request.into_inner().id)
-            .await?
-        {
-            AnyRecord::Expert(expert) => Ok(Response::new(expert)),
-            _ => Err(Status::internal("stored record has the wrong kind")),
-        }
+        let kind = RecordKind::Expert;
+        self.audited(
+            request,
+            "GetExpert",
+            Operation::Get,
+            Some(kind),
+            async |request, admitted| {
+                let (record, ids) = self.get_shareable(kind, &request.id, admitted).await?;
+                Ok((expect_kind(record, as_expert)?, ids))
+            },
+        )
+        .await
     }
 
     async fn search_projects(
         &self,
         request: Request<pb::SearchRequest>,
     ) -> Result<Response<pb::SearchProjectsResponse>, Status> {
-        let page = self
-            .search(RecordKind::Project, request.into_inner())
-            .await?;
-        let next_page_token = page.next_page_token.clone();
-        let next_page_rank = page.next_page_tier.map(rank);
-        let hits = hits(
-            page,
-            |r| {
-                if let AnyRecord::Project(p) = r {
-                    Some(p)
-                } else {
-                    None
-                }
+        let kind = RecordKind::Project;
+        self.audited(
+            request,
+            "SearchProjects",
+            Operation::Search,
+            Some(kind),
+            async |request, admitted| {
+                let (page, ids) = self.search(kind, request, admitted).await?;
+                let next_page_token = page.next_page_token.clone();
+                let next_page_rank = page.next_page_tier.map(rank);
+                let hits = hits(page, as_project, |project, rank, cursor| pb::ProjectHit {
+                    project: Some(project),
+                    rank: Some(rank),
+                    cursor,
+                });
+                let response = pb::SearchProjectsResponse {
+                    hits,
+                    next_page_token,
+                    next_page_rank,
+                };
+                Ok((response, ids))
             },
-            |project, rank, cursor| pb::ProjectHit {
-                project: Some(project),
-                rank: Some(rank),
-                cursor,
-            },
-        );
-        Ok(Response::new(pb::SearchProjectsResponse {
-            hits,
-            next_page_token,
-            next_page_rank,
-        }))
+        )
+        .await
     }
 
     async fn get_project(
         &self,
         request: Request<pb::GetRequest>,
     ) -> Result<Response<pb::Project>, Status> {
-        match self
-            .get_shareable(RecordKind::Project, &request.into_inner().id)
-            .await?
-        {
-            AnyRecord::Project(project) => Ok(Response::new(project)),
-            _ => Err(Status::internal("stored record has the wrong kind")),
-        }
+        let kind = RecordKind::Project;
+        self.audited(
+            request,
+            "GetProject",
+            Operation::Get,
+            Some(kind),
+            async |request, admitted| {
+                let (record, ids) = self.get_shareable(kind, &request.id, admitted).await?;
+                Ok((expect_kind(record, as_project)?, ids))
+            },
+        )
+        .await
     }
 
     async fn search_publications(
         &self,
         request: Request<pb::SearchRequest>,
     ) -> Result<Response<pb::SearchPublicationsResponse>, Status> {
-        let page = self
-            .search(RecordKind::Publication, request.into_inner())
-            .await?;
-        let next_page_token = page.next_page_token.clone();
-        let next_page_rank = page.next_page_tier.map(rank);
-        let hits = hits(
-            page,
-            |r| {
-                if let AnyRecord::Publication(p) = r {
-                    Some(p)
-                } else {
-                    None
-                }
+        let kind = RecordKind::Publication;
+        self.audited(
+            request,
+            "SearchPublications",
+            Operation::Search,
+            Some(kind),
+            async |request, admitted| {
+                let (page, ids) = self.search(kind, request, admitted).await?;
+                let next_page_token = page.next_page_token.clone();
+                let next_page_rank = page.next_page_tier.map(rank);
+                let hits = hits(page, as_publication, |publication, rank, cursor| {
+                    pb::PublicationHit {
+                        publication: Some(publication),
+                        rank: Some(rank),
+                        cursor,
+                    }
+                });
+                let response = pb::SearchPublicationsResponse {
+                    hits,
+                    next_page_token,
+                    next_page_rank,
+                };
+                Ok((response, ids))
             },
-            |publication, rank, cursor| pb::PublicationHit {
-                publication: Some(publication),
-                rank: Some(rank),
-                cursor,
-            },
-        );
-        Ok(Response::new(pb::SearchPublicationsResponse {
-            hits,
-            next_page_token,
-            next_page_rank,
-        }))
+        )
+        .await
     }
 
     async fn get_publication(
         &self,
         request: Request<pb::GetRequest>,
     ) -> Result<Response<pb::Publication>, Status> {
-        match self
-            .get_shareable(RecordKind::Publication, &request.into_inner().id)
-            .await?
-        {
-            AnyRecord::Publication(publication) => Ok(Response::new(publication)),
-            _ => Err(Status::internal("stored record has the wrong kind")),
-        }
+        let kind = RecordKind::Publication;
+        self.audited(
+            request,
+            "GetPublication",
+            Operation::Get,
+            Some(kind),
+            async |request, admitted| {
+                let (record, ids) = self.get_shareable(kind, &request.id, admitted).await?;
+                Ok((expect_kind(record, as_publication)?, ids))
+            },
+        )
+        .await
     }
 
     async fn search_organizations(
         &self,
         request: Request<pb::SearchRequest>,
     ) -> Result<Response<pb::SearchOrganizationsResponse>, Status> {
-        let page = self
-            .search(RecordKind::Organization, request.into_inner())
-            .await?;
-        let next_page_token = page.next_page_token.clone();
-        let next_page_rank = page.next_page_tier.map(rank);
-        let hits = hits(
-            page,
-            |r| {
-                if let AnyRecord::Organization(o) = r {
-                    Some(o)
-                } else {
-                    None
-                }
+        let kind = RecordKind::Organization;
+        self.audited(
+            request,
+            "SearchOrganizations",
+            Operation::Search,
+            Some(kind),
+            async |request, admitted| {
+                let (page, ids) = self.search(kind, request, admitted).await?;
+                let next_page_token = page.next_page_token.clone();
+                let next_page_rank = page.next_page_tier.map(rank);
+                let hits = hits(page, as_organization, |organization, rank, cursor| {
+                    pb::OrganizationHit {
+                        organization: Some(organization),
+                        rank: Some(rank),
+                        cursor,
+                    }
+                });
+                let response = pb::SearchOrganizationsResponse {
+                    hits,
+                    next_page_token,
+                    next_page_rank,
+                };
+                Ok((response, ids))
             },
-            |organization, rank, cursor| pb::OrganizationHit {
-                organization: Some(organization),
-                rank: Some(rank),
-                cursor,
-            },
-        );
-        Ok(Response::new(pb::SearchOrganizationsResponse {
-            hits,
-            next_page_token,
-            next_page_rank,
-        }))
+        )
+        .await
     }
 
     async fn get_organization(
         &self,
         request: Request<pb::GetRequest>,
     ) -> Result<Response<pb::Organization>, Status> {
-        match self
-            .get_shareable(RecordKind::Organization, &request.into_inner().id)
-            .await?
-        {
-            AnyRecord::Organization(organization) => Ok(Response::new(organization)),
-            _ => Err(Status::internal("stored record has the wrong kind")),
-        }
+        let kind = RecordKind::Organization;
+        self.audited(
+            request,
+            "GetOrganization",
+            Operation::Get,
+            Some(kind),
+            async |request, admitted| {
+                let (record, ids) = self.get_shareable(kind, &request.id, admitted).await?;
+                Ok((expect_kind(record, as_organization)?, ids))
+            },
+        )
+        .await
     }
 
     async fn statistics(
         &self,
-        _request: Request<pb::StatisticsRequest>,
+        request: Request<pb::StatisticsRequest>,
     ) -> Result<Response<pb::NodeStatistics>, Status> {
-        let mut kinds = Vec::new();
-        for kind in [
-            RecordKind::Expert,
-            RecordKind::Project,
-            RecordKind::Publication,
-        ] {
-            let statistics = self.store.statistics(kind).await.map_err(to_status)?;
-            kinds.push(kind_statistics(kind, statistics));
-        }
-        Ok(Response::new(pb::NodeStatistics {
-            node_id: self.store.node_id().to_owned(),
-            kinds,
-        }))
+        self.audited(
+            request,
+            "Statistics",
+            Operation::Statistics,
+            None,
+            async |_, admitted| {
+                let mut kinds = Vec::new();
+                for kind in [
+                    RecordKind::Expert,
+                    RecordKind::Project,
+                    RecordKind::Publication,
+                ] {
+                    if !admitted.kinds.contains(&kind) {
+                        continue;
+                    }
+                    let statistics = self.store.statistics(kind).await.map_err(to_status)?;
+                    kinds.push(kind_statistics(kind, statistics));
+                }
+                let response = pb::NodeStatistics {
+                    node_id: self.store.node_id().to_owned(),
+                    kinds,
+                };
+                Ok((response, Vec::new()))
+            },
+        )
+        .await
     }
 }
 

@@ -80,48 +80,7 @@ impl Store {
     /// Opens (and for SQLite, creates) the database, applies migrations and
     /// checks that it belongs to `options.node_id`.
     pub async fn open(options: &StoreOptions) -> Result<Store, StoreError> {
-        sqlx::any::install_default_drivers();
-        let backend = Backend::from_url(&options.url)?;
-        let url = match backend {
-            Backend::Sqlite => {
-                create_parent_directory(&options.url)?;
-                if options.url.contains('?') {
-                    options.url.clone()
-                } else {
-                    format!("{}?mode=rwc", options.url)
-                }
-            }
-            Backend::Postgres => options.url.clone(),
-        };
-        let connect = AnyConnectOptions::from_str(&url)
-            .map_err(|error| StoreError::Config(format!("database URL is not valid: {error}")))?
-            // Bulk statements are long; slow queries surface in the RPC metrics instead.
-            .log_statements(log::LevelFilter::Trace)
-            .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(2));
-        let pool = AnyPoolOptions::new()
-            .max_connections(options.max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |connection, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // WAL lets searches run while a write commits; NORMAL sync is
-                        // durable across process crashes in WAL mode.
-                        connection
-                            .execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA busy_timeout = 10000; PRAGMA cache_size = -65536; \
-                                 PRAGMA mmap_size = 1073741824; PRAGMA temp_store = MEMORY;",
-                            )
-                            .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(connect)
-            .await
-            .map_err(|error| {
-                StoreError::Unavailable(format!("cannot open the database: {error}"))
-            })?;
+        let (pool, backend) = connect(&options.url, options.max_connections).await?;
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
@@ -165,6 +124,12 @@ impl Store {
             )));
         }
         Ok(())
+    }
+
+    /// The connection pool, for tables the store does not own (the audit log
+    /// lives in the same database).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
     }
 
     /// The node this store belongs to.
@@ -241,6 +206,57 @@ fn create_parent_directory(url: &str) -> Result<(), StoreError> {
         }
         _ => Ok(()),
     }
+}
+
+/// Opens a connection pool to `url_text` (creating a SQLite file and its
+/// directory if missing) with the settings every Liên thông database uses:
+/// for SQLite, WAL with NORMAL sync and a busy timeout. The store and the
+/// gateway's own database both open through here.
+pub async fn connect(
+    url_text: &str,
+    max_connections: u32,
+) -> Result<(AnyPool, Backend), StoreError> {
+    sqlx::any::install_default_drivers();
+    let backend = Backend::from_url(url_text)?;
+    let url = match backend {
+        Backend::Sqlite => {
+            create_parent_directory(url_text)?;
+            if url_text.contains('?') {
+                url_text.to_owned()
+            } else {
+                format!("{url_text}?mode=rwc")
+            }
+        }
+        Backend::Postgres => url_text.to_owned(),
+    };
+    let connect = AnyConnectOptions::from_str(&url)
+        .map_err(|error| StoreError::Config(format!("database URL is not valid: {error}")))?
+        // Bulk statements are long; slow queries surface in the RPC metrics instead.
+        .log_statements(log::LevelFilter::Trace)
+        .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(2));
+    let pool = AnyPoolOptions::new()
+        .max_connections(max_connections.max(1))
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(move |connection, _| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    // WAL lets searches run while a write commits; NORMAL sync is
+                    // durable across process crashes in WAL mode.
+                    connection
+                        .execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA busy_timeout = 10000; PRAGMA cache_size = -65536; \
+                                 PRAGMA mmap_size = 1073741824; PRAGMA temp_store = MEMORY;",
+                        )
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(connect)
+        .await
+        .map_err(|error| StoreError::Unavailable(format!("cannot open the database: {error}")))?;
+    Ok((pool, backend))
 }
 
 /// Current time as RFC 3339 UTC with seconds, the form records carry.

@@ -1,26 +1,49 @@
 //! `lienthong demo`: two province nodes on this machine, with sample data,
-//! and the federation gateway in front of them.
+//! and the federation gateway in front of them, all over mutual TLS with a
+//! development PKI kept in the demo directory.
+
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use lienthong_gateway::auth::{TokenStore, UserRole};
 use lienthong_gateway::{GatewayConfig, GatewayServer};
 use lienthong_node::config::LogConfig;
 use lienthong_node::{NodeConfig, NodeServer, shutdown_signal, telemetry};
+use lienthong_pki::{IssueRequest, Pki};
+use lienthong_runtime::identity::PeerIdentity;
+use lienthong_runtime::tls::{Mode, TlsFiles};
 use lienthong_sample::SampleSpec;
 use tokio::sync::watch;
 
-use super::node::warn_plaintext;
 use super::sample::{load_sample, profile_for};
 use crate::cli::DemoArgs;
 
-/// The gateway's gRPC and HTTP ports.
+/// The gateway's gRPC and HTTPS ports.
 const GATEWAY_GRPC_PORT: u16 = 7100;
 const GATEWAY_HTTP_PORT: u16 = 8080;
 
-/// (node id, display name, gRPC port, admin port)
-const DEMO_NODES: [(&str, &str, u16, u16); 2] = [
-    ("hung-yen", "Sở KH&CN Hưng Yên", 7101, 9101),
-    ("nam-dinh", "Sở KH&CN Nam Định", 7102, 9102),
+/// (node id, display name, gRPC port, admin port, sharing policy)
+const DEMO_NODES: [(&str, &str, u16, u16, &str); 2] = [
+    (
+        "hung-yen",
+        "Sở KH&CN Hưng Yên",
+        7101,
+        9101,
+        include_str!("../../../../deploy/policies/hung-yen.toml"),
+    ),
+    (
+        "nam-dinh",
+        "Sở KH&CN Nam Định",
+        7102,
+        9102,
+        include_str!("../../../../deploy/policies/nam-dinh.toml"),
+    ),
 ];
+
+/// The demo's command-line client: a system certificate the demo nodes'
+/// policies grant searches to, and the gateway treats as an administrator.
+const DEMO_CLIENT: &str = "system:demo-cli";
+const DEMO_GATEWAY: &str = "gateway:national";
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     telemetry::init_tracing(&LogConfig {
@@ -33,19 +56,40 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .dir
         .canonicalize()
         .with_context(|| format!("cannot resolve {}", args.dir.display()))?;
+    let pki_dir = dir.join("pki");
+    let pki = development_pki(&pki_dir)?;
+    let client_files = TlsFiles::in_pki_dir(&pki_dir, &identity(DEMO_CLIENT)?);
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
     let mut addresses = Vec::new();
-    for (id, name, grpc_port, admin_port) in DEMO_NODES {
+    for (id, name, grpc_port, admin_port, policy) in DEMO_NODES {
         let database = dir.join(format!("{id}.db"));
-        let config = NodeConfig::from_toml(&format!(
+        let policy_path = dir.join(format!("{id}.policy.toml"));
+        std::fs::write(
+            &policy_path,
+            format!(
+                "{policy}\n# Added by `lienthong demo`: its command-line client may search.\n\
+                 [[grant]]\npeers = [\"{DEMO_CLIENT}\"]\nrpcs = [\"info\", \"search\", \"get\"]\n\
+                 kinds = [\"expert\", \"project\", \"publication\", \"organization\"]\n"
+            ),
+        )
+        .with_context(|| format!("cannot write {}", policy_path.display()))?;
+        let config_text = format!(
             "[node]\nid = \"{id}\"\ndisplay_name = \"{name}\"\n\
-             [database]\nurl = \"sqlite://{}\"\n\
+             [database]\nurl = {}\n\
              [grpc]\nlisten = \"127.0.0.1:{grpc_port}\"\n\
-             [admin]\nlisten = \"127.0.0.1:{admin_port}\"\n",
-            database.display()
-        ))?;
+             [admin]\nlisten = \"127.0.0.1:{admin_port}\"\n\
+             [sharing]\npolicy = {}\n{}",
+            toml_string(&format!("sqlite://{}", database.display())),
+            toml_path(&policy_path),
+            tls_section(&TlsFiles::in_pki_dir(
+                &pki_dir,
+                &identity(&format!("node:{id}"))?
+            )),
+        );
+        let config = NodeConfig::from_toml(&config_text)?;
+        write_config(&dir.join(format!("{id}.toml")), &config_text)?;
         // Fill the store before listening, so that no client waits on a node
         // that is still loading.
         let store = super::sample::open_store(&config).await?;
@@ -62,10 +106,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             store.analyze().await?;
         }
         store.close().await;
-        let server = NodeServer::bind(config)
+        let server = NodeServer::bind(config, Mode::MutualTls)
             .await
             .with_context(|| format!("cannot start the {name} node (is another demo running?)"))?;
-        warn_plaintext(id);
         addresses.push((name, server.grpc_addr(), server.admin_addr()));
         let mut stop = stop_rx.clone();
         tasks.push(tokio::spawn(server.serve(async move {
@@ -73,45 +116,88 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         })));
     }
 
+    let gateway_database = dir.join("gateway.db");
     let mut gateway_toml = format!(
-        "[grpc]\nlisten = \"127.0.0.1:{GATEWAY_GRPC_PORT}\"\n[http]\nlisten = \"127.0.0.1:{GATEWAY_HTTP_PORT}\"\n"
+        "[gateway]\nid = \"national\"\n\
+         [grpc]\nlisten = \"127.0.0.1:{GATEWAY_GRPC_PORT}\"\n\
+         [http]\nlisten = \"127.0.0.1:{GATEWAY_HTTP_PORT}\"\n\
+         [database]\nurl = {}\n\
+         [auth.certificate_roles]\n\"{DEMO_CLIENT}\" = \"admin\"\n{}",
+        toml_string(&format!("sqlite://{}", gateway_database.display())),
+        tls_section(&TlsFiles::in_pki_dir(&pki_dir, &identity(DEMO_GATEWAY)?)),
     );
-    for ((id, name, _, _), (_, grpc, _)) in DEMO_NODES.iter().zip(&addresses) {
+    for ((id, name, _, _, _), (_, grpc, _)) in DEMO_NODES.iter().zip(&addresses) {
         gateway_toml.push_str(&format!(
-            "[[nodes]]\nid = \"{id}\"\ndisplay_name = \"{name}\"\nendpoint = \"http://{grpc}\"\n"
+            "[[nodes]]\nid = \"{id}\"\ndisplay_name = \"{name}\"\nendpoint = \"https://{grpc}\"\n"
         ));
     }
-    let gateway = GatewayServer::bind(GatewayConfig::from_toml(&gateway_toml)?)
+    let gateway_config_path = dir.join("gateway.toml");
+    write_config(&gateway_config_path, &gateway_toml)?;
+    let gateway = GatewayServer::bind(GatewayConfig::from_toml(&gateway_toml)?, Mode::MutualTls)
         .await
         .context("cannot start the gateway (is another demo running?)")?;
-    warn_plaintext("gateway");
+    let officer_token = TokenStore::open(gateway.database().clone())
+        .await?
+        .create(
+            "demo-officer",
+            UserRole::Officer,
+            Some(time::Duration::days(1)),
+        )
+        .await?
+        .0;
     let (gateway_grpc, gateway_http) = (gateway.grpc_addr(), gateway.http_addr());
     let mut stop = stop_rx.clone();
     let gateway_task = tokio::spawn(gateway.serve(async move {
         let _ = stop.wait_for(|stop| *stop).await;
     }));
 
-    println!("\nLiên thông demo is running (plaintext, for development only).");
+    println!(
+        "\nLiên thông demo is running over mutual TLS (development PKI in {}).",
+        pki.dir().display()
+    );
     for (name, grpc, admin) in &addresses {
         println!(
-            "  {name:<20} gRPC http://{grpc}   metrics http://{admin}/metrics   health http://{admin}/healthz"
+            "  {name:<20} gRPC https://{grpc}   metrics http://{admin}/metrics   health http://{admin}/healthz"
         );
     }
     println!(
-        "  {:<20} gRPC http://{gateway_grpc}   HTTP http://{gateway_http}/api/v1/   metrics http://{gateway_http}/metrics",
+        "  {:<20} gRPC https://{gateway_grpc}   HTTPS https://{gateway_http}/api/v1/   metrics https://{gateway_http}/metrics",
         "Gateway"
     );
-    println!("\nTry, in another terminal:");
-    println!("  lienthong search experts \"nguyen xuan hai\" --gateway http://{gateway_grpc}");
-    println!("  lienthong status --gateway http://{gateway_grpc}");
-    println!("  curl 'http://{gateway_http}/api/v1/experts?q=nguyen&field=4&page_size=5'");
-    println!("  lienthong search experts \"nguyen xuan hai\" --node http://127.0.0.1:7101");
+    println!("\nIn another terminal, present the demo client certificate:");
+    println!("  export LIENTHONG_CA={}", client_files.ca_bundle.display());
     println!(
-        "  lienthong search projects \"nghiên cứu lúa\" --status completed --node http://127.0.0.1:7102"
+        "  export LIENTHONG_CERT={}",
+        client_files.certificate.display()
     );
-    println!("  lienthong search experts dinh --field 4 --json --node http://127.0.0.1:7102");
-    println!("  lienthong info --node http://127.0.0.1:7101");
-    println!("  grpcurl -plaintext 127.0.0.1:7100 list        # server reflection");
+    println!(
+        "  export LIENTHONG_KEY={}",
+        client_files.private_key.display()
+    );
+    println!("and try:");
+    println!("  lienthong search experts \"nguyen xuan hai\" --gateway https://{gateway_grpc}");
+    println!("  lienthong status --gateway https://{gateway_grpc}");
+    println!("  lienthong search experts \"nguyen xuan hai\" --node https://127.0.0.1:7101");
+    println!(
+        "  lienthong search projects \"nghiên cứu lúa\" --status completed --node https://127.0.0.1:7102"
+    );
+    println!("  lienthong info --node https://127.0.0.1:7101");
+    println!(
+        "  curl --cacert $LIENTHONG_CA -H 'Authorization: Bearer {officer_token}' \\\n       \
+         'https://{gateway_http}/api/v1/experts?q=nguyen&field=4&page_size=5'"
+    );
+    println!(
+        "  lienthong audit verify --config {}",
+        gateway_config_path.display()
+    );
+    println!(
+        "  lienthong audit export --config {} | tail -3",
+        dir.join("hung-yen.toml").display()
+    );
+    println!(
+        "(the officer token is valid for a day; more with `lienthong gateway token create --config {}`)",
+        gateway_config_path.display()
+    );
     println!("\nPress Ctrl-C to stop.");
 
     shutdown_signal().await;
@@ -122,4 +208,59 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         task.await??;
     }
     Ok(())
+}
+
+fn identity(text: &str) -> anyhow::Result<PeerIdentity> {
+    text.parse().map_err(anyhow::Error::msg)
+}
+
+/// The demo's PKI: created on first run; certificates issued when missing.
+fn development_pki(dir: &Path) -> anyhow::Result<Pki> {
+    let pki = if dir.join("ca.key").exists() {
+        Pki::open(dir)?
+    } else {
+        println!("first run: creating a development PKI in {}", dir.display());
+        Pki::init(dir, "Liên thông demo CA (development only)", 3650)?
+    };
+    let hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+    for name in ["node:hung-yen", "node:nam-dinh", DEMO_GATEWAY, DEMO_CLIENT] {
+        let identity = identity(name)?;
+        let files = TlsFiles::in_pki_dir(dir, &identity);
+        if !files.certificate.exists() || !files.private_key.exists() {
+            pki.issue(&IssueRequest::for_days(identity, hosts.clone(), 397))?;
+        }
+    }
+    Ok(pki)
+}
+
+/// Writes a config the demo runs with, so the other commands can use it.
+fn write_config(path: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(
+        path,
+        format!("# Written by `lienthong demo` (it runs with this configuration).\n{text}"),
+    )
+    .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn toml_path(path: &Path) -> String {
+    toml_string(&path.display().to_string())
+}
+
+fn toml_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn tls_section(files: &TlsFiles) -> String {
+    let crls: Vec<String> = files
+        .crls
+        .iter()
+        .map(|crl: &PathBuf| toml_path(crl))
+        .collect();
+    format!(
+        "[tls]\nca_bundle = {}\ncertificate = {}\nprivate_key = {}\ncrls = [{}]\n",
+        toml_path(&files.ca_bundle),
+        toml_path(&files.certificate),
+        toml_path(&files.private_key),
+        crls.join(", ")
+    )
 }

@@ -1,8 +1,11 @@
 //! One module per command.
 
+mod audit;
+mod client;
 mod demo;
 mod gateway;
 mod node;
+mod pki;
 mod records;
 mod sample;
 mod search;
@@ -21,5 +24,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stats(args) => search::statistics(args).await,
         Command::Records(args) => records::run(args).await,
         Command::Sample(args) => sample::run(args).await,
+        Command::Pki(args) => pki::run(args),
+        Command::Audit(args) => audit::run(args).await,
     }
 }

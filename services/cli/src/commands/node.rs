@@ -1,29 +1,23 @@
 //! `lienthong node`: run one province node.
 
-use anyhow::bail;
 use lienthong_node::{NodeConfig, NodeServer, shutdown_signal, telemetry};
+use lienthong_runtime::tls::Mode;
 
 use crate::cli::NodeArgs;
 
 pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     let config = NodeConfig::load(&args.config)?;
     telemetry::init_tracing(&config.log);
-    if !args.insecure_plaintext {
-        bail!(
-            "this build serves gRPC over plaintext only, which needs the explicit --insecure-plaintext flag \
-             (development only: anyone on the network can read and call the node)"
-        );
-    }
-    warn_plaintext(&config.node.id);
-    let server = NodeServer::bind(config).await?;
+    let server = NodeServer::bind(config, mode(args.insecure_plaintext)).await?;
     server.serve(shutdown_signal()).await?;
     Ok(())
 }
 
-/// Logs the loud warning every plaintext listener deserves.
-pub fn warn_plaintext(node: &str) {
-    tracing::warn!(
-        node,
-        "INSECURE: serving gRPC WITHOUT TLS (--insecure-plaintext); records and queries cross the network in clear text. Never use this in production."
-    );
+/// The transport the `--insecure-plaintext` flag selects.
+pub fn mode(insecure_plaintext: bool) -> Mode {
+    if insecure_plaintext {
+        Mode::InsecurePlaintext
+    } else {
+        Mode::MutualTls
+    }
 }

@@ -1,29 +1,16 @@
 //! `lienthong search`, `info`, `status` and `stats`: gRPC clients of a node
 //! or of the federation gateway.
 
-use anyhow::Context;
 use lienthong_proto::v1 as pb;
 use lienthong_proto::v1::federation_client::FederationClient;
 use lienthong_proto::v1::province_node_client::ProvinceNodeClient;
-use tonic::transport::Channel;
 
+use super::client::connect;
 use crate::cli::{
     DegreeArg, GatewayArgs, InfoArgs, LevelArg, SearchArgs, SearchKind, StatsArgs, StatusArg,
     TitleArg,
 };
 use crate::output;
-
-/// A channel to a node or gateway address such as http://127.0.0.1:7101.
-async fn connect(address: &str) -> anyhow::Result<Channel> {
-    let endpoint = Channel::from_shared(address.to_owned())
-        .with_context(|| format!("{address:?} is not an address; use e.g. http://127.0.0.1:7101"))?
-        .connect_timeout(std::time::Duration::from_secs(5))
-        .timeout(std::time::Duration::from_secs(30));
-    endpoint
-        .connect()
-        .await
-        .with_context(|| format!("cannot reach {address}; is it running (lienthong demo)?"))
-}
 
 fn status_error(status: tonic::Status) -> anyhow::Error {
     anyhow::anyhow!("{:?}: {}", status.code(), status.message())
@@ -75,7 +62,7 @@ pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
     if let Some(gateway) = &args.gateway {
         return run_federated(&args, gateway).await;
     }
-    let mut client = ProvinceNodeClient::new(connect(&args.node).await?);
+    let mut client = ProvinceNodeClient::new(connect(&args.node, &args.connect).await?);
     let request = pb::SearchRequest {
         query: args.query.clone(),
         filters: Some(filters(&args)),
@@ -147,7 +134,7 @@ fn with_nodes(
 }
 
 async fn run_federated(args: &SearchArgs, gateway: &str) -> anyhow::Result<()> {
-    let mut client = FederationClient::new(connect(gateway).await?);
+    let mut client = FederationClient::new(connect(gateway, &args.connect).await?);
     let request = pb::FederatedSearchRequest {
         query: args.query.clone(),
         filters: Some(filters(args)),
@@ -224,7 +211,7 @@ async fn run_federated(args: &SearchArgs, gateway: &str) -> anyhow::Result<()> {
 }
 
 pub async fn status(args: GatewayArgs) -> anyhow::Result<()> {
-    let mut client = FederationClient::new(connect(&args.gateway).await?);
+    let mut client = FederationClient::new(connect(&args.gateway, &args.connect).await?);
     let status = client
         .status(pb::FederationStatusRequest {})
         .await
@@ -236,7 +223,8 @@ pub async fn status(args: GatewayArgs) -> anyhow::Result<()> {
 }
 
 pub async fn statistics(args: StatsArgs) -> anyhow::Result<()> {
-    let mut client = FederationClient::new(connect(&args.gateway.gateway).await?);
+    let mut client =
+        FederationClient::new(connect(&args.gateway.gateway, &args.gateway.connect).await?);
     let statistics = client
         .statistics(pb::FederatedStatisticsRequest { nodes: args.only })
         .await
@@ -248,7 +236,7 @@ pub async fn statistics(args: StatsArgs) -> anyhow::Result<()> {
 }
 
 pub async fn info(args: InfoArgs) -> anyhow::Result<()> {
-    let mut client = ProvinceNodeClient::new(connect(&args.node).await?);
+    let mut client = ProvinceNodeClient::new(connect(&args.node, &args.connect).await?);
     let info = client
         .info(pb::InfoRequest {})
         .await

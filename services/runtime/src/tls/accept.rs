@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
-use super::{Transport, identity_of, warn_plaintext};
+use super::{ServerKind, Transport, identity_of, warn_plaintext};
 use crate::identity::PeerIdentity;
 
 /// Longest a client may take to finish its handshake.
@@ -136,15 +136,20 @@ impl Stream for Incoming {
     }
 }
 
-/// Accepts on `listener` with `transport` until the returned [`Incoming`] is
-/// dropped.
-pub fn incoming(listener: TcpListener, transport: Transport) -> Incoming {
+/// Accepts on `listener`, a `kind` server, with `transport` until the
+/// returned [`Incoming`] is dropped.
+pub fn incoming(listener: TcpListener, transport: Transport, kind: ServerKind) -> Incoming {
     let (ready, receiver) = mpsc::channel(64);
-    tokio::spawn(accept_loop(listener, transport, ready));
+    tokio::spawn(accept_loop(listener, transport, kind, ready));
     Incoming { ready: receiver }
 }
 
-async fn accept_loop(listener: TcpListener, transport: Transport, ready: mpsc::Sender<Connection>) {
+async fn accept_loop(
+    listener: TcpListener,
+    transport: Transport,
+    kind: ServerKind,
+    ready: mpsc::Sender<Connection>,
+) {
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -175,7 +180,7 @@ async fn accept_loop(listener: TcpListener, transport: Transport, ready: mpsc::S
                 }
             }
             Transport::MutualTls(tls) => {
-                let acceptor = TlsAcceptor::from(tls.current().server.clone());
+                let acceptor = TlsAcceptor::from(tls.server_config(kind));
                 let ready = ready.clone();
                 tokio::spawn(async move {
                     if let Some(connection) = handshake(acceptor, stream, remote).await {

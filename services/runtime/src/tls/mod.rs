@@ -97,13 +97,23 @@ pub enum TlsError {
     Config(String),
 }
 
-/// Whether a server demands a client certificate.
+/// Which server a listener is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientAuth {
-    /// Every client presents a certificate from a trusted CA (gRPC listeners).
-    Required,
-    /// Clients may present one (the gateway's HTTPS API, where people use tokens).
-    Optional,
+pub enum ServerKind {
+    /// gRPC (HTTP/2): every client presents a certificate from a trusted CA.
+    Grpc,
+    /// The gateway's HTTPS API (HTTP/1.1): a client certificate is optional,
+    /// since people authenticate with tokens there.
+    Https,
+}
+
+/// What the operator asked for on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The default: mutual TLS with the `[tls]` files.
+    MutualTls,
+    /// `--insecure-plaintext`: development only.
+    InsecurePlaintext,
 }
 
 /// How a listener or channel carries bytes.
@@ -115,27 +125,30 @@ pub enum Transport {
 }
 
 impl Transport {
-    /// Loads `files` for mutual TLS, or plaintext when `insecure_plaintext` is
-    /// set (logging the warning). Without either it is a config error naming
-    /// the `[tls]` section.
-    pub fn from_settings(
-        files: Option<&TlsFiles>,
-        insecure_plaintext: bool,
-        client_auth: ClientAuth,
-        alpn: Alpn,
-    ) -> Result<Transport, TlsError> {
-        match (files, insecure_plaintext) {
-            (_, true) => {
+    /// Loads `files` for mutual TLS, or plaintext when `mode` says so
+    /// (logging the warning). Mutual TLS without files is a config error
+    /// naming the `[tls]` section.
+    pub fn from_settings(files: Option<&TlsFiles>, mode: Mode) -> Result<Transport, TlsError> {
+        match (files, mode) {
+            (_, Mode::InsecurePlaintext) => {
                 warn_plaintext("starting");
                 Ok(Transport::InsecurePlaintext)
             }
-            (Some(files), false) => Ok(Transport::MutualTls(Tls::load(files, client_auth, alpn)?)),
-            (None, false) => Err(TlsError::Config(
+            (Some(files), Mode::MutualTls) => Ok(Transport::MutualTls(Tls::load(files)?)),
+            (None, Mode::MutualTls) => Err(TlsError::Config(
                 "the [tls] section is missing: set tls.ca_bundle, tls.certificate and \
                  tls.private_key (see `lienthong pki --help`), or pass --insecure-plaintext \
                  for a development setup without encryption"
                     .into(),
             )),
+        }
+    }
+
+    /// The TLS handle to watch for reloads; `None` in plaintext.
+    pub fn tls(&self) -> Option<&Tls> {
+        match self {
+            Transport::MutualTls(tls) => Some(tls),
+            Transport::InsecurePlaintext => None,
         }
     }
 
@@ -157,27 +170,13 @@ pub(crate) fn warn_plaintext(when: &str) {
     );
 }
 
-/// The application protocol a server speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Alpn {
-    /// gRPC: HTTP/2.
-    Grpc,
-    /// The HTTPS API: HTTP/1.1.
-    Http1,
-}
-
-impl Alpn {
-    fn protocols(self) -> Vec<Vec<u8>> {
-        match self {
-            Alpn::Grpc => vec![b"h2".to_vec()],
-            Alpn::Http1 => vec![b"http/1.1".to_vec()],
-        }
-    }
-}
-
 /// TLS configurations built from one reading of the files.
 pub struct TlsContext {
-    pub server: Arc<ServerConfig>,
+    /// For gRPC listeners: client certificate required, ALPN h2.
+    pub grpc_server: Arc<ServerConfig>,
+    /// For the HTTPS API: client certificate optional, ALPN http/1.1.
+    pub https_server: Arc<ServerConfig>,
+    /// For channels to nodes: presents the own certificate, ALPN h2.
     pub client: Arc<ClientConfig>,
     /// The federation identity in the own certificate, when it has one.
     pub identity: Option<PeerIdentity>,
@@ -187,21 +186,26 @@ pub struct TlsContext {
 #[derive(Clone)]
 pub struct Tls {
     files: Arc<TlsFiles>,
-    client_auth: ClientAuth,
-    alpn: Alpn,
     current: Arc<RwLock<Arc<TlsContext>>>,
 }
 
 impl Tls {
     /// Reads and checks every file once.
-    pub fn load(files: &TlsFiles, client_auth: ClientAuth, alpn: Alpn) -> Result<Tls, TlsError> {
-        let context = build_context(files, client_auth, alpn)?;
+    pub fn load(files: &TlsFiles) -> Result<Tls, TlsError> {
+        let context = build_context(files)?;
         Ok(Tls {
             files: Arc::new(files.clone()),
-            client_auth,
-            alpn,
             current: Arc::new(RwLock::new(Arc::new(context))),
         })
+    }
+
+    /// The server configuration new connections to a `kind` listener use.
+    pub fn server_config(&self, kind: ServerKind) -> Arc<ServerConfig> {
+        let context = self.current();
+        match kind {
+            ServerKind::Grpc => context.grpc_server.clone(),
+            ServerKind::Https => context.https_server.clone(),
+        }
     }
 
     /// The configuration new handshakes use.
@@ -214,7 +218,7 @@ impl Tls {
 
     /// Reads the files again; on success new handshakes use them.
     pub fn reload(&self) -> Result<(), TlsError> {
-        let context = build_context(&self.files, self.client_auth, self.alpn)?;
+        let context = build_context(&self.files)?;
         let mut guard = match self.current.write() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
@@ -301,11 +305,7 @@ pub fn crypto_provider() -> Arc<CryptoProvider> {
 const VERSIONS: &[&rustls::SupportedProtocolVersion] =
     &[&rustls::version::TLS13, &rustls::version::TLS12];
 
-fn build_context(
-    files: &TlsFiles,
-    client_auth: ClientAuth,
-    alpn: Alpn,
-) -> Result<TlsContext, TlsError> {
+fn build_context(files: &TlsFiles) -> Result<TlsContext, TlsError> {
     let roots = Arc::new(read_roots(&files.ca_bundle)?);
     let chain = read_chain(&files.certificate)?;
     let key = read_key(&files.private_key)?;
@@ -317,27 +317,37 @@ fn build_context(
     let provider = crypto_provider();
     let config_error =
         |what: &str, error: &dyn std::fmt::Display| TlsError::Config(format!("{what}: {error}"));
+    let key_error = |problem: String| TlsError::Content {
+        key: "private_key",
+        path: files.private_key.clone(),
+        problem,
+    };
 
-    let mut client_verifier =
-        WebPkiClientVerifier::builder_with_provider(roots.clone(), provider.clone())
-            .with_crls(crls.clone());
-    if client_auth == ClientAuth::Optional {
-        client_verifier = client_verifier.allow_unauthenticated();
-    }
-    let client_verifier = client_verifier
-        .build()
-        .map_err(|e| config_error("client certificate verifier", &e))?;
-    let mut server = ServerConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(VERSIONS)
-        .map_err(|e| config_error("protocol versions", &e))?
-        .with_client_cert_verifier(client_verifier)
-        .with_single_cert(chain.clone(), key.clone_key())
-        .map_err(|error| TlsError::Content {
-            key: "private_key",
-            path: files.private_key.clone(),
-            problem: format!("does not match tls.certificate or is unusable: {error}"),
-        })?;
-    server.alpn_protocols = alpn.protocols();
+    let server = |client_certificate: ServerKind, alpn: &[u8]| {
+        let mut verifier =
+            WebPkiClientVerifier::builder_with_provider(roots.clone(), provider.clone())
+                .with_crls(crls.clone());
+        if client_certificate == ServerKind::Https {
+            verifier = verifier.allow_unauthenticated();
+        }
+        let verifier = verifier
+            .build()
+            .map_err(|e| config_error("client certificate verifier", &e))?;
+        let mut config = ServerConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(VERSIONS)
+            .map_err(|e| config_error("protocol versions", &e))?
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(chain.clone(), key.clone_key())
+            .map_err(|error| {
+                key_error(format!(
+                    "does not match tls.certificate or is unusable: {error}"
+                ))
+            })?;
+        config.alpn_protocols = vec![alpn.to_vec()];
+        Ok::<_, TlsError>(Arc::new(config))
+    };
+    let grpc_server = server(ServerKind::Grpc, b"h2")?;
+    let https_server = server(ServerKind::Https, b"http/1.1")?;
 
     let server_verifier = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
         .with_crls(crls)
@@ -348,15 +358,12 @@ fn build_context(
         .map_err(|e| config_error("protocol versions", &e))?
         .with_webpki_verifier(server_verifier)
         .with_client_auth_cert(chain, key)
-        .map_err(|error| TlsError::Content {
-            key: "private_key",
-            path: files.private_key.clone(),
-            problem: format!("cannot be used as a client certificate: {error}"),
-        })?;
-    client.alpn_protocols = Alpn::Grpc.protocols();
+        .map_err(|error| key_error(format!("cannot be used as a client certificate: {error}")))?;
+    client.alpn_protocols = vec![b"h2".to_vec()];
 
     Ok(TlsContext {
-        server: Arc::new(server),
+        grpc_server,
+        https_server,
         client: Arc::new(client),
         identity,
     })

@@ -1,0 +1,213 @@
+//! Every gateway request passes here twice: [`GatewayAccess::admit`] before
+//! the work (who is asking, may their role do this, are they within their
+//! rate limit) and [`GatewayAccess::finish`] after it (personal fields
+//! withheld from viewers, and the audit entry, committed before the answer
+//! leaves). gRPC and HTTP requests take the same path.
+//!
+//! While a request runs, its user travels to every node with each call
+//! ([`OnBehalf`]), so each node's audit log says who asked.
+
+use lienthong_audit::{AuditEntry, AuditWriter, Outcome};
+use lienthong_proto::v1 as pb;
+use lienthong_records::AnyRecord;
+use tonic::metadata::MetadataValue;
+
+use crate::auth::{AuthError, Authenticator, Credentials, EndUser, UserRole};
+use crate::request_error::RequestError;
+
+/// Metadata names the nodes read (see the node's access module).
+pub const END_USER_HEADER: &str = "x-lienthong-end-user";
+pub const END_USER_ROLE_HEADER: &str = "x-lienthong-end-user-role";
+
+tokio::task_local! {
+    static ON_BEHALF_OF: EndUser;
+}
+
+/// An admitted request, waiting for its outcome.
+pub struct Admitted {
+    pub user: EndUser,
+    peer: String,
+    action: &'static str,
+    request: String,
+}
+
+impl Admitted {
+    /// Runs `work` with this request's user attached to every node call it
+    /// makes.
+    pub async fn on_behalf<F: Future>(&self, work: F) -> F::Output {
+        ON_BEHALF_OF.scope(self.user.clone(), work).await
+    }
+}
+
+/// Authentication, roles and audit for the gateway.
+pub struct GatewayAccess {
+    auth: Authenticator,
+    audit: AuditWriter,
+    database: sqlx::AnyPool,
+}
+
+impl GatewayAccess {
+    pub fn new(auth: Authenticator, audit: AuditWriter, database: sqlx::AnyPool) -> GatewayAccess {
+        GatewayAccess {
+            auth,
+            audit,
+            database,
+        }
+    }
+
+    /// The gateway's audit entries since `since`, by outcome and caller.
+    pub async fn summary(
+        &self,
+        since: time::OffsetDateTime,
+    ) -> Result<lienthong_audit::Summary, RequestError> {
+        lienthong_audit::summary(&self.database, since)
+            .await
+            .map_err(|error| RequestError::Unavailable(format!("audit summary: {error}")))
+    }
+
+    /// Authenticates, rate-limits and checks that the user's role is at least
+    /// `needs`. Refusals are audited.
+    pub async fn admit(
+        &self,
+        credentials: &Credentials,
+        action: &'static str,
+        request: &impl serde::Serialize,
+        needs: UserRole,
+    ) -> Result<Admitted, RequestError> {
+        let peer = credentials
+            .peer
+            .as_ref()
+            .map(|peer| match (&peer.identity, peer.remote_addr) {
+                (Some(identity), _) => identity.to_string(),
+                (None, Some(address)) => format!("client {address}"),
+                (None, None) => "client".to_owned(),
+            })
+            .unwrap_or_else(|| "client".to_owned());
+        let request = serde_json::to_string(request).unwrap_or_default();
+        let user = match self.auth.authenticate(credentials).await {
+            Ok(user) => user,
+            Err(error) => {
+                let (outcome_error, detail) = match error {
+                    AuthError::Unauthenticated(message) => {
+                        (RequestError::Unauthenticated(message.clone()), message)
+                    }
+                    AuthError::RateLimited(message) => {
+                        (RequestError::RateLimited(message.clone()), message)
+                    }
+                };
+                let refused = Admitted {
+                    user: EndUser {
+                        name: String::new(),
+                        role: UserRole::Viewer,
+                    },
+                    peer,
+                    action,
+                    request,
+                };
+                self.record(&refused, Outcome::Denied, detail, Vec::new())
+                    .await?;
+                return Err(outcome_error);
+            }
+        };
+        let admitted = Admitted {
+            user,
+            peer,
+            action,
+            request,
+        };
+        if admitted.user.role < needs {
+            let message = format!(
+                "{} has the {} role; {action} needs the {needs} role",
+                admitted.user.name, admitted.user.role
+            );
+            self.record(&admitted, Outcome::Denied, message.clone(), Vec::new())
+                .await?;
+            return Err(RequestError::PermissionDenied(message));
+        }
+        Ok(admitted)
+    }
+
+    /// Audits the outcome, with the ids of the records returned, and passes
+    /// it on only once the entry is committed.
+    pub async fn finish<T>(
+        &self,
+        admitted: Admitted,
+        result: Result<T, RequestError>,
+        record_ids: impl FnOnce(&T) -> Vec<String>,
+    ) -> Result<T, RequestError> {
+        let (outcome, detail, ids) = match &result {
+            Ok(answer) => (Outcome::Ok, String::new(), record_ids(answer)),
+            Err(error) => (Outcome::Error, error.to_string(), Vec::new()),
+        };
+        self.record(&admitted, outcome, detail, ids).await?;
+        result
+    }
+
+    async fn record(
+        &self,
+        admitted: &Admitted,
+        outcome: Outcome,
+        detail: String,
+        record_ids: Vec<String>,
+    ) -> Result<(), RequestError> {
+        let entry = AuditEntry {
+            peer: admitted.peer.clone(),
+            end_user: admitted.user.name.clone(),
+            action: admitted.action.to_owned(),
+            request: admitted.request.clone(),
+            outcome,
+            detail,
+            record_ids,
+        };
+        self.audit.record(entry).await.map_err(|error| {
+            tracing::error!(%error, "audit entry not written; answer withheld");
+            RequestError::Unavailable(
+                "the gateway cannot write its audit log; try again later".into(),
+            )
+        })
+    }
+}
+
+/// Removes personal fields from a record for users whose role may not see
+/// them. Nodes already withhold them for such users; this makes sure.
+pub fn withhold_personal_fields(record: &mut AnyRecord) {
+    if let AnyRecord::Expert(expert) = record {
+        withhold_from_expert(expert);
+    }
+}
+
+pub fn withhold_from_expert(expert: &mut pb::Expert) {
+    expert.birth_year = 0;
+    expert.contact = None;
+}
+
+/// Stamps the current request's user on a node call (a tonic interceptor).
+/// Off for plaintext development gateways, whose nodes cannot tell a gateway
+/// from anyone else and so refuse such metadata.
+#[derive(Clone, Copy)]
+pub struct OnBehalf {
+    pub enabled: bool,
+}
+
+impl tonic::service::Interceptor for OnBehalf {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if !self.enabled {
+            return Ok(request);
+        }
+        let stamped = ON_BEHALF_OF.try_with(|user| {
+            let name = MetadataValue::try_from(user.name.as_str());
+            let role = MetadataValue::from_static(user.role.as_str());
+            (name, role)
+        });
+        if let Ok((name, role)) = stamped {
+            let name =
+                name.map_err(|_| tonic::Status::internal("user name is not valid metadata"))?;
+            request.metadata_mut().insert(END_USER_HEADER, name);
+            request.metadata_mut().insert(END_USER_ROLE_HEADER, role);
+        }
+        Ok(request)
+    }
+}

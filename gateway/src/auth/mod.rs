@@ -1,0 +1,307 @@
+//! Who is asking the gateway, and may they.
+//!
+//! People authenticate with a bearer token (`Authorization: Bearer lt_…`, on
+//! gRPC as `authorization` metadata) or, on gRPC, with a client certificate
+//! listed in `auth.certificate_roles`. Each has a role:
+//!
+//! | role | may |
+//! |---|---|
+//! | `viewer` | search and read records; personal fields withheld |
+//! | `officer` | as viewer, with personal fields as each node's policy allows |
+//! | `admin` | as officer, plus federation status and audit summaries |
+//!
+//! Every user has a request budget (`auth.requests_per_minute`, with
+//! `auth.burst`); beyond it requests are refused until it refills.
+
+mod rate_limit;
+pub mod tokens;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use lienthong_runtime::identity::PeerIdentity;
+use lienthong_runtime::tls::PeerInfo;
+use serde::{Deserialize, Serialize};
+
+use rate_limit::RateLimiter;
+pub use tokens::{TokenError, TokenInfo, TokenStore};
+
+/// A person's role at the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserRole {
+    Viewer,
+    Officer,
+    Admin,
+}
+
+impl UserRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserRole::Viewer => "viewer",
+            UserRole::Officer => "officer",
+            UserRole::Admin => "admin",
+        }
+    }
+
+    /// Whether personal fields may be shown to this role.
+    pub fn sees_personal_fields(self) -> bool {
+        self >= UserRole::Officer
+    }
+}
+
+impl fmt::Display for UserRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for UserRole {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "viewer" => Ok(UserRole::Viewer),
+            "officer" => Ok(UserRole::Officer),
+            "admin" => Ok(UserRole::Admin),
+            other => Err(format!(
+                "{other:?} is not a role; use viewer, officer or admin"
+            )),
+        }
+    }
+}
+
+/// The person a request is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndUser {
+    pub name: String,
+    pub role: UserRole,
+}
+
+/// The user name given to callers of a plaintext development gateway.
+pub const INSECURE_ANONYMOUS: &str = "insecure-anonymous";
+
+/// What a request brought to prove who it is for.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    pub peer: Option<PeerInfo>,
+    /// The `Authorization` header or metadata, as sent.
+    pub authorization: Option<String>,
+}
+
+/// Why a request was refused before any work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthError {
+    /// No valid credentials: wrong, expired or revoked token, or none.
+    Unauthenticated(String),
+    /// Over the user's request budget.
+    RateLimited(String),
+}
+
+/// `[auth]` settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Requests per minute per user.
+    #[serde(default = "default_requests_per_minute")]
+    pub requests_per_minute: u32,
+    /// Requests a user may make at once above the steady rate.
+    #[serde(default = "default_burst")]
+    pub burst: u32,
+    /// How long a checked token is trusted before its row is read again
+    /// (revocation takes effect within this time).
+    #[serde(default = "default_token_cache_seconds")]
+    pub token_cache_seconds: u64,
+    /// Client certificates that act as users without a token, and their
+    /// roles: `"staff:nguyen-van-an" = "officer"`.
+    #[serde(default)]
+    pub certificate_roles: HashMap<String, String>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            requests_per_minute: default_requests_per_minute(),
+            burst: default_burst(),
+            token_cache_seconds: default_token_cache_seconds(),
+            certificate_roles: HashMap::new(),
+        }
+    }
+}
+
+fn default_requests_per_minute() -> u32 {
+    600
+}
+fn default_burst() -> u32 {
+    60
+}
+fn default_token_cache_seconds() -> u64 {
+    30
+}
+
+impl AuthConfig {
+    /// The certificate roles, checked; an error names the key.
+    pub fn parsed_certificate_roles(&self) -> Result<HashMap<PeerIdentity, UserRole>, String> {
+        self.certificate_roles
+            .iter()
+            .map(|(identity, role)| {
+                let key = format!("auth.certificate_roles.\"{identity}\"");
+                let identity: PeerIdentity =
+                    identity.parse().map_err(|e| format!("key {key}: {e}"))?;
+                let role: UserRole = role.parse().map_err(|e| format!("key {key}: {e}"))?;
+                Ok((identity, role))
+            })
+            .collect()
+    }
+}
+
+struct CachedToken {
+    user: EndUser,
+    /// SHA-256 of the whole token text, so a wrong secret never hits the cache.
+    digest: Vec<u8>,
+    checked: Instant,
+}
+
+/// Turns credentials into an [`EndUser`].
+pub struct Authenticator {
+    tokens: TokenStore,
+    certificate_roles: HashMap<PeerIdentity, UserRole>,
+    cache: Mutex<HashMap<String, CachedToken>>,
+    cache_for: Duration,
+    limiter: RateLimiter,
+    /// Plaintext development gateway: callers without credentials are
+    /// `insecure-anonymous` admins.
+    insecure_plaintext: bool,
+}
+
+impl Authenticator {
+    pub fn new(
+        tokens: TokenStore,
+        config: &AuthConfig,
+        insecure_plaintext: bool,
+    ) -> Result<Authenticator, String> {
+        Ok(Authenticator {
+            tokens,
+            certificate_roles: config.parsed_certificate_roles()?,
+            cache: Mutex::new(HashMap::new()),
+            cache_for: Duration::from_secs(config.token_cache_seconds),
+            limiter: RateLimiter::new(config.requests_per_minute, config.burst),
+            insecure_plaintext,
+        })
+    }
+
+    /// The user `credentials` prove, within their rate limit.
+    pub async fn authenticate(&self, credentials: &Credentials) -> Result<EndUser, AuthError> {
+        let user = self.identify(credentials).await?;
+        self.limiter.admit(&user.name).map_err(|retry_in| {
+            AuthError::RateLimited(format!(
+                "user {} is over the limit of {} requests per minute; retry in {} ms",
+                user.name,
+                self.limiter.per_minute(),
+                retry_in.as_millis().max(1)
+            ))
+        })?;
+        Ok(user)
+    }
+
+    async fn identify(&self, credentials: &Credentials) -> Result<EndUser, AuthError> {
+        if let Some(header) = &credentials.authorization {
+            let token = header
+                .strip_prefix("Bearer ")
+                .or_else(|| header.strip_prefix("bearer "))
+                .ok_or_else(|| {
+                    AuthError::Unauthenticated(
+                        "the Authorization header must read \"Bearer lt_...\"".into(),
+                    )
+                })?
+                .trim();
+            return self.token_user(token).await;
+        }
+        let identity = credentials
+            .peer
+            .as_ref()
+            .and_then(|peer| peer.identity.as_ref());
+        if let Some(identity) = identity {
+            return match self.certificate_roles.get(identity) {
+                Some(role) => Ok(EndUser {
+                    name: identity.to_string(),
+                    role: *role,
+                }),
+                None => Err(AuthError::Unauthenticated(format!(
+                    "the certificate of {identity} is not listed in auth.certificate_roles; \
+                     send a bearer token (lienthong gateway token create)"
+                ))),
+            };
+        }
+        if self.insecure_plaintext && credentials.peer.as_ref().is_none_or(|peer| !peer.secure) {
+            return Ok(EndUser {
+                name: INSECURE_ANONYMOUS.to_owned(),
+                role: UserRole::Admin,
+            });
+        }
+        Err(AuthError::Unauthenticated(
+            "authentication required: send \"Authorization: Bearer lt_...\" \
+             (lienthong gateway token create)"
+                .into(),
+        ))
+    }
+
+    async fn token_user(&self, token: &str) -> Result<EndUser, AuthError> {
+        let refused = || AuthError::Unauthenticated("the token is not valid".into());
+        let (id, _) = tokens::split_token(token).ok_or_else(refused)?;
+        let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes())
+            .as_ref()
+            .to_vec();
+        let database_error = |error: TokenError| {
+            tracing::error!(%error, "token check failed");
+            AuthError::Unauthenticated("the token cannot be checked now; try again".into())
+        };
+        let cached_match = {
+            let cache = self.lock_cache();
+            cache.get(id).and_then(|cached| {
+                (cached.digest == digest).then(|| (cached.user.clone(), cached.checked.elapsed()))
+            })
+        };
+        let now = lienthong_audit::format_time(time::OffsetDateTime::now_utc());
+        let info = match cached_match {
+            Some((user, age)) if age < self.cache_for => return Ok(user),
+            // The secret was checked before: only re-read revocation and expiry.
+            Some(_) => self.tokens.state(id).await.map_err(database_error)?,
+            None => self
+                .tokens
+                .check_secret(token)
+                .await
+                .map_err(database_error)?,
+        };
+        let Some(info) = info else {
+            self.lock_cache().remove(id);
+            return Err(refused());
+        };
+        if let Err(reason) = info.usable_at(&now) {
+            self.lock_cache().remove(id);
+            return Err(AuthError::Unauthenticated(reason.into()));
+        }
+        let user = EndUser {
+            name: info.user,
+            role: info.role,
+        };
+        self.lock_cache().insert(
+            id.to_owned(),
+            CachedToken {
+                user: user.clone(),
+                digest,
+                checked: Instant::now(),
+            },
+        );
+        Ok(user)
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedToken>> {
+        match self.cache.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}

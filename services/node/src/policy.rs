@@ -1,0 +1,374 @@
+//! The node's sharing policy: which peers may call which operations, on which
+//! record kinds, and which personal fields they receive. Anything the policy
+//! does not grant is refused.
+//!
+//! ```toml
+//! [[grant]]
+//! peers = ["gateway:national"]
+//! rpcs = ["info", "search", "get", "statistics"]
+//! kinds = ["expert", "project", "publication", "organization"]
+//! personal_fields = ["email", "phone", "birth_year"]
+//!
+//! [[grant]]
+//! peers = ["node:*"]            # every province node
+//! rpcs = ["info", "search", "get"]
+//! kinds = ["project", "publication"]
+//! ```
+//!
+//! A peer is `role:name` from its certificate, `role:*` for every holder of a
+//! role, or `insecure-anonymous` for callers of a node started with
+//! `--insecure-plaintext` (which have no identity). Several grants that match
+//! one peer add up. Records that are internal or classified above bình thường
+//! are never shared, whatever the policy says; contact details go only to
+//! experts' consenting records.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::Path;
+
+use lienthong_records::RecordKind;
+use lienthong_runtime::identity::{PeerIdentity, PeerRole};
+use serde::Deserialize;
+
+/// The pattern that matches callers without an identity (plaintext only).
+pub const INSECURE_ANONYMOUS: &str = "insecure-anonymous";
+
+/// A group of operations the policy grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Operation {
+    Info,
+    Search,
+    Get,
+    Statistics,
+}
+
+impl Operation {
+    const ALL: [Operation; 4] = [
+        Operation::Info,
+        Operation::Search,
+        Operation::Get,
+        Operation::Statistics,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Info => "info",
+            Operation::Search => "search",
+            Operation::Get => "get",
+            Operation::Statistics => "statistics",
+        }
+    }
+}
+
+/// A personal-data field of an expert record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PersonalField {
+    Email,
+    Phone,
+    BirthYear,
+}
+
+impl PersonalField {
+    const ALL: [PersonalField; 3] = [
+        PersonalField::Email,
+        PersonalField::Phone,
+        PersonalField::BirthYear,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PersonalField::Email => "email",
+            PersonalField::Phone => "phone",
+            PersonalField::BirthYear => "birth_year",
+        }
+    }
+}
+
+/// Who a grant applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PeerPattern {
+    Exact(PeerIdentity),
+    Role(PeerRole),
+    InsecureAnonymous,
+}
+
+impl PeerPattern {
+    fn parse(text: &str) -> Result<PeerPattern, String> {
+        if text == INSECURE_ANONYMOUS {
+            return Ok(PeerPattern::InsecureAnonymous);
+        }
+        if let Some(role) = text.strip_suffix(":*") {
+            return Ok(PeerPattern::Role(role.parse()?));
+        }
+        text.parse().map(PeerPattern::Exact).map_err(|error| {
+            format!(
+                "{error}; or write \"role:*\" for every peer of a role, or \"{INSECURE_ANONYMOUS}\""
+            )
+        })
+    }
+
+    fn matches(&self, caller: Option<&PeerIdentity>) -> bool {
+        match (self, caller) {
+            (PeerPattern::Exact(identity), Some(caller)) => identity == caller,
+            (PeerPattern::Role(role), Some(caller)) => *role == caller.role,
+            (PeerPattern::InsecureAnonymous, None) => true,
+            _ => false,
+        }
+    }
+}
+
+/// One `[[grant]]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GrantText {
+    peers: Vec<String>,
+    rpcs: Vec<String>,
+    #[serde(default)]
+    kinds: Vec<String>,
+    #[serde(default)]
+    personal_fields: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyText {
+    #[serde(default)]
+    grant: Vec<GrantText>,
+}
+
+#[derive(Debug, Clone)]
+struct Grant {
+    peers: Vec<PeerPattern>,
+    operations: BTreeSet<Operation>,
+    kinds: BTreeSet<RecordKind>,
+    personal_fields: BTreeSet<PersonalField>,
+}
+
+/// A parsed sharing policy.
+#[derive(Debug, Clone, Default)]
+pub struct SharingPolicy {
+    grants: Vec<Grant>,
+}
+
+/// What one caller may do: the union of the grants that match it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Permissions {
+    pub operations: BTreeSet<Operation>,
+    pub kinds: BTreeSet<RecordKind>,
+    pub personal_fields: BTreeSet<PersonalField>,
+}
+
+/// Why a call was refused; the message is sent to the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial(pub String);
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Why a policy file could not be used; names the file and the key.
+#[derive(Debug, thiserror::Error)]
+#[error("sharing policy {path}: {problem}")]
+pub struct PolicyError {
+    pub path: String,
+    pub problem: String,
+}
+
+impl SharingPolicy {
+    /// The policy that grants nothing: every call is refused.
+    pub fn deny_all() -> SharingPolicy {
+        SharingPolicy::default()
+    }
+
+    /// Reads and checks a policy file.
+    pub fn load(path: &Path) -> Result<SharingPolicy, PolicyError> {
+        let error = |problem: String| PolicyError {
+            path: path.display().to_string(),
+            problem,
+        };
+        let text =
+            std::fs::read_to_string(path).map_err(|e| error(format!("cannot read it: {e}")))?;
+        SharingPolicy::parse(&text).map_err(error)
+    }
+
+    /// Parses policy TOML; an error names the key (`grant[2].kinds`).
+    pub fn parse(text: &str) -> Result<SharingPolicy, String> {
+        let parsed: PolicyText = toml::from_str(text).map_err(|error| error.to_string())?;
+        let mut grants = Vec::new();
+        for (index, grant) in parsed.grant.into_iter().enumerate() {
+            let key = |field: &str| format!("grant[{}].{field}", index + 1);
+            let peers = grant
+                .peers
+                .iter()
+                .map(|peer| PeerPattern::parse(peer).map_err(|e| format!("{}: {e}", key("peers"))))
+                .collect::<Result<Vec<_>, _>>()?;
+            if peers.is_empty() {
+                return Err(format!("{}: name at least one peer", key("peers")));
+            }
+            let operations = parse_names(&grant.rpcs, &Operation::ALL, Operation::as_str)
+                .map_err(|e| format!("{}: {e}", key("rpcs")))?;
+            let kinds = parse_names(&grant.kinds, &RecordKind::ALL, |kind| kind.as_str())
+                .map_err(|e| format!("{}: {e}", key("kinds")))?;
+            let personal_fields = parse_names(
+                &grant.personal_fields,
+                &PersonalField::ALL,
+                PersonalField::as_str,
+            )
+            .map_err(|e| format!("{}: {e}", key("personal_fields")))?;
+            grants.push(Grant {
+                peers,
+                operations,
+                kinds,
+                personal_fields,
+            });
+        }
+        Ok(SharingPolicy { grants })
+    }
+
+    /// What `caller` (`None` for a plaintext caller) may do.
+    pub fn permissions(&self, caller: Option<&PeerIdentity>) -> Permissions {
+        let mut permissions = Permissions::default();
+        for grant in &self.grants {
+            if grant.peers.iter().any(|pattern| pattern.matches(caller)) {
+                permissions.operations.extend(&grant.operations);
+                permissions.kinds.extend(&grant.kinds);
+                permissions.personal_fields.extend(&grant.personal_fields);
+            }
+        }
+        permissions
+    }
+}
+
+impl Permissions {
+    /// Whether `operation` on `kind` (if it concerns one) is granted.
+    pub fn check(
+        &self,
+        caller: &str,
+        operation: Operation,
+        kind: Option<RecordKind>,
+    ) -> Result<(), Denial> {
+        if !self.operations.contains(&operation) {
+            return Err(Denial(format!(
+                "the sharing policy does not grant {caller} the \"{}\" operation",
+                operation.as_str()
+            )));
+        }
+        if let Some(kind) = kind
+            && !self.kinds.contains(&kind)
+        {
+            return Err(Denial(format!(
+                "the sharing policy does not share {kind} records with {caller}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn parse_names<T: Copy + Ord>(
+    names: &[String],
+    all: &[T],
+    name_of: impl Fn(T) -> &'static str,
+) -> Result<BTreeSet<T>, String> {
+    names
+        .iter()
+        .map(|name| {
+            all.iter()
+                .copied()
+                .find(|item| name_of(*item) == name)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = all.iter().map(|item| name_of(*item)).collect();
+                    format!("{name:?} is not one of {}", known.join(", "))
+                })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(text: &str) -> PeerIdentity {
+        text.parse().unwrap()
+    }
+
+    const POLICY: &str = r#"
+        [[grant]]
+        peers = ["gateway:national"]
+        rpcs = ["search", "get"]
+        kinds = ["expert"]
+        personal_fields = ["email"]
+
+        [[grant]]
+        peers = ["node:*", "gateway:national"]
+        rpcs = ["info"]
+        kinds = ["project"]
+    "#;
+
+    #[test]
+    fn grants_add_up_per_peer() {
+        let policy = SharingPolicy::parse(POLICY).unwrap();
+        let gateway = policy.permissions(Some(&identity("gateway:national")));
+        assert!(
+            gateway
+                .check("g", Operation::Search, Some(RecordKind::Expert))
+                .is_ok()
+        );
+        assert!(gateway.check("g", Operation::Info, None).is_ok());
+        assert!(
+            gateway
+                .check("g", Operation::Search, Some(RecordKind::Project))
+                .is_ok()
+        );
+        assert!(gateway.check("g", Operation::Statistics, None).is_err());
+        assert_eq!(
+            gateway.personal_fields,
+            BTreeSet::from([PersonalField::Email])
+        );
+
+        let node = policy.permissions(Some(&identity("node:nam-dinh")));
+        assert!(node.check("n", Operation::Info, None).is_ok());
+        assert!(
+            node.check("n", Operation::Search, Some(RecordKind::Project))
+                .is_err()
+        );
+        assert!(node.personal_fields.is_empty());
+    }
+
+    #[test]
+    fn unknown_peers_and_plaintext_callers_get_nothing() {
+        let policy = SharingPolicy::parse(POLICY).unwrap();
+        assert_eq!(
+            policy.permissions(Some(&identity("staff:an"))),
+            Permissions::default()
+        );
+        assert_eq!(
+            policy.permissions(Some(&identity("gateway:other"))),
+            Permissions::default()
+        );
+        assert_eq!(policy.permissions(None), Permissions::default());
+        assert_eq!(
+            SharingPolicy::deny_all().permissions(None),
+            Permissions::default()
+        );
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let bad = |text: &str| SharingPolicy::parse(text).unwrap_err();
+        assert!(bad("[[grant]]\npeers = [\"nodes:x\"]\nrpcs = []").contains("grant[1].peers"));
+        assert!(
+            bad("[[grant]]\npeers = [\"node:x\"]\nrpcs = [\"delete\"]").contains("grant[1].rpcs")
+        );
+        assert!(
+            bad("[[grant]]\npeers = [\"node:x\"]\nrpcs = []\nkinds = [\"experts\"]")
+                .contains("grant[1].kinds")
+        );
+        assert!(
+            bad("[[grant]]\npeers = [\"node:x\"]\nrpcs = []\npersonal_fields = [\"address\"]")
+                .contains("grant[1].personal_fields")
+        );
+        assert!(bad("[[grants]]").contains("grants"));
+    }
+}

@@ -1,0 +1,317 @@
+//! Harness for security tests: a federation PKI in a temporary directory,
+//! nodes and a gateway over mutual TLS with real certificates, and clients
+//! presenting whichever certificate a test chooses.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use lienthong_gateway::{GatewayConfig, GatewayServer};
+use lienthong_node::{NodeConfig, NodeServer};
+use lienthong_pki::{IssueRequest, Pki};
+use lienthong_proto::v1::federation_client::FederationClient;
+use lienthong_proto::v1::province_node_client::ProvinceNodeClient;
+use lienthong_runtime::identity::PeerIdentity;
+use lienthong_runtime::tls::{Mode, NodeConnector, Tls, TlsFiles, Transport};
+use lienthong_store::Store;
+use tokio::sync::oneshot;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::TestDatabase;
+
+/// How often test servers look for changed certificates and CRLs.
+pub const RELOAD_SECONDS: f64 = 0.1;
+
+/// A federation CA in a temporary directory.
+pub struct TestPki {
+    pub pki: Pki,
+    dir: tempfile::TempDir,
+}
+
+impl TestPki {
+    pub fn new() -> TestPki {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let pki = Pki::init(dir.path(), "Test federation CA", 30).expect("create the CA");
+        TestPki { pki, dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Issues a certificate valid now for `identity` (`node:hung-yen`), for
+    /// localhost and 127.0.0.1; returns its files and serial.
+    pub fn issue(&self, identity: &str) -> (TlsFiles, String) {
+        let identity: PeerIdentity = identity.parse().expect("identity");
+        self.issue_request(IssueRequest::for_days(identity, hosts(), 30))
+    }
+
+    /// Issues per `request`; returns its files and serial.
+    pub fn issue_request(&self, request: IssueRequest) -> (TlsFiles, String) {
+        let issued = self.pki.issue(&request).expect("issue");
+        let mut files = TlsFiles::in_pki_dir(self.dir(), &request.identity);
+        files.reload_interval_seconds = RELOAD_SECONDS;
+        // Keep each issued pair apart, so a later issue for the same identity
+        // (a rotation, an expired twin) does not replace this one's files.
+        let serial = issued.certificate.serial.clone();
+        let keep = |path: &Path| -> PathBuf {
+            let kept = path.with_extension(format!(
+                "{}.{}",
+                &serial[..8],
+                path.extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or_default()
+            ));
+            std::fs::copy(path, &kept).expect("copy issued file");
+            kept
+        };
+        files.certificate = keep(&issued.certificate_path);
+        files.private_key = keep(&issued.key_path);
+        (files, serial)
+    }
+
+    /// Files at the PKI's usual places for `identity` (what `issue` last wrote).
+    pub fn current_files(&self, identity: &str) -> TlsFiles {
+        let mut files = TlsFiles::in_pki_dir(self.dir(), &identity.parse().expect("identity"));
+        files.reload_interval_seconds = RELOAD_SECONDS;
+        files
+    }
+}
+
+impl Default for TestPki {
+    fn default() -> Self {
+        TestPki::new()
+    }
+}
+
+/// The hosts test server certificates cover.
+pub fn hosts() -> Vec<String> {
+    vec!["localhost".into(), "127.0.0.1".into()]
+}
+
+/// The `[tls]` section for `files`.
+pub fn tls_toml(files: &TlsFiles) -> String {
+    let crls: Vec<String> = files
+        .crls
+        .iter()
+        .map(|crl| format!("\"{}\"", crl.display()))
+        .collect();
+    format!(
+        "[tls]\nca_bundle = \"{}\"\ncertificate = \"{}\"\nprivate_key = \"{}\"\ncrls = [{}]\n\
+         reload_interval_seconds = {}\n",
+        files.ca_bundle.display(),
+        files.certificate.display(),
+        files.private_key.display(),
+        crls.join(", "),
+        files.reload_interval_seconds
+    )
+}
+
+/// A node over mutual TLS with a given sharing policy.
+pub struct SecureNode {
+    pub node_id: String,
+    pub grpc_addr: SocketAddr,
+    pub store: Store,
+    stop: Option<oneshot::Sender<()>>,
+    _policy: tempfile::TempPath,
+}
+
+impl SecureNode {
+    pub async fn start(
+        pki: &TestPki,
+        node_id: &str,
+        database: &TestDatabase,
+        policy: &str,
+    ) -> SecureNode {
+        let (files, _) = pki.issue(&format!("node:{node_id}"));
+        let policy = crate::policy_file(policy);
+        let config = NodeConfig::from_toml(&format!(
+            "[node]\nid = \"{node_id}\"\ndisplay_name = \"Sở KH&CN {node_id}\"\n\
+             [database]\nurl = \"{}\"\nmax_connections = 4\n\
+             [sharing]\npolicy = \"{}\"\n\
+             [grpc]\nlisten = \"127.0.0.1:0\"\n[admin]\nlisten = \"127.0.0.1:0\"\n{}",
+            database.url,
+            policy.display(),
+            tls_toml(&files)
+        ))
+        .expect("secure node config");
+        let server = NodeServer::bind(config, Mode::MutualTls)
+            .await
+            .expect("bind the secure node");
+        let (grpc_addr, store) = (server.grpc_addr(), server.store().clone());
+        let (stop, stopped) = oneshot::channel();
+        tokio::spawn(server.serve(async move {
+            let _ = stopped.await;
+        }));
+        SecureNode {
+            node_id: node_id.to_owned(),
+            grpc_addr,
+            store,
+            stop: Some(stop),
+            _policy: policy,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("https://{}", self.grpc_addr)
+    }
+}
+
+impl Drop for SecureNode {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The gateway over mutual TLS, identity `gateway:national`.
+pub struct SecureGateway {
+    pub grpc_addr: SocketAddr,
+    pub http_addr: SocketAddr,
+    pub database_url: String,
+    stop: Option<oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl SecureGateway {
+    /// A gateway over `nodes` (id, https URL) with `extra_toml` added.
+    pub async fn start(pki: &TestPki, nodes: &[(&str, String)], extra_toml: &str) -> SecureGateway {
+        let (files, _) = pki.issue("gateway:national");
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let database_url = format!("sqlite://{}", dir.path().join("gateway.db").display());
+        let mut toml = format!(
+            "[gateway]\nid = \"national\"\n[grpc]\nlisten = \"127.0.0.1:0\"\n\
+             [http]\nlisten = \"127.0.0.1:0\"\n[database]\nurl = \"{database_url}\"\n\
+             {}\n{extra_toml}\n",
+            tls_toml(&files)
+        );
+        for (id, url) in nodes {
+            toml.push_str(&format!(
+                "[[nodes]]\nid = \"{id}\"\ndisplay_name = \"Sở KH&CN {id}\"\nendpoint = \"{url}\"\n"
+            ));
+        }
+        let config = GatewayConfig::from_toml(&toml).expect("secure gateway config");
+        let server = GatewayServer::bind(config, Mode::MutualTls)
+            .await
+            .expect("bind the secure gateway");
+        let (grpc_addr, http_addr) = (server.grpc_addr(), server.http_addr());
+        let (stop, stopped) = oneshot::channel();
+        tokio::spawn(server.serve(async move {
+            let _ = stopped.await;
+        }));
+        SecureGateway {
+            grpc_addr,
+            http_addr,
+            database_url,
+            stop: Some(stop),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("https://{}", self.grpc_addr)
+    }
+
+    /// The gateway's database, e.g. to create tokens or read its audit log.
+    pub async fn database(&self) -> sqlx::AnyPool {
+        lienthong_store::connect(&self.database_url, 2)
+            .await
+            .expect("open the gateway database")
+            .0
+    }
+}
+
+impl Drop for SecureGateway {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A channel to `url` presenting `files` (or plaintext when `None`).
+/// Connection errors (refused handshakes) are returned, not panicked on.
+pub async fn connect(
+    url: &str,
+    files: Option<&TlsFiles>,
+) -> Result<Channel, tonic::transport::Error> {
+    let transport = match files {
+        Some(files) => Transport::MutualTls(Tls::load(files).expect("client TLS files")),
+        None => Transport::InsecurePlaintext,
+    };
+    Endpoint::from_shared(url.to_owned())
+        .expect("url")
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .connect_with_connector(NodeConnector::new(transport, None))
+        .await
+}
+
+/// A node client presenting `files`.
+pub async fn node_client(url: &str, files: &TlsFiles) -> ProvinceNodeClient<Channel> {
+    ProvinceNodeClient::new(
+        connect(url, Some(files))
+            .await
+            .expect("connect to the node"),
+    )
+}
+
+/// A gateway client presenting `files`.
+pub async fn gateway_client(url: &str, files: &TlsFiles) -> FederationClient<Channel> {
+    FederationClient::new(
+        connect(url, Some(files))
+            .await
+            .expect("connect to the gateway"),
+    )
+}
+
+/// An HTTPS GET to the gateway's API without a client certificate;
+/// returns the status code and body.
+pub async fn https_get(
+    address: SocketAddr,
+    ca_bundle: &Path,
+    path: &str,
+    bearer: Option<&str>,
+) -> (u16, String) {
+    use rustls_pki_types::pem::PemObject;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in rustls_pki_types::CertificateDer::pem_file_iter(ca_bundle).expect("CA") {
+        roots
+            .add(certificate.expect("CA certificate"))
+            .expect("add CA");
+    }
+    let config =
+        rustls::ClientConfig::builder_with_provider(lienthong_runtime::tls::crypto_provider())
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").expect("name");
+    let mut stream = connector.connect(name, tcp).await.expect("TLS handshake");
+    let authorization = bearer
+        .map(|token| format!("Authorization: Bearer {token}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{authorization}Connection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response).await;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .expect("HTTP status line");
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
