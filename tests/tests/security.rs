@@ -1,0 +1,492 @@
+//! Security over real sockets and real TLS: which connections are refused
+//! (no certificate, another CA, expired, not yet valid, revoked while
+//! running), who may call what (peer roles, end-user identity, tokens, user
+//! roles, rate limits), and that every call is audited.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lienthong_audit::Outcome;
+use lienthong_gateway::auth::{TokenStore, UserRole};
+use lienthong_pki::IssueRequest;
+use lienthong_proto::v1 as pb;
+use lienthong_runtime::tls::TlsFiles;
+use lienthong_tests::secure::{
+    SecureGateway, SecureNode, TestPki, connect, gateway_client, https_get, node_client,
+};
+use lienthong_tests::{TestDatabase, load, sample_records, wait_for};
+use time::OffsetDateTime;
+use tonic::Code;
+
+/// What the security tests' nodes share, with whom.
+const POLICY: &str = r#"
+[[grant]]
+peers = ["gateway:national", "system:prober"]
+rpcs = ["info", "search", "get", "statistics"]
+kinds = ["expert", "project", "publication", "organization"]
+personal_fields = ["email", "phone", "birth_year"]
+
+[[grant]]
+peers = ["node:*"]
+rpcs = ["info", "search", "get"]
+kinds = ["expert", "project", "publication", "organization"]
+"#;
+
+async fn info(url: &str, files: Option<&TlsFiles>) -> Result<pb::NodeInfo, String> {
+    let channel = connect(url, files)
+        .await
+        .map_err(|error| format!("connect: {error:?}"))?;
+    let mut client = lienthong_proto::v1::province_node_client::ProvinceNodeClient::new(channel);
+    client
+        .info(pb::InfoRequest {})
+        .await
+        .map(tonic::Response::into_inner)
+        .map_err(|status| format!("{:?}: {}", status.code(), status.message()))
+}
+
+/// A TLS handshake presenting `client` (or no certificate), then an HTTP/2
+/// preface: true only if the server answers.
+async fn answers(
+    address: std::net::SocketAddr,
+    ca: &std::path::Path,
+    client: Option<&TlsFiles>,
+) -> bool {
+    use rustls_pki_types::pem::PemObject;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in rustls_pki_types::CertificateDer::pem_file_iter(ca).expect("CA") {
+        roots.add(certificate.expect("CA")).expect("add CA");
+    }
+    let builder =
+        rustls::ClientConfig::builder_with_provider(lienthong_runtime::tls::crypto_provider())
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_root_certificates(roots);
+    let mut config = match client {
+        None => builder.with_no_client_auth(),
+        Some(files) => builder
+            .with_client_auth_cert(
+                rustls_pki_types::CertificateDer::pem_file_iter(&files.certificate)
+                    .expect("certificate")
+                    .map(|c| c.expect("certificate"))
+                    .collect(),
+                rustls_pki_types::PrivateKeyDer::from_pem_file(&files.private_key).expect("key"),
+            )
+            .expect("client certificate"),
+    };
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").expect("name");
+    let Ok(mut stream) = connector.connect(name, tcp).await else {
+        return false;
+    };
+    if stream
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .await
+        .is_err()
+    {
+        return false;
+    }
+    let mut buffer = [0u8; 64];
+    matches!(
+        tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buffer)).await,
+        Ok(Ok(n)) if n > 0
+    )
+}
+
+fn issue_with_validity(
+    pki: &TestPki,
+    identity: &str,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+) -> TlsFiles {
+    pki.issue_request(IssueRequest {
+        identity: identity.parse().expect("identity"),
+        hosts: Vec::new(),
+        not_before,
+        not_after,
+    })
+    .0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_and_the_gateway_refuse_connections_without_a_valid_certificate() {
+    let pki = TestPki::new();
+    let other_ca = TestPki::new();
+    let database = TestDatabase::sqlite();
+    let node = SecureNode::start(&pki, "hung-yen", &database, POLICY).await;
+    let gateway = SecureGateway::start(&pki, &[("hung-yen", node.url())], "").await;
+    let (prober, _) = pki.issue("system:prober");
+    let now = OffsetDateTime::now_utc();
+    let expired = issue_with_validity(
+        &pki,
+        "system:prober",
+        now - time::Duration::days(30),
+        now - time::Duration::days(1),
+    );
+    let not_yet_valid = issue_with_validity(
+        &pki,
+        "system:prober",
+        now + time::Duration::days(1),
+        now + time::Duration::days(30),
+    );
+    let (foreign, _) = other_ca.issue("system:prober");
+    // The foreign certificate presented with our CA bundle (so the client
+    // trusts the server, and only the server's check can refuse it).
+    let foreign = TlsFiles {
+        ca_bundle: prober.ca_bundle.clone(),
+        ..foreign
+    };
+
+    // The right certificate works: the tests below can fail.
+    info(&node.url(), Some(&prober))
+        .await
+        .expect("a valid certificate is accepted");
+
+    for (what, files) in [
+        ("a certificate from another CA", &foreign),
+        ("an expired certificate", &expired),
+        ("a certificate not yet valid", &not_yet_valid),
+    ] {
+        let refused = info(&node.url(), Some(files)).await;
+        assert!(refused.is_err(), "the node accepted {what}: {refused:?}");
+        let channel = connect(&gateway.url(), Some(files)).await;
+        let answered = match channel {
+            Ok(channel) => lienthong_proto::v1::federation_client::FederationClient::new(channel)
+                .statistics(pb::FederatedStatisticsRequest::default())
+                .await
+                .is_ok(),
+            Err(_) => false,
+        };
+        assert!(!answered, "the gateway's gRPC accepted {what}");
+    }
+    assert!(
+        answers(node.grpc_addr, &prober.ca_bundle, Some(&prober)).await,
+        "the raw handshake works with a certificate"
+    );
+    assert!(
+        !answers(node.grpc_addr, &prober.ca_bundle, None).await,
+        "the node answered a client without a certificate"
+    );
+    assert!(
+        !answers(gateway.grpc_addr, &prober.ca_bundle, None).await,
+        "the gateway's gRPC answered a client without a certificate"
+    );
+    // Plaintext to a TLS port gets nowhere either.
+    let plaintext = info(&node.url().replace("https://", "http://"), None).await;
+    assert!(plaintext.is_err(), "{plaintext:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_certificate_is_refused_without_a_restart() {
+    let pki = TestPki::new();
+    let database = TestDatabase::sqlite();
+    let node = SecureNode::start(&pki, "hung-yen", &database, POLICY).await;
+    let (prober, serial) = pki.issue("system:prober");
+    let (other, _) = pki.issue("node:nam-dinh");
+    info(&node.url(), Some(&prober))
+        .await
+        .expect("valid before revocation");
+
+    pki.pki.revoke(&serial).expect("revoke");
+    let refused = wait_for(Duration::from_secs(10), || async {
+        info(&node.url(), Some(&prober)).await.is_err()
+    })
+    .await;
+    assert!(
+        refused,
+        "the revoked certificate was still accepted 10 s after the CRL changed"
+    );
+    // Only that certificate: another one still works.
+    info(&node.url(), Some(&other))
+        .await
+        .expect("an unrevoked certificate still works");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_refuses_a_node_that_presents_another_identity() {
+    let pki = TestPki::new();
+    let database = TestDatabase::sqlite();
+    let nam_dinh = SecureNode::start(&pki, "nam-dinh", &database, POLICY).await;
+    // The registry says hung-yen lives where nam-dinh answers.
+    let (admin, _) = pki.issue("system:prober");
+    let gateway = SecureGateway::start(
+        &pki,
+        &[("hung-yen", nam_dinh.url())],
+        "[auth.certificate_roles]\n\"system:prober\" = \"admin\"\n",
+    )
+    .await;
+    let status = gateway_client(&gateway.url(), &admin)
+        .await
+        .status(pb::FederationStatusRequest {})
+        .await
+        .expect("status")
+        .into_inner();
+    let node = &status.nodes[0];
+    assert_ne!(node.outcome, pb::NodeOutcome::Ok as i32, "{node:?}");
+    assert!(
+        node.message.contains("expected node:hung-yen"),
+        "{}",
+        node.message
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peers_get_what_the_policy_grants_and_only_gateways_act_for_users() {
+    let pki = TestPki::new();
+    let database = TestDatabase::sqlite();
+    let node = SecureNode::start(&pki, "hung-yen", &database, POLICY).await;
+    load(&node.store, sample_records("hung-yen", 50)).await;
+    let (staff, _) = pki.issue("staff:an");
+    let (peer_node, _) = pki.issue("node:nam-dinh");
+    let (gateway, _) = pki.issue("gateway:national");
+
+    // A staff certificate is not a peer: the node's RPCs are refused.
+    let status = node_client(&node.url(), &staff)
+        .await
+        .search_experts(pb::SearchRequest {
+            query: "nguyen".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("staff may not search the node");
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    assert!(
+        status.message().contains("staff:an"),
+        "{}",
+        status.message()
+    );
+
+    // A node may search, but not call statistics (not granted).
+    let mut client = node_client(&node.url(), &peer_node).await;
+    client
+        .search_experts(pb::SearchRequest {
+            query: "nguyen".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("a node may search");
+    let status = client
+        .statistics(pb::StatisticsRequest {})
+        .await
+        .expect_err("statistics are not granted to nodes");
+    assert_eq!(status.code(), Code::PermissionDenied);
+
+    // A node saying it acts for an end user is refused.
+    let mut request = tonic::Request::new(pb::InfoRequest {});
+    request
+        .metadata_mut()
+        .insert("x-lienthong-end-user", "mallory".parse().expect("metadata"));
+    let status = client
+        .info(request)
+        .await
+        .expect_err("only gateways act for users");
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert!(status.message().contains("gateway"), "{}", status.message());
+
+    // The gateway may, and the node's audit log names the user.
+    let mut request = tonic::Request::new(pb::InfoRequest {});
+    request.metadata_mut().insert(
+        "x-lienthong-end-user",
+        "nguyen.van.an".parse().expect("metadata"),
+    );
+    request.metadata_mut().insert(
+        "x-lienthong-end-user-role",
+        "officer".parse().expect("metadata"),
+    );
+    node_client(&node.url(), &gateway)
+        .await
+        .info(request)
+        .await
+        .expect("a gateway acts for a user");
+
+    let mut out = Vec::new();
+    lienthong_audit::export(node.store.pool(), None, &mut out)
+        .await
+        .expect("export");
+    let entries: Vec<lienthong_audit::StoredEntry> = String::from_utf8(out)
+        .expect("utf-8")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("entry"))
+        .collect();
+    let denied: Vec<_> = entries
+        .iter()
+        .filter(|entry| entry.outcome == Outcome::Denied)
+        .map(|entry| (entry.peer.as_str(), entry.action.as_str()))
+        .collect();
+    assert_eq!(
+        denied,
+        [
+            ("staff:an", "SearchExperts"),
+            ("node:nam-dinh", "Statistics"),
+            ("node:nam-dinh", "Info"),
+        ]
+    );
+    let last = entries.last().expect("entries");
+    assert_eq!(
+        (last.peer.as_str(), last.end_user.as_str(), last.outcome),
+        ("gateway:national", "nguyen.van.an", Outcome::Ok)
+    );
+    assert!(
+        lienthong_audit::verify(node.store.pool())
+            .await
+            .expect("verify")
+            .problem
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_that_are_wrong_expired_or_revoked_are_refused_and_roles_apply() {
+    let pki = TestPki::new();
+    let database = TestDatabase::sqlite();
+    let node = SecureNode::start(&pki, "hung-yen", &database, POLICY).await;
+    load(&node.store, sample_records("hung-yen", 100)).await;
+    let gateway = SecureGateway::start(
+        &pki,
+        &[("hung-yen", node.url())],
+        "[auth]\ntoken_cache_seconds = 0\n",
+    )
+    .await;
+    let tokens = TokenStore::open(gateway.database().await)
+        .await
+        .expect("tokens");
+    let (viewer, _) = tokens
+        .create("viewer.user", UserRole::Viewer, None)
+        .await
+        .expect("token");
+    let (officer, _) = tokens
+        .create("officer.user", UserRole::Officer, None)
+        .await
+        .expect("token");
+    let (admin, _) = tokens
+        .create("admin.user", UserRole::Admin, None)
+        .await
+        .expect("token");
+    let (expired, _) = tokens
+        .create(
+            "late.user",
+            UserRole::Admin,
+            Some(time::Duration::seconds(-1)),
+        )
+        .await
+        .expect("token");
+    let (revoked, revoked_info) = tokens
+        .create("gone.user", UserRole::Admin, None)
+        .await
+        .expect("token");
+    let ca = pki.dir().join("ca.crt");
+    let http = gateway.http_addr;
+    let search = "/api/v1/experts?q=nguyen&page_size=50";
+
+    let (code, body) = https_get(http, &ca, search, Some(&revoked)).await;
+    assert_eq!(code, 200, "{body}");
+    tokens.revoke(&revoked_info.id).await.expect("revoke");
+
+    let wrong = format!("{}x", &viewer[..viewer.len() - 1]);
+    for (what, token) in [
+        ("no token", None),
+        ("a wrong token", Some(wrong.as_str())),
+        ("an expired token", Some(expired.as_str())),
+        ("a revoked token", Some(revoked.as_str())),
+        ("not a token", Some("hello")),
+    ] {
+        let (code, body) = https_get(http, &ca, search, token).await;
+        assert_eq!(code, 401, "{what}: {body}");
+        assert!(body.contains("UNAUTHENTICATED"), "{what}: {body}");
+    }
+
+    // Viewers never see personal fields; officers see what the node shares.
+    let personal = |body: &str| -> usize {
+        let page: serde_json::Value = serde_json::from_str(body).expect("JSON");
+        page["hits"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .filter(|hit| {
+                hit["expert"].get("birthYear").is_some() || hit["expert"].get("contact").is_some()
+            })
+            .count()
+    };
+    let (code, body) = https_get(http, &ca, search, Some(&viewer)).await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(personal(&body), 0, "a viewer saw personal fields: {body}");
+    let (code, body) = https_get(http, &ca, search, Some(&officer)).await;
+    assert_eq!(code, 200, "{body}");
+    assert!(
+        personal(&body) > 0,
+        "an officer saw no personal fields: {body}"
+    );
+
+    // Federation status and audit summaries are for administrators.
+    for path in ["/api/v1/status", "/api/v1/audit/summary"] {
+        for token in [&viewer, &officer] {
+            let (code, body) = https_get(http, &ca, path, Some(token)).await;
+            assert_eq!(code, 403, "{path}: {body}");
+        }
+        let (code, body) = https_get(http, &ca, path, Some(&admin)).await;
+        assert_eq!(code, 200, "{path}: {body}");
+    }
+    let (_, body) = https_get(http, &ca, "/api/v1/audit/summary", Some(&admin)).await;
+    let summary: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert!(
+        summary["by_outcome"]
+            .as_array()
+            .expect("outcomes")
+            .iter()
+            .any(|pair| pair[0] == "denied"),
+        "{summary}"
+    );
+
+    // Each node's audit log says which user the gateway asked for.
+    let mut out = Vec::new();
+    lienthong_audit::export(node.store.pool(), None, &mut out)
+        .await
+        .expect("export");
+    let text = String::from_utf8(out).expect("utf-8");
+    for user in ["viewer.user", "officer.user"] {
+        assert!(
+            text.lines()
+                .any(|line| line.contains(&format!("\"end_user\":\"{user}\""))),
+            "{user} missing from the node's audit log"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_user_has_a_rate_limit() {
+    let pki = TestPki::new();
+    let database = TestDatabase::sqlite();
+    let node = SecureNode::start(&pki, "hung-yen", &database, POLICY).await;
+    let gateway = SecureGateway::start(
+        &pki,
+        &[("hung-yen", node.url())],
+        "[auth]\nrequests_per_minute = 6\nburst = 3\n",
+    )
+    .await;
+    let tokens = TokenStore::open(gateway.database().await)
+        .await
+        .expect("tokens");
+    let (first, _) = tokens
+        .create("first", UserRole::Viewer, None)
+        .await
+        .expect("token");
+    let (second, _) = tokens
+        .create("second", UserRole::Viewer, None)
+        .await
+        .expect("token");
+    let ca = pki.dir().join("ca.crt");
+    let path = "/api/v1/experts?q=nguyen";
+    for _ in 0..3 {
+        let (code, body) = https_get(gateway.http_addr, &ca, path, Some(&first)).await;
+        assert_eq!(code, 200, "{body}");
+    }
+    let (code, body) = https_get(gateway.http_addr, &ca, path, Some(&first)).await;
+    assert_eq!(code, 429, "{body}");
+    assert!(body.contains("first"), "{body}");
+    let (code, body) = https_get(gateway.http_addr, &ca, path, Some(&second)).await;
+    assert_eq!(code, 200, "another user is not limited: {body}");
+}
