@@ -137,6 +137,11 @@ impl GatewayAccess {
     ) -> Result<T, RequestError> {
         let (outcome, detail, ids) = match &result {
             Ok(answer) => (Outcome::Ok, String::new(), record_ids(answer)),
+            Err(
+                error @ (RequestError::PermissionDenied(_)
+                | RequestError::Unauthenticated(_)
+                | RequestError::RateLimited(_)),
+            ) => (Outcome::Denied, error.to_string(), Vec::new()),
             Err(error) => (Outcome::Error, error.to_string(), Vec::new()),
         };
         self.record(&admitted, outcome, detail, ids).await?;

@@ -75,6 +75,24 @@ impl Federation {
             .access
             .admit(credentials, action, &request, UserRole::Viewer)
             .await?;
+        let filters_by_year = request
+            .filters
+            .as_ref()
+            .is_some_and(|filters| filters.year_from != 0 || filters.year_to != 0);
+        if kind == RecordKind::Expert
+            && filters_by_year
+            && !admitted.user.role.sees_personal_fields()
+        {
+            // The hits would tell who was born when.
+            let refusal = RequestError::PermissionDenied(format!(
+                "year filters on experts select by birth year, a personal field {} may not see",
+                admitted.user.name
+            ));
+            return self
+                .access
+                .finish(admitted, Err(refusal), |_| Vec::new())
+                .await;
+        }
         let result = admitted
             .on_behalf(federated_search::search(
                 &self.registry,

@@ -275,6 +275,21 @@ async fn peers_get_what_the_policy_grants_and_only_gateways_act_for_users() {
         .expect_err("statistics are not granted to nodes");
     assert_eq!(status.code(), Code::PermissionDenied);
 
+    // Year filters on experts select by birth year: not for callers that
+    // may not see it.
+    let status = client
+        .search_experts(pb::SearchRequest {
+            filters: Some(pb::SearchFilters {
+                year_from: 1970,
+                year_to: 1970,
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect_err("no birth-year probing");
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+
     // A node saying it acts for an end user is refused.
     let mut request = tonic::Request::new(pb::InfoRequest {});
     request
@@ -322,6 +337,7 @@ async fn peers_get_what_the_policy_grants_and_only_gateways_act_for_users() {
         [
             ("staff:an", "SearchExperts"),
             ("node:nam-dinh", "Statistics"),
+            ("node:nam-dinh", "SearchExperts"),
             ("node:nam-dinh", "Info"),
         ]
     );
@@ -420,6 +436,13 @@ async fn tokens_that_are_wrong_expired_or_revoked_are_refused_and_roles_apply() 
         personal(&body) > 0,
         "an officer saw no personal fields: {body}"
     );
+
+    // Nor may viewers select experts by birth year.
+    let by_year = "/api/v1/experts?year_from=1970&year_to=1975";
+    let (code, body) = https_get(http, &ca, by_year, Some(&viewer)).await;
+    assert_eq!(code, 403, "{body}");
+    let (code, body) = https_get(http, &ca, by_year, Some(&officer)).await;
+    assert_eq!(code, 200, "{body}");
 
     // Federation status and audit summaries are for administrators.
     for path in ["/api/v1/status", "/api/v1/audit/summary"] {

@@ -62,6 +62,14 @@ impl NodeService {
         admitted: &Admitted,
     ) -> Result<(SearchPage, Vec<String>), Status> {
         let filters = request.filters.unwrap_or_default();
+        let filters_by_year = filters.year_from != 0 || filters.year_to != 0;
+        if kind == RecordKind::Expert && filters_by_year && !admitted.disclosure.birth_year {
+            // The hits would tell who was born when.
+            return Err(Status::permission_denied(
+                "year filters on experts select by birth year, which the sharing policy does \
+                 not disclose to this caller; remove year_from and year_to",
+            ));
+        }
         let search = SearchRequest {
             kind: Some(kind),
             query: request.query,
