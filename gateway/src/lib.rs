@@ -92,9 +92,14 @@ impl GatewayServer {
             matches!(transport, Transport::InsecurePlaintext),
         )
         .map_err(|message| GatewayError::Config(config::ConfigError(message)))?;
-        let (audit, audit_task) = AuditWriter::start(database.clone())
-            .await
-            .map_err(|error| GatewayError::Database(error.to_string()))?;
+        let (audit, audit_task) = if config.audit.enabled {
+            AuditWriter::start(database.clone())
+                .await
+                .map_err(|error| GatewayError::Database(error.to_string()))?
+        } else {
+            tracing::warn!("AUDIT LOG DISABLED (audit.enabled = false): requests are not recorded");
+            AuditWriter::disabled()
+        };
         let access = access::GatewayAccess::new(authenticator, audit, database.clone());
         let federation =
             Arc::new(Federation::new(&config, &transport, access).map_err(GatewayError::Serve)?);

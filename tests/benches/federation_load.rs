@@ -1,5 +1,8 @@
 //! Load generator for federated search: expert searches to one node directly,
-//! to the gateway over 2 nodes, and to the gateway over 8 nodes. Closed loop
+//! to the gateway over 2 nodes, and to the gateway over 8 nodes (plaintext,
+//! audited); `gateway-2-unaudited` is the gateway over 2 nodes with every
+//! audit log off, to measure what auditing costs; `gateway-2-mtls` is the
+//! gateway over 2 nodes with mutual TLS on every hop, as deployed. Closed loop
 //! (`--concurrency`: workers that send the next search when the last one
 //! returns) gives throughput and latency at each concurrency level; open loop
 //! (`--rates`: searches sent on a fixed schedule, latency counted from the
@@ -28,7 +31,17 @@ use lienthong_records::AnyRecord;
 use lienthong_sample::{ProvinceProfile, SampleGenerator, SampleSpec};
 use lienthong_store::{Store, StoreOptions};
 use lienthong_tests::federation::TestGateway;
+use lienthong_tests::secure::{SecureGateway, SecureNode, TestPki, gateway_client};
 use tonic::transport::Channel;
+
+/// The mTLS nodes' sharing policy: the gateway gets what deploy/ grants it.
+const BENCH_POLICY: &str = r#"
+[[grant]]
+peers = ["gateway:national"]
+rpcs = ["info", "search", "get", "statistics"]
+kinds = ["expert", "project", "publication", "organization"]
+personal_fields = ["email", "phone", "birth_year"]
+"#;
 
 /// Province node ids; the first two are the pilot pair.
 const NODE_IDS: [&str; 8] = [
@@ -151,7 +164,7 @@ async fn prepare(options: &Options, id: &str) {
     store.close().await;
 }
 
-async fn start_node(options: &Options, id: &str) -> String {
+async fn start_node(options: &Options, id: &str, audited: bool) -> String {
     let policy = options.data_dir.join("anonymous.policy.toml");
     std::fs::write(&policy, lienthong_tests::GRANT_ANONYMOUS_EVERYTHING).expect("write policy");
     let config = NodeConfig::from_toml(&format!(
@@ -159,7 +172,7 @@ async fn start_node(options: &Options, id: &str) -> String {
          [database]\nurl = \"{}\"\nmax_connections = 8\n\
          [sharing]\npolicy = \"{}\"\n\
          [grpc]\nlisten = \"127.0.0.1:0\"\nconcurrency_per_connection = 256\n\
-         [admin]\nlisten = \"127.0.0.1:0\"\n",
+         [admin]\nlisten = \"127.0.0.1:0\"\n[audit]\nenabled = {audited}\n",
         database_url(options, id),
         policy.display()
     ))
@@ -360,50 +373,96 @@ async fn main() {
     }
     let mut urls = Vec::new();
     for id in &NODE_IDS[..wanted_nodes] {
-        urls.push((*id, start_node(&options, id).await));
+        urls.push((*id, start_node(&options, id, true).await));
+    }
+    let wants = |name: &str| options.scenarios.iter().any(|s| s == name);
+    let mut unaudited_urls = Vec::new();
+    if wants("gateway-2-unaudited") {
+        for id in &NODE_IDS[..2] {
+            unaudited_urls.push((*id, start_node(&options, id, false).await));
+        }
+    }
+    let pki = TestPki::new();
+    let (bench_client, _) = pki.issue("system:bench");
+    let mut secure_nodes = Vec::new();
+    if wants("gateway-2-mtls") {
+        for id in &NODE_IDS[..2] {
+            secure_nodes.push(
+                SecureNode::start_with(&pki, id, &database_url(&options, id), BENCH_POLICY, "")
+                    .await,
+            );
+        }
     }
     let gateway_toml = "[node_defaults]\ntimeout_ms = 10000\nmax_concurrency = 512\n\
                         [federation]\nrequest_timeout_ms = 10000\n";
-    let mut gateways = Vec::new();
-    for scenario in &options.scenarios {
-        if let Some(count) = scenario.strip_prefix("gateway-") {
-            let count: usize = count.parse().expect("gateway-N");
-            let nodes: Vec<(&str, String)> = urls[..count]
-                .iter()
-                .map(|(id, url)| (*id, url.clone()))
-                .collect();
-            gateways.push((
-                scenario.clone(),
-                TestGateway::start(&nodes, gateway_toml).await,
-            ));
-        }
-    }
-
-    let duration = Duration::from_secs(options.seconds);
     let mut targets: Vec<(String, Vec<Target>)> = Vec::new();
+    // Kept alive until the end of the run.
+    let mut gateways = Vec::new();
+    let mut secure_gateways = Vec::new();
     for scenario in &options.scenarios {
-        if scenario == "direct" {
-            for (id, url) in &urls[..2] {
-                let pool = vec![Target::Node(ProvinceNodeClient::new(channel(url).await)); 1];
-                targets.push((format!("node {id}"), pool));
+        let label = scenario.replace("gateway-", "gateway over ");
+        let mut pool = Vec::new();
+        match scenario.as_str() {
+            "direct" => {
+                for (id, url) in &urls[..2] {
+                    let pool = vec![Target::Node(ProvinceNodeClient::new(channel(url).await)); 1];
+                    targets.push((format!("node {id}"), pool));
+                }
+                continue;
             }
-        } else {
-            let gateway = &gateways
-                .iter()
-                .find(|(name, _)| name == scenario)
-                .expect("gateway")
-                .1;
-            let url = format!("http://{}", gateway.grpc_addr);
-            let mut pool = Vec::new();
-            for _ in 0..4 {
-                pool.push(Target::Gateway(FederationClient::new(channel(&url).await)));
+            "gateway-2-mtls" => {
+                let nodes: Vec<(&str, String)> = secure_nodes
+                    .iter()
+                    .map(|node| (node.node_id.as_str(), node.url()))
+                    .collect();
+                let gateway = SecureGateway::start(
+                    &pki,
+                    &nodes,
+                    &format!(
+                        "{gateway_toml}[auth]\nrequests_per_minute = 100000000\nburst = 1000000\n\
+                         [auth.certificate_roles]\n\"system:bench\" = \"officer\"\n"
+                    ),
+                )
+                .await;
+                for _ in 0..4 {
+                    pool.push(Target::Gateway(
+                        gateway_client(&gateway.url(), &bench_client).await,
+                    ));
+                }
+                secure_gateways.push(gateway);
             }
-            targets.push((
-                scenario.replace("gateway-", "gateway over ") + " nodes",
-                pool,
-            ));
+            "gateway-2-unaudited" => {
+                let gateway = TestGateway::start(
+                    &unaudited_urls,
+                    &format!("{gateway_toml}[audit]\nenabled = false\n"),
+                )
+                .await;
+                let url = format!("http://{}", gateway.grpc_addr);
+                for _ in 0..4 {
+                    pool.push(Target::Gateway(FederationClient::new(channel(&url).await)));
+                }
+                gateways.push(gateway);
+            }
+            other => {
+                let count: usize = other
+                    .strip_prefix("gateway-")
+                    .and_then(|count| count.parse().ok())
+                    .expect("scenarios: direct, gateway-N, gateway-2-unaudited, gateway-2-mtls");
+                let nodes: Vec<(&str, String)> = urls[..count]
+                    .iter()
+                    .map(|(id, url)| (*id, url.clone()))
+                    .collect();
+                let gateway = TestGateway::start(&nodes, gateway_toml).await;
+                let url = format!("http://{}", gateway.grpc_addr);
+                for _ in 0..4 {
+                    pool.push(Target::Gateway(FederationClient::new(channel(&url).await)));
+                }
+                gateways.push(gateway);
+            }
         }
+        targets.push((format!("{label} nodes"), pool));
     }
+    let duration = Duration::from_secs(options.seconds);
     for (_, pool) in &targets {
         // Warm caches and connections.
         let _ = run(pool, 4, Duration::from_secs(1)).await;

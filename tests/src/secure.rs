@@ -123,14 +123,27 @@ impl SecureNode {
         database: &TestDatabase,
         policy: &str,
     ) -> SecureNode {
+        SecureNode::start_with(pki, node_id, &database.url, policy, "").await
+    }
+
+    /// As [`SecureNode::start`], over the database at `database_url`, with
+    /// `extra_toml` added to the config.
+    pub async fn start_with(
+        pki: &TestPki,
+        node_id: &str,
+        database_url: &str,
+        policy: &str,
+        extra_toml: &str,
+    ) -> SecureNode {
         let (files, _) = pki.issue(&format!("node:{node_id}"));
         let policy = crate::policy_file(policy);
         let config = NodeConfig::from_toml(&format!(
             "[node]\nid = \"{node_id}\"\ndisplay_name = \"Sở KH&CN {node_id}\"\n\
              [database]\nurl = \"{}\"\nmax_connections = 4\n\
              [sharing]\npolicy = \"{}\"\n\
-             [grpc]\nlisten = \"127.0.0.1:0\"\n[admin]\nlisten = \"127.0.0.1:0\"\n{}",
-            database.url,
+             [grpc]\nlisten = \"127.0.0.1:0\"\nconcurrency_per_connection = 256\n\
+             [admin]\nlisten = \"127.0.0.1:0\"\n{}\n{extra_toml}",
+            database_url,
             policy.display(),
             tls_toml(&files)
         ))

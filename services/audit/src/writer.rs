@@ -20,7 +20,8 @@ type Reply = oneshot::Sender<Result<(), String>>;
 /// dropped and the queue is drained.
 #[derive(Clone)]
 pub struct AuditWriter {
-    queue: mpsc::Sender<(AuditEntry, Reply)>,
+    /// `None` when auditing is switched off (`audit.enabled = false`).
+    queue: Option<mpsc::Sender<(AuditEntry, Reply)>>,
 }
 
 impl AuditWriter {
@@ -34,13 +35,22 @@ impl AuditWriter {
         let head = read_head(&pool).await?;
         let (queue, receiver) = mpsc::channel(4 * MAX_BATCH);
         let task = tokio::spawn(write_batches(pool, head, receiver));
-        Ok((AuditWriter { queue }, task))
+        Ok((AuditWriter { queue: Some(queue) }, task))
+    }
+
+    /// A writer that records nothing: only for `audit.enabled = false`, which
+    /// exists to measure what the audit log costs.
+    pub fn disabled() -> (AuditWriter, tokio::task::JoinHandle<()>) {
+        (AuditWriter { queue: None }, tokio::spawn(async {}))
     }
 
     /// Appends `entry`; returns once it is committed.
     pub async fn record(&self, entry: AuditEntry) -> Result<(), AuditError> {
+        let Some(queue) = &self.queue else {
+            return Ok(());
+        };
         let (reply, committed) = oneshot::channel();
-        self.queue
+        queue
             .send((entry, reply))
             .await
             .map_err(|_| AuditError::Unavailable("the audit writer has stopped".into()))?;

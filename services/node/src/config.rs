@@ -48,14 +48,24 @@ pub struct AuditConfig {
     /// checkpoint so the rest still verifies. 0 keeps everything.
     #[serde(default = "default_retention_days")]
     pub retention_days: u32,
+    /// `false` records nothing. Only to measure what auditing costs: no
+    /// deployment may run without its audit log, and the server says so
+    /// loudly at start.
+    #[serde(default = "default_audit_enabled")]
+    pub enabled: bool,
 }
 
 impl Default for AuditConfig {
     fn default() -> Self {
         AuditConfig {
             retention_days: default_retention_days(),
+            enabled: default_audit_enabled(),
         }
     }
+}
+
+fn default_audit_enabled() -> bool {
+    true
 }
 
 fn default_retention_days() -> u32 {

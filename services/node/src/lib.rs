@@ -138,7 +138,12 @@ impl NodeServer {
             grpc,
             admin,
         } = self;
-        let (audit, audit_task) = AuditWriter::start(store.pool().clone()).await?;
+        let (audit, audit_task) = if config.audit.enabled {
+            AuditWriter::start(store.pool().clone()).await?
+        } else {
+            tracing::warn!("AUDIT LOG DISABLED (audit.enabled = false): calls are not recorded");
+            AuditWriter::disabled()
+        };
         let retention = retention_task(store.clone(), config.audit.retention_days);
         let tls_watch = transport.tls().map(|tls| tls.watch());
         let node_id = config.node.id.clone();
