@@ -74,18 +74,18 @@ pub enum Command {
     /// "quoted words" must appear as a phrase. Through the gateway, each hit
     /// shows its province, and one line per province says whether it answered.
     ///
-    /// Example: lienthong search experts "nguyen xuan hai" --gateway http://127.0.0.1:7100
+    /// Example: lienthong search experts "nguyen xuan hai" --gateway https://127.0.0.1:7100
     Search(SearchArgs),
     /// Show the federation's health: each node's state, versions, counts,
     /// latency and circuit breaker.
     ///
-    /// Example: lienthong status --gateway http://127.0.0.1:7100
+    /// Example: lienthong status --gateway https://127.0.0.1:7100
     Status(GatewayArgs),
     /// Reporting figures across the federation: experts, projects and
     /// publications by field, year, status and management level, per province
     /// and in total.
     ///
-    /// Example: lienthong stats --gateway http://127.0.0.1:7100 --json
+    /// Example: lienthong stats --gateway https://127.0.0.1:7100 --json
     Stats(StatsArgs),
     /// Show a node's identity, record counts and schema version.
     Info(InfoArgs),
