@@ -13,6 +13,7 @@ pub use lienthong_runtime::config_source::{ConfigError, LogConfig, Secret};
 pub use lienthong_runtime::tls::TlsFiles;
 
 pub use crate::auth::AuthConfig;
+pub use lienthong_audit::AuditConfig;
 use serde::Deserialize;
 
 /// The whole gateway configuration.
@@ -69,38 +70,6 @@ impl Default for GatewayDatabase {
 
 fn default_gateway_database() -> Secret {
     Secret::new("sqlite://data/gateway.db")
-}
-
-/// The gateway's audit log.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuditConfig {
-    /// Entries older than this many days are pruned (hourly), keeping a
-    /// checkpoint so the rest still verifies. 0 keeps everything.
-    #[serde(default = "default_retention_days")]
-    pub retention_days: u32,
-    /// `false` records nothing. Only to measure what auditing costs: no
-    /// deployment may run without its audit log, and the server says so
-    /// loudly at start.
-    #[serde(default = "default_audit_enabled")]
-    pub enabled: bool,
-}
-
-impl Default for AuditConfig {
-    fn default() -> Self {
-        AuditConfig {
-            retention_days: default_retention_days(),
-            enabled: default_audit_enabled(),
-        }
-    }
-}
-
-fn default_audit_enabled() -> bool {
-    true
-}
-
-fn default_retention_days() -> u32 {
-    730
 }
 
 /// How the gateway names itself in logs and metrics.

@@ -38,7 +38,6 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use lienthong_audit::AuditWriter;
 use lienthong_proto::v1::federation_server::FederationServer;
 use lienthong_runtime::tls::{Connection, Incoming, Mode, ServerKind, Transport};
 use tokio::net::TcpListener;
@@ -92,14 +91,9 @@ impl GatewayServer {
             matches!(transport, Transport::InsecurePlaintext),
         )
         .map_err(|message| GatewayError::Config(config::ConfigError(message)))?;
-        let (audit, audit_task) = if config.audit.enabled {
-            AuditWriter::start(database.clone())
-                .await
-                .map_err(|error| GatewayError::Database(error.to_string()))?
-        } else {
-            tracing::warn!("AUDIT LOG DISABLED (audit.enabled = false): requests are not recorded");
-            AuditWriter::disabled()
-        };
+        let (audit, audit_task) = lienthong_audit::start(&database, &config.audit)
+            .await
+            .map_err(|error| GatewayError::Database(error.to_string()))?;
         let access = access::GatewayAccess::new(authenticator, audit, database.clone());
         let federation =
             Arc::new(Federation::new(&config, &transport, access).map_err(GatewayError::Serve)?);
@@ -146,7 +140,8 @@ impl GatewayServer {
             http,
         } = self;
         let tls_watch = transport.tls().map(|tls| tls.watch());
-        let retention = retention_task(database.clone(), config.audit.retention_days);
+        let retention =
+            lienthong_audit::spawn_retention(database.clone(), config.audit.retention_days);
         let grpc_addr = grpc.local_addr().ok();
         let http_addr = http.local_addr().ok();
 
@@ -275,29 +270,6 @@ async fn open_database(config: &GatewayConfig) -> Result<sqlx::AnyPool, GatewayE
         .await
         .map_err(|error| GatewayError::Database(error.to_string()))?;
     Ok(pool)
-}
-
-/// Prunes audit entries older than `retention_days` now and every hour;
-/// 0 keeps everything.
-fn retention_task(database: sqlx::AnyPool, retention_days: u32) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        if retention_days == 0 {
-            return;
-        }
-        let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            hourly.tick().await;
-            let cutoff =
-                time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(retention_days));
-            match lienthong_audit::prune(&database, cutoff).await {
-                Ok(pruned) if pruned.deleted > 0 => {
-                    tracing::info!(deleted = pruned.deleted, retention_days, "audit log pruned")
-                }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "audit log pruning failed"),
-            }
-        }
-    })
 }
 
 /// Binds `address`; an error names the config key that set it.

@@ -328,3 +328,16 @@ pub async fn https_get(
         .unwrap_or_default();
     (status, body)
 }
+
+/// Every entry of the audit log in `pool`, oldest first.
+pub async fn audit_entries(pool: &sqlx::AnyPool) -> Vec<lienthong_audit::StoredEntry> {
+    let mut out = Vec::new();
+    lienthong_audit::export(pool, None, &mut out)
+        .await
+        .expect("export the audit log");
+    String::from_utf8(out)
+        .expect("utf-8")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("an audit entry"))
+        .collect()
+}

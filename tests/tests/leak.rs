@@ -6,12 +6,12 @@
 //! must be in the audit logs. Then the audit logs are tampered with, and
 //! `verify` must notice. Hưng Yên runs on SQLite, Nam Định on PostgreSQL.
 
-use lienthong_audit::{ChainProblem, StoredEntry};
+use lienthong_audit::ChainProblem;
 use lienthong_gateway::auth::{TokenStore, UserRole};
 use lienthong_proto::v1 as pb;
 use lienthong_records::AnyRecord;
 use lienthong_tests::secure::{
-    SecureGateway, SecureNode, TestPki, gateway_client, https_get, node_client,
+    SecureGateway, SecureNode, TestPki, audit_entries, gateway_client, https_get, node_client,
 };
 use lienthong_tests::{TestDatabase, is_shareable, load, sample_records};
 use rand::{Rng, SeedableRng};
@@ -161,18 +161,6 @@ fn federated(request: &pb::SearchRequest) -> pb::FederatedSearchRequest {
         page_size: request.page_size,
         ..Default::default()
     }
-}
-
-async fn audit_entries(pool: &sqlx::AnyPool) -> Vec<StoredEntry> {
-    let mut out = Vec::new();
-    lienthong_audit::export(pool, None, &mut out)
-        .await
-        .expect("export");
-    String::from_utf8(out)
-        .expect("utf-8")
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("entry"))
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

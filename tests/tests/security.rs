@@ -12,7 +12,8 @@ use lienthong_pki::IssueRequest;
 use lienthong_proto::v1 as pb;
 use lienthong_runtime::tls::TlsFiles;
 use lienthong_tests::secure::{
-    SecureGateway, SecureNode, TestPki, connect, gateway_client, https_get, node_client,
+    SecureGateway, SecureNode, TestPki, audit_entries, connect, gateway_client, https_get,
+    node_client,
 };
 use lienthong_tests::{TestDatabase, load, sample_records, wait_for};
 use time::OffsetDateTime;
@@ -318,15 +319,7 @@ async fn peers_get_what_the_policy_grants_and_only_gateways_act_for_users() {
         .await
         .expect("a gateway acts for a user");
 
-    let mut out = Vec::new();
-    lienthong_audit::export(node.store.pool(), None, &mut out)
-        .await
-        .expect("export");
-    let entries: Vec<lienthong_audit::StoredEntry> = String::from_utf8(out)
-        .expect("utf-8")
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("entry"))
-        .collect();
+    let entries = audit_entries(node.store.pool()).await;
     let denied: Vec<_> = entries
         .iter()
         .filter(|entry| entry.outcome == Outcome::Denied)
@@ -465,15 +458,10 @@ async fn tokens_that_are_wrong_expired_or_revoked_are_refused_and_roles_apply() 
     );
 
     // Each node's audit log says which user the gateway asked for.
-    let mut out = Vec::new();
-    lienthong_audit::export(node.store.pool(), None, &mut out)
-        .await
-        .expect("export");
-    let text = String::from_utf8(out).expect("utf-8");
+    let entries = audit_entries(node.store.pool()).await;
     for user in ["viewer.user", "officer.user"] {
         assert!(
-            text.lines()
-                .any(|line| line.contains(&format!("\"end_user\":\"{user}\""))),
+            entries.iter().any(|entry| entry.end_user == user),
             "{user} missing from the node's audit log"
         );
     }

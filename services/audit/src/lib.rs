@@ -29,6 +29,75 @@ use time::OffsetDateTime;
 pub use chain::{GENESIS_HASH, entry_hash};
 pub use writer::AuditWriter;
 
+/// The `[audit]` section of node and gateway configs.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Entries older than this many days are pruned (hourly), keeping a
+    /// checkpoint so the rest still verifies. 0 keeps everything.
+    #[serde(default = "default_retention_days")]
+    pub retention_days: u32,
+    /// `false` records nothing. Only to measure what auditing costs: no
+    /// deployment may run without its audit log, and the server says so
+    /// loudly at start.
+    #[serde(default = "default_enabled")]
+    pub enabled: bool,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            retention_days: default_retention_days(),
+            enabled: default_enabled(),
+        }
+    }
+}
+
+fn default_retention_days() -> u32 {
+    730
+}
+
+fn default_enabled() -> bool {
+    true
+}
+
+/// Starts the server's audit log as `config` says: the writer, or (when
+/// disabled) a writer that records nothing, with a loud warning.
+pub async fn start(
+    pool: &AnyPool,
+    config: &AuditConfig,
+) -> Result<(AuditWriter, tokio::task::JoinHandle<()>), AuditError> {
+    if config.enabled {
+        AuditWriter::start(pool.clone()).await
+    } else {
+        tracing::warn!("AUDIT LOG DISABLED (audit.enabled = false): requests are not recorded");
+        Ok(AuditWriter::disabled())
+    }
+}
+
+/// Prunes entries older than `retention_days` now and every hour; 0 keeps
+/// everything. Abort the handle to stop.
+pub fn spawn_retention(pool: AnyPool, retention_days: u32) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if retention_days == 0 {
+            return;
+        }
+        let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            hourly.tick().await;
+            let cutoff =
+                OffsetDateTime::now_utc() - time::Duration::days(i64::from(retention_days));
+            match prune(&pool, cutoff).await {
+                Ok(pruned) if pruned.deleted > 0 => {
+                    tracing::info!(deleted = pruned.deleted, retention_days, "audit log pruned")
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "audit log pruning failed"),
+            }
+        }
+    })
+}
+
 /// Why the audit log could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {

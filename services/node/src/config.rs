@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub use lienthong_audit::AuditConfig;
 use lienthong_runtime::config_source;
 pub use lienthong_runtime::config_source::{ConfigError, LogConfig, LogFormat, Secret};
 pub use lienthong_runtime::tls::TlsFiles;
@@ -38,38 +39,6 @@ pub struct NodeConfig {
 pub struct SharingConfig {
     /// The sharing policy file (TOML). Without one, every call is refused.
     pub policy: Option<PathBuf>,
-}
-
-/// The audit log.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuditConfig {
-    /// Entries older than this many days are pruned (hourly), keeping a
-    /// checkpoint so the rest still verifies. 0 keeps everything.
-    #[serde(default = "default_retention_days")]
-    pub retention_days: u32,
-    /// `false` records nothing. Only to measure what auditing costs: no
-    /// deployment may run without its audit log, and the server says so
-    /// loudly at start.
-    #[serde(default = "default_audit_enabled")]
-    pub enabled: bool,
-}
-
-impl Default for AuditConfig {
-    fn default() -> Self {
-        AuditConfig {
-            retention_days: default_retention_days(),
-            enabled: default_audit_enabled(),
-        }
-    }
-}
-
-fn default_audit_enabled() -> bool {
-    true
-}
-
-fn default_retention_days() -> u32 {
-    730
 }
 
 /// Who the node is.

@@ -22,7 +22,6 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use lienthong_audit::AuditWriter;
 use lienthong_proto::v1::province_node_server::ProvinceNodeServer;
 use lienthong_runtime::identity::{PeerIdentity, PeerRole};
 use lienthong_runtime::tls::{Mode, ServerKind, Transport};
@@ -138,13 +137,9 @@ impl NodeServer {
             grpc,
             admin,
         } = self;
-        let (audit, audit_task) = if config.audit.enabled {
-            AuditWriter::start(store.pool().clone()).await?
-        } else {
-            tracing::warn!("AUDIT LOG DISABLED (audit.enabled = false): calls are not recorded");
-            AuditWriter::disabled()
-        };
-        let retention = retention_task(store.clone(), config.audit.retention_days);
+        let (audit, audit_task) = lienthong_audit::start(store.pool(), &config.audit).await?;
+        let retention =
+            lienthong_audit::spawn_retention(store.pool().clone(), config.audit.retention_days);
         let tls_watch = transport.tls().map(|tls| tls.watch());
         let node_id = config.node.id.clone();
         let grpc_addr = grpc.local_addr().ok();
@@ -219,29 +214,6 @@ impl NodeServer {
         tracing::info!(node = %node_id, "node stopped; database closed");
         result
     }
-}
-
-/// Prunes audit entries older than `retention_days` now and every hour;
-/// 0 keeps everything.
-fn retention_task(store: Store, retention_days: u32) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        if retention_days == 0 {
-            return;
-        }
-        let mut hourly = tokio::time::interval(Duration::from_secs(3600));
-        loop {
-            hourly.tick().await;
-            let cutoff =
-                time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(retention_days));
-            match lienthong_audit::prune(store.pool(), cutoff).await {
-                Ok(pruned) if pruned.deleted > 0 => {
-                    tracing::info!(deleted = pruned.deleted, retention_days, "audit log pruned")
-                }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "audit log pruning failed"),
-            }
-        }
-    })
 }
 
 /// Binds `address`; an error names the config key that set it.
