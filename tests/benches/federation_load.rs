@@ -119,6 +119,19 @@ fn database_url(options: &Options, id: &str) -> String {
     )
 }
 
+/// A copy of a node's database for a second node server, so two audited
+/// servers never append to one audit log (one writer per log).
+fn private_copy(options: &Options, id: &str, suffix: &str) -> String {
+    let file = |name: String| options.data_dir.join(name);
+    let original = file(format!("{id}-{}.db", options.experts));
+    let copy = file(format!("{id}-{}-{suffix}.db", options.experts));
+    for extension in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{extension}", copy.display()));
+    }
+    std::fs::copy(&original, &copy).expect("copy the node database");
+    format!("sqlite://{}", copy.display())
+}
+
 /// Generates a node's experts unless a previous run did.
 async fn prepare(options: &Options, id: &str) {
     let store = Store::open(&StoreOptions {
@@ -388,8 +401,14 @@ async fn main() {
     if wants("gateway-2-mtls") {
         for id in &NODE_IDS[..2] {
             secure_nodes.push(
-                SecureNode::start_with(&pki, id, &database_url(&options, id), BENCH_POLICY, "")
-                    .await,
+                SecureNode::start_with(
+                    &pki,
+                    id,
+                    &private_copy(&options, id, "mtls"),
+                    BENCH_POLICY,
+                    "",
+                )
+                .await,
             );
         }
     }

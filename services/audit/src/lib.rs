@@ -5,13 +5,18 @@
 //! - [`AuditWriter::record`] returns once the entry is committed, so a response
 //!   never leaves without its entry on disk. Entries are committed in batches
 //!   by one writer task (group commit): under load many requests share one
-//!   transaction.
+//!   statement.
 //! - [`verify`] walks the chain and reports the first entry that was edited,
 //!   deleted or moved, and a head that was cut off.
 //! - [`prune`] deletes entries older than the retention period and keeps the
 //!   hash of the last one deleted as a checkpoint, so what is left still
 //!   verifies.
 //! - [`export`] writes entries as JSON lines.
+//!
+//! On PostgreSQL the log is in the server's database; on SQLite it is in a
+//! companion file attached to every connection as schema `audit`
+//! (`hung-yen.audit.db` beside `hung-yen.db`), because every commit to a
+//! SQLite file makes every other connection drop its page cache.
 //!
 //! One process appends to a database's log at a time (the server that owns it).
 
@@ -178,32 +183,89 @@ pub struct StoredEntry {
     pub hash: String,
 }
 
-/// Creates the audit tables if they are missing.
+/// Creates the audit tables if they are missing: on SQLite in the attached
+/// `audit` schema when the connection has one (see
+/// `lienthong_store::audit_companion`), otherwise beside the other tables.
+/// Every other statement names the tables unqualified, which SQLite resolves
+/// to wherever they are.
 pub async fn create_tables(pool: &AnyPool) -> Result<(), AuditError> {
+    let mut connection = pool.acquire().await?;
+    let postgres = connection.backend_name().eq_ignore_ascii_case("postgresql");
+    let schema = if postgres {
+        ""
+    } else {
+        let attached = sqlx::query("SELECT name FROM pragma_database_list WHERE name = 'audit'")
+            .fetch_optional(&mut *connection)
+            .await?
+            .is_some();
+        if attached { "audit." } else { "" }
+    };
     for statement in [
-        "CREATE TABLE IF NOT EXISTS audit_log (
-            seq BIGINT PRIMARY KEY,
-            at TEXT NOT NULL,
-            peer TEXT NOT NULL,
-            end_user TEXT NOT NULL,
-            action TEXT NOT NULL,
-            request TEXT NOT NULL,
-            outcome TEXT NOT NULL,
-            detail TEXT NOT NULL,
-            record_count BIGINT NOT NULL,
-            record_ids TEXT NOT NULL,
-            prev_hash TEXT NOT NULL,
-            hash TEXT NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log (at)",
+        format!(
+            "CREATE TABLE IF NOT EXISTS {schema}audit_log (
+                seq BIGINT PRIMARY KEY,
+                at TEXT NOT NULL,
+                peer TEXT NOT NULL,
+                end_user TEXT NOT NULL,
+                action TEXT NOT NULL,
+                request TEXT NOT NULL,
+                outcome TEXT NOT NULL,
+                detail TEXT NOT NULL,
+                record_count BIGINT NOT NULL,
+                record_ids TEXT NOT NULL,
+                prev_hash TEXT NOT NULL,
+                hash TEXT NOT NULL)"
+        ),
+        format!("CREATE INDEX IF NOT EXISTS {schema}audit_log_at ON audit_log (at)"),
         // 'head': the last entry appended; 'checkpoint': the last entry pruned.
-        "CREATE TABLE IF NOT EXISTS audit_anchor (
-            name TEXT PRIMARY KEY,
-            seq BIGINT NOT NULL,
-            hash TEXT NOT NULL,
-            at TEXT NOT NULL,
-            pruned BIGINT NOT NULL)",
+        format!(
+            "CREATE TABLE IF NOT EXISTS {schema}audit_anchor (
+                name TEXT PRIMARY KEY,
+                seq BIGINT NOT NULL,
+                hash TEXT NOT NULL,
+                at TEXT NOT NULL,
+                pruned BIGINT NOT NULL)"
+        ),
     ] {
-        pool.execute(statement).await?;
+        connection.execute(sqlx::AssertSqlSafe(statement)).await?;
+    }
+    // The head anchor follows every insert inside the database, so appending
+    // a batch is one statement.
+    if postgres {
+        connection
+            .execute(
+                "CREATE OR REPLACE FUNCTION audit_log_move_head() RETURNS trigger AS $$
+                BEGIN
+                    INSERT INTO audit_anchor (name, seq, hash, at, pruned)
+                    VALUES ('head', NEW.seq, NEW.hash, NEW.at, 0)
+                    ON CONFLICT (name) DO UPDATE
+                    SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, at = EXCLUDED.at;
+                    RETURN NULL;
+                END $$ LANGUAGE plpgsql",
+            )
+            .await?;
+        let exists = sqlx::query("SELECT 1 FROM pg_trigger WHERE tgname = 'audit_log_head'")
+            .fetch_optional(&mut *connection)
+            .await?
+            .is_some();
+        if !exists {
+            connection
+                .execute(
+                    "CREATE TRIGGER audit_log_head AFTER INSERT ON audit_log \
+                     FOR EACH ROW EXECUTE FUNCTION audit_log_move_head()",
+                )
+                .await?;
+        }
+    } else {
+        connection
+            .execute(sqlx::AssertSqlSafe(format!(
+                "CREATE TRIGGER IF NOT EXISTS {schema}audit_log_head AFTER INSERT ON audit_log
+                BEGIN
+                    INSERT OR REPLACE INTO audit_anchor (name, seq, hash, at, pruned)
+                    VALUES ('head', NEW.seq, NEW.hash, NEW.at, 0);
+                END"
+            )))
+            .await?;
     }
     Ok(())
 }

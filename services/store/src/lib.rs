@@ -187,6 +187,30 @@ impl Store {
 }
 
 /// SQLite creates the file but not its directory; do that for it.
+/// The SQLite file that holds the audit log beside the database at `url`
+/// (`hung-yen.db` → `hung-yen.audit.db`), attached to every connection as
+/// schema `audit`. A separate file, because every commit to a SQLite file
+/// makes every other connection drop its page cache: in the records' own
+/// file, an audit entry per request would cost each search its cache. `None`
+/// for in-memory databases.
+pub fn audit_companion(url: &str) -> Option<std::path::PathBuf> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = std::path::Path::new(path.split('?').next().unwrap_or_default());
+    if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
+        return None;
+    }
+    Some(match path.extension() {
+        Some(extension) if extension == "db" => path.with_extension("audit.db"),
+        _ => {
+            let mut name = path.as_os_str().to_owned();
+            name.push(".audit");
+            name.into()
+        }
+    })
+}
+
 fn create_parent_directory(url: &str) -> Result<(), StoreError> {
     let path = url
         .trim_start_matches("sqlite://")
@@ -234,10 +258,21 @@ pub async fn connect(
         // Bulk statements are long; slow queries surface in the RPC metrics instead.
         .log_statements(log::LevelFilter::Trace)
         .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(2));
+    let attach_audit = match backend {
+        Backend::Sqlite => audit_companion(url_text).map(|path| {
+            format!(
+                "ATTACH DATABASE '{}' AS audit; PRAGMA audit.journal_mode = WAL; \
+                 PRAGMA audit.synchronous = NORMAL;",
+                path.display().to_string().replace('\'', "''")
+            )
+        }),
+        Backend::Postgres => None,
+    };
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections.max(1))
         .acquire_timeout(Duration::from_secs(10))
         .after_connect(move |connection, _| {
+            let attach_audit = attach_audit.clone();
             Box::pin(async move {
                 if backend == Backend::Sqlite {
                     // WAL lets searches run while a write commits; NORMAL sync is
@@ -246,9 +281,13 @@ pub async fn connect(
                         .execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                                  PRAGMA busy_timeout = 10000; PRAGMA cache_size = -65536; \
-                                 PRAGMA mmap_size = 1073741824; PRAGMA temp_store = MEMORY;",
+                                 PRAGMA mmap_size = 1073741824; \
+                                 PRAGMA temp_store = MEMORY;",
                         )
                         .await?;
+                }
+                if let Some(attach) = attach_audit {
+                    connection.execute(sqlx::AssertSqlSafe(attach)).await?;
                 }
                 Ok(())
             })
