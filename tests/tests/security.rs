@@ -186,15 +186,39 @@ async fn a_revoked_certificate_is_refused_without_a_restart() {
     let pki = TestPki::new();
     let database = TestDatabase::sqlite();
     let node = SecureNode::start(&pki, "hung-yen", &database, POLICY).await;
+    let gateway = SecureGateway::start(
+        &pki,
+        &[("hung-yen", node.url())],
+        "[auth.certificate_roles]\n\"system:prober\" = \"viewer\"\n",
+    )
+    .await;
     let (prober, serial) = pki.issue("system:prober");
     let (other, _) = pki.issue("node:nam-dinh");
+    let gateway_answers = |files: TlsFiles| {
+        let url = gateway.url();
+        async move {
+            match connect(&url, Some(&files)).await {
+                Ok(channel) => {
+                    lienthong_proto::v1::federation_client::FederationClient::new(channel)
+                        .statistics(pb::FederatedStatisticsRequest::default())
+                        .await
+                        .is_ok()
+                }
+                Err(_) => false,
+            }
+        }
+    };
     info(&node.url(), Some(&prober))
         .await
         .expect("valid before revocation");
+    assert!(
+        gateway_answers(prober.clone()).await,
+        "the gateway accepts it before revocation"
+    );
 
     pki.pki.revoke(&serial).expect("revoke");
     let refused = wait_for(Duration::from_secs(10), || async {
-        info(&node.url(), Some(&prober)).await.is_err()
+        info(&node.url(), Some(&prober)).await.is_err() && !gateway_answers(prober.clone()).await
     })
     .await;
     assert!(
