@@ -112,6 +112,8 @@ pub struct SecureNode {
     pub node_id: String,
     pub grpc_addr: SocketAddr,
     pub store: Store,
+    /// The TLS files the node serves with (rewrite them to rotate).
+    pub tls: TlsFiles,
     stop: Option<oneshot::Sender<()>>,
     _policy: tempfile::TempPath,
 }
@@ -160,6 +162,7 @@ impl SecureNode {
             node_id: node_id.to_owned(),
             grpc_addr,
             store,
+            tls: files,
             stop: Some(stop),
             _policy: policy,
         }

@@ -525,3 +525,99 @@ async fn each_user_has_a_rate_limit() {
     let (code, body) = https_get(gateway.http_addr, &ca, path, Some(&second)).await;
     assert_eq!(code, 200, "another user is not limited: {body}");
 }
+
+/// The leaf certificate the server at `address` presents.
+async fn served_certificate(address: std::net::SocketAddr, client: &TlsFiles) -> Vec<u8> {
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in
+        rustls_pki_types::CertificateDer::pem_file_iter(&client.ca_bundle).expect("CA")
+    {
+        roots.add(certificate.expect("CA")).expect("add CA");
+    }
+    let config =
+        rustls::ClientConfig::builder_with_provider(lienthong_runtime::tls::crypto_provider())
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_root_certificates(roots)
+            .with_client_auth_cert(
+                rustls_pki_types::CertificateDer::pem_file_iter(&client.certificate)
+                    .expect("certificate")
+                    .map(|c| c.expect("certificate"))
+                    .collect(),
+                rustls_pki_types::PrivateKeyDer::from_pem_file(&client.private_key).expect("key"),
+            )
+            .expect("client certificate");
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").expect("name");
+    let stream = connector.connect(name, tcp).await.expect("handshake");
+    stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .expect("server certificate")[0]
+        .as_ref()
+        .to_vec()
+}
+
+fn certificate_der(path: &std::path::Path) -> Vec<u8> {
+    use rustls_pki_types::pem::PemObject;
+    rustls_pki_types::CertificateDer::from_pem_file(path)
+        .expect("certificate")
+        .as_ref()
+        .to_vec()
+}
+
+/// Replaces `target` with `source`'s content the way deployment tools do:
+/// written beside, then renamed over.
+fn replace_file(source: &std::path::Path, target: &std::path::Path) {
+    let temporary = target.with_extension("incoming");
+    std::fs::copy(source, &temporary).expect("copy");
+    std::fs::rename(&temporary, target).expect("rename");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_certificate_is_served_without_a_restart_and_a_bad_one_is_not() {
+    let pki = TestPki::new();
+    let database = TestDatabase::sqlite();
+    let node = SecureNode::start(&pki, "hung-yen", &database, POLICY).await;
+    let (prober, _) = pki.issue("system:prober");
+    assert_eq!(
+        served_certificate(node.grpc_addr, &prober).await,
+        certificate_der(&node.tls.certificate)
+    );
+
+    // A broken key is refused at reload: the node keeps serving the old pair.
+    let original_key = std::fs::read(&node.tls.private_key).expect("key");
+    let broken = node.tls.private_key.with_extension("broken");
+    std::fs::write(
+        &broken,
+        b"-----BEGIN PRIVATE KEY-----\nbm9wZQ==\n-----END PRIVATE KEY-----\n",
+    )
+    .expect("write");
+    replace_file(&broken, &node.tls.private_key);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    info(&node.url(), Some(&prober))
+        .await
+        .expect("still serving after a failed reload");
+    let kept = node.tls.private_key.with_extension("kept");
+    std::fs::write(&kept, original_key).expect("write");
+    replace_file(&kept, &node.tls.private_key);
+
+    // A rotated pair is picked up while running.
+    let (rotated, _) = pki.issue("node:hung-yen");
+    let new_certificate = certificate_der(&rotated.certificate);
+    replace_file(&rotated.private_key, &node.tls.private_key);
+    replace_file(&rotated.certificate, &node.tls.certificate);
+    let served = wait_for(Duration::from_secs(10), || async {
+        served_certificate(node.grpc_addr, &prober).await == new_certificate
+    })
+    .await;
+    assert!(served, "the rotated certificate was not served within 10 s");
+    info(&node.url(), Some(&prober))
+        .await
+        .expect("calls work with the rotated certificate");
+}
