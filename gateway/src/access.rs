@@ -87,13 +87,22 @@ impl GatewayAccess {
         let user = match self.auth.authenticate(credentials).await {
             Ok(user) => user,
             Err(error) => {
-                let (outcome_error, detail) = match error {
-                    AuthError::Unauthenticated(message) => {
-                        (RequestError::Unauthenticated(message.clone()), message)
-                    }
-                    AuthError::RateLimited(message) => {
-                        (RequestError::RateLimited(message.clone()), message)
-                    }
+                let (outcome, outcome_error, detail) = match error {
+                    AuthError::Unauthenticated(message) => (
+                        Outcome::Denied,
+                        RequestError::Unauthenticated(message.clone()),
+                        message,
+                    ),
+                    AuthError::RateLimited(message) => (
+                        Outcome::Denied,
+                        RequestError::RateLimited(message.clone()),
+                        message,
+                    ),
+                    AuthError::Unavailable(message) => (
+                        Outcome::Error,
+                        RequestError::Unavailable(message.clone()),
+                        message,
+                    ),
                 };
                 let refused = Admitted {
                     user: EndUser {
@@ -104,8 +113,7 @@ impl GatewayAccess {
                     action,
                     request,
                 };
-                self.record(&refused, Outcome::Denied, detail, Vec::new())
-                    .await?;
+                self.record(&refused, outcome, detail, Vec::new()).await?;
                 return Err(outcome_error);
             }
         };
@@ -137,11 +145,7 @@ impl GatewayAccess {
     ) -> Result<T, RequestError> {
         let (outcome, detail, ids) = match &result {
             Ok(answer) => (Outcome::Ok, String::new(), record_ids(answer)),
-            Err(
-                error @ (RequestError::PermissionDenied(_)
-                | RequestError::Unauthenticated(_)
-                | RequestError::RateLimited(_)),
-            ) => (Outcome::Denied, error.to_string(), Vec::new()),
+            Err(error) if is_denial(error) => (Outcome::Denied, error.to_string(), Vec::new()),
             Err(error) => (Outcome::Error, error.to_string(), Vec::new()),
         };
         self.record(&admitted, outcome, detail, ids).await?;
@@ -170,6 +174,20 @@ impl GatewayAccess {
                 "the gateway cannot write its audit log; try again later".into(),
             )
         })
+    }
+}
+
+/// Whether a failure is a refusal (by the gateway, or by a node's policy).
+fn is_denial(error: &RequestError) -> bool {
+    match error {
+        RequestError::PermissionDenied(_)
+        | RequestError::Unauthenticated(_)
+        | RequestError::RateLimited(_) => true,
+        RequestError::RefusedByNode { refusal, .. } => matches!(
+            refusal.code(),
+            tonic::Code::PermissionDenied | tonic::Code::Unauthenticated
+        ),
+        _ => false,
     }
 }
 

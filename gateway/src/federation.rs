@@ -65,12 +65,7 @@ impl Federation {
         request: pb::FederatedSearchRequest,
         deadline: Instant,
     ) -> Result<FederatedPage, RequestError> {
-        let action = match kind {
-            RecordKind::Expert => "SearchExperts",
-            RecordKind::Project => "SearchProjects",
-            RecordKind::Publication => "SearchPublications",
-            RecordKind::Organization => "SearchOrganizations",
-        };
+        let action = search_action(kind);
         let admitted = self
             .access
             .admit(credentials, action, &request, UserRole::Viewer)
@@ -118,6 +113,35 @@ impl Federation {
                     .collect()
             })
             .await
+    }
+
+    /// A request the API could not even parse: its caller is authenticated
+    /// first (one without credentials learns nothing else), then the refusal
+    /// is audited with the request as sent.
+    pub async fn refuse_malformed(
+        &self,
+        credentials: &Credentials,
+        action: &'static str,
+        request_as_sent: &str,
+        error: RequestError,
+    ) -> RequestError {
+        let request = serde_json::json!({ "as_sent": request_as_sent });
+        let admitted = match self
+            .access
+            .admit(credentials, action, &request, UserRole::Viewer)
+            .await
+        {
+            Ok(admitted) => admitted,
+            Err(refusal) => return refusal,
+        };
+        match self
+            .access
+            .finish(admitted, Err::<(), _>(error), |_| Vec::new())
+            .await
+        {
+            Err(error) => error,
+            Ok(()) => RequestError::InvalidArgument("the request could not be read".into()),
+        }
     }
 
     /// A record by global id, from its origin node.
@@ -335,6 +359,16 @@ impl Federation {
         }
         answer.total = Some(total(&answer.provinces));
         Ok(answer)
+    }
+}
+
+/// The audited name of a search of `kind`.
+pub fn search_action(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Expert => "SearchExperts",
+        RecordKind::Project => "SearchProjects",
+        RecordKind::Publication => "SearchPublications",
+        RecordKind::Organization => "SearchOrganizations",
     }
 }
 

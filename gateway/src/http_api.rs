@@ -238,7 +238,15 @@ async fn search(
     kind: RecordKind,
     query: Option<String>,
 ) -> Result<crate::federated_search::FederatedPage, ApiError> {
-    let params = parse_search(query.as_deref())?;
+    let action = crate::federation::search_action(kind);
+    let params = parsed(
+        federation,
+        caller,
+        action,
+        &query,
+        parse_search(query.as_deref()),
+    )
+    .await?;
     let deadline = federation.deadline(params.timeout);
     Ok(federation
         .search(&caller.0, kind, params.request, deadline)
@@ -281,11 +289,28 @@ async fn get_record(
     Ok(Json(federation.get(&caller.0, &id, deadline).await?))
 }
 
-async fn statistics(
-    State(federation): State<Arc<Federation>>,
-    caller: Caller,
-    RawQuery(query): RawQuery,
-) -> Result<Json<pb::FederatedStatistics>, ApiError> {
+/// `parsed` when the query parsed; otherwise the refusal, after the caller
+/// is authenticated and the refusal audited.
+async fn parsed<T>(
+    federation: &Federation,
+    caller: &Caller,
+    action: &'static str,
+    query: &Option<String>,
+    parsed: Result<T, RequestError>,
+) -> Result<T, ApiError> {
+    match parsed {
+        Ok(value) => Ok(value),
+        Err(error) => {
+            let sent = query.as_deref().unwrap_or_default();
+            Err(federation
+                .refuse_malformed(&caller.0, action, sent, error)
+                .await
+                .into())
+        }
+    }
+}
+
+fn parse_statistics(query: Option<&str>) -> Result<pb::FederatedStatisticsRequest, RequestError> {
     let mut request = pb::FederatedStatisticsRequest::default();
     for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         match key.as_ref() {
@@ -293,11 +318,20 @@ async fn statistics(
             other => {
                 return Err(RequestError::InvalidArgument(format!(
                     "unknown query parameter {other:?}; known: node"
-                ))
-                .into());
+                )));
             }
         }
     }
+    Ok(request)
+}
+
+async fn statistics(
+    State(federation): State<Arc<Federation>>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Json<pb::FederatedStatistics>, ApiError> {
+    let parse = parse_statistics(query.as_deref());
+    let request = parsed(&federation, &caller, "Statistics", &query, parse).await?;
     let deadline = federation.deadline(None);
     Ok(Json(
         federation.statistics(&caller.0, request, deadline).await?,
@@ -312,6 +346,33 @@ async fn status(
     Ok(Json(federation.status(&caller.0, deadline).await?))
 }
 
+/// `hours=N` (1 to 8784, default 24).
+fn parse_hours(query: Option<&str>) -> Result<i64, RequestError> {
+    let mut hours: i64 = 24;
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match key.as_ref() {
+            "hours" => {
+                hours = value
+                    .parse()
+                    .ok()
+                    .filter(|h| (1..=24 * 366).contains(h))
+                    .ok_or_else(|| {
+                        RequestError::InvalidArgument(format!(
+                            "query parameter hours={value:?}: expected a whole number of hours \
+                             from 1 to 8784"
+                        ))
+                    })?
+            }
+            other => {
+                return Err(RequestError::InvalidArgument(format!(
+                    "unknown query parameter {other:?}; known: hours"
+                )));
+            }
+        }
+    }
+    Ok(hours)
+}
+
 /// `GET /api/v1/audit/summary?hours=24`: the gateway's audit entries by
 /// outcome and by user. Administrators only.
 async fn audit_summary(
@@ -319,24 +380,8 @@ async fn audit_summary(
     caller: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Json<lienthong_audit::Summary>, ApiError> {
-    let mut hours: i64 = 24;
-    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        match key.as_ref() {
-            "hours" => {
-                hours = value.parse().ok().filter(|h| (1..=24 * 366).contains(h)).ok_or_else(|| {
-                    RequestError::InvalidArgument(format!(
-                        "query parameter hours={value:?}: expected a whole number of hours from 1 to 8784"
-                    ))
-                })?
-            }
-            other => {
-                return Err(RequestError::InvalidArgument(format!(
-                    "unknown query parameter {other:?}; known: hours"
-                ))
-                .into());
-            }
-        }
-    }
+    let parse = parse_hours(query.as_deref());
+    let hours = parsed(&federation, &caller, "AuditSummary", &query, parse).await?;
     let since = time::OffsetDateTime::now_utc() - time::Duration::hours(hours);
     Ok(Json(federation.audit_summary(&caller.0, since).await?))
 }

@@ -70,6 +70,36 @@ impl TestPki {
         (files, serial)
     }
 
+    /// A certificate from this CA that carries no federation identity (a
+    /// DNS name only), as another PKI might issue.
+    pub fn issue_without_identity(&self) -> TlsFiles {
+        let ca_key = rcgen::KeyPair::from_pem(
+            &std::fs::read_to_string(self.dir().join("ca.key")).expect("CA key"),
+        )
+        .expect("CA key");
+        let issuer = rcgen::Issuer::from_ca_cert_pem(
+            &std::fs::read_to_string(self.dir().join("ca.crt")).expect("CA certificate"),
+            &ca_key,
+        )
+        .expect("issuer");
+        let key = rcgen::KeyPair::generate().expect("key");
+        let mut params =
+            rcgen::CertificateParams::new(vec!["somebody.example".to_owned()]).expect("params");
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let certificate = params.signed_by(&key, &issuer).expect("sign");
+        let certificate_path = self.dir().join("no-identity.crt");
+        let key_path = self.dir().join("no-identity.key");
+        std::fs::write(&certificate_path, certificate.pem()).expect("write");
+        std::fs::write(&key_path, key.serialize_pem()).expect("write");
+        TlsFiles {
+            ca_bundle: self.dir().join("ca.crt"),
+            certificate: certificate_path,
+            private_key: key_path,
+            crls: vec![self.dir().join("crl.pem")],
+            reload_interval_seconds: RELOAD_SECONDS,
+        }
+    }
+
     /// Files at the PKI's usual places for `identity` (what `issue` last wrote).
     pub fn current_files(&self, identity: &str) -> TlsFiles {
         let mut files = TlsFiles::in_pki_dir(self.dir(), &identity.parse().expect("identity"));

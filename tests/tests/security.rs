@@ -269,6 +269,17 @@ async fn peers_get_what_the_policy_grants_and_only_gateways_act_for_users() {
     let (peer_node, _) = pki.issue("node:nam-dinh");
     let (gateway, _) = pki.issue("gateway:national");
 
+    // A certificate from the CA without a federation identity is nobody:
+    // refused, even though plaintext callers ("insecure-anonymous") might be
+    // granted something.
+    let nobody = pki.issue_without_identity();
+    let status = node_client(&node.url(), &nobody)
+        .await
+        .info(pb::InfoRequest {})
+        .await
+        .expect_err("no identity, no answer");
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+
     // A staff certificate is not a peer: the node's RPCs are refused.
     let status = node_client(&node.url(), &staff)
         .await
@@ -352,6 +363,7 @@ async fn peers_get_what_the_policy_grants_and_only_gateways_act_for_users() {
     assert_eq!(
         denied,
         [
+            ("unidentified certificate", "Info"),
             ("staff:an", "SearchExperts"),
             ("node:nam-dinh", "Statistics"),
             ("node:nam-dinh", "SearchExperts"),
@@ -432,6 +444,12 @@ async fn tokens_that_are_wrong_expired_or_revoked_are_refused_and_roles_apply() 
         assert!(body.contains("UNAUTHENTICATED"), "{what}: {body}");
     }
 
+    // A malformed request says nothing to a caller without credentials.
+    let (code, body) = https_get(http, &ca, "/api/v1/experts?bogus=1", None).await;
+    assert_eq!(code, 401, "{body}");
+    let (code, body) = https_get(http, &ca, "/api/v1/experts?bogus=1", Some(&viewer)).await;
+    assert_eq!(code, 400, "{body}");
+
     // Viewers never see personal fields; officers see what the node shares.
     let personal = |body: &str| -> usize {
         let page: serde_json::Value = serde_json::from_str(body).expect("JSON");
@@ -452,6 +470,26 @@ async fn tokens_that_are_wrong_expired_or_revoked_are_refused_and_roles_apply() 
     assert!(
         personal(&body) > 0,
         "an officer saw no personal fields: {body}"
+    );
+
+    // Nor read them as a histogram.
+    let birth_years = |body: &str| -> usize {
+        let statistics: serde_json::Value = serde_json::from_str(body).expect("JSON");
+        statistics["provinces"]
+            .as_array()
+            .expect("provinces")
+            .iter()
+            .flat_map(|province| province["kinds"].as_array().cloned().unwrap_or_default())
+            .filter(|kind| kind["kind"] == "expert")
+            .map(|kind| kind["byYear"].as_array().map_or(0, Vec::len))
+            .sum()
+    };
+    let (_, body) = https_get(http, &ca, "/api/v1/statistics", Some(&viewer)).await;
+    assert_eq!(birth_years(&body), 0, "a viewer saw birth years: {body}");
+    let (_, body) = https_get(http, &ca, "/api/v1/statistics", Some(&officer)).await;
+    assert!(
+        birth_years(&body) > 0,
+        "an officer saw no birth years: {body}"
     );
 
     // Nor may viewers select experts by birth year.

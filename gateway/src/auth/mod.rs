@@ -98,6 +98,8 @@ pub enum AuthError {
     Unauthenticated(String),
     /// Over the user's request budget.
     RateLimited(String),
+    /// Credentials could not be checked (the gateway's database failed).
+    Unavailable(String),
 }
 
 /// `[auth]` settings.
@@ -256,7 +258,7 @@ impl Authenticator {
             .to_vec();
         let database_error = |error: TokenError| {
             tracing::error!(%error, "token check failed");
-            AuthError::Unauthenticated("the token cannot be checked now; try again".into())
+            AuthError::Unavailable("the token cannot be checked now; try again later".into())
         };
         let cached_match = {
             let cache = self.lock_cache();

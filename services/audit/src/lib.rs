@@ -136,11 +136,12 @@ impl Outcome {
         }
     }
 
-    fn parse(text: &str) -> Outcome {
+    fn parse(text: &str) -> Option<Outcome> {
         match text {
-            "ok" => Outcome::Ok,
-            "denied" => Outcome::Denied,
-            _ => Outcome::Error,
+            "ok" => Some(Outcome::Ok),
+            "denied" => Some(Outcome::Denied),
+            "error" => Some(Outcome::Error),
+            _ => None,
         }
     }
 }
@@ -323,6 +324,9 @@ pub enum ChainProblem {
     BrokenLink { seq: i64 },
     /// Entries after `seq` (the last one present) were removed.
     Truncated { seq: i64, head_seq: i64 },
+    /// An entry numbered at or before the checkpoint is present: pruned
+    /// entries were put back, or the checkpoint was moved.
+    BeforeCheckpoint { seq: i64, checkpoint: i64 },
 }
 
 impl std::fmt::Display for ChainProblem {
@@ -351,6 +355,11 @@ impl std::fmt::Display for ChainProblem {
                 f,
                 "entries after {seq} were deleted: the log's head was entry {head_seq}"
             ),
+            ChainProblem::BeforeCheckpoint { seq, checkpoint } => write!(
+                f,
+                "entry {seq} is at or before the checkpoint (entry {checkpoint}): pruned entries \
+                 were put back or the checkpoint was moved"
+            ),
         }
     }
 }
@@ -373,6 +382,19 @@ pub async fn verify(pool: &AnyPool) -> Result<Verification, AuditError> {
     };
     let mut entries = 0u64;
     let mut problem = None;
+    let oldest: Option<i64> = sqlx::query("SELECT MIN(seq) AS oldest FROM audit_log")
+        .fetch_one(pool)
+        .await?
+        .try_get("oldest")?;
+    if let Some(oldest) = oldest
+        && pruned > 0
+        && oldest <= previous.seq
+    {
+        problem = Some(ChainProblem::BeforeCheckpoint {
+            seq: oldest,
+            checkpoint: previous.seq,
+        });
+    }
     let mut after = previous.seq;
     loop {
         let batch = read_entries(pool, after, None, 1000).await?;
@@ -456,7 +478,11 @@ pub async fn read_entries(
     rows.into_iter()
         .map(|row| {
             let ids: String = row.try_get("record_ids")?;
-            let outcome: String = row.try_get("outcome")?;
+            let outcome_text: String = row.try_get("outcome")?;
+            // Only the writer's three words can be there; anything else was
+            // written by hand, and the entry must show as edited.
+            let outcome = Outcome::parse(&outcome_text);
+            let hash: String = row.try_get("hash")?;
             Ok(StoredEntry {
                 seq: row.try_get("seq")?,
                 at: row.try_get("at")?,
@@ -464,14 +490,18 @@ pub async fn read_entries(
                 end_user: row.try_get("end_user")?,
                 action: row.try_get("action")?,
                 request: row.try_get("request")?,
-                outcome: Outcome::parse(&outcome),
+                outcome: outcome.unwrap_or(Outcome::Error),
                 detail: row.try_get("detail")?,
                 record_count: row.try_get("record_count")?,
                 // An unparsable list is kept visible as one odd id, so the
                 // hash check (over the stored text) still flags the edit.
                 record_ids: serde_json::from_str(&ids).unwrap_or_else(|_| vec![ids]),
                 prev_hash: row.try_get("prev_hash")?,
-                hash: row.try_get("hash")?,
+                hash: if outcome.is_some() {
+                    hash
+                } else {
+                    format!("{hash} (outcome {outcome_text:?} is not one the log writes)")
+                },
             })
         })
         .collect()
@@ -515,11 +545,23 @@ pub struct Pruned {
 /// verifies. The newest entry is always kept, so the head stays provable.
 pub async fn prune(pool: &AnyPool, before: OffsetDateTime) -> Result<Pruned, AuditError> {
     create_tables(pool).await?;
+    // Never prune a broken chain: the checkpoint would vouch for it.
+    if let Some(problem) = verify(pool).await?.problem {
+        return Err(AuditError::Usage(format!(
+            "the audit log's chain is broken ({problem}); nothing pruned. Export it \
+             (lienthong audit export) and investigate before pruning"
+        )));
+    }
     let cutoff = format_time(before);
     let mut tx = pool.begin().await?;
+    // Everything before the first entry recorded at or after the cutoff (so an
+    // entry whose time was set back cannot take newer ones with it), and
+    // never the newest entry.
     let last = sqlx::query(
-        "SELECT seq, hash FROM audit_log WHERE at < $1 \
-         AND seq < (SELECT MAX(seq) FROM audit_log) ORDER BY seq DESC LIMIT 1",
+        "SELECT seq, hash FROM audit_log WHERE seq < COALESCE(\
+             (SELECT MIN(seq) FROM audit_log WHERE at >= $1), \
+             (SELECT MAX(seq) FROM audit_log)) \
+         ORDER BY seq DESC LIMIT 1",
     )
     .bind(&cutoff)
     .fetch_optional(&mut *tx)

@@ -71,6 +71,20 @@ async fn an_untouched_log_verifies() {
 }
 
 #[tokio::test]
+async fn an_outcome_the_writer_never_writes_is_an_edit() {
+    let (_dir, pool) = filled(10).await;
+    exec(
+        &pool,
+        "UPDATE audit_log SET outcome = 'granted' WHERE seq = 4",
+    )
+    .await;
+    assert_eq!(
+        verify(&pool).await.unwrap().problem,
+        Some(ChainProblem::Edited { seq: 4 })
+    );
+}
+
+#[tokio::test]
 async fn an_edited_entry_is_found() {
     let (_dir, pool) = filled(20).await;
     exec(
@@ -186,4 +200,41 @@ async fn export_writes_json_lines_since_a_time() {
         0
     );
     assert!(export(&pool, Some("yesterday"), &mut none).await.is_err());
+}
+
+#[tokio::test]
+async fn pruning_cuts_by_position_and_refuses_a_broken_chain() {
+    let (_dir, pool) = filled(20).await;
+    // An entry whose time was set back must not take the newer ones with it,
+    // and a broken chain is never pruned.
+    exec(
+        &pool,
+        "UPDATE audit_log SET at = '2000-01-01T00:00:00.000000Z' WHERE seq = 15",
+    )
+    .await;
+    let cutoff = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+    assert!(
+        prune(&pool, cutoff).await.is_err(),
+        "the edit breaks the chain"
+    );
+    let report = verify(&pool).await.unwrap();
+    assert_eq!(report.entries, 20);
+
+    // Entries put back before the checkpoint are caught.
+    let (_dir, pool) = filled(20).await;
+    let later = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+    prune(&pool, later).await.unwrap();
+    exec(
+        &pool,
+        "INSERT INTO audit_log SELECT 5, at, peer, end_user, action, request, outcome, detail, \
+         record_count, record_ids, prev_hash, hash FROM audit_log WHERE seq = 20",
+    )
+    .await;
+    assert_eq!(
+        verify(&pool).await.unwrap().problem,
+        Some(ChainProblem::BeforeCheckpoint {
+            seq: 5,
+            checkpoint: 19
+        })
+    );
 }

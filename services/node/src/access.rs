@@ -14,7 +14,7 @@
 use lienthong_audit::{AuditEntry, AuditWriter, Outcome};
 use lienthong_proto::v1 as pb;
 use lienthong_records::RecordKind;
-use lienthong_runtime::identity::{PeerIdentity, PeerRole};
+use lienthong_runtime::identity::PeerRole;
 use lienthong_runtime::tls::PeerInfo;
 use tonic::{Code, Request, Status};
 
@@ -97,13 +97,16 @@ impl Access {
         operation: Operation,
         kind: Option<RecordKind>,
     ) -> Result<Admitted, Status> {
-        let identity = request
-            .extensions()
-            .get::<PeerInfo>()
-            .and_then(|peer| peer.identity.clone());
-        let caller = identity
-            .as_ref()
-            .map_or_else(|| INSECURE_ANONYMOUS.to_owned(), PeerIdentity::to_string);
+        let peer = request.extensions().get::<PeerInfo>();
+        let identity = peer.and_then(|peer| peer.identity.clone());
+        let secure = peer.is_some_and(|peer| peer.secure);
+        let caller = match &identity {
+            Some(identity) => identity.to_string(),
+            // A certificate the CA signed but without (exactly one) federation
+            // identity: not anonymous, unknown.
+            None if secure => "unidentified certificate".to_owned(),
+            None => INSECURE_ANONYMOUS.to_owned(),
+        };
         let metadata = request.metadata();
         let header = |name: &str| {
             metadata
@@ -150,6 +153,13 @@ impl Access {
             return Err(self.refuse(admitted, status).await);
         }
 
+        if secure && identity.is_none() {
+            let status = Status::unauthenticated(
+                "the client certificate carries no federation identity (one SAN URI \
+                 urn:lienthong:<role>:<name>); issue one with `lienthong pki issue`",
+            );
+            return Err(self.refuse(admitted, status).await);
+        }
         let permissions = self.policy.permissions(identity.as_ref());
         if let Err(denial) = permissions.check(&caller, operation, kind) {
             return Err(self

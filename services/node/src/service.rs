@@ -448,7 +448,12 @@ impl ProvinceNode for NodeService {
                     if !admitted.kinds.contains(&kind) {
                         continue;
                     }
-                    let statistics = self.store.statistics(kind).await.map_err(to_status)?;
+                    let mut statistics = self.store.statistics(kind).await.map_err(to_status)?;
+                    if kind == RecordKind::Expert && !admitted.disclosure.birth_year {
+                        // Experts' years are birth years: a histogram of them
+                        // is personal data too.
+                        statistics.by_year.clear();
+                    }
                     kinds.push(kind_statistics(kind, statistics));
                 }
                 let response = pb::NodeStatistics {

@@ -232,7 +232,8 @@ impl Tls {
     /// the returned handle is aborted or the runtime shuts down.
     pub fn watch(&self) -> tokio::task::JoinHandle<()> {
         let tls = self.clone();
-        let interval = Duration::from_secs_f64(self.files.reload_interval_seconds.max(0.05));
+        let interval =
+            Duration::from_secs_f64(self.files.reload_interval_seconds.clamp(0.05, 86_400.0));
         tokio::spawn(async move {
             let mut seen = tls.fingerprint();
             let mut hangup = hangup_signal();
@@ -326,7 +327,8 @@ fn build_context(files: &TlsFiles) -> Result<TlsContext, TlsError> {
     let server = |client_certificate: ServerKind, alpn: &[u8]| {
         let mut verifier =
             WebPkiClientVerifier::builder_with_provider(roots.clone(), provider.clone())
-                .with_crls(crls.clone());
+                .with_crls(crls.clone())
+                .enforce_revocation_expiration();
         if client_certificate == ServerKind::Https {
             verifier = verifier.allow_unauthenticated();
         }
@@ -351,6 +353,7 @@ fn build_context(files: &TlsFiles) -> Result<TlsContext, TlsError> {
 
     let server_verifier = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
         .with_crls(crls)
+        .enforce_revocation_expiration()
         .build()
         .map_err(|e| config_error("server certificate verifier", &e))?;
     let mut client = ClientConfig::builder_with_provider(provider)
