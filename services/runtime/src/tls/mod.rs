@@ -447,7 +447,38 @@ fn read_crls(path: &Path) -> Result<Vec<CertificateRevocationListDer<'static>>, 
             "holds no \"BEGIN X509 CRL\" block",
         ));
     }
+    for crl in &crls {
+        warn_if_stale(path, crl);
+    }
     Ok(crls)
+}
+
+/// An expired CRL makes every handshake fail (revocation status unknown is
+/// refused), so say so a week ahead, and loudly once it has happened.
+fn warn_if_stale(path: &Path, crl: &CertificateRevocationListDer<'_>) {
+    let Ok((_, parsed)) = x509_parser::parse_x509_crl(crl.as_ref()) else {
+        return;
+    };
+    let Some(next_update) = parsed.next_update() else {
+        return;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs() as i64);
+    let left = next_update.timestamp() - now;
+    if left <= 0 {
+        tracing::error!(
+            crl = %path.display(),
+            "the CRL has expired: every TLS handshake is refused until a fresh one is installed \
+             (lienthong pki crl)"
+        );
+    } else if left < 7 * 24 * 3600 {
+        tracing::warn!(
+            crl = %path.display(),
+            days_left = left / (24 * 3600),
+            "the CRL expires soon: write and distribute a fresh one (lienthong pki crl)"
+        );
+    }
 }
 
 /// The federation identity in a certificate's SAN URIs, if it has exactly one.
