@@ -39,7 +39,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use lienthong_proto::v1::federation_server::FederationServer;
-use lienthong_runtime::tls::{Connection, Incoming, Mode, ServerKind, Transport};
+use lienthong_runtime::identity::PeerRole;
+use lienthong_runtime::tls::{Connection, Incoming, Mode, RequiredIdentity, ServerKind, Transport};
 use tokio::net::TcpListener;
 
 pub use config::GatewayConfig;
@@ -80,7 +81,11 @@ impl GatewayServer {
     /// Loads the TLS material, opens the gateway's database (tokens and audit
     /// log), builds the node channels and binds the gRPC and HTTP listeners.
     pub async fn bind(config: GatewayConfig, mode: Mode) -> Result<GatewayServer, GatewayError> {
-        let transport = Transport::from_settings(config.tls.as_ref(), mode)?;
+        let required = RequiredIdentity {
+            role: PeerRole::Gateway,
+            name: None,
+        };
+        let transport = Transport::from_settings(config.tls.as_ref(), mode, Some(required))?;
         let database = open_database(&config).await?;
         let tokens = auth::TokenStore::open(database.clone())
             .await

@@ -659,3 +659,44 @@ async fn a_rotated_certificate_is_served_without_a_restart_and_a_bad_one_is_not(
         .await
         .expect("calls work with the rotated certificate");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_refuse_to_start_with_a_certificate_for_someone_else() {
+    let pki = TestPki::new();
+    let database = TestDatabase::sqlite();
+    let (other_node, _) = pki.issue("node:nam-dinh");
+    let config = lienthong_node::NodeConfig::from_toml(&format!(
+        "[node]\nid = \"hung-yen\"\ndisplay_name = \"Sở KH&CN Hưng Yên\"\n\
+         [database]\nurl = \"{}\"\n[grpc]\nlisten = \"127.0.0.1:0\"\n\
+         [admin]\nlisten = \"127.0.0.1:0\"\n{}",
+        database.url,
+        lienthong_tests::secure::tls_toml(&other_node)
+    ))
+    .expect("config");
+    let error = lienthong_node::NodeServer::bind(config, lienthong_runtime::tls::Mode::MutualTls)
+        .await
+        .err()
+        .expect("a node with another node's certificate must not start")
+        .to_string();
+    assert!(
+        error.contains("tls.certificate") && error.contains("node:hung-yen"),
+        "{error}"
+    );
+
+    let (staff, _) = pki.issue("staff:an");
+    let config = lienthong_gateway::GatewayConfig::from_toml(&format!(
+        "[grpc]\nlisten = \"127.0.0.1:0\"\n[http]\nlisten = \"127.0.0.1:0\"\n\
+         [database]\nurl = \"sqlite://{}\"\n{}\n\
+         [[nodes]]\nid = \"hung-yen\"\ndisplay_name = \"Hưng Yên\"\nendpoint = \"https://127.0.0.1:1\"\n",
+        pki.dir().join("gateway.db").display(),
+        lienthong_tests::secure::tls_toml(&staff)
+    ))
+    .expect("config");
+    let error =
+        lienthong_gateway::GatewayServer::bind(config, lienthong_runtime::tls::Mode::MutualTls)
+            .await
+            .err()
+            .expect("a gateway with a staff certificate must not start")
+            .to_string();
+    assert!(error.contains("gateway:"), "{error}");
+}

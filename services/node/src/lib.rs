@@ -23,8 +23,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use lienthong_proto::v1::province_node_server::ProvinceNodeServer;
-use lienthong_runtime::identity::{PeerIdentity, PeerRole};
-use lienthong_runtime::tls::{Mode, ServerKind, Transport};
+use lienthong_runtime::identity::PeerRole;
+use lienthong_runtime::tls::{Mode, RequiredIdentity, ServerKind, Transport};
 use lienthong_store::Store;
 use tokio::net::TcpListener;
 
@@ -71,21 +71,11 @@ impl NodeServer {
     /// (creating and migrating it if needed) and binds the gRPC and admin
     /// listeners.
     pub async fn bind(config: NodeConfig, mode: Mode) -> Result<NodeServer, NodeError> {
-        let transport = Transport::from_settings(config.tls.as_ref(), mode)?;
-        if let Transport::MutualTls(_) = &transport {
-            let expected = PeerIdentity::new(PeerRole::Node, &config.node.id)
-                .map_err(|error| config::ConfigError(format!("key node.id: {error}")))?;
-            let own = transport.own_identity();
-            if own.as_ref() != Some(&expected) {
-                return Err(config::ConfigError(format!(
-                    "key tls.certificate: the certificate is for {}, but node.id says {expected}; \
-                     issue one with `lienthong pki issue node {}`",
-                    own.map_or_else(|| "no federation identity".to_owned(), |id| id.to_string()),
-                    config.node.id
-                ))
-                .into());
-            }
-        }
+        let required = RequiredIdentity {
+            role: PeerRole::Node,
+            name: Some(config.node.id.clone()),
+        };
+        let transport = Transport::from_settings(config.tls.as_ref(), mode, Some(required))?;
         let policy = match &config.sharing.policy {
             Some(path) => SharingPolicy::load(path)?,
             None => {

@@ -60,7 +60,11 @@ fn transport(address: &str, args: &ConnectArgs) -> anyhow::Result<Transport> {
                  --insecure-plaintext to talk to a development server without TLS"
             );
         }
-        return Ok(Transport::from_settings(None, Mode::InsecurePlaintext)?);
+        return Ok(Transport::from_settings(
+            None,
+            Mode::InsecurePlaintext,
+            None,
+        )?);
     }
     let (Some(ca), Some(cert), Some(key)) = (&args.ca, &args.cert, &args.key) else {
         bail!(
@@ -75,5 +79,9 @@ fn transport(address: &str, args: &ConnectArgs) -> anyhow::Result<Transport> {
         crls: args.crl.iter().cloned().collect(),
         reload_interval_seconds: 60.0,
     };
-    Ok(Transport::from_settings(Some(&files), Mode::MutualTls)?)
+    Ok(Transport::from_settings(
+        Some(&files),
+        Mode::MutualTls,
+        None,
+    )?)
 }

@@ -31,7 +31,7 @@ use serde::Deserialize;
 pub use accept::{Connection, Incoming, PeerInfo, incoming};
 pub use connect::NodeConnector;
 
-use crate::identity::PeerIdentity;
+use crate::identity::{PeerIdentity, PeerRole};
 
 /// Where the TLS material lives: the `[tls]` section of node and gateway
 /// configs. Relative paths are relative to the working directory.
@@ -107,6 +107,38 @@ pub enum ServerKind {
     Https,
 }
 
+/// The identity a server's own certificate must carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequiredIdentity {
+    pub role: PeerRole,
+    /// A particular name (a node's id), or any name of the role.
+    pub name: Option<String>,
+}
+
+impl RequiredIdentity {
+    fn check(&self, identity: Option<&PeerIdentity>) -> Result<(), String> {
+        let matches = identity.is_some_and(|identity| {
+            identity.role == self.role
+                && self.name.as_ref().is_none_or(|name| *name == identity.name)
+        });
+        if matches {
+            return Ok(());
+        }
+        let wanted = match &self.name {
+            Some(name) => format!("{}:{name}", self.role),
+            None => format!("{}:<name>", self.role),
+        };
+        let found =
+            identity.map_or_else(|| "no federation identity".to_owned(), ToString::to_string);
+        Err(format!(
+            "is for {found}, but this server must be {wanted}; issue one with \
+             `lienthong pki issue {} {}`",
+            self.role,
+            self.name.as_deref().unwrap_or("NAME")
+        ))
+    }
+}
+
 /// What the operator asked for on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -128,13 +160,21 @@ impl Transport {
     /// Loads `files` for mutual TLS, or plaintext when `mode` says so
     /// (logging the warning). Mutual TLS without files is a config error
     /// naming the `[tls]` section.
-    pub fn from_settings(files: Option<&TlsFiles>, mode: Mode) -> Result<Transport, TlsError> {
+    /// With `required`, the own certificate must carry that identity, at
+    /// start and at every reload (a reload to another identity is refused).
+    pub fn from_settings(
+        files: Option<&TlsFiles>,
+        mode: Mode,
+        required: Option<RequiredIdentity>,
+    ) -> Result<Transport, TlsError> {
         match (files, mode) {
             (_, Mode::InsecurePlaintext) => {
                 warn_plaintext("starting");
                 Ok(Transport::InsecurePlaintext)
             }
-            (Some(files), Mode::MutualTls) => Ok(Transport::MutualTls(Tls::load(files)?)),
+            (Some(files), Mode::MutualTls) => {
+                Ok(Transport::MutualTls(Tls::load_as(files, required)?))
+            }
             (None, Mode::MutualTls) => Err(TlsError::Config(
                 "the [tls] section is missing: set tls.ca_bundle, tls.certificate and \
                  tls.private_key (see `lienthong pki --help`), or pass --insecure-plaintext \
@@ -186,15 +226,23 @@ pub struct TlsContext {
 #[derive(Clone)]
 pub struct Tls {
     files: Arc<TlsFiles>,
+    required: Option<RequiredIdentity>,
     current: Arc<RwLock<Arc<TlsContext>>>,
 }
 
 impl Tls {
     /// Reads and checks every file once.
     pub fn load(files: &TlsFiles) -> Result<Tls, TlsError> {
-        let context = build_context(files)?;
+        Tls::load_as(files, None)
+    }
+
+    /// Reads and checks every file once; the own certificate must carry
+    /// `required`, now and at every reload.
+    pub fn load_as(files: &TlsFiles, required: Option<RequiredIdentity>) -> Result<Tls, TlsError> {
+        let context = build_context(files, required.as_ref())?;
         Ok(Tls {
             files: Arc::new(files.clone()),
+            required,
             current: Arc::new(RwLock::new(Arc::new(context))),
         })
     }
@@ -218,7 +266,7 @@ impl Tls {
 
     /// Reads the files again; on success new handshakes use them.
     pub fn reload(&self) -> Result<(), TlsError> {
-        let context = build_context(&self.files)?;
+        let context = build_context(&self.files, self.required.as_ref())?;
         let mut guard = match self.current.write() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
@@ -306,7 +354,10 @@ pub fn crypto_provider() -> Arc<CryptoProvider> {
 const VERSIONS: &[&rustls::SupportedProtocolVersion] =
     &[&rustls::version::TLS13, &rustls::version::TLS12];
 
-fn build_context(files: &TlsFiles) -> Result<TlsContext, TlsError> {
+fn build_context(
+    files: &TlsFiles,
+    required: Option<&RequiredIdentity>,
+) -> Result<TlsContext, TlsError> {
     let roots = Arc::new(read_roots(&files.ca_bundle)?);
     let chain = read_chain(&files.certificate)?;
     let key = read_key(&files.private_key)?;
@@ -315,6 +366,15 @@ fn build_context(files: &TlsFiles) -> Result<TlsContext, TlsError> {
         crls.extend(read_crls(path)?);
     }
     let identity = chain.first().and_then(identity_of);
+    if let Some(required) = required {
+        required
+            .check(identity.as_ref())
+            .map_err(|problem| TlsError::Content {
+                key: "certificate",
+                path: files.certificate.clone(),
+                problem,
+            })?;
+    }
     let provider = crypto_provider();
     let config_error =
         |what: &str, error: &dyn std::fmt::Display| TlsError::Config(format!("{what}: {error}"));
