@@ -562,6 +562,17 @@ async fn each_user_has_a_rate_limit() {
     assert!(body.contains("first"), "{body}");
     let (code, body) = https_get(gateway.http_addr, &ca, path, Some(&second)).await;
     assert_eq!(code, 200, "another user is not limited: {body}");
+
+    // Guessing tokens is limited per address: after the burst of failures,
+    // even a valid token from that address waits.
+    let wrong = format!("{}x", &second[..second.len() - 1]);
+    for _ in 0..3 {
+        let (code, body) = https_get(gateway.http_addr, &ca, path, Some(&wrong)).await;
+        assert_eq!(code, 401, "{body}");
+    }
+    let (code, body) = https_get(gateway.http_addr, &ca, path, Some(&wrong)).await;
+    assert_eq!(code, 429, "{body}");
+    assert!(body.contains("failed authentications"), "{body}");
 }
 
 /// The leaf certificate the server at `address` presents.

@@ -173,6 +173,8 @@ pub struct Authenticator {
     cache: Mutex<HashMap<String, CachedToken>>,
     cache_for: Duration,
     limiter: RateLimiter,
+    /// Failed authentications per client address.
+    failures: RateLimiter,
     /// Plaintext development gateway: callers without credentials are
     /// `insecure-anonymous` admins.
     insecure_plaintext: bool,
@@ -190,13 +192,38 @@ impl Authenticator {
             cache: Mutex::new(HashMap::new()),
             cache_for: Duration::from_secs(config.token_cache_seconds),
             limiter: RateLimiter::new(config.requests_per_minute, config.burst),
+            failures: RateLimiter::new(config.requests_per_minute, config.burst),
             insecure_plaintext,
         })
     }
 
     /// The user `credentials` prove, within their rate limit.
     pub async fn authenticate(&self, credentials: &Credentials) -> Result<EndUser, AuthError> {
-        let user = self.identify(credentials).await?;
+        // Failed attempts draw on a budget per client address, so guessing
+        // tokens (each guess costs an argon2 check) is limited like use is.
+        let address = credentials
+            .peer
+            .as_ref()
+            .and_then(|peer| peer.remote_addr)
+            .map(|address| format!("failed from {}", address.ip()));
+        if let Some(address) = &address
+            && self.failures.exhausted(address)
+        {
+            return Err(AuthError::RateLimited(format!(
+                "too many failed authentications from this address (at most {} per minute); \
+                 wait and check the token",
+                self.failures.per_minute()
+            )));
+        }
+        let user = match self.identify(credentials).await {
+            Ok(user) => user,
+            Err(error) => {
+                if let Some(address) = &address {
+                    let _ = self.failures.admit(address);
+                }
+                return Err(error);
+            }
+        };
         self.limiter.admit(&user.name).map_err(|retry_in| {
             AuthError::RateLimited(format!(
                 "user {} is over the limit of {} requests per minute; retry in {} ms",

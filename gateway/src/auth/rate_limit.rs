@@ -30,6 +30,18 @@ impl RateLimiter {
         self.per_minute
     }
 
+    /// Whether `key`'s bucket is empty now (takes nothing).
+    pub(crate) fn exhausted(&self, key: &str) -> bool {
+        let buckets = match self.buckets.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        buckets.get(key).is_some_and(|bucket| {
+            let refill = bucket.updated.elapsed().as_secs_f64() * self.per_second;
+            bucket.tokens + refill < 1.0
+        })
+    }
+
     /// Takes one request from `user`'s bucket, or says when one will be there.
     pub(crate) fn admit(&self, user: &str) -> Result<(), Duration> {
         let now = Instant::now();
