@@ -259,6 +259,17 @@ impl SecureGateway {
         format!("https://{}", self.grpc_addr)
     }
 
+    /// A token that does not expire for `user` with `role`.
+    pub async fn token(&self, user: &str, role: lienthong_gateway::auth::UserRole) -> String {
+        lienthong_gateway::auth::TokenStore::open(self.database().await)
+            .await
+            .expect("token table")
+            .create(user, role, None)
+            .await
+            .expect("create a token")
+            .0
+    }
+
     /// The gateway's database, e.g. to create tokens or read its audit log.
     pub async fn database(&self) -> sqlx::AnyPool {
         lienthong_store::connect(&self.database_url, 2)
@@ -311,6 +322,53 @@ pub async fn gateway_client(url: &str, files: &TlsFiles) -> FederationClient<Cha
     )
 }
 
+/// A rustls client configuration trusting `ca`, presenting `client` (or no
+/// certificate), offering `alpn`: for tests that speak TLS by hand.
+pub fn raw_client_config(
+    ca: &Path,
+    client: Option<&TlsFiles>,
+    alpn: &[&[u8]],
+) -> Arc<rustls::ClientConfig> {
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in rustls_pki_types::CertificateDer::pem_file_iter(ca).expect("CA") {
+        roots
+            .add(certificate.expect("CA certificate"))
+            .expect("add CA");
+    }
+    let builder =
+        rustls::ClientConfig::builder_with_provider(lienthong_runtime::tls::crypto_provider())
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_root_certificates(roots);
+    let mut config = match client {
+        None => builder.with_no_client_auth(),
+        Some(files) => builder
+            .with_client_auth_cert(
+                rustls_pki_types::CertificateDer::pem_file_iter(&files.certificate)
+                    .expect("certificate")
+                    .map(|certificate| certificate.expect("certificate"))
+                    .collect(),
+                rustls_pki_types::PrivateKeyDer::from_pem_file(&files.private_key).expect("key"),
+            )
+            .expect("client certificate"),
+    };
+    config.alpn_protocols = alpn.iter().map(|protocol| protocol.to_vec()).collect();
+    Arc::new(config)
+}
+
+/// A TLS connection to `address` (as 127.0.0.1) with `config`.
+pub async fn raw_tls(
+    address: SocketAddr,
+    config: Arc<rustls::ClientConfig>,
+) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    let tcp = tokio::net::TcpStream::connect(address).await?;
+    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").expect("name");
+    tokio_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+}
+
 /// An HTTPS GET to the gateway's API without a client certificate;
 /// returns the status code and body.
 pub async fn https_get(
@@ -319,27 +377,10 @@ pub async fn https_get(
     path: &str,
     bearer: Option<&str>,
 ) -> (u16, String) {
-    use rustls_pki_types::pem::PemObject;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    let mut roots = rustls::RootCertStore::empty();
-    for certificate in rustls_pki_types::CertificateDer::pem_file_iter(ca_bundle).expect("CA") {
-        roots
-            .add(certificate.expect("CA certificate"))
-            .expect("add CA");
-    }
-    let config =
-        rustls::ClientConfig::builder_with_provider(lienthong_runtime::tls::crypto_provider())
-            .with_safe_default_protocol_versions()
-            .expect("versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tcp = tokio::net::TcpStream::connect(address)
-        .await
-        .expect("connect");
-    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").expect("name");
-    let mut stream = connector.connect(name, tcp).await.expect("TLS handshake");
+    let config = raw_client_config(ca_bundle, None, &[b"http/1.1"]);
+    let mut stream = raw_tls(address, config).await.expect("TLS handshake");
     let authorization = bearer
         .map(|token| format!("Authorization: Bearer {token}\r\n"))
         .unwrap_or_default();

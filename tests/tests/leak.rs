@@ -7,7 +7,7 @@
 //! `verify` must notice. Hưng Yên runs on SQLite, Nam Định on PostgreSQL.
 
 use lienthong_audit::ChainProblem;
-use lienthong_gateway::auth::{TokenStore, UserRole};
+use lienthong_gateway::auth::UserRole;
 use lienthong_proto::v1 as pb;
 use lienthong_records::AnyRecord;
 use lienthong_tests::secure::{
@@ -201,15 +201,8 @@ async fn no_canary_ever_leaves_and_every_request_is_audited() {
     )
     .await;
     let gateway_db = gateway.database().await;
-    let tokens = TokenStore::open(gateway_db.clone()).await.expect("tokens");
-    let (officer, _) = tokens
-        .create("officer", UserRole::Officer, None)
-        .await
-        .expect("token");
-    let (admin, _) = tokens
-        .create("admin", UserRole::Admin, None)
-        .await
-        .expect("token");
+    let officer = gateway.token("officer", UserRole::Officer).await;
+    let admin = gateway.token("admin", UserRole::Admin).await;
     let (prober, _) = pki.issue("system:prober");
     let ca = pki.dir().join("ca.crt");
 

@@ -3,7 +3,6 @@
 //! running), who may call what (peer roles, end-user identity, tokens, user
 //! roles, rate limits), and that every call is audited.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use lienthong_audit::Outcome;
@@ -13,7 +12,7 @@ use lienthong_proto::v1 as pb;
 use lienthong_runtime::tls::TlsFiles;
 use lienthong_tests::secure::{
     SecureGateway, SecureNode, TestPki, audit_entries, connect, gateway_client, https_get,
-    node_client,
+    node_client, raw_client_config, raw_tls,
 };
 use lienthong_tests::{TestDatabase, load, sample_records, wait_for};
 use time::OffsetDateTime;
@@ -52,36 +51,9 @@ async fn answers(
     ca: &std::path::Path,
     client: Option<&TlsFiles>,
 ) -> bool {
-    use rustls_pki_types::pem::PemObject;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut roots = rustls::RootCertStore::empty();
-    for certificate in rustls_pki_types::CertificateDer::pem_file_iter(ca).expect("CA") {
-        roots.add(certificate.expect("CA")).expect("add CA");
-    }
-    let builder =
-        rustls::ClientConfig::builder_with_provider(lienthong_runtime::tls::crypto_provider())
-            .with_safe_default_protocol_versions()
-            .expect("versions")
-            .with_root_certificates(roots);
-    let mut config = match client {
-        None => builder.with_no_client_auth(),
-        Some(files) => builder
-            .with_client_auth_cert(
-                rustls_pki_types::CertificateDer::pem_file_iter(&files.certificate)
-                    .expect("certificate")
-                    .map(|c| c.expect("certificate"))
-                    .collect(),
-                rustls_pki_types::PrivateKeyDer::from_pem_file(&files.private_key).expect("key"),
-            )
-            .expect("client certificate"),
-    };
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tcp = tokio::net::TcpStream::connect(address)
-        .await
-        .expect("connect");
-    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").expect("name");
-    let Ok(mut stream) = connector.connect(name, tcp).await else {
+    let config = raw_client_config(ca, client, &[b"h2"]);
+    let Ok(mut stream) = raw_tls(address, config).await else {
         return false;
     };
     if stream
@@ -396,21 +368,12 @@ async fn tokens_that_are_wrong_expired_or_revoked_are_refused_and_roles_apply() 
         "[auth]\ntoken_cache_seconds = 0\n",
     )
     .await;
+    let viewer = gateway.token("viewer.user", UserRole::Viewer).await;
+    let officer = gateway.token("officer.user", UserRole::Officer).await;
+    let admin = gateway.token("admin.user", UserRole::Admin).await;
     let tokens = TokenStore::open(gateway.database().await)
         .await
         .expect("tokens");
-    let (viewer, _) = tokens
-        .create("viewer.user", UserRole::Viewer, None)
-        .await
-        .expect("token");
-    let (officer, _) = tokens
-        .create("officer.user", UserRole::Officer, None)
-        .await
-        .expect("token");
-    let (admin, _) = tokens
-        .create("admin.user", UserRole::Admin, None)
-        .await
-        .expect("token");
     let (expired, _) = tokens
         .create(
             "late.user",
@@ -540,17 +503,8 @@ async fn each_user_has_a_rate_limit() {
         "[auth]\nrequests_per_minute = 6\nburst = 3\n",
     )
     .await;
-    let tokens = TokenStore::open(gateway.database().await)
-        .await
-        .expect("tokens");
-    let (first, _) = tokens
-        .create("first", UserRole::Viewer, None)
-        .await
-        .expect("token");
-    let (second, _) = tokens
-        .create("second", UserRole::Viewer, None)
-        .await
-        .expect("token");
+    let first = gateway.token("first", UserRole::Viewer).await;
+    let second = gateway.token("second", UserRole::Viewer).await;
     let ca = pki.dir().join("ca.crt");
     let path = "/api/v1/experts?q=nguyen";
     for _ in 0..3 {
@@ -577,32 +531,8 @@ async fn each_user_has_a_rate_limit() {
 
 /// The leaf certificate the server at `address` presents.
 async fn served_certificate(address: std::net::SocketAddr, client: &TlsFiles) -> Vec<u8> {
-    use rustls_pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    for certificate in
-        rustls_pki_types::CertificateDer::pem_file_iter(&client.ca_bundle).expect("CA")
-    {
-        roots.add(certificate.expect("CA")).expect("add CA");
-    }
-    let config =
-        rustls::ClientConfig::builder_with_provider(lienthong_runtime::tls::crypto_provider())
-            .with_safe_default_protocol_versions()
-            .expect("versions")
-            .with_root_certificates(roots)
-            .with_client_auth_cert(
-                rustls_pki_types::CertificateDer::pem_file_iter(&client.certificate)
-                    .expect("certificate")
-                    .map(|c| c.expect("certificate"))
-                    .collect(),
-                rustls_pki_types::PrivateKeyDer::from_pem_file(&client.private_key).expect("key"),
-            )
-            .expect("client certificate");
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tcp = tokio::net::TcpStream::connect(address)
-        .await
-        .expect("connect");
-    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").expect("name");
-    let stream = connector.connect(name, tcp).await.expect("handshake");
+    let config = raw_client_config(&client.ca_bundle, Some(client), &[b"h2"]);
+    let stream = raw_tls(address, config).await.expect("handshake");
     stream
         .get_ref()
         .1
