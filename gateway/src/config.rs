@@ -68,8 +68,11 @@ impl Default for GatewayDatabase {
     }
 }
 
+/// Where the gateway keeps tokens and its audit log unless `database.url` says.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/gateway.db";
+
 fn default_gateway_database() -> Secret {
-    Secret::new("sqlite://data/gateway.db")
+    Secret::new(DEFAULT_DATABASE_URL)
 }
 
 /// How the gateway names itself in logs and metrics.

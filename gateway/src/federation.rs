@@ -109,7 +109,7 @@ impl Federation {
             .finish(admitted, result, |page| {
                 page.hits
                     .iter()
-                    .filter_map(|hit| hit.record.meta().map(|meta| meta.id.clone()))
+                    .map(|hit| hit.record.id().to_owned())
                     .collect()
             })
             .await

@@ -99,13 +99,6 @@ impl TestPki {
             reload_interval_seconds: RELOAD_SECONDS,
         }
     }
-
-    /// Files at the PKI's usual places for `identity` (what `issue` last wrote).
-    pub fn current_files(&self, identity: &str) -> TlsFiles {
-        let mut files = TlsFiles::in_pki_dir(self.dir(), &identity.parse().expect("identity"));
-        files.reload_interval_seconds = RELOAD_SECONDS;
-        files
-    }
 }
 
 impl Default for TestPki {
@@ -117,24 +110,6 @@ impl Default for TestPki {
 /// The hosts test server certificates cover.
 pub fn hosts() -> Vec<String> {
     vec!["localhost".into(), "127.0.0.1".into()]
-}
-
-/// The `[tls]` section for `files`.
-pub fn tls_toml(files: &TlsFiles) -> String {
-    let crls: Vec<String> = files
-        .crls
-        .iter()
-        .map(|crl| format!("\"{}\"", crl.display()))
-        .collect();
-    format!(
-        "[tls]\nca_bundle = \"{}\"\ncertificate = \"{}\"\nprivate_key = \"{}\"\ncrls = [{}]\n\
-         reload_interval_seconds = {}\n",
-        files.ca_bundle.display(),
-        files.certificate.display(),
-        files.private_key.display(),
-        crls.join(", "),
-        files.reload_interval_seconds
-    )
 }
 
 /// A node over mutual TLS with a given sharing policy.
@@ -177,7 +152,7 @@ impl SecureNode {
              [admin]\nlisten = \"127.0.0.1:0\"\n{}\n{extra_toml}",
             database_url,
             policy.display(),
-            tls_toml(&files)
+            files.to_toml()
         ))
         .expect("secure node config");
         let server = NodeServer::bind(config, Mode::MutualTls)
@@ -230,7 +205,7 @@ impl SecureGateway {
             "[gateway]\nid = \"national\"\n[grpc]\nlisten = \"127.0.0.1:0\"\n\
              [http]\nlisten = \"127.0.0.1:0\"\n[database]\nurl = \"{database_url}\"\n\
              {}\n{extra_toml}\n",
-            tls_toml(&files)
+            files.to_toml()
         );
         for (id, url) in nodes {
             toml.push_str(&format!(

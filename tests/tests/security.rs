@@ -611,7 +611,7 @@ async fn servers_refuse_to_start_with_a_certificate_for_someone_else() {
          [database]\nurl = \"{}\"\n[grpc]\nlisten = \"127.0.0.1:0\"\n\
          [admin]\nlisten = \"127.0.0.1:0\"\n{}",
         database.url,
-        lienthong_tests::secure::tls_toml(&other_node)
+        other_node.to_toml()
     ))
     .expect("config");
     let error = lienthong_node::NodeServer::bind(config, lienthong_runtime::tls::Mode::MutualTls)
@@ -630,7 +630,7 @@ async fn servers_refuse_to_start_with_a_certificate_for_someone_else() {
          [database]\nurl = \"sqlite://{}\"\n{}\n\
          [[nodes]]\nid = \"hung-yen\"\ndisplay_name = \"Hưng Yên\"\nendpoint = \"https://127.0.0.1:1\"\n",
         pki.dir().join("gateway.db").display(),
-        lienthong_tests::secure::tls_toml(&staff)
+        staff.to_toml()
     ))
     .expect("config");
     let error =

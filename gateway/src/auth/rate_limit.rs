@@ -32,36 +32,38 @@ impl RateLimiter {
 
     /// Whether `key`'s bucket is empty now (takes nothing).
     pub(crate) fn exhausted(&self, key: &str) -> bool {
-        let buckets = match self.buckets.lock() {
+        let now = Instant::now();
+        self.lock()
+            .get(key)
+            .is_some_and(|bucket| self.level(bucket, now) < 1.0)
+    }
+
+    /// Requests in `bucket` at `now`, refill included.
+    fn level(&self, bucket: &Bucket, now: Instant) -> f64 {
+        let refill = now.duration_since(bucket.updated).as_secs_f64() * self.per_second;
+        (bucket.tokens + refill).min(self.capacity)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Bucket>> {
+        match self.buckets.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
-        };
-        buckets.get(key).is_some_and(|bucket| {
-            let refill = bucket.updated.elapsed().as_secs_f64() * self.per_second;
-            bucket.tokens + refill < 1.0
-        })
+        }
     }
 
     /// Takes one request from `user`'s bucket, or says when one will be there.
     pub(crate) fn admit(&self, user: &str) -> Result<(), Duration> {
         let now = Instant::now();
-        let mut buckets = match self.buckets.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut buckets = self.lock();
         if buckets.len() > 100_000 {
             // Forget full buckets rather than grow without bound.
-            let (rate, capacity) = (self.per_second, self.capacity);
-            buckets.retain(|_, bucket| {
-                bucket.tokens + now.duration_since(bucket.updated).as_secs_f64() * rate < capacity
-            });
+            buckets.retain(|_, bucket| self.level(bucket, now) < self.capacity);
         }
         let bucket = buckets.entry(user.to_owned()).or_insert(Bucket {
             tokens: self.capacity,
             updated: now,
         });
-        let refill = now.duration_since(bucket.updated).as_secs_f64() * self.per_second;
-        bucket.tokens = (bucket.tokens + refill).min(self.capacity);
+        bucket.tokens = self.level(bucket, now);
         bucket.updated = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;

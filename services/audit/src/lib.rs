@@ -28,7 +28,7 @@ mod writer;
 use std::io::Write;
 
 use serde::{Deserialize, Serialize};
-use sqlx::{AnyPool, Executor, Row};
+use sqlx::{AnyConnection, AnyPool, Executor, Row};
 use time::OffsetDateTime;
 
 pub use chain::{GENESIS_HASH, entry_hash};
@@ -191,16 +191,7 @@ pub struct StoredEntry {
 /// to wherever they are.
 pub async fn create_tables(pool: &AnyPool) -> Result<(), AuditError> {
     let mut connection = pool.acquire().await?;
-    let postgres = connection.backend_name().eq_ignore_ascii_case("postgresql");
-    let schema = if postgres {
-        ""
-    } else {
-        let attached = sqlx::query("SELECT name FROM pragma_database_list WHERE name = 'audit'")
-            .fetch_optional(&mut *connection)
-            .await?
-            .is_some();
-        if attached { "audit." } else { "" }
-    };
+    let (_, schema) = layout(&mut connection).await?;
     for statement in [
         format!(
             "CREATE TABLE IF NOT EXISTS {schema}audit_log (
@@ -230,8 +221,28 @@ pub async fn create_tables(pool: &AnyPool) -> Result<(), AuditError> {
     ] {
         connection.execute(sqlx::AssertSqlSafe(statement)).await?;
     }
-    // The head anchor follows every insert inside the database, so appending
-    // a batch is one statement.
+    Ok(())
+}
+
+/// Whether the connection is PostgreSQL, and the schema prefix the audit
+/// tables live under (`audit.` for an attached SQLite companion file).
+async fn layout(connection: &mut AnyConnection) -> Result<(bool, &'static str), AuditError> {
+    let postgres = connection.backend_name().eq_ignore_ascii_case("postgresql");
+    if postgres {
+        return Ok((true, ""));
+    }
+    let attached = sqlx::query("SELECT name FROM pragma_database_list WHERE name = 'audit'")
+        .fetch_optional(&mut *connection)
+        .await?
+        .is_some();
+    Ok((false, if attached { "audit." } else { "" }))
+}
+
+/// Installs the trigger that moves the head anchor with every insert, so
+/// appending a batch is one statement. Only the writer needs it.
+pub(crate) async fn install_head_trigger(pool: &AnyPool) -> Result<(), AuditError> {
+    let mut connection = pool.acquire().await?;
+    let (postgres, schema) = layout(&mut connection).await?;
     if postgres {
         connection
             .execute(
@@ -544,7 +555,6 @@ pub struct Pruned {
 /// checkpoint (the hash of the last entry deleted), so the rest still
 /// verifies. The newest entry is always kept, so the head stays provable.
 pub async fn prune(pool: &AnyPool, before: OffsetDateTime) -> Result<Pruned, AuditError> {
-    create_tables(pool).await?;
     // Never prune a broken chain: the checkpoint would vouch for it.
     if let Some(problem) = verify(pool).await?.problem {
         return Err(AuditError::Usage(format!(

@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     AuditEntry, AuditError, ChainPoint, GENESIS_HASH, StoredEntry, create_tables, entry_hash,
-    format_time,
+    format_time, install_head_trigger,
 };
 
 const MAX_BATCH: usize = 256;
@@ -34,6 +34,7 @@ impl AuditWriter {
         pool: AnyPool,
     ) -> Result<(AuditWriter, tokio::task::JoinHandle<()>), AuditError> {
         create_tables(&pool).await?;
+        install_head_trigger(&pool).await?;
         let head = read_head(&pool).await?;
         let (queue, receiver) = mpsc::channel(4 * MAX_BATCH);
         let task = tokio::spawn(write_batches(pool, head, receiver));

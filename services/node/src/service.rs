@@ -86,7 +86,11 @@ impl NodeService {
             shareable_only: true,
         };
         let mut page = self.store.search(&search).await.map_err(to_status)?;
-        let ids = page.hits.iter().map(|hit| record_id(&hit.record)).collect();
+        let ids = page
+            .hits
+            .iter()
+            .map(|hit| hit.record.id().to_owned())
+            .collect();
         for hit in &mut page.hits {
             if let AnyRecord::Expert(expert) = &mut hit.record {
                 admitted.disclosure.apply(expert);
@@ -122,13 +126,6 @@ impl NodeService {
             _ => Err(Status::not_found(format!("no record with id {id}"))),
         }
     }
-}
-
-fn record_id(record: &AnyRecord) -> String {
-    record
-        .meta()
-        .map(|meta| meta.id.clone())
-        .unwrap_or_default()
 }
 
 fn capitalized(kind: RecordKind) -> String {

@@ -92,6 +92,11 @@ pub fn load<T: DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
         .map_err(|error| ConfigError(format!("{} ({})", error, path.display())))
 }
 
+/// `text` as a TOML basic string, quoted and escaped, for generated configs.
+pub fn toml_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
 /// Parses TOML text (no environment overrides).
 pub fn from_toml<T: DeserializeOwned>(text: &str) -> Result<T, ConfigError> {
     Figment::new()

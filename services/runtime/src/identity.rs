@@ -87,11 +87,6 @@ impl PeerIdentity {
     pub fn from_uri(uri: &str) -> Option<PeerIdentity> {
         uri.strip_prefix(URI_PREFIX)?.parse().ok()
     }
-
-    /// Whether this is the node with `id`.
-    pub fn is_node(&self, id: &str) -> bool {
-        self.role == PeerRole::Node && self.name == id
-    }
 }
 
 fn check_name(name: &str) -> Result<(), String> {

@@ -1,12 +1,11 @@
 //! What every Liên thông server shares: configuration sources, logs,
-//! metrics, per-RPC telemetry, transport security and federation identities, listeners, server reflection, and shutdown. One home for each, so
+//! metrics, per-RPC telemetry, transport security and federation identities, server reflection, and shutdown. One home for each, so
 //! the node and the gateway behave alike.
 
 #![forbid(unsafe_code)]
 
 pub mod config_source;
 pub mod identity;
-pub mod listener;
 pub mod reflection;
 pub mod shutdown;
 pub mod telemetry;

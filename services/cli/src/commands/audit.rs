@@ -22,16 +22,13 @@ struct DatabaseUrl {
     url: Option<lienthong_runtime::config_source::Secret>,
 }
 
-/// The gateway's database when its config leaves `database.url` out.
-const GATEWAY_DEFAULT_DATABASE: &str = "sqlite://data/gateway.db";
-
 async fn open(config: &Path) -> anyhow::Result<sqlx::AnyPool> {
     let parsed: DatabaseOnly = lienthong_runtime::config_source::load(config)?;
     let url = parsed
         .database
         .and_then(|database| database.url)
         .map_or_else(
-            || GATEWAY_DEFAULT_DATABASE.to_owned(),
+            || lienthong_gateway::config::DEFAULT_DATABASE_URL.to_owned(),
             |url| url.expose().to_owned(),
         );
     let (pool, _) = lienthong_store::connect(&url, 2)

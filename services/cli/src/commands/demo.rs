@@ -2,7 +2,7 @@
 //! and the federation gateway in front of them, all over mutual TLS with a
 //! development PKI kept in the demo directory.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use lienthong_gateway::auth::{TokenStore, UserRole};
@@ -10,6 +10,7 @@ use lienthong_gateway::{GatewayConfig, GatewayServer};
 use lienthong_node::config::LogConfig;
 use lienthong_node::{NodeConfig, NodeServer, shutdown_signal, telemetry};
 use lienthong_pki::{IssueRequest, Pki};
+use lienthong_runtime::config_source::toml_string;
 use lienthong_runtime::identity::PeerIdentity;
 use lienthong_runtime::tls::{Mode, TlsFiles};
 use lienthong_sample::SampleSpec;
@@ -83,7 +84,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
              [sharing]\npolicy = {}\n{}",
             toml_string(&format!("sqlite://{}", database.display())),
             toml_path(&policy_path),
-            tls_section(&TlsFiles::in_pki_dir(
+            TlsFiles::to_toml(&TlsFiles::in_pki_dir(
                 &pki_dir,
                 &identity(&format!("node:{id}"))?
             )),
@@ -124,7 +125,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
          [database]\nurl = {}\n\
          [auth.certificate_roles]\n\"{DEMO_CLIENT}\" = \"admin\"\n{}",
         toml_string(&format!("sqlite://{}", gateway_database.display())),
-        tls_section(&TlsFiles::in_pki_dir(&pki_dir, &identity(DEMO_GATEWAY)?)),
+        TlsFiles::to_toml(&TlsFiles::in_pki_dir(&pki_dir, &identity(DEMO_GATEWAY)?)),
     );
     for ((id, name, _, _, _), (_, grpc, _)) in DEMO_NODES.iter().zip(&addresses) {
         gateway_toml.push_str(&format!(
@@ -244,23 +245,4 @@ fn write_config(path: &Path, text: &str) -> anyhow::Result<()> {
 
 fn toml_path(path: &Path) -> String {
     toml_string(&path.display().to_string())
-}
-
-fn toml_string(text: &str) -> String {
-    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
-fn tls_section(files: &TlsFiles) -> String {
-    let crls: Vec<String> = files
-        .crls
-        .iter()
-        .map(|crl: &PathBuf| toml_path(crl))
-        .collect();
-    format!(
-        "[tls]\nca_bundle = {}\ncertificate = {}\nprivate_key = {}\ncrls = [{}]\n",
-        toml_path(&files.ca_bundle),
-        toml_path(&files.certificate),
-        toml_path(&files.private_key),
-        crls.join(", ")
-    )
 }

@@ -31,6 +31,7 @@ use serde::Deserialize;
 pub use accept::{Connection, Incoming, PeerInfo, incoming};
 pub use connect::NodeConnector;
 
+use crate::config_source::toml_string;
 use crate::identity::{PeerIdentity, PeerRole};
 
 /// Where the TLS material lives: the `[tls]` section of node and gateway
@@ -68,6 +69,21 @@ impl TlsFiles {
             crls: vec![dir.join("crl.pem")],
             reload_interval_seconds: default_reload_interval(),
         }
+    }
+
+    /// The `[tls]` section naming these files, for generated configs.
+    pub fn to_toml(&self) -> String {
+        let toml_path = |path: &Path| toml_string(&path.display().to_string());
+        let crls: Vec<String> = self.crls.iter().map(|crl| toml_path(crl)).collect();
+        format!(
+            "[tls]\nca_bundle = {}\ncertificate = {}\nprivate_key = {}\ncrls = [{}]\n\
+             reload_interval_seconds = {}\n",
+            toml_path(&self.ca_bundle),
+            toml_path(&self.certificate),
+            toml_path(&self.private_key),
+            crls.join(", "),
+            self.reload_interval_seconds
+        )
     }
 
     fn all_paths(&self) -> impl Iterator<Item = &Path> {
@@ -191,14 +207,6 @@ impl Transport {
             Transport::InsecurePlaintext => None,
         }
     }
-
-    /// The identity in this side's own certificate; `None` in plaintext.
-    pub fn own_identity(&self) -> Option<PeerIdentity> {
-        match self {
-            Transport::MutualTls(tls) => tls.current().identity.clone(),
-            Transport::InsecurePlaintext => None,
-        }
-    }
 }
 
 /// Logs the plaintext warning; called at start and for every connection.
@@ -218,8 +226,6 @@ pub struct TlsContext {
     pub https_server: Arc<ServerConfig>,
     /// For channels to nodes: presents the own certificate, ALPN h2.
     pub client: Arc<ClientConfig>,
-    /// The federation identity in the own certificate, when it has one.
-    pub identity: Option<PeerIdentity>,
 }
 
 /// The current TLS configuration, replaced in place by reloads.
@@ -428,7 +434,6 @@ fn build_context(
         grpc_server,
         https_server,
         client: Arc::new(client),
-        identity,
     })
 }
 
