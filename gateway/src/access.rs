@@ -7,7 +7,7 @@
 //! While a request runs, its user travels to every node with each call
 //! ([`OnBehalf`]), so each node's audit log says who asked.
 
-use lienthong_audit::{AuditEntry, AuditWriter, Outcome};
+use lienthong_audit::{AuditEntry, AuditWriter, Outcome, RefusalLog};
 use lienthong_proto::v1 as pb;
 use lienthong_records::AnyRecord;
 use tonic::metadata::MetadataValue;
@@ -43,16 +43,28 @@ impl Admitted {
 pub struct GatewayAccess {
     auth: Authenticator,
     audit: AuditWriter,
+    refusals: RefusalLog,
     database: sqlx::AnyPool,
 }
 
 impl GatewayAccess {
-    pub fn new(auth: Authenticator, audit: AuditWriter, database: sqlx::AnyPool) -> GatewayAccess {
+    pub fn new(
+        auth: Authenticator,
+        audit: AuditWriter,
+        refusals: RefusalLog,
+        database: sqlx::AnyPool,
+    ) -> GatewayAccess {
         GatewayAccess {
             auth,
             audit,
+            refusals,
             database,
         }
+    }
+
+    /// The log refusals are counted in.
+    pub fn refusals(&self) -> &RefusalLog {
+        &self.refusals
     }
 
     /// The gateway's audit entries since `since`, by outcome and caller.
@@ -66,7 +78,9 @@ impl GatewayAccess {
     }
 
     /// Authenticates, rate-limits and checks that the user's role is at least
-    /// `needs`. Refusals are audited.
+    /// `needs`. Refusals are audited, counted per source and interval (the
+    /// first in full); the request is audited as at most a few KB, and only
+    /// serialized once the caller is known or refused.
     pub async fn admit(
         &self,
         credentials: &Credentials,
@@ -74,16 +88,7 @@ impl GatewayAccess {
         request: &impl serde::Serialize,
         needs: UserRole,
     ) -> Result<Admitted, RequestError> {
-        let peer = credentials
-            .peer
-            .as_ref()
-            .map(|peer| match (&peer.identity, peer.remote_addr) {
-                (Some(identity), _) => identity.to_string(),
-                (None, Some(address)) => format!("client {address}"),
-                (None, None) => "client".to_owned(),
-            })
-            .unwrap_or_else(|| "client".to_owned());
-        let request = serde_json::to_string(request).unwrap_or_default();
+        let peer = lienthong_runtime::peer_gate::peer_key(credentials.peer.as_ref());
         let user = match self.auth.authenticate(credentials).await {
             Ok(user) => user,
             Err(error) => {
@@ -111,9 +116,14 @@ impl GatewayAccess {
                     },
                     peer,
                     action,
-                    request,
+                    request: lienthong_audit::request_text(request),
                 };
-                self.record(&refused, outcome, detail, Vec::new()).await?;
+                let reason = match &outcome_error {
+                    RequestError::RateLimited(_) => "rate limited",
+                    RequestError::Unavailable(_) => "unavailable",
+                    _ => "unauthenticated",
+                };
+                self.refuse(&refused, outcome, reason, detail).await?;
                 return Err(outcome_error);
             }
         };
@@ -121,18 +131,40 @@ impl GatewayAccess {
             user,
             peer,
             action,
-            request,
+            request: lienthong_audit::request_text(request),
         };
         if admitted.user.role < needs {
             let message = format!(
                 "{} has the {} role; {action} needs the {needs} role",
                 admitted.user.name, admitted.user.role
             );
-            self.record(&admitted, Outcome::Denied, message.clone(), Vec::new())
-                .await?;
+            self.refuse(
+                &admitted,
+                Outcome::Denied,
+                "permission denied",
+                message.clone(),
+            )
+            .await?;
             return Err(RequestError::PermissionDenied(message));
         }
         Ok(admitted)
+    }
+
+    /// Audits a refusal: the first from its source in an interval in full,
+    /// the rest counted.
+    async fn refuse(
+        &self,
+        admitted: &Admitted,
+        outcome: Outcome,
+        reason: &str,
+        detail: String,
+    ) -> Result<(), RequestError> {
+        let source = format!("{} {}", admitted.peer, admitted.user.name);
+        let entry = entry(admitted, outcome, detail, Vec::new());
+        self.refusals
+            .record(&source, reason, entry)
+            .await
+            .map_err(audit_unavailable)
     }
 
     /// Audits the outcome, with the ids of the records returned, and passes
@@ -143,12 +175,26 @@ impl GatewayAccess {
         result: Result<T, RequestError>,
         record_ids: impl FnOnce(&T) -> Vec<String>,
     ) -> Result<T, RequestError> {
-        let (outcome, detail, ids) = match &result {
-            Ok(answer) => (Outcome::Ok, String::new(), record_ids(answer)),
-            Err(error) if is_denial(error) => (Outcome::Denied, error.to_string(), Vec::new()),
-            Err(error) => (Outcome::Error, error.to_string(), Vec::new()),
-        };
-        self.record(&admitted, outcome, detail, ids).await?;
+        match &result {
+            Ok(answer) => {
+                let ids = record_ids(answer);
+                self.record(&admitted, Outcome::Ok, String::new(), ids)
+                    .await?
+            }
+            Err(error) if is_denial(error) => {
+                self.refuse(
+                    &admitted,
+                    Outcome::Denied,
+                    "permission denied",
+                    error.to_string(),
+                )
+                .await?
+            }
+            Err(error) => {
+                self.record(&admitted, Outcome::Error, error.to_string(), Vec::new())
+                    .await?
+            }
+        }
         result
     }
 
@@ -159,22 +205,31 @@ impl GatewayAccess {
         detail: String,
         record_ids: Vec<String>,
     ) -> Result<(), RequestError> {
-        let entry = AuditEntry {
-            peer: admitted.peer.clone(),
-            end_user: admitted.user.name.clone(),
-            action: admitted.action.to_owned(),
-            request: admitted.request.clone(),
-            outcome,
-            detail,
-            record_ids,
-        };
-        self.audit.record(entry).await.map_err(|error| {
-            tracing::error!(%error, "audit entry not written; answer withheld");
-            RequestError::Unavailable(
-                "the gateway cannot write its audit log; try again later".into(),
-            )
-        })
+        let entry = entry(admitted, outcome, detail, record_ids);
+        self.audit.record(entry).await.map_err(audit_unavailable)
     }
+}
+
+fn entry(
+    admitted: &Admitted,
+    outcome: Outcome,
+    detail: String,
+    record_ids: Vec<String>,
+) -> AuditEntry {
+    AuditEntry {
+        peer: admitted.peer.clone(),
+        end_user: admitted.user.name.clone(),
+        action: admitted.action.to_owned(),
+        request: admitted.request.clone(),
+        outcome,
+        detail,
+        record_ids,
+    }
+}
+
+fn audit_unavailable(error: lienthong_audit::AuditError) -> RequestError {
+    tracing::error!(%error, "audit entry not written; answer withheld");
+    RequestError::Unavailable("the gateway cannot write its audit log; try again later".into())
 }
 
 /// Whether a failure is a refusal (by the gateway, or by a node's policy).

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use lienthong_runtime::config_source;
 pub use lienthong_runtime::config_source::{ConfigError, LogConfig, Secret};
+pub use lienthong_runtime::limits::ServerLimits;
 pub use lienthong_runtime::tls::TlsFiles;
 
 pub use crate::auth::AuthConfig;
@@ -26,6 +27,8 @@ pub struct GatewayConfig {
     pub grpc: GrpcListener,
     #[serde(default)]
     pub http: HttpListener,
+    #[serde(default)]
+    pub admin: AdminListener,
     #[serde(default)]
     pub federation: FederationConfig,
     #[serde(default)]
@@ -49,6 +52,9 @@ pub struct GatewayConfig {
     pub auth: AuthConfig,
     #[serde(default)]
     pub audit: AuditConfig,
+    /// Connections, handshakes, streams, timeouts and per-peer budgets.
+    #[serde(default)]
+    pub limits: ServerLimits,
 }
 
 /// The gateway's own database: users' tokens and the audit log.
@@ -122,7 +128,28 @@ fn default_max_message_bytes() -> usize {
     16 * 1024 * 1024
 }
 
-/// The HTTP listener: the JSON API, OpenAPI, `/metrics`, `/healthz`.
+/// The admin HTTP listener: `/metrics` and `/healthz`, plain HTTP for the
+/// local monitoring agent. Keep it on loopback or a management network.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminListener {
+    #[serde(default = "default_admin_listen")]
+    pub listen: SocketAddr,
+}
+
+impl Default for AdminListener {
+    fn default() -> Self {
+        AdminListener {
+            listen: default_admin_listen(),
+        }
+    }
+}
+
+fn default_admin_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9100))
+}
+
+/// The HTTP listener: the JSON API, OpenAPI and `/healthz`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpListener {
@@ -341,6 +368,7 @@ impl GatewayConfig {
     }
 
     fn check(&self) -> Result<(), ConfigError> {
+        self.limits.check()?;
         let key_error = |key: &str, message: &str| ConfigError(format!("key {key}: {message}"));
         if self.nodes.is_empty() {
             return Err(key_error(

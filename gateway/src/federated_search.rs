@@ -32,6 +32,15 @@ use tokio::time::Instant;
 use tonic::Status;
 
 use crate::page_token::{FederatedToken, NodeCursor, fingerprint};
+use lienthong_store::token_seal::TokenSeal;
+
+/// What page tokens are sealed with and bound to.
+pub struct PageTokens<'a> {
+    /// The gateway's key.
+    pub seal: &'a TokenSeal,
+    /// The user asking: another user's token is refused.
+    pub user: &'a str,
+}
 use crate::registry::{NodeFailure, NodeHandle, Registry};
 use crate::request_error::RequestError;
 use crate::twins::{TwinKeys, twin_keys};
@@ -131,6 +140,7 @@ fn compare(a: (f64, usize, u64), b: (f64, usize, u64)) -> Ordering {
 /// Runs one page of a federated search of `kind`.
 pub async fn search(
     registry: &Registry,
+    tokens: &PageTokens<'_>,
     kind: RecordKind,
     request: pb::FederatedSearchRequest,
     deadline: Instant,
@@ -153,8 +163,9 @@ pub async fn search(
         request.query.as_bytes(),
         &filters.encode_to_vec(),
         node_ids.join(",").as_bytes(),
+        tokens.user.as_bytes(),
     ]);
-    let token = FederatedToken::decode(&request.page_token, print, &node_ids)?;
+    let token = FederatedToken::decode(tokens.seal, &request.page_token, print, &node_ids)?;
     let mut absorbed: HashSet<String> = token.absorbed.into_iter().collect();
     let mut streams: Vec<Stream> = nodes
         .iter()
@@ -218,7 +229,7 @@ pub async fn search(
             )));
         }
     }
-    Ok(finish(streams, hits, absorbed, print))
+    Ok(finish(streams, hits, absorbed, print, tokens.seal))
 }
 
 fn stream(node: Arc<NodeHandle>, order: usize, cursor: NodeCursor) -> Stream {
@@ -423,6 +434,7 @@ fn finish(
     hits: Vec<MergedHit>,
     mut absorbed: HashSet<String>,
     print: u64,
+    seal: &TokenSeal,
 ) -> FederatedPage {
     let mut cursors = Vec::with_capacity(streams.len());
     let mut any_more = false;
@@ -484,7 +496,7 @@ fn finish(
             nodes: cursors,
             absorbed,
         }
-        .encode()
+        .encode(seal)
     } else {
         String::new()
     };
@@ -665,9 +677,11 @@ mod tests {
         // A's second hit, which could tie it and comes first by node order.
         assert_eq!(placed(&hits), ["hung-yen:expert:a1", "nam-dinh:expert:b1"]);
 
-        let page = finish(streams, hits, HashSet::new(), 7);
+        let seal = TokenSeal::new(&TokenSeal::random_key());
+        let page = finish(streams, hits, HashSet::new(), 7, &seal);
         let token =
-            FederatedToken::decode(&page.next_page_token, 7, &["hung-yen", "nam-dinh"]).unwrap();
+            FederatedToken::decode(&seal, &page.next_page_token, 7, &["hung-yen", "nam-dinh"])
+                .unwrap();
         assert_eq!(
             token.nodes,
             [
@@ -715,9 +729,11 @@ mod tests {
                 "nam-dinh:expert:b3"
             ]
         );
-        let page = finish(streams, hits, HashSet::new(), 7);
+        let seal = TokenSeal::new(&TokenSeal::random_key());
+        let page = finish(streams, hits, HashSet::new(), 7, &seal);
         let token =
-            FederatedToken::decode(&page.next_page_token, 7, &["hung-yen", "nam-dinh"]).unwrap();
+            FederatedToken::decode(&seal, &page.next_page_token, 7, &["hung-yen", "nam-dinh"])
+                .unwrap();
         assert_eq!(
             token.nodes[1],
             NodeCursor::Done {

@@ -21,6 +21,8 @@ use crate::request_error::RequestError;
 pub struct Federation {
     registry: Registry,
     access: GatewayAccess,
+    /// Seals page tokens (key in the gateway's database).
+    seal: lienthong_store::TokenSeal,
     request_timeout: Duration,
     max_rounds: u32,
 }
@@ -30,10 +32,12 @@ impl Federation {
         config: &GatewayConfig,
         transport: &lienthong_runtime::tls::Transport,
         access: GatewayAccess,
+        seal: lienthong_store::TokenSeal,
     ) -> Result<Federation, String> {
         Ok(Federation {
             registry: Registry::new(config, transport)?,
             access,
+            seal,
             request_timeout: Duration::from_millis(config.federation.request_timeout_ms),
             max_rounds: config.federation.max_rounds_per_page,
         })
@@ -41,6 +45,11 @@ impl Federation {
 
     pub fn registry(&self) -> &Registry {
         &self.registry
+    }
+
+    /// Authentication, roles and the audit log.
+    pub fn access(&self) -> &GatewayAccess {
+        &self.access
     }
 
     /// The deadline of a request: the configured bound, shortened by the
@@ -91,6 +100,10 @@ impl Federation {
         let result = admitted
             .on_behalf(federated_search::search(
                 &self.registry,
+                &federated_search::PageTokens {
+                    seal: &self.seal,
+                    user: &admitted.user.name,
+                },
                 kind,
                 request,
                 deadline,
@@ -217,10 +230,12 @@ impl Federation {
             .await;
         let node_id = &call.node.settings.id;
         call.result.map_err(|failure| match failure {
-            NodeFailure::Rejected(refusal) => RequestError::RefusedByNode {
-                node: node_id.clone(),
-                refusal,
-            },
+            NodeFailure::Rejected(refusal) | NodeFailure::Refused(refusal) => {
+                RequestError::RefusedByNode {
+                    node: node_id.clone(),
+                    refusal,
+                }
+            }
             NodeFailure::Timeout(message) => {
                 RequestError::DeadlineExceeded(format!("node {node_id}: {message}"))
             }

@@ -45,7 +45,6 @@ pub fn router(federation: Arc<Federation>) -> Router {
         .route("/api/v1/status", get(status))
         .route("/api/v1/audit/summary", get(audit_summary))
         .route("/api/v1/openapi.json", get(openapi))
-        .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .fallback(not_found)
         .layer(middleware::from_fn(record_metrics))
@@ -388,13 +387,6 @@ async fn audit_summary(
 
 async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
-}
-
-async fn metrics() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        lienthong_runtime::telemetry::prometheus().render(),
-    )
 }
 
 /// The gateway process is up; node health is at `/api/v1/status`.

@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod admin;
 pub mod auth;
 pub mod breaker;
 pub mod config;
@@ -40,7 +41,7 @@ use std::sync::Arc;
 
 use lienthong_proto::v1::federation_server::FederationServer;
 use lienthong_runtime::identity::PeerRole;
-use lienthong_runtime::tls::{Connection, Incoming, Mode, RequiredIdentity, ServerKind, Transport};
+use lienthong_runtime::tls::{Mode, RequiredIdentity, ServerKind, Transport};
 use tokio::net::TcpListener;
 
 pub use config::GatewayConfig;
@@ -75,6 +76,7 @@ pub struct GatewayServer {
     audit_task: tokio::task::JoinHandle<()>,
     grpc: TcpListener,
     http: TcpListener,
+    admin: TcpListener,
 }
 
 impl GatewayServer {
@@ -99,11 +101,19 @@ impl GatewayServer {
         let (audit, audit_task) = lienthong_audit::start(&database, &config.audit)
             .await
             .map_err(|error| GatewayError::Database(error.to_string()))?;
-        let access = access::GatewayAccess::new(authenticator, audit, database.clone());
-        let federation =
-            Arc::new(Federation::new(&config, &transport, access).map_err(GatewayError::Serve)?);
+        let refusals =
+            lienthong_audit::RefusalLog::start(audit.clone(), config.audit.refusal_interval());
+        let access = access::GatewayAccess::new(authenticator, audit, refusals, database.clone());
+        let secret = lienthong_store::server_secret(&database, "page_tokens")
+            .await
+            .map_err(|error| GatewayError::Database(error.to_string()))?;
+        let seal = lienthong_store::TokenSeal::new(&secret);
+        let federation = Arc::new(
+            Federation::new(&config, &transport, access, seal).map_err(GatewayError::Serve)?,
+        );
         let grpc = listen("grpc.listen", config.grpc.listen).await?;
         let http = listen("http.listen", config.http.listen).await?;
+        let admin = listen("admin.listen", config.admin.listen).await?;
         Ok(GatewayServer {
             config,
             federation,
@@ -112,6 +122,7 @@ impl GatewayServer {
             audit_task,
             grpc,
             http,
+            admin,
         })
     }
 
@@ -130,7 +141,13 @@ impl GatewayServer {
         self.http.local_addr().unwrap_or(self.config.http.listen)
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// The bound admin HTTP address (`/metrics`, `/healthz`).
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin.local_addr().unwrap_or(self.config.admin.listen)
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish
+    /// within `limits.shutdown_grace_ms`.
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -143,39 +160,67 @@ impl GatewayServer {
             audit_task,
             grpc,
             http,
+            admin,
         } = self;
+        let limits = config.limits.clone();
         let tls_watch = transport.tls().map(|tls| tls.watch());
         let retention =
             lienthong_audit::spawn_retention(database.clone(), config.audit.retention_days);
         let grpc_addr = grpc.local_addr().ok();
         let http_addr = http.local_addr().ok();
+        let admin_addr = admin.local_addr().ok();
 
         let (health, health_service) = tonic_health::server::health_reporter();
         health
             .set_serving::<FederationServer<FederationService>>()
             .await;
-        let (reflection_v1, reflection_v1alpha) = lienthong_runtime::reflection::services(&[
+        let descriptor_sets = [
             lienthong_proto::FILE_DESCRIPTOR_SET,
             tonic_health::pb::FILE_DESCRIPTOR_SET,
-        ])
-        .map_err(GatewayError::Serve)?;
+        ];
+        let (reflection_v1, reflection_v1alpha) =
+            lienthong_runtime::reflection::services(&descriptor_sets)
+                .map_err(GatewayError::Serve)?;
+        let methods = Arc::new(
+            lienthong_runtime::reflection::method_paths(&descriptor_sets)
+                .map_err(GatewayError::Serve)?,
+        );
         let federation_service = FederationServer::new(FederationService::new(federation.clone()))
             .max_decoding_message_size(config.grpc.max_message_bytes)
             .max_encoding_message_size(config.grpc.max_message_bytes);
 
-        // One shutdown signal fans out to both listeners.
+        // One shutdown signal fans out to every listener.
         let stop = lienthong_runtime::shutdown::Stop::on(shutdown);
 
-        let http_router = http_api::router(federation.clone())
-            .into_make_service_with_connect_info::<http_api::HttpsPeer>();
+        let http_router = http_api::router(federation.clone());
+        let http_incoming =
+            lienthong_runtime::tls::incoming(http, transport.clone(), ServerKind::Https, &limits);
         let http_stopped = stop.clone().stopped();
-        let http_listener = HttpListener {
-            local: http.local_addr().ok(),
-            incoming: lienthong_runtime::tls::incoming(http, transport.clone(), ServerKind::Https),
-        };
+        let http_limits = limits.clone();
         let http_task = tokio::spawn(async move {
-            axum::serve(http_listener, http_router)
-                .with_graceful_shutdown(http_stopped)
+            lienthong_runtime::http_server::serve(
+                http_incoming,
+                &http_limits,
+                |peer| {
+                    let peer = axum::extract::ConnectInfo(http_api::HttpsPeer(peer.clone()));
+                    tower::ServiceExt::map_request(
+                        http_router.clone(),
+                        move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+                            request.extensions_mut().insert(peer.clone());
+                            request
+                        },
+                    )
+                },
+                http_stopped,
+            )
+            .await
+        });
+
+        let admin_router = admin::router(federation.clone());
+        let admin_stopped = stop.clone().stopped();
+        let admin_task = tokio::spawn(async move {
+            axum::serve(admin, admin_router)
+                .with_graceful_shutdown(admin_stopped)
                 .await
         });
 
@@ -183,21 +228,30 @@ impl GatewayServer {
             gateway = %config.gateway.id,
             grpc = ?grpc_addr,
             http = ?http_addr,
+            admin = ?admin_addr,
             nodes = federation.registry().nodes().len(),
             "gateway serving"
         );
-        let grpc_stopped = stop.stopped();
+        let peer_gate = peer_gate(
+            &limits,
+            methods.clone(),
+            federation.access().refusals().clone(),
+        );
+        let grpc_stopped = stop.clone().stopped();
         let health_on_stop = health.clone();
-        let result = tonic::transport::Server::builder()
+        let serving = limits
+            .grpc_server()
             .layer(lienthong_runtime::telemetry::RpcTelemetryLayer::new(
                 &config.gateway.id,
+                methods,
             ))
+            .layer(peer_gate)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(federation_service)
             .serve_with_incoming_shutdown(
-                lienthong_runtime::tls::incoming(grpc, transport, ServerKind::Grpc),
+                lienthong_runtime::tls::incoming(grpc, transport, ServerKind::Grpc, &limits),
                 async move {
                     grpc_stopped.await;
                     health_on_stop
@@ -205,19 +259,32 @@ impl GatewayServer {
                         .await;
                     tracing::info!("gateway shutting down: finishing requests in flight");
                 },
-            )
-            .await
-            .map_err(|error| GatewayError::Serve(error.to_string()));
-        match http_task.await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => tracing::warn!(%error, "HTTP listener failed"),
-            Err(error) => tracing::warn!(%error, "HTTP listener task failed"),
+            );
+        let result = lienthong_runtime::shutdown::within_grace(
+            serving,
+            stop.stopped(),
+            limits.shutdown_grace(),
+        )
+        .await
+        .unwrap_or(Ok(()))
+        .map_err(|error| GatewayError::Serve(error.to_string()));
+        if let Err(error) = http_task.await {
+            tracing::warn!(%error, "HTTP listener task failed");
         }
-        // Both servers are gone, and with them every audit writer handle:
-        // wait for the last entries before closing the database.
+        match tokio::time::timeout(limits.shutdown_grace(), admin_task).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(error))) => tracing::warn!(%error, "admin listener failed"),
+            Ok(Err(error)) => tracing::warn!(%error, "admin listener task failed"),
+            Err(_) => tracing::warn!("admin listener still open after the shutdown grace"),
+        }
+        // The servers are gone, and with them every audit writer handle:
+        // wait for the last entries (at most the grace) before closing the
+        // database.
         drop(federation);
-        if let Err(error) = audit_task.await {
-            tracing::warn!(%error, "audit writer task failed");
+        match tokio::time::timeout(limits.shutdown_grace(), audit_task).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "audit writer task failed"),
+            Err(_) => tracing::warn!("audit writer still busy after the shutdown grace"),
         }
         retention.abort();
         if let Some(watch) = tls_watch {
@@ -229,45 +296,20 @@ impl GatewayServer {
     }
 }
 
-/// The HTTP API's listener: TLS handshakes (client certificate optional)
-/// happen before axum sees a connection.
-struct HttpListener {
-    local: Option<SocketAddr>,
-    incoming: Incoming,
-}
-
-impl axum::serve::Listener for HttpListener {
-    type Io = Connection;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Connection, SocketAddr) {
-        loop {
-            match self.incoming.next().await {
-                Some(connection) => {
-                    let remote = connection
-                        .peer()
-                        .remote_addr
-                        .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
-                    return (connection, remote);
-                }
-                // The accept loop ended: nothing will come any more.
-                None => std::future::pending::<()>().await,
-            }
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.local
-            .ok_or_else(|| std::io::Error::other("the HTTP listener has no local address"))
-    }
-}
-
-impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, HttpListener>>
-    for http_api::HttpsPeer
-{
-    fn connect_info(stream: axum::serve::IncomingStream<'_, HttpListener>) -> Self {
-        http_api::HttpsPeer(stream.io().peer().clone())
-    }
+/// Health, reflection and invented paths draw on a budget per peer; the
+/// federation's own calls are limited per user in `[auth]`. Refusals are
+/// audited through `refusals`.
+fn peer_gate(
+    limits: &lienthong_runtime::limits::ServerLimits,
+    methods: Arc<std::collections::HashSet<String>>,
+    refusals: lienthong_audit::RefusalLog,
+) -> lienthong_runtime::peer_gate::PeerGateLayer {
+    lienthong_runtime::peer_gate::PeerGateLayer::new(
+        limits,
+        methods,
+        lienthong_runtime::peer_gate::Budgeted::AllBut("/lienthong.v1.Federation/".into()),
+        refusals.hook(),
+    )
 }
 
 async fn open_database(config: &GatewayConfig) -> Result<sqlx::AnyPool, GatewayError> {

@@ -1,15 +1,20 @@
 //! The gateway's page token: each node's cursor, which nodes are finished or
 //! failed, and the ids of records already shown merged into an earlier hit.
-//! Bound to the query by a fingerprint, so it cannot be replayed with another.
+//! Bound to the query and the user by a fingerprint, so it cannot be replayed
+//! with another query or by another user, and sealed with the gateway's key
+//! ([`TokenSeal`]), so it can be neither read nor forged. Tokens expire after
+//! [`MAX_TOKEN_AGE_SECONDS`].
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lienthong_proto::v1 as pb;
+use lienthong_store::token_seal::{TokenSeal, Unsealed};
 use serde::{Deserialize, Serialize};
 
 use crate::request_error::RequestError;
 
-const PREFIX: &str = "g1.";
+const PREFIX: &str = "g2.";
+
+/// How long a page token stays valid.
+pub const MAX_TOKEN_AGE_SECONDS: u64 = 24 * 3600;
 
 /// More hits than any node will ever return for one search.
 const MAX_TAKEN: u64 = 1 << 40;
@@ -61,14 +66,15 @@ pub struct FederatedToken {
 }
 
 impl FederatedToken {
-    pub fn encode(&self) -> String {
+    pub fn encode(&self, seal: &TokenSeal) -> String {
         let json = serde_json::to_vec(self).unwrap_or_default();
-        format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(json))
+        seal.seal(PREFIX, &json)
     }
 
     /// Decodes `token` for the query with `fingerprint` over `node_ids`; an
     /// empty token is the first page.
     pub fn decode(
+        seal: &TokenSeal,
         token: &str,
         fingerprint: u64,
         node_ids: &[&str],
@@ -93,11 +99,16 @@ impl FederatedToken {
                     .into(),
             )
         };
-        let decoded: FederatedToken = token
-            .strip_prefix(PREFIX)
-            .and_then(|encoded| URL_SAFE_NO_PAD.decode(encoded).ok())
-            .and_then(|json| serde_json::from_slice(&json).ok())
-            .ok_or_else(invalid)?;
+        let json = match seal.open(PREFIX, token, MAX_TOKEN_AGE_SECONDS) {
+            Ok(json) => json,
+            Err(Unsealed::Invalid) => return Err(invalid()),
+            Err(Unsealed::Expired) => {
+                return Err(RequestError::InvalidArgument(
+                    "page_token has expired; repeat the search from the first page".into(),
+                ));
+            }
+        };
+        let decoded: FederatedToken = serde_json::from_slice(&json).map_err(|_| invalid())?;
         let sane = decoded.nodes.iter().all(|cursor| match cursor {
             NodeCursor::More { taken, .. } => *taken <= MAX_TAKEN,
             NodeCursor::Done { .. } => true,
@@ -120,7 +131,7 @@ impl FederatedToken {
                 .all(|(cursor, id)| cursor.id() == *id);
         if decoded.fingerprint != fingerprint || !same_nodes {
             return Err(RequestError::InvalidArgument(
-                "page_token belongs to a different query, filters or node list; repeat the same request, or drop the token to start over".into(),
+                "page_token belongs to a different query, filters, node list or user; repeat the same request, or drop the token to start over".into(),
             ));
         }
         Ok(decoded)
@@ -143,6 +154,7 @@ mod tests {
 
     #[test]
     fn tokens_round_trip_and_refuse_other_queries() {
+        let seal = TokenSeal::new(&TokenSeal::random_key());
         let token = FederatedToken {
             fingerprint: 7,
             nodes: vec![
@@ -158,20 +170,36 @@ mod tests {
             absorbed: vec!["nam-dinh:expert:E1".into()],
         };
         let ids = ["hung-yen", "nam-dinh"];
-        let encoded = token.encode();
-        assert_eq!(FederatedToken::decode(&encoded, 7, &ids).unwrap(), token);
-        assert!(FederatedToken::decode(&encoded, 8, &ids).is_err());
-        assert!(FederatedToken::decode(&encoded, 7, &ids[..1]).is_err());
-        assert!(FederatedToken::decode("g1.!!", 7, &ids).is_err());
-        assert!(FederatedToken::decode("p1.AAAA", 7, &ids).is_err());
-        // Forged counts and outcomes are refused, not trusted.
+        let encoded = token.encode(&seal);
+        assert!(!encoded.contains("hung-yen") && !encoded.contains("p1.abc"));
+        assert_eq!(
+            FederatedToken::decode(&seal, &encoded, 7, &ids).unwrap(),
+            token
+        );
+        assert!(FederatedToken::decode(&seal, &encoded, 8, &ids).is_err());
+        assert!(FederatedToken::decode(&seal, &encoded, 7, &ids[..1]).is_err());
+        assert!(FederatedToken::decode(&seal, "g2.!!", 7, &ids).is_err());
+        assert!(FederatedToken::decode(&seal, "p1.AAAA", 7, &ids).is_err());
+        // The readable tokens of earlier versions, and tokens of another
+        // gateway, are refused.
+        let unsealed = format!(
+            "g1.{}",
+            base64::Engine::encode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                serde_json::to_vec(&token).unwrap()
+            )
+        );
+        assert!(FederatedToken::decode(&seal, &unsealed, 7, &ids).is_err());
+        let other = TokenSeal::new(&TokenSeal::random_key());
+        assert!(FederatedToken::decode(&other, &encoded, 7, &ids).is_err());
+        // Sealed tokens with impossible counts and outcomes are refused too.
         let forge = |nodes: Vec<NodeCursor>| {
             FederatedToken {
                 fingerprint: 7,
                 nodes,
                 absorbed: Vec::new(),
             }
-            .encode()
+            .encode(&seal)
         };
         let huge = forge(vec![
             NodeCursor::More {
@@ -183,7 +211,7 @@ mod tests {
                 id: "nam-dinh".into(),
             },
         ]);
-        assert!(FederatedToken::decode(&huge, 7, &ids).is_err());
+        assert!(FederatedToken::decode(&seal, &huge, 7, &ids).is_err());
         let odd = forge(vec![
             NodeCursor::Done {
                 id: "hung-yen".into(),
@@ -194,8 +222,8 @@ mod tests {
                 message: String::new(),
             },
         ]);
-        assert!(FederatedToken::decode(&odd, 7, &ids).is_err());
-        let first = FederatedToken::decode("", 7, &ids).unwrap();
+        assert!(FederatedToken::decode(&seal, &odd, 7, &ids).is_err());
+        let first = FederatedToken::decode(&seal, "", 7, &ids).unwrap();
         assert_eq!(first.nodes.len(), 2);
         assert_ne!(fingerprint(&[b"a", b"bc"]), fingerprint(&[b"ab", b"c"]));
     }

@@ -74,6 +74,10 @@ pub enum NodeFailure {
     /// The node refused the request itself (bad query, unknown id, ...): the
     /// caller's fault, reported to the caller as is.
     Rejected(Status),
+    /// The node answered that it will not serve this caller or request
+    /// (permission, authentication, a precondition): an answer from a healthy
+    /// node, reported as that node's error and never held against its breaker.
+    Refused(Status),
 }
 
 impl NodeFailure {
@@ -82,7 +86,9 @@ impl NodeFailure {
         match self {
             NodeFailure::Timeout(_) => pb::NodeOutcome::Timeout,
             NodeFailure::Unavailable(_) => pb::NodeOutcome::Unavailable,
-            NodeFailure::Error(_) | NodeFailure::Rejected(_) => pb::NodeOutcome::Error,
+            NodeFailure::Error(_) | NodeFailure::Rejected(_) | NodeFailure::Refused(_) => {
+                pb::NodeOutcome::Error
+            }
         }
     }
 
@@ -92,6 +98,7 @@ impl NodeFailure {
             | NodeFailure::Unavailable(message)
             | NodeFailure::Error(message) => message.clone(),
             NodeFailure::Rejected(status) => status.message().to_owned(),
+            NodeFailure::Refused(status) => format!("{:?}: {}", status.code(), status.message()),
         }
     }
 
@@ -101,12 +108,13 @@ impl NodeFailure {
             NodeFailure::Unavailable(_) => "unavailable",
             NodeFailure::Error(_) => "error",
             NodeFailure::Rejected(_) => "rejected",
+            NodeFailure::Refused(_) => "refused",
         }
     }
 
     /// Whether the node itself is healthy despite this failure.
     fn node_healthy(&self) -> bool {
-        matches!(self, NodeFailure::Rejected(_))
+        matches!(self, NodeFailure::Rejected(_) | NodeFailure::Refused(_))
     }
 }
 
@@ -367,8 +375,17 @@ fn classify(status: Status) -> NodeFailure {
         Code::Unavailable | Code::Cancelled => {
             NodeFailure::Unavailable(format!("unreachable: {}", status.message()))
         }
-        // Server errors, and refusals of the gateway itself (permission,
-        // authentication, a reply over the size limit): this node's problem,
+        // Answers, not faults: the node is up and decided. A user whose
+        // request one province refuses (a birth-year filter its policy
+        // withholds, say) must not be able to switch that province off for
+        // everyone by repeating it. The others still answer.
+        Code::PermissionDenied
+        | Code::Unauthenticated
+        | Code::FailedPrecondition
+        | Code::OutOfRange
+        | Code::AlreadyExists
+        | Code::Aborted => NodeFailure::Refused(status),
+        // Server errors and replies over the size limit: this node's problem,
         // not the caller's. The node fails; the others answer.
         code => NodeFailure::Error(format!("{code:?}: {}", status.message())),
     }

@@ -187,10 +187,11 @@ impl FaultyNode {
             .await
             .expect("audit log");
         let policy = SharingPolicy::parse(crate::GRANT_ANONYMOUS_EVERYTHING).expect("policy");
+        let refusals = lienthong_audit::RefusalLog::start(audit.clone(), Duration::from_secs(60));
         let service = ProvinceNodeServer::new(NodeService::new(
             store.clone(),
             format!("Sở KH&CN {node_id}"),
-            Access::new(policy, audit),
+            Access::new(policy, audit, refusals),
         ));
         let (stop, stopped) = oneshot::channel::<()>();
         let layer = FaultLayer(faults.clone());
@@ -203,6 +204,7 @@ impl FaultyNode {
                         listener,
                         Transport::InsecurePlaintext,
                         ServerKind::Grpc,
+                        &Default::default(),
                     ),
                     async move {
                         let _ = stopped.await;
@@ -248,6 +250,8 @@ impl Drop for FaultyNode {
 pub struct TestGateway {
     pub grpc_addr: SocketAddr,
     pub http_addr: SocketAddr,
+    /// `/metrics` and `/healthz`.
+    pub admin_addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     _database: tempfile::TempDir,
 }
@@ -264,7 +268,7 @@ impl TestGateway {
             "[auth]\nrequests_per_minute = 1000000\nburst = 100000\n"
         };
         let mut toml = format!(
-            "[grpc]\nlisten = \"127.0.0.1:0\"\n[http]\nlisten = \"127.0.0.1:0\"\n\
+            "[grpc]\nlisten = \"127.0.0.1:0\"\n[http]\nlisten = \"127.0.0.1:0\"\n[admin]\nlisten = \"127.0.0.1:0\"\n\
              [database]\nurl = \"sqlite://{}\"\n{auth}{extra_toml}\n",
             database.path().join("gateway.db").display()
         );
@@ -277,7 +281,8 @@ impl TestGateway {
         let server = GatewayServer::bind(config, Mode::InsecurePlaintext)
             .await
             .expect("bind the gateway");
-        let (grpc_addr, http_addr) = (server.grpc_addr(), server.http_addr());
+        let (grpc_addr, http_addr, admin_addr) =
+            (server.grpc_addr(), server.http_addr(), server.admin_addr());
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(server.serve(async move {
             let _ = stopped.await;
@@ -285,6 +290,7 @@ impl TestGateway {
         TestGateway {
             grpc_addr,
             http_addr,
+            admin_addr,
             stop: Some(stop),
             _database: database,
         }

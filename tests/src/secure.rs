@@ -190,6 +190,8 @@ impl Drop for SecureNode {
 pub struct SecureGateway {
     pub grpc_addr: SocketAddr,
     pub http_addr: SocketAddr,
+    /// `/metrics` and `/healthz`.
+    pub admin_addr: SocketAddr,
     pub database_url: String,
     stop: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
@@ -203,7 +205,7 @@ impl SecureGateway {
         let database_url = format!("sqlite://{}", dir.path().join("gateway.db").display());
         let mut toml = format!(
             "[gateway]\nid = \"national\"\n[grpc]\nlisten = \"127.0.0.1:0\"\n\
-             [http]\nlisten = \"127.0.0.1:0\"\n[database]\nurl = \"{database_url}\"\n\
+             [http]\nlisten = \"127.0.0.1:0\"\n[admin]\nlisten = \"127.0.0.1:0\"\n[database]\nurl = \"{database_url}\"\n\
              {}\n{extra_toml}\n",
             files.to_toml()
         );
@@ -216,7 +218,8 @@ impl SecureGateway {
         let server = GatewayServer::bind(config, Mode::MutualTls)
             .await
             .expect("bind the secure gateway");
-        let (grpc_addr, http_addr) = (server.grpc_addr(), server.http_addr());
+        let (grpc_addr, http_addr, admin_addr) =
+            (server.grpc_addr(), server.http_addr(), server.admin_addr());
         let (stop, stopped) = oneshot::channel();
         tokio::spawn(server.serve(async move {
             let _ = stopped.await;
@@ -224,6 +227,7 @@ impl SecureGateway {
         SecureGateway {
             grpc_addr,
             http_addr,
+            admin_addr,
             database_url,
             stop: Some(stop),
             _dir: dir,

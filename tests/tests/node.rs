@@ -88,7 +88,32 @@ async fn info_reports_identity_shareable_counts_schema_and_last_change() {
             info.schema_version
         );
         assert!(!info.software_version.is_empty());
-        assert_eq!(info.last_change_seq, everything, "{backend:?}");
+        // The newest change to a record the caller may see: records are
+        // written in order, one change each.
+        let last_shared = records
+            .iter()
+            .rposition(is_shareable)
+            .expect("a shareable record") as u64
+            + 1;
+        assert_eq!(info.last_change_seq, last_shared, "{backend:?}");
+
+        // A write to a hidden record does not move it (it would tell that
+        // hidden records exist and when they change).
+        let mut hidden = records
+            .iter()
+            .find(|r| r.kind() == RecordKind::Expert && !is_shareable(r))
+            .expect("a hidden expert")
+            .clone();
+        if let AnyRecord::Expert(expert) = &mut hidden {
+            expert.keywords.push("cập nhật nội bộ".into());
+        }
+        node.store.upsert(vec![hidden]).await.expect("update");
+        let info = client
+            .info(pb::InfoRequest {})
+            .await
+            .expect("Info")
+            .into_inner();
+        assert_eq!(info.last_change_seq, last_shared, "{backend:?}");
 
         // A delete shows in both the counts and the change sequence.
         let shared_expert = records
@@ -102,7 +127,8 @@ async fn info_reports_identity_shareable_counts_schema_and_last_change() {
             .expect("Info")
             .into_inner();
         assert_eq!(info.counts.expect("counts").experts, experts - 1);
-        assert_eq!(info.last_change_seq, everything + 1, "{backend:?}");
+        // Two changes since the load: the hidden update, then this delete.
+        assert_eq!(info.last_change_seq, everything + 2, "{backend:?}");
         node.stop().await.expect("clean stop");
     }
 }
@@ -127,7 +153,7 @@ async fn get_returns_each_kind_and_refuses_unknown_malformed_or_misrouted_ids() 
             unreachable!()
         };
         // Contact details go out only for experts who consented.
-        lienthong_node::access::Disclosure::ALL.apply(&mut expert);
+        lienthong_node::disclosure::PersonalFields::ALL.apply(&mut expert);
         let id = expert.meta.as_ref().expect("meta").id.clone();
         let got = client
             .get_expert(pb::GetRequest { id })

@@ -235,7 +235,14 @@ async fn the_gateway_refuses_a_node_that_presents_another_identity() {
 async fn peers_get_what_the_policy_grants_and_only_gateways_act_for_users() {
     let pki = TestPki::new();
     let database = TestDatabase::sqlite();
-    let node = SecureNode::start(&pki, "hung-yen", &database, POLICY).await;
+    let node = SecureNode::start_with(
+        &pki,
+        "hung-yen",
+        &database.url,
+        POLICY,
+        "[audit]\nrefusal_interval_seconds = 1\n",
+    )
+    .await;
     load(&node.store, sample_records("hung-yen", 50)).await;
     let (staff, _) = pki.issue("staff:an");
     let (peer_node, _) = pki.issue("node:nam-dinh");
@@ -326,6 +333,10 @@ async fn peers_get_what_the_policy_grants_and_only_gateways_act_for_users() {
         .await
         .expect("a gateway acts for a user");
 
+    // Each caller's first refusal is written in full; node:nam-dinh's next
+    // two (whatever end user it claims) are counted and written once the
+    // interval ends.
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
     let entries = audit_entries(node.store.pool()).await;
     let denied: Vec<_> = entries
         .iter()
@@ -338,11 +349,24 @@ async fn peers_get_what_the_policy_grants_and_only_gateways_act_for_users() {
             ("unidentified certificate", "Info"),
             ("staff:an", "SearchExperts"),
             ("node:nam-dinh", "Statistics"),
-            ("node:nam-dinh", "SearchExperts"),
-            ("node:nam-dinh", "Info"),
+            ("node:nam-dinh", "refusals"),
         ]
     );
-    let last = entries.last().expect("entries");
+    let counted: serde_json::Value = serde_json::from_str(
+        &entries
+            .iter()
+            .find(|entry| entry.action == "refusals")
+            .expect("counted refusals")
+            .request,
+    )
+    .expect("JSON");
+    assert_eq!(counted["count"], 2, "{counted}");
+    assert_eq!(counted["by_action"]["SearchExperts"], 1, "{counted}");
+    assert_eq!(counted["by_action"]["Info"], 1, "{counted}");
+    let last = entries
+        .iter()
+        .rfind(|entry| entry.outcome == Outcome::Ok)
+        .expect("entries");
     assert_eq!(
         (last.peer.as_str(), last.end_user.as_str(), last.outcome),
         ("gateway:national", "nguyen.van.an", Outcome::Ok)
@@ -626,7 +650,7 @@ async fn servers_refuse_to_start_with_a_certificate_for_someone_else() {
 
     let (staff, _) = pki.issue("staff:an");
     let config = lienthong_gateway::GatewayConfig::from_toml(&format!(
-        "[grpc]\nlisten = \"127.0.0.1:0\"\n[http]\nlisten = \"127.0.0.1:0\"\n\
+        "[grpc]\nlisten = \"127.0.0.1:0\"\n[http]\nlisten = \"127.0.0.1:0\"\n[admin]\nlisten = \"127.0.0.1:0\"\n\
          [database]\nurl = \"sqlite://{}\"\n{}\n\
          [[nodes]]\nid = \"hung-yen\"\ndisplay_name = \"Hưng Yên\"\nendpoint = \"https://127.0.0.1:1\"\n",
         pki.dir().join("gateway.db").display(),

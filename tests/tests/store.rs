@@ -41,7 +41,6 @@ async fn found(store: &Store, query: &str) -> BTreeSet<String> {
         kind: Some(RecordKind::Expert),
         query: query.into(),
         page_size: 100,
-        shareable_only: false,
         ..Default::default()
     };
     let mut ids = BTreeSet::new();

@@ -13,7 +13,6 @@
 //! Every user has a request budget (`auth.requests_per_minute`, with
 //! `auth.burst`); beyond it requests are refused until it refills.
 
-mod rate_limit;
 pub mod tokens;
 
 use std::collections::HashMap;
@@ -23,10 +22,11 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use lienthong_runtime::identity::PeerIdentity;
+use lienthong_runtime::rate_limit::RateLimiter;
 use lienthong_runtime::tls::PeerInfo;
 use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
 
-use rate_limit::RateLimiter;
 pub use tokens::{TokenError, TokenInfo, TokenStore};
 
 /// A person's role at the gateway.
@@ -120,6 +120,10 @@ pub struct AuthConfig {
     /// roles: `"staff:nguyen-van-an" = "officer"`.
     #[serde(default)]
     pub certificate_roles: HashMap<String, String>,
+    /// Token secrets checked (argon2, about 19 MiB each) at once; a request
+    /// that would be one more is refused at once (429), not queued.
+    #[serde(default = "default_max_concurrent_secret_checks")]
+    pub max_concurrent_secret_checks: usize,
 }
 
 impl Default for AuthConfig {
@@ -129,8 +133,13 @@ impl Default for AuthConfig {
             burst: default_burst(),
             token_cache_seconds: default_token_cache_seconds(),
             certificate_roles: HashMap::new(),
+            max_concurrent_secret_checks: default_max_concurrent_secret_checks(),
         }
     }
+}
+
+fn default_max_concurrent_secret_checks() -> usize {
+    4
 }
 
 fn default_requests_per_minute() -> u32 {
@@ -175,6 +184,8 @@ pub struct Authenticator {
     limiter: RateLimiter,
     /// Failed authentications per client address.
     failures: RateLimiter,
+    /// Secret checks (argon2) running at once.
+    secret_checks: Semaphore,
     /// Plaintext development gateway: callers without credentials are
     /// `insecure-anonymous` admins.
     insecure_plaintext: bool,
@@ -193,6 +204,7 @@ impl Authenticator {
             cache_for: Duration::from_secs(config.token_cache_seconds),
             limiter: RateLimiter::new(config.requests_per_minute, config.burst),
             failures: RateLimiter::new(config.requests_per_minute, config.burst),
+            secret_checks: Semaphore::new(config.max_concurrent_secret_checks.max(1)),
             insecure_plaintext,
         })
     }
@@ -201,25 +213,22 @@ impl Authenticator {
     pub async fn authenticate(&self, credentials: &Credentials) -> Result<EndUser, AuthError> {
         // Failed attempts draw on a budget per client address, so guessing
         // tokens (each guess costs an argon2 check) is limited like use is.
-        let address = credentials
-            .peer
-            .as_ref()
-            .and_then(|peer| peer.remote_addr)
-            .map(|address| format!("failed from {}", address.ip()));
+        let address = failure_key(credentials);
+        // Over the address's failure budget, only a token already checked
+        // gets through: someone guessing from the same address (a shared
+        // office NAT) cannot lock out a user who is signed in.
         if let Some(address) = &address
             && self.failures.exhausted(address)
+            && !self.is_cached(credentials)
         {
-            return Err(AuthError::RateLimited(format!(
-                "too many failed authentications from this address (at most {} per minute); \
-                 wait and check the token",
-                self.failures.per_minute()
-            )));
+            return Err(self.too_many_failures());
         }
-        let user = match self.identify(credentials).await {
+        let user = match self.identify(credentials, address.as_deref()).await {
             Ok(user) => user,
             Err(error) => {
-                if let Some(address) = &address {
-                    let _ = self.failures.admit(address);
+                // Token failures were charged where they were checked.
+                if credentials.authorization.is_none() {
+                    self.charge_failure(address.as_deref());
                 }
                 return Err(error);
             }
@@ -235,18 +244,61 @@ impl Authenticator {
         Ok(user)
     }
 
-    async fn identify(&self, credentials: &Credentials) -> Result<EndUser, AuthError> {
+    /// Whether `credentials` carry a token whose secret was checked within
+    /// `auth.token_cache_seconds`.
+    fn is_cached(&self, credentials: &Credentials) -> bool {
+        let Some(token) = credentials
+            .authorization
+            .as_deref()
+            .and_then(|header| {
+                header
+                    .strip_prefix("Bearer ")
+                    .or_else(|| header.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+        else {
+            return false;
+        };
+        let Some((id, _)) = tokens::split_token(token) else {
+            return false;
+        };
+        let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+        self.lock_cache().get(id).is_some_and(|cached| {
+            cached.digest == digest.as_ref() && cached.checked.elapsed() < self.cache_for
+        })
+    }
+
+    fn charge_failure(&self, address: Option<&str>) {
+        if let Some(address) = address {
+            let _ = self.failures.admit(address);
+        }
+    }
+
+    fn too_many_failures(&self) -> AuthError {
+        AuthError::RateLimited(format!(
+            "too many failed authentications from this address (at most {} per minute); \
+             wait and check the token",
+            self.failures.per_minute()
+        ))
+    }
+
+    async fn identify(
+        &self,
+        credentials: &Credentials,
+        address: Option<&str>,
+    ) -> Result<EndUser, AuthError> {
         if let Some(header) = &credentials.authorization {
-            let token = header
+            let Some(token) = header
                 .strip_prefix("Bearer ")
                 .or_else(|| header.strip_prefix("bearer "))
-                .ok_or_else(|| {
-                    AuthError::Unauthenticated(
-                        "the Authorization header must read \"Bearer lt_...\"".into(),
-                    )
-                })?
-                .trim();
-            return self.token_user(token).await;
+            else {
+                self.charge_failure(address);
+                return Err(AuthError::Unauthenticated(
+                    "the Authorization header must read \"Bearer lt_...\"".into(),
+                ));
+            };
+            let token = token.trim();
+            return self.token_user(token, address).await;
         }
         let identity = credentials
             .peer
@@ -277,9 +329,18 @@ impl Authenticator {
         ))
     }
 
-    async fn token_user(&self, token: &str) -> Result<EndUser, AuthError> {
+    /// The user a token names. A secret not seen before is checked with
+    /// argon2 (≈19 MiB, tens of ms), so that check is bounded: it is charged
+    /// to the address's failure budget before it runs (and given back if
+    /// the secret is right), and at most `auth.max_concurrent_secret_checks`
+    /// run at once. A wrong secret never touches the cached entry of the
+    /// right one.
+    async fn token_user(&self, token: &str, address: Option<&str>) -> Result<EndUser, AuthError> {
         let refused = || AuthError::Unauthenticated("the token is not valid".into());
-        let (id, _) = tokens::split_token(token).ok_or_else(refused)?;
+        let Some((id, _)) = tokens::split_token(token) else {
+            self.charge_failure(address);
+            return Err(refused());
+        };
         let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes())
             .as_ref()
             .to_vec();
@@ -294,23 +355,43 @@ impl Authenticator {
             })
         };
         let now = lienthong_audit::format_time(time::OffsetDateTime::now_utc());
+        let seen_before = cached_match.is_some();
         let info = match cached_match {
             Some((user, age)) if age < self.cache_for => return Ok(user),
             // The secret was checked before: only re-read revocation and expiry.
             Some(_) => self.tokens.state(id).await.map_err(database_error)?,
-            None => self
-                .tokens
-                .check_secret(token)
-                .await
-                .map_err(database_error)?,
+            None => {
+                if let Some(address) = address
+                    && self.failures.admit(address).is_err()
+                {
+                    return Err(self.too_many_failures());
+                }
+                let Ok(_checking) = self.secret_checks.try_acquire() else {
+                    return Err(AuthError::RateLimited(
+                        "too many tokens are being checked at once; retry in a second".into(),
+                    ));
+                };
+                self.tokens
+                    .check_secret(token)
+                    .await
+                    .map_err(database_error)?
+            }
         };
         let Some(info) = info else {
-            self.lock_cache().remove(id);
             return Err(refused());
         };
         if let Err(reason) = info.usable_at(&now) {
-            self.lock_cache().remove(id);
+            if seen_before {
+                // The right secret, now revoked or expired (a failure not yet
+                // charged: no secret was checked).
+                self.lock_cache().remove(id);
+                self.charge_failure(address);
+            }
             return Err(AuthError::Unauthenticated(reason.into()));
+        }
+        if !seen_before && let Some(address) = address {
+            // A right secret is no failure: give back what its check took.
+            self.failures.refund(address);
         }
         let user = EndUser {
             name: info.user,
@@ -333,4 +414,13 @@ impl Authenticator {
             Err(poisoned) => poisoned.into_inner(),
         }
     }
+}
+
+/// The failure budget's key for a request: its client address.
+fn failure_key(credentials: &Credentials) -> Option<String> {
+    credentials
+        .peer
+        .as_ref()
+        .and_then(|peer| peer.remote_addr)
+        .map(|address| format!("failed from {}", address.ip()))
 }

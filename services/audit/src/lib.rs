@@ -23,6 +23,7 @@
 #![forbid(unsafe_code)]
 
 mod chain;
+mod refusals;
 mod writer;
 
 use std::io::Write;
@@ -32,6 +33,7 @@ use sqlx::{AnyConnection, AnyPool, Executor, Row};
 use time::OffsetDateTime;
 
 pub use chain::{GENESIS_HASH, entry_hash};
+pub use refusals::RefusalLog;
 pub use writer::AuditWriter;
 
 /// The `[audit]` section of node and gateway configs.
@@ -47,6 +49,10 @@ pub struct AuditConfig {
     /// loudly at start.
     #[serde(default = "default_enabled")]
     pub enabled: bool,
+    /// Refusals from one source are written once per interval of this many
+    /// seconds, with their count, after the first (see [`RefusalLog`]).
+    #[serde(default = "default_refusal_interval_seconds")]
+    pub refusal_interval_seconds: u64,
 }
 
 impl Default for AuditConfig {
@@ -54,7 +60,78 @@ impl Default for AuditConfig {
         AuditConfig {
             retention_days: default_retention_days(),
             enabled: default_enabled(),
+            refusal_interval_seconds: default_refusal_interval_seconds(),
         }
+    }
+}
+
+fn default_refusal_interval_seconds() -> u64 {
+    60
+}
+
+impl AuditConfig {
+    pub fn refusal_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.refusal_interval_seconds.max(1))
+    }
+}
+
+/// Bytes of a request kept in its entry; a longer request is cut there and
+/// its SHA-256 added, so what was asked can still be matched.
+pub const MAX_REQUEST_BYTES: usize = 2048;
+
+/// A request as an entry stores it: its JSON, at most
+/// [`MAX_REQUEST_BYTES`] of it (cut at a character boundary), and for a
+/// longer one the total length and SHA-256 of the whole. The JSON is
+/// produced through a bounded buffer, so a huge request costs no more memory
+/// than a small one.
+pub fn request_text(request: &impl Serialize) -> String {
+    let mut kept = BoundedJson {
+        head: Vec::with_capacity(256),
+        total: 0,
+        digest: ring::digest::Context::new(&ring::digest::SHA256),
+    };
+    if serde_json::to_writer(&mut kept, request).is_err() {
+        return String::new();
+    }
+    if kept.total <= MAX_REQUEST_BYTES {
+        return String::from_utf8(kept.head).unwrap_or_default();
+    }
+    let mut end = MAX_REQUEST_BYTES;
+    while end > 0 && (kept.head[end] & 0xC0) == 0x80 {
+        end -= 1;
+    }
+    let head = String::from_utf8_lossy(&kept.head[..end]);
+    let digest: String = kept
+        .digest
+        .finish()
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!(
+        "{head}… [cut at {end} of {} bytes; sha256 {digest}]",
+        kept.total
+    )
+}
+
+struct BoundedJson {
+    head: Vec<u8>,
+    total: usize,
+    digest: ring::digest::Context,
+}
+
+impl Write for BoundedJson {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        // One byte past the limit, to find the character boundary.
+        let room = (MAX_REQUEST_BYTES + 1).saturating_sub(self.head.len());
+        self.head.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        self.total += bytes.len();
+        self.digest.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -110,6 +187,9 @@ pub enum AuditError {
     Database(#[from] sqlx::Error),
     #[error("audit log unavailable: {0}")]
     Unavailable(String),
+    /// The log was cut or edited where the writer would continue it.
+    #[error("audit log broken: {0}")]
+    Broken(String),
     #[error("{0}")]
     Usage(String),
     #[error("cannot write the export: {0}")]
@@ -699,4 +779,32 @@ pub fn normalize_since(text: &str) -> Result<String, AuditError> {
             ))
         })?;
     Ok(format_time(parsed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_requests_are_cut_with_their_digest() {
+        let short = serde_json::json!({"query": "Nguyễn Văn An"});
+        assert_eq!(request_text(&short), short.to_string());
+        let long = serde_json::json!({"query": "đ".repeat(20_000)});
+        let text = request_text(&long);
+        assert!(text.len() < MAX_REQUEST_BYTES + 200, "{}", text.len());
+        let digest: String =
+            ring::digest::digest(&ring::digest::SHA256, long.to_string().as_bytes())
+                .as_ref()
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect();
+        assert!(
+            text.ends_with(&format!(
+                "of {} bytes; sha256 {digest}]",
+                long.to_string().len()
+            )),
+            "{text}"
+        );
+        assert!(text.starts_with("{\"query\":\"đđ"));
+    }
 }

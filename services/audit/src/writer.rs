@@ -64,30 +64,59 @@ impl AuditWriter {
     }
 }
 
-/// The last entry appended: from the log itself, else the checkpoint, else
-/// the genesis.
+/// Where the chain resumes: the last entry in the log, which must be the
+/// entry the head anchor names (the anchor moves with every insert, by
+/// trigger). When the log is empty, the checkpoint left by pruning, else the
+/// genesis.
+///
+/// If the anchor names a later entry than the log holds, entries were deleted
+/// from the end; appending would hide that (the new entries would become the
+/// head and the chain would verify again), so the writer refuses to start and
+/// says so. Likewise when they name different entries at the same position.
 async fn read_head(pool: &AnyPool) -> Result<ChainPoint, AuditError> {
-    let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(pool)
-        .await?;
-    let last = match last {
-        Some(row) => Some(row),
-        None => {
-            sqlx::query("SELECT seq, hash FROM audit_anchor WHERE name = 'checkpoint'")
-                .fetch_optional(pool)
-                .await?
-        }
-    };
-    Ok(match last {
-        Some(row) => ChainPoint {
+    let point = |row: sqlx::any::AnyRow| -> Result<ChainPoint, AuditError> {
+        Ok(ChainPoint {
             seq: row.try_get("seq")?,
             hash: row.try_get("hash")?,
-        },
-        None => ChainPoint {
+        })
+    };
+    let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(pool)
+        .await?
+        .map(point)
+        .transpose()?;
+    let anchored = sqlx::query("SELECT seq, hash FROM audit_anchor WHERE name = 'head'")
+        .fetch_optional(pool)
+        .await?
+        .map(point)
+        .transpose()?;
+    let checkpoint = sqlx::query("SELECT seq, hash FROM audit_anchor WHERE name = 'checkpoint'")
+        .fetch_optional(pool)
+        .await?
+        .map(point)
+        .transpose()?;
+    let stored = last.or(checkpoint);
+    match (stored, anchored) {
+        (None, None) => Ok(ChainPoint {
             seq: 0,
             hash: GENESIS_HASH.to_owned(),
-        },
-    })
+        }),
+        // A log written before the anchor existed: the log is all there is.
+        (Some(stored), None) => Ok(stored),
+        (Some(stored), Some(anchored)) if stored == anchored => Ok(stored),
+        (stored, Some(anchored)) => {
+            let found = stored.map_or_else(
+                || "no entries".to_owned(),
+                |stored| format!("its last entry is {}", stored.seq),
+            );
+            Err(AuditError::Broken(format!(
+                "the audit log's head anchor names entry {} but {found}: entries were \
+                 deleted or replaced. Nothing more is appended until this is resolved; \
+                 run `lienthong audit verify`, then restore the log from a backup",
+                anchored.seq
+            )))
+        }
+    }
 }
 
 async fn write_batches(
@@ -131,10 +160,13 @@ async fn write_batches(
                 tracing::error!(%error, entries = entries.len(), "audit entries not written; refusing those requests");
                 metrics::counter!("lienthong_audit_write_failures_total").increment(1);
                 // A fresh connection next time, and the head as stored: another
-                // writer or a manual change may have moved it.
+                // writer or a manual change may have moved it. A head that no
+                // longer matches the log keeps the old one, so the next batch
+                // fails too rather than resuming over a gap.
                 connection = None;
-                if let Ok(current) = read_head(&pool).await {
-                    head = current;
+                match read_head(&pool).await {
+                    Ok(current) => head = current,
+                    Err(problem) => tracing::error!(%problem, "audit log head unreadable"),
                 }
                 Err(error.to_string())
             }

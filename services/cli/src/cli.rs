@@ -202,6 +202,11 @@ pub struct ConnectArgs {
     /// Gateway bearer token (lienthong gateway token create).
     #[arg(long, env = "LIENTHONG_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// The federation identity the server must present, e.g. node:hung-yen
+    /// or gateway:central. Without it any node (for --node) or any gateway
+    /// (for --gateway) certificate from the CA is accepted.
+    #[arg(long, env = "LIENTHONG_SERVER_IDENTITY")]
+    pub server_identity: Option<String>,
     /// Allow http:// addresses (development servers without TLS).
     #[arg(long)]
     pub insecure_plaintext: bool,

@@ -430,8 +430,11 @@ async fn a_load_killed_mid_write_leaves_a_consistent_store_that_a_rerun_complete
         "batches of 1,000 commit whole or not at all: {stored}"
     );
 
-    // Every stored record is searchable: filter-only counts match the store,
-    // and every expert is found by its exact name.
+    // Every stored shareable record is searchable (only those are indexed):
+    // filter-only counts match the store, and every such expert is found by
+    // its exact name.
+    let shareable = store.counts(true).await.expect("counts");
+    let mut scanned = 0u64;
     let mut experts_by_name: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut after = 0;
     loop {
@@ -444,6 +447,14 @@ async fn a_load_killed_mid_write_leaves_a_consistent_store_that_a_rerun_complete
         }
         after = last;
         for record in records {
+            scanned += 1;
+            let meta = record.meta().cloned().unwrap_or_default();
+            if !lienthong_records::search_document::is_shareable(
+                meta.visibility,
+                meta.classification,
+            ) {
+                continue;
+            }
             if let AnyRecord::Expert(expert) = &record {
                 experts_by_name
                     .entry(expert.full_name.clone())
@@ -452,14 +463,14 @@ async fn a_load_killed_mid_write_leaves_a_consistent_store_that_a_rerun_complete
             }
         }
     }
-    let scanned: u64 = experts_by_name.values().map(|ids| ids.len() as u64).sum();
     assert_eq!(scanned, counts.experts);
+    let indexed: u64 = experts_by_name.values().map(|ids| ids.len() as u64).sum();
+    assert_eq!(indexed, shareable.experts);
     for (name, ids) in &experts_by_name {
         let mut request = SearchRequest {
             kind: Some(RecordKind::Expert),
             query: name.clone(),
             page_size: 100,
-            shareable_only: false,
             ..Default::default()
         };
         let mut exact = BTreeSet::new();
@@ -487,15 +498,14 @@ async fn a_load_killed_mid_write_leaves_a_consistent_store_that_a_rerun_complete
         );
     }
     for (kind, count) in [
-        (RecordKind::Organization, counts.organizations),
-        (RecordKind::Expert, counts.experts),
-        (RecordKind::Project, counts.projects),
-        (RecordKind::Publication, counts.publications),
+        (RecordKind::Organization, shareable.organizations),
+        (RecordKind::Expert, shareable.experts),
+        (RecordKind::Project, shareable.projects),
+        (RecordKind::Publication, shareable.publications),
     ] {
         let mut request = SearchRequest {
             kind: Some(kind),
             page_size: 100,
-            shareable_only: false,
             ..Default::default()
         };
         let mut found = 0u64;

@@ -7,69 +7,47 @@
 //! - Only a caller whose certificate role is `gateway` may say it acts for an
 //!   end user (the `x-lienthong-end-user` and `x-lienthong-end-user-role`
 //!   metadata); from anyone else the call is refused.
-//! - A refusal is PermissionDenied with the reason, and is audited like every
-//!   other outcome.
+//! - What may leave for the caller is one [`Disclosure`], decided here from
+//!   the policy and the caller, and used by every handler.
+//! - A refusal is PermissionDenied with the reason, and is audited: the first
+//!   from a caller in an interval in full, the rest counted
+//!   ([`RefusalLog`]).
 //! - If the audit entry cannot be written, nothing is returned.
+//! - The request as audited is at most a few KB ([`lienthong_audit::request_text`]).
 
-use lienthong_audit::{AuditEntry, AuditWriter, Outcome};
-use lienthong_proto::v1 as pb;
+use lienthong_audit::{AuditEntry, AuditWriter, Outcome, RefusalLog};
 use lienthong_records::RecordKind;
 use lienthong_runtime::identity::PeerRole;
 use lienthong_runtime::tls::PeerInfo;
 use tonic::{Code, Request, Status};
 
-use crate::policy::{INSECURE_ANONYMOUS, Operation, PersonalField, SharingPolicy};
+use crate::disclosure::Disclosure;
+use crate::policy::{INSECURE_ANONYMOUS, Operation, SharingPolicy};
 
 /// The end user a gateway acts for.
 pub const END_USER_HEADER: &str = "x-lienthong-end-user";
 /// That user's role at the gateway: `viewer`, `officer` or `admin`.
 pub const END_USER_ROLE_HEADER: &str = "x-lienthong-end-user-role";
 
-/// Which personal fields of an expert record may go out in this call.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Disclosure {
-    pub email: bool,
-    pub phone: bool,
-    pub birth_year: bool,
-}
-
-impl Disclosure {
-    /// Every personal field the policy can grant (consent still applies).
-    pub const ALL: Disclosure = Disclosure {
-        email: true,
-        phone: true,
-        birth_year: true,
-    };
-
-    /// Removes what may not go out. Contact details go only when the expert
-    /// consented; withheld fields are absent, not empty.
-    pub fn apply(self, expert: &mut pb::Expert) {
-        if !self.birth_year {
-            expert.birth_year = 0;
-        }
-        let share_contact = expert.contact_sharing_consent && (self.email || self.phone);
-        if !share_contact {
-            expert.contact = None;
-        } else if let Some(contact) = expert.contact.as_mut() {
-            if !self.email {
-                contact.email.clear();
-            }
-            if !self.phone {
-                contact.phone.clear();
-            }
-        }
-    }
-}
-
 /// An admitted call, waiting for its outcome.
 pub struct Admitted {
     caller: String,
     end_user: String,
+    /// Whom refusals are counted under: the caller, and the end user only
+    /// when a gateway vouches for it (anyone else could vary it at will).
+    source: String,
     action: &'static str,
     request: String,
+    /// What may leave for this caller.
     pub disclosure: Disclosure,
-    /// Record kinds the caller may see (for statistics and counts).
-    pub kinds: std::collections::BTreeSet<RecordKind>,
+}
+
+impl Admitted {
+    /// The caller and the end user it acts for, as one string: what page
+    /// tokens are bound to.
+    pub fn who(&self) -> String {
+        format!("{} {}", self.caller, self.end_user)
+    }
 }
 
 /// Policy and audit for one node.
@@ -77,14 +55,22 @@ pub struct Admitted {
 pub struct Access {
     policy: std::sync::Arc<SharingPolicy>,
     audit: AuditWriter,
+    refusals: RefusalLog,
 }
 
 impl Access {
-    pub fn new(policy: SharingPolicy, audit: AuditWriter) -> Access {
+    pub fn new(policy: SharingPolicy, audit: AuditWriter, refusals: RefusalLog) -> Access {
         Access {
             policy: std::sync::Arc::new(policy),
             audit,
+            refusals,
         }
+    }
+
+    /// The log refusals are counted in (also for calls refused before they
+    /// reach a handler).
+    pub fn refusals(&self) -> &RefusalLog {
+        &self.refusals
     }
 
     /// Identifies the caller and checks the policy; a refusal is audited and
@@ -115,20 +101,23 @@ impl Access {
         };
         let end_user = header(END_USER_HEADER);
         let end_user_role = header(END_USER_ROLE_HEADER);
-        let request_json = serde_json::to_string(request.get_ref()).unwrap_or_default();
-        let mut admitted = Admitted {
-            caller: caller.clone(),
-            end_user: end_user.clone().unwrap_or_default(),
-            action,
-            request: request_json,
-            disclosure: Disclosure::default(),
-            kinds: Default::default(),
-        };
-
-        let acts_for_user = end_user.is_some() || end_user_role.is_some();
         let is_gateway = identity
             .as_ref()
             .is_some_and(|id| id.role == PeerRole::Gateway);
+        let source = match (&end_user, is_gateway) {
+            (Some(user), true) => format!("{caller} {user}"),
+            _ => caller.clone(),
+        };
+        let mut admitted = Admitted {
+            caller: caller.clone(),
+            end_user: end_user.clone().unwrap_or_default(),
+            source,
+            action,
+            request: lienthong_audit::request_text(request.get_ref()),
+            disclosure: Disclosure::decide(&SharingPolicy::deny_all(), None, &caller, false),
+        };
+
+        let acts_for_user = end_user.is_some() || end_user_role.is_some();
         if acts_for_user && !is_gateway {
             let status = Status::permission_denied(format!(
                 "{caller} may not act for an end user: only a federation gateway may send \
@@ -160,23 +149,17 @@ impl Access {
             );
             return Err(self.refuse(admitted, status).await);
         }
-        let permissions = self.policy.permissions(identity.as_ref());
-        if let Err(denial) = permissions.check(&caller, operation, kind) {
+        admitted.disclosure = Disclosure::decide(
+            &self.policy,
+            identity.as_ref(),
+            &caller,
+            end_user_may_see_personal,
+        );
+        if let Err(denial) = admitted.disclosure.permit(operation, kind) {
             return Err(self
                 .refuse(admitted, Status::permission_denied(denial.0))
                 .await);
         }
-        let fields = &permissions.personal_fields;
-        admitted.disclosure = if end_user_may_see_personal {
-            Disclosure {
-                email: fields.contains(&PersonalField::Email),
-                phone: fields.contains(&PersonalField::Phone),
-                birth_year: fields.contains(&PersonalField::BirthYear),
-            }
-        } else {
-            Disclosure::default()
-        };
-        admitted.kinds = permissions.kinds;
         Ok(admitted)
     }
 
@@ -187,33 +170,47 @@ impl Access {
         admitted: Admitted,
         result: Result<(R, Vec<String>), Status>,
     ) -> Result<R, Status> {
-        let (outcome, detail, record_ids) = match &result {
-            Ok((_, ids)) => (Outcome::Ok, String::new(), ids.clone()),
-            Err(status) => (outcome_of(status), status.message().to_owned(), Vec::new()),
-        };
-        self.record(&admitted, outcome, detail, record_ids).await?;
-        result.map(|(response, _)| response)
+        match result {
+            Ok((response, record_ids)) => {
+                self.record(&admitted, Outcome::Ok, String::new(), record_ids)
+                    .await?;
+                Ok(response)
+            }
+            Err(status) => Err(self.refuse(admitted, status).await),
+        }
     }
 
+    /// Audits a call that ends without an answer. Denials are counted per
+    /// caller and interval; other errors are recorded one by one.
     async fn refuse(&self, admitted: Admitted, status: Status) -> Status {
-        tracing::warn!(
+        let outcome = outcome_of(&status);
+        if outcome != Outcome::Denied {
+            return match self
+                .record(&admitted, outcome, status.message().to_owned(), Vec::new())
+                .await
+            {
+                Ok(()) => status,
+                Err(unavailable) => unavailable,
+            };
+        }
+        tracing::debug!(
             caller = %admitted.caller,
             end_user = %admitted.end_user,
             action = admitted.action,
             reason = status.message(),
             "call refused"
         );
+        let entry = entry(&admitted, outcome, status.message().to_owned(), Vec::new());
         match self
-            .record(
-                &admitted,
-                outcome_of(&status),
-                status.message().to_owned(),
-                Vec::new(),
-            )
+            .refusals
+            .record(&admitted.source, code_reason(status.code()), entry)
             .await
         {
             Ok(()) => status,
-            Err(unavailable) => unavailable,
+            Err(error) => {
+                tracing::error!(%error, "audit entry not written; answer withheld");
+                Status::unavailable("the node cannot write its audit log; try again later")
+            }
         }
     }
 
@@ -224,15 +221,7 @@ impl Access {
         detail: String,
         record_ids: Vec<String>,
     ) -> Result<(), Status> {
-        let entry = AuditEntry {
-            peer: admitted.caller.clone(),
-            end_user: admitted.end_user.clone(),
-            action: admitted.action.to_owned(),
-            request: admitted.request.clone(),
-            outcome,
-            detail,
-            record_ids,
-        };
+        let entry = entry(admitted, outcome, detail, record_ids);
         self.audit.record(entry).await.map_err(|error| {
             tracing::error!(%error, "audit entry not written; answer withheld");
             Status::unavailable("the node cannot write its audit log; try again later")
@@ -240,56 +229,35 @@ impl Access {
     }
 }
 
+fn entry(
+    admitted: &Admitted,
+    outcome: Outcome,
+    detail: String,
+    record_ids: Vec<String>,
+) -> AuditEntry {
+    AuditEntry {
+        peer: admitted.caller.clone(),
+        end_user: admitted.end_user.clone(),
+        action: admitted.action.to_owned(),
+        request: admitted.request.clone(),
+        outcome,
+        detail,
+        record_ids,
+    }
+}
+
+/// The class refusals are counted under.
+fn code_reason(code: Code) -> &'static str {
+    match code {
+        Code::Unauthenticated => "unauthenticated",
+        Code::ResourceExhausted => "rate limited",
+        _ => "permission denied",
+    }
+}
+
 fn outcome_of(status: &Status) -> Outcome {
     match status.code() {
         Code::PermissionDenied | Code::Unauthenticated => Outcome::Denied,
         _ => Outcome::Error,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn expert(consent: bool) -> pb::Expert {
-        pb::Expert {
-            birth_year: 1970,
-            contact: Some(pb::ContactDetails {
-                email: "a@b.vn".into(),
-                phone: "0912".into(),
-            }),
-            contact_sharing_consent: consent,
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn nothing_personal_by_default() {
-        let mut e = expert(true);
-        Disclosure::default().apply(&mut e);
-        assert_eq!((e.birth_year, e.contact), (0, None));
-    }
-
-    #[test]
-    fn contact_only_with_consent() {
-        let all = Disclosure {
-            email: true,
-            phone: true,
-            birth_year: true,
-        };
-        let mut without = expert(false);
-        all.apply(&mut without);
-        assert_eq!((without.birth_year, without.contact), (1970, None));
-        let mut with = expert(true);
-        Disclosure {
-            phone: false,
-            ..all
-        }
-        .apply(&mut with);
-        let contact = with.contact.unwrap();
-        assert_eq!(
-            (contact.email.as_str(), contact.phone.as_str()),
-            ("a@b.vn", "")
-        );
     }
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 pub use lienthong_audit::AuditConfig;
 use lienthong_runtime::config_source;
 pub use lienthong_runtime::config_source::{ConfigError, LogConfig, LogFormat, Secret};
+pub use lienthong_runtime::limits::ServerLimits;
 pub use lienthong_runtime::tls::TlsFiles;
 use serde::Deserialize;
 
@@ -31,6 +32,9 @@ pub struct NodeConfig {
     pub sharing: SharingConfig,
     #[serde(default)]
     pub audit: AuditConfig,
+    /// Connections, handshakes, streams, timeouts and per-peer budgets.
+    #[serde(default)]
+    pub limits: ServerLimits,
 }
 
 /// What the node shares, with whom.
@@ -180,7 +184,7 @@ impl NodeConfig {
                 "key grpc.request_timeout_ms: must be at least 1".into(),
             ));
         }
-        Ok(())
+        self.limits.check()
     }
 }
 

@@ -13,6 +13,7 @@
 pub mod access;
 pub mod admin;
 pub mod config;
+pub mod disclosure;
 pub mod policy;
 pub mod record_files;
 pub mod service;
@@ -20,6 +21,7 @@ pub mod status;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use lienthong_proto::v1::province_node_server::ProvinceNodeServer;
@@ -128,6 +130,8 @@ impl NodeServer {
             admin,
         } = self;
         let (audit, audit_task) = lienthong_audit::start(store.pool(), &config.audit).await?;
+        let refusals =
+            lienthong_audit::RefusalLog::start(audit.clone(), config.audit.refusal_interval());
         let retention =
             lienthong_audit::spawn_retention(store.pool().clone(), config.audit.retention_days);
         let tls_watch = transport.tls().map(|tls| tls.watch());
@@ -139,15 +143,22 @@ impl NodeServer {
         health
             .set_serving::<ProvinceNodeServer<service::NodeService>>()
             .await;
-        let (reflection_v1, reflection_v1alpha) = lienthong_runtime::reflection::services(&[
+        let descriptor_sets = [
             lienthong_proto::FILE_DESCRIPTOR_SET,
             tonic_health::pb::FILE_DESCRIPTOR_SET,
-        ])
-        .map_err(NodeError::Serve)?;
+        ];
+        let (reflection_v1, reflection_v1alpha) =
+            lienthong_runtime::reflection::services(&descriptor_sets).map_err(NodeError::Serve)?;
+        let methods = Arc::new(
+            lienthong_runtime::reflection::method_paths(&descriptor_sets)
+                .map_err(NodeError::Serve)?,
+        );
+        let access = access::Access::new(policy, audit, refusals);
+        let peer_gate = peer_gate(&config.limits, methods.clone(), access.refusals().clone());
         let node_service = ProvinceNodeServer::new(service::NodeService::new(
             store.clone(),
             config.node.display_name.clone(),
-            access::Access::new(policy, audit),
+            access,
         ))
         .max_decoding_message_size(config.grpc.max_message_bytes)
         .max_encoding_message_size(config.grpc.max_message_bytes);
@@ -164,18 +175,21 @@ impl NodeServer {
         });
 
         tracing::info!(node = %node_id, grpc = ?grpc_addr, admin = ?admin_addr, "node serving");
-        let grpc_stopped = stop.stopped();
+        let grpc_stopped = stop.clone().stopped();
         let health_on_stop = health.clone();
-        let result = tonic::transport::Server::builder()
+        let limits = &config.limits;
+        let serving = limits
+            .grpc_server()
             .timeout(Duration::from_millis(config.grpc.request_timeout_ms))
             .concurrency_limit_per_connection(config.grpc.concurrency_per_connection)
-            .layer(telemetry::RpcTelemetryLayer::new(&node_id))
+            .layer(telemetry::RpcTelemetryLayer::new(&node_id, methods))
+            .layer(peer_gate)
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(node_service)
             .serve_with_incoming_shutdown(
-                lienthong_runtime::tls::incoming(grpc, transport, ServerKind::Grpc),
+                lienthong_runtime::tls::incoming(grpc, transport, ServerKind::Grpc, limits),
                 async move {
                     grpc_stopped.await;
                     health_on_stop
@@ -183,13 +197,22 @@ impl NodeServer {
                         .await;
                     tracing::info!("shutting down: finishing calls in flight");
                 },
-            )
-            .await
-            .map_err(|error| NodeError::Serve(error.to_string()));
+            );
+        let result = lienthong_runtime::shutdown::within_grace(
+            serving,
+            stop.stopped(),
+            limits.shutdown_grace(),
+        )
+        .await
+        .unwrap_or(Ok(()))
+        .map_err(|error| NodeError::Serve(error.to_string()));
         // The service (and with it every audit writer handle) is gone; wait
-        // for the last entries to commit before closing the database.
-        if let Err(error) = audit_task.await {
-            tracing::warn!(%error, "audit writer task failed");
+        // for the last entries to commit before closing the database. Calls
+        // cut at the end of the grace may still hold a handle: wait that long.
+        match tokio::time::timeout(limits.shutdown_grace(), audit_task).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "audit writer task failed"),
+            Err(_) => tracing::warn!("audit writer still busy after the shutdown grace"),
         }
         retention.abort();
         if let Some(watch) = tls_watch {
@@ -204,6 +227,21 @@ impl NodeServer {
         tracing::info!(node = %node_id, "node stopped; database closed");
         result
     }
+}
+
+/// The per-peer budget and unknown-method refusal in front of every call;
+/// refusals are audited through `refusals`.
+fn peer_gate(
+    limits: &lienthong_runtime::limits::ServerLimits,
+    methods: Arc<std::collections::HashSet<String>>,
+    refusals: lienthong_audit::RefusalLog,
+) -> lienthong_runtime::peer_gate::PeerGateLayer {
+    lienthong_runtime::peer_gate::PeerGateLayer::new(
+        limits,
+        methods,
+        lienthong_runtime::peer_gate::Budgeted::Every,
+        refusals.hook(),
+    )
 }
 
 /// Binds `address`; an error names the config key that set it.

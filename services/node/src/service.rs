@@ -2,10 +2,12 @@
 //! call ([`Access`]: identity, sharing policy), call the store, shape the
 //! answer, and audit it before it leaves.
 //!
-//! Only shareable records (public or federation, bình thường) ever leave the
-//! node; the store filters them in search, and `get_shareable` refuses the rest
-//! as not found, so callers cannot even learn that they exist. Personal fields
-//! of experts go out only as the policy and the expert's consent allow.
+//! What leaves is decided by the call's [`Disclosure`](crate::disclosure::Disclosure):
+//! only shareable records (public or federation, bình thường) of the kinds
+//! granted; the store filters them in search, and `get_shareable` refuses the
+//! rest as not found, so callers cannot even learn that they exist. Personal
+//! fields of experts go out only as the policy and the expert's consent
+//! allow, and references to records the caller may not see are blanked.
 
 use lienthong_proto::v1 as pb;
 use lienthong_proto::v1::province_node_server::ProvinceNode;
@@ -61,15 +63,12 @@ impl NodeService {
         request: pb::SearchRequest,
         admitted: &Admitted,
     ) -> Result<(SearchPage, Vec<String>), Status> {
+        let disclosure = &admitted.disclosure;
         let filters = request.filters.unwrap_or_default();
         let filters_by_year = filters.year_from != 0 || filters.year_to != 0;
-        if kind == RecordKind::Expert && filters_by_year && !admitted.disclosure.birth_year {
-            // The hits would tell who was born when.
-            return Err(Status::permission_denied(
-                "year filters on experts select by birth year, which the sharing policy does \
-                 not disclose to this caller; remove year_from and year_to",
-            ));
-        }
+        disclosure
+            .check_search(kind, filters_by_year)
+            .map_err(|denial| Status::permission_denied(denial.0))?;
         let search = SearchRequest {
             kind: Some(kind),
             query: request.query,
@@ -83,19 +82,28 @@ impl NodeService {
             management_levels: filters.management_levels,
             page_size: request.page_size,
             page_token: request.page_token,
-            shareable_only: true,
+            caller: admitted.who(),
         };
         let mut page = self.store.search(&search).await.map_err(to_status)?;
+        if !disclosure
+            .may_filter_by_organization(&self.store, &search.organization_id)
+            .await
+            .map_err(to_status)?
+        {
+            // Filtering by an organization the caller may not see matches
+            // nothing, as if it did not exist (the query was still checked
+            // and run, so errors and timing are those of any search).
+            page = SearchPage::default();
+        }
+        disclosure
+            .redact(&self.store, page.hits.iter_mut().map(|hit| &mut hit.record))
+            .await
+            .map_err(to_status)?;
         let ids = page
             .hits
             .iter()
             .map(|hit| hit.record.id().to_owned())
             .collect();
-        for hit in &mut page.hits {
-            if let AnyRecord::Expert(expert) = &mut hit.record {
-                admitted.disclosure.apply(expert);
-            }
-        }
         Ok((page, ids))
     }
 
@@ -116,11 +124,13 @@ impl NodeService {
             )));
         }
         match self.store.get(id).await.map_err(to_status)? {
-            Some(stored) if stored.shareable => {
+            Some(stored) if admitted.disclosure.releases(&stored) => {
                 let mut record = stored.record;
-                if let AnyRecord::Expert(expert) = &mut record {
-                    admitted.disclosure.apply(expert);
-                }
+                admitted
+                    .disclosure
+                    .redact(&self.store, [&mut record])
+                    .await
+                    .map_err(to_status)?;
                 Ok((record, vec![id.to_owned()]))
             }
             _ => Err(Status::not_found(format!("no record with id {id}"))),
@@ -209,8 +219,8 @@ impl ProvinceNode for NodeService {
             None,
             async |_, admitted| {
                 let counts = self.store.counts(true).await.map_err(to_status)?;
-                let visible =
-                    |kind: RecordKind, n: u64| if admitted.kinds.contains(&kind) { n } else { 0 };
+                let kinds = admitted.disclosure.kinds();
+                let visible = |kind: RecordKind, n: u64| if kinds.contains(&kind) { n } else { 0 };
                 let info = pb::NodeInfo {
                     node_id: self.store.node_id().to_owned(),
                     display_name: self.display_name.clone(),
@@ -222,7 +232,11 @@ impl ProvinceNode for NodeService {
                     }),
                     schema_version: self.store.schema_version().await.map_err(to_status)?,
                     software_version: env!("CARGO_PKG_VERSION").to_owned(),
-                    last_change_seq: self.store.last_change_seq().await.map_err(to_status)?,
+                    last_change_seq: self
+                        .store
+                        .last_shareable_change_seq(&kinds.iter().copied().collect::<Vec<_>>())
+                        .await
+                        .map_err(to_status)?,
                 };
                 Ok((info, Vec::new()))
             },
@@ -442,11 +456,12 @@ impl ProvinceNode for NodeService {
                     RecordKind::Project,
                     RecordKind::Publication,
                 ] {
-                    if !admitted.kinds.contains(&kind) {
+                    let disclosure = &admitted.disclosure;
+                    if !disclosure.kinds().contains(&kind) {
                         continue;
                     }
                     let mut statistics = self.store.statistics(kind).await.map_err(to_status)?;
-                    if kind == RecordKind::Expert && !admitted.disclosure.birth_year {
+                    if !disclosure.discloses_years_of(kind) {
                         // Experts' years are birth years: a histogram of them
                         // is personal data too.
                         statistics.by_year.clear();

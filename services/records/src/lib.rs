@@ -81,6 +81,62 @@ impl AnyRecord {
         self.meta().map_or("", |meta| meta.id.as_str())
     }
 
+    /// The ids of other records this one names (its organization, team
+    /// members, authors, project, parent, predecessors and successor), empty
+    /// ones left out.
+    pub fn references(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = Vec::new();
+        match self {
+            AnyRecord::Expert(e) => ids.push(&e.organization_id),
+            AnyRecord::Project(p) => {
+                ids.extend(p.lead.iter().map(|lead| lead.expert_id.as_str()));
+                ids.extend(p.members.iter().map(|member| member.expert_id.as_str()));
+                ids.push(&p.host_organization_id);
+            }
+            AnyRecord::Publication(p) => {
+                ids.extend(p.authors.iter().map(|author| author.expert_id.as_str()));
+                ids.push(&p.project_id);
+            }
+            AnyRecord::Organization(o) => {
+                ids.push(&o.parent_id);
+                ids.extend(o.predecessor_ids.iter().map(String::as_str));
+                ids.push(&o.successor_id);
+            }
+        }
+        ids.retain(|id| !id.is_empty());
+        ids
+    }
+
+    /// Blanks every reference `keep` refuses (a list of ids loses the
+    /// entry). Names written beside a reference (a team member's, an
+    /// author's, the host organization's) stay: they are part of this record.
+    pub fn retain_references(&mut self, keep: impl Fn(&str) -> bool) {
+        let blank = |id: &mut String| {
+            if !id.is_empty() && !keep(id) {
+                id.clear();
+            }
+        };
+        match self {
+            AnyRecord::Expert(e) => blank(&mut e.organization_id),
+            AnyRecord::Project(p) => {
+                if let Some(lead) = p.lead.as_mut() {
+                    blank(&mut lead.expert_id);
+                }
+                p.members.iter_mut().for_each(|m| blank(&mut m.expert_id));
+                blank(&mut p.host_organization_id);
+            }
+            AnyRecord::Publication(p) => {
+                p.authors.iter_mut().for_each(|a| blank(&mut a.expert_id));
+                blank(&mut p.project_id);
+            }
+            AnyRecord::Organization(o) => {
+                blank(&mut o.parent_id);
+                o.predecessor_ids.retain(|id| keep(id));
+                blank(&mut o.successor_id);
+            }
+        }
+    }
+
     /// Encodes the record body (protobuf) as the store keeps it.
     pub fn encode(&self) -> Vec<u8> {
         use prost::Message;

@@ -5,7 +5,11 @@
 #![forbid(unsafe_code)]
 
 pub mod config_source;
+pub mod http_server;
 pub mod identity;
+pub mod limits;
+pub mod peer_gate;
+pub mod rate_limit;
 pub mod reflection;
 pub mod shutdown;
 pub mod telemetry;

@@ -1,6 +1,10 @@
 //! gRPC server reflection, v1 and v1alpha, over the descriptor sets a server
 //! serves, so that grpcurl and other tools can list and call its services.
 
+use std::collections::HashSet;
+
+use prost::Message;
+use prost_types::FileDescriptorSet;
 use tonic_reflection::server::{v1, v1alpha};
 
 /// Both versions of the reflection service for `descriptor_sets`.
@@ -26,4 +30,49 @@ pub fn services(
         .build_v1alpha()
         .map_err(|error| format!("reflection: {error}"))?;
     Ok((v1, v1alpha))
+}
+
+/// The reflection services' own method paths.
+const REFLECTION_METHODS: [&str; 2] = [
+    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+];
+
+/// Every method path (`/package.Service/Method`) of the services in
+/// `descriptor_sets`, plus reflection's: the calls a server answers. Anything
+/// else is an invented path.
+pub fn method_paths(descriptor_sets: &[&[u8]]) -> Result<HashSet<String>, String> {
+    let mut paths: HashSet<String> = REFLECTION_METHODS.iter().map(|p| (*p).to_owned()).collect();
+    for set in descriptor_sets {
+        let set = FileDescriptorSet::decode(*set)
+            .map_err(|error| format!("descriptor set does not decode: {error}"))?;
+        for file in set.file {
+            let package = file.package.unwrap_or_default();
+            for service in file.service {
+                let service_name = service.name.unwrap_or_default();
+                let qualified = if package.is_empty() {
+                    service_name
+                } else {
+                    format!("{package}.{service_name}")
+                };
+                for method in service.method {
+                    paths.insert(format!("/{qualified}/{}", method.name.unwrap_or_default()));
+                }
+            }
+        }
+    }
+    Ok(paths)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_paths_list_health_and_reflection() {
+        let paths = method_paths(&[tonic_health::pb::FILE_DESCRIPTOR_SET]).unwrap();
+        assert!(paths.contains("/grpc.health.v1.Health/Check"), "{paths:?}");
+        assert!(paths.contains(REFLECTION_METHODS[0]));
+        assert!(!paths.contains("/grpc.health.v1.Health/Invented"));
+    }
 }

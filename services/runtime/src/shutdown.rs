@@ -49,3 +49,29 @@ impl Stop {
         let _ = self.0.wait_for(|stop| *stop).await;
     }
 }
+
+/// Runs `serving` (a server that shuts down gracefully once `stopped`
+/// completes) and returns its result, but no later than `grace` after
+/// `stopped`: clients that hold connections open, idle or stalled, cannot
+/// keep the process from stopping. Connections still open then are dropped.
+pub async fn within_grace<T>(
+    serving: impl Future<Output = T>,
+    stopped: impl Future<Output = ()>,
+    grace: std::time::Duration,
+) -> Option<T> {
+    tokio::pin!(serving);
+    tokio::select! {
+        result = &mut serving => return Some(result),
+        () = stopped => {}
+    }
+    match tokio::time::timeout(grace, serving).await {
+        Ok(result) => Some(result),
+        Err(_) => {
+            tracing::warn!(
+                grace_ms = grace.as_millis() as u64,
+                "connections still open after the shutdown grace; dropping them"
+            );
+            None
+        }
+    }
+}

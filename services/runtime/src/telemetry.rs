@@ -1,6 +1,7 @@
 //! Telemetry in one place: the tracing subscriber, the Prometheus recorder,
 //! and the per-RPC span, log line and metrics.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
@@ -55,16 +56,23 @@ pub fn prometheus() -> &'static PrometheusHandle {
 
 /// Wraps every gRPC call in a span (`rpc`, with node, method, code and
 /// elapsed_ms), logs its end, and records [`RPC_REQUESTS`] and [`RPC_DURATION`].
+/// A path that is not one of the server's methods is labelled `unknown`, so
+/// invented paths cannot grow the metrics.
 #[derive(Clone)]
 pub struct RpcTelemetryLayer {
     node: Arc<str>,
+    methods: Arc<HashSet<String>>,
 }
 
 impl RpcTelemetryLayer {
-    /// Telemetry labelled with this node's id.
-    pub fn new(node: &str) -> Self {
+    /// Telemetry labelled with this node's id, for a server answering
+    /// `methods` (see [`crate::reflection::method_paths`]).
+    pub fn new(node: &str, methods: Arc<HashSet<String>>) -> Self {
         prometheus();
-        RpcTelemetryLayer { node: node.into() }
+        RpcTelemetryLayer {
+            node: node.into(),
+            methods,
+        }
     }
 }
 
@@ -75,6 +83,7 @@ impl<S> Layer<S> for RpcTelemetryLayer {
         RpcTelemetry {
             inner,
             node: self.node.clone(),
+            methods: self.methods.clone(),
         }
     }
 }
@@ -84,6 +93,7 @@ impl<S> Layer<S> for RpcTelemetryLayer {
 pub struct RpcTelemetry<S> {
     inner: S,
     node: Arc<str>,
+    methods: Arc<HashSet<String>>,
 }
 
 impl<S, ReqBody, ResBody> Service<http::Request<ReqBody>> for RpcTelemetry<S>
@@ -105,7 +115,12 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let node = self.node.clone();
-        let method = request.uri().path().to_owned();
+        let path = request.uri().path();
+        let method = if self.methods.contains(path) {
+            path.to_owned()
+        } else {
+            "unknown".to_owned()
+        };
         let span = tracing::info_span!("rpc", node = %node, method = %method, code = field::Empty, elapsed_ms = field::Empty);
         Box::pin(async move {
             let started = Instant::now();

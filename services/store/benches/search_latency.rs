@@ -168,7 +168,6 @@ async fn main() {
                         vec![]
                     },
                     page_size: 20,
-                    shareable_only: true,
                     ..Default::default()
                 };
                 let mut histogram =

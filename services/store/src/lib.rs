@@ -13,6 +13,7 @@ mod error;
 mod reads;
 pub mod search;
 mod statistics;
+pub mod token_seal;
 mod writes;
 
 use std::str::FromStr;
@@ -25,6 +26,7 @@ pub use error::StoreError;
 pub use reads::{Change, RecordCounts, StoredRecord};
 pub use search::{MatchTier, SearchHit, SearchPage, SearchRequest};
 pub use statistics::KindStatistics;
+pub use token_seal::{TokenSeal, server_secret};
 pub use writes::{Rejection, WriteReport};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -74,6 +76,8 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     node_id: String,
+    /// Seals page tokens and cursors (key in `server_secrets`).
+    seal: std::sync::Arc<TokenSeal>,
 }
 
 impl Store {
@@ -88,10 +92,12 @@ impl Store {
         migrator.run(&pool).await.map_err(|error| {
             StoreError::Unavailable(format!("cannot apply database migrations: {error}"))
         })?;
+        let secret = server_secret(&pool, "page_tokens").await?;
         let store = Store {
             pool,
             backend,
             node_id: options.node_id.clone(),
+            seal: std::sync::Arc::new(TokenSeal::new(&secret)),
         };
         store.claim_for_node().await?;
         Ok(store)
@@ -234,7 +240,9 @@ fn create_parent_directory(url: &str) -> Result<(), StoreError> {
 
 /// Opens a connection pool to `url_text` (creating a SQLite file and its
 /// directory if missing) with the settings every Liên thông database uses:
-/// for SQLite, WAL with NORMAL sync and a busy timeout. The store and the
+/// for SQLite, WAL with NORMAL sync and a busy timeout, and the audit
+/// companion with FULL sync: an answer leaves only after its audit entry is
+/// committed, so that commit must survive a power loss, not just a crash. The store and the
 /// gateway's own database both open through here.
 pub async fn connect(
     url_text: &str,
@@ -262,7 +270,7 @@ pub async fn connect(
         Backend::Sqlite => audit_companion(url_text).map(|path| {
             format!(
                 "ATTACH DATABASE '{}' AS audit; PRAGMA audit.journal_mode = WAL; \
-                 PRAGMA audit.synchronous = NORMAL;",
+                 PRAGMA audit.synchronous = FULL;",
                 path.display().to_string().replace('\'', "''")
             )
         }),

@@ -55,6 +55,46 @@ impl Store {
         }))
     }
 
+    /// Which of `ids` name live, shareable records of one of `kinds`: the
+    /// references a federation peer may be shown (see the node's disclosure
+    /// decision).
+    pub async fn visible_among(
+        &self,
+        ids: &[&str],
+        kinds: &std::collections::BTreeSet<RecordKind>,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut visible = std::collections::HashSet::new();
+        let mut wanted: Vec<&str> = ids
+            .iter()
+            .copied()
+            .filter(|id| {
+                id.parse::<lienthong_records::RecordId>()
+                    .is_ok_and(|parsed| kinds.contains(&parsed.kind))
+            })
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        for chunk in wanted.chunks(500) {
+            let list: Vec<String> = (1..=chunk.len())
+                .map(|n| crate::writes::placeholder(self.backend, n))
+                .collect();
+            let sql = format!(
+                "SELECT id, kind FROM records WHERE id IN ({}) AND shareable = 1 AND deleted = 0",
+                list.join(", ")
+            );
+            let mut query = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for (id, kind) in query.fetch_all(&self.pool).await? {
+                if RecordKind::from_code(kind).is_some_and(|kind| kinds.contains(&kind)) {
+                    visible.insert(id);
+                }
+            }
+        }
+        Ok(visible)
+    }
+
     /// Live records per kind; with `shareable_only`, only those that may leave
     /// the node.
     pub async fn counts(&self, shareable_only: bool) -> Result<RecordCounts, StoreError> {
@@ -84,6 +124,24 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok(seq as u64)
+    }
+
+    /// The sequence number of the latest change a federation peer can see:
+    /// the newest write or deletion of a shareable record of one of `kinds`
+    /// (0 when there is none; a tombstone keeps the flag its record had).
+    /// Writes to internal or classified records do not move it, so watching
+    /// it reveals nothing about them.
+    pub async fn last_shareable_change_seq(&self, kinds: &[RecordKind]) -> Result<u64, StoreError> {
+        let mut latest = 0;
+        for kind in kinds {
+            let (seq,): (Option<i64>,) =
+                sqlx::query_as("SELECT MAX(seq) FROM records WHERE kind = $1 AND shareable = 1")
+                    .bind(kind.code())
+                    .fetch_one(&self.pool)
+                    .await?;
+            latest = latest.max(seq.unwrap_or(0) as u64);
+        }
+        Ok(latest)
     }
 
     /// Up to `limit` change-log entries with sequence numbers above `after`, in

@@ -209,7 +209,7 @@ impl Store {
         let seq = last_seq + 1;
         let now = now_rfc3339();
         sqlx::query(
-            "UPDATE records SET version = $1, seq = $2, updated_at = $3, deleted = 1, shareable = 0, \
+            "UPDATE records SET version = $1, seq = $2, updated_at = $3, deleted = 1, \
              primary_text = '', search_text = '', body = NULL WHERE doc = $4",
         )
         .bind(version)
@@ -324,6 +324,10 @@ async fn delete_postings(
 ) -> Result<(), StoreError> {
     let kind = stored.kind();
     let document = search_document(stored);
+    if !document.shareable {
+        // Only records that may leave the node are indexed.
+        return Ok(());
+    }
     for (scope, term) in &document.terms {
         term_deltas.add(kind, *scope, term, -1);
     }
@@ -391,8 +395,11 @@ async fn write_rows(
         }
         query.execute(&mut **tx).await?;
     }
-    let postings: Vec<(i64, i64, &str, i64)> = writes
-        .iter()
+    // Only records that may leave the node are indexed: what a search costs,
+    // how far a page reaches and what its token says depend on shareable
+    // records alone, so nothing about hidden ones can be read from them.
+    let indexed = || writes.iter().filter(|w| w.document.shareable);
+    let postings: Vec<(i64, i64, &str, i64)> = indexed()
         .flat_map(|w| {
             w.document
                 .terms
@@ -400,7 +407,7 @@ async fn write_rows(
                 .map(move |(scope, term)| (w.kind.code(), *scope as i64, term.as_str(), w.doc))
         })
         .collect();
-    for w in writes {
+    for w in indexed() {
         for (scope, term) in &w.document.terms {
             term_deltas.add(w.kind, *scope, term, 1);
         }

@@ -3,7 +3,8 @@
 //! bearer token for the gateway, or plaintext behind `--insecure-plaintext`.
 
 use anyhow::{Context, bail};
-use lienthong_runtime::tls::{Mode, NodeConnector, TlsFiles, Transport};
+use lienthong_runtime::identity::{PeerIdentity, PeerRole};
+use lienthong_runtime::tls::{ExpectedServer, Mode, NodeConnector, TlsFiles, Transport};
 use tonic::metadata::MetadataValue;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
@@ -31,15 +32,40 @@ impl tonic::service::Interceptor for BearerToken {
 pub type AuthedChannel = InterceptedService<Channel, BearerToken>;
 
 /// A channel to `address` (`https://host:port`, or `http://` with
-/// `--insecure-plaintext`), carrying the token if one was given.
-pub async fn connect(address: &str, args: &ConnectArgs) -> anyhow::Result<AuthedChannel> {
+/// `--insecure-plaintext`), carrying the token if one was given. Over TLS the
+/// server's certificate must carry a federation identity of `role`, or exactly
+/// `--server-identity` when it is given, so a certificate the CA issued to a
+/// client or another kind of server cannot answer in its place.
+pub async fn connect(
+    address: &str,
+    role: PeerRole,
+    args: &ConnectArgs,
+) -> anyhow::Result<AuthedChannel> {
     let transport = transport(address, args)?;
+    let expected = match &args.server_identity {
+        Some(text) => {
+            let identity: PeerIdentity = text.parse().map_err(|error| {
+                anyhow::anyhow!(
+                    "--server-identity {text:?}: {error}; write role:name, e.g. node:hung-yen"
+                )
+            })?;
+            if identity.role != role {
+                bail!(
+                    "--server-identity {identity} names a {}, but {address} is used as a {}",
+                    identity.role.as_str(),
+                    role.as_str()
+                );
+            }
+            ExpectedServer::Exactly(identity)
+        }
+        None => ExpectedServer::Role(role),
+    };
     let endpoint = Endpoint::from_shared(address.to_owned())
         .with_context(|| format!("{address:?} is not an address; use e.g. https://127.0.0.1:7101"))?
         .connect_timeout(std::time::Duration::from_secs(5))
         .timeout(std::time::Duration::from_secs(30));
     let channel = endpoint
-        .connect_with_connector(NodeConnector::new(transport, None))
+        .connect_with_connector(NodeConnector::expecting(transport, expected))
         .await
         .with_context(|| format!("cannot reach {address}; is it running (lienthong demo)?"))?;
     let token = match &args.token {

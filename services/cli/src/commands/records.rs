@@ -60,8 +60,7 @@ pub async fn run(args: RecordsArgs) -> anyhow::Result<()> {
             let store = open_store(&config).await?;
             let written = match output {
                 Some(path) => {
-                    let file = File::create(&path)
-                        .with_context(|| format!("cannot create {}", path.display()))?;
+                    let file = create_private(&path)?;
                     let written =
                         dump_jsonl(&store, &RecordKind::ALL, &mut BufWriter::new(file)).await?;
                     eprintln!("wrote {written} records to {}", path.display());
@@ -74,4 +73,21 @@ pub async fn run(args: RecordsArgs) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Creates (or truncates) a dump file readable by its owner only: a dump holds
+/// every record, internal and classified ones and personal data included.
+fn create_private(path: &std::path::Path) -> anyhow::Result<File> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    // An existing file keeps its mode through open(); narrow it too.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("cannot make {} private (mode 0600)", path.display()))?;
+    Ok(file)
 }

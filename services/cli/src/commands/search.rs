@@ -11,6 +11,7 @@ use crate::cli::{
     TitleArg,
 };
 use crate::output;
+use lienthong_runtime::identity::PeerRole;
 
 fn status_error(status: tonic::Status) -> anyhow::Error {
     anyhow::anyhow!("{:?}: {}", status.code(), status.message())
@@ -62,7 +63,8 @@ pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
     if let Some(gateway) = &args.gateway {
         return run_federated(&args, gateway).await;
     }
-    let mut client = ProvinceNodeClient::new(connect(&args.node, &args.connect).await?);
+    let mut client =
+        ProvinceNodeClient::new(connect(&args.node, PeerRole::Node, &args.connect).await?);
     let request = pb::SearchRequest {
         query: args.query.clone(),
         filters: Some(filters(&args)),
@@ -134,7 +136,8 @@ fn with_nodes(
 }
 
 async fn run_federated(args: &SearchArgs, gateway: &str) -> anyhow::Result<()> {
-    let mut client = FederationClient::new(connect(gateway, &args.connect).await?);
+    let mut client =
+        FederationClient::new(connect(gateway, PeerRole::Gateway, &args.connect).await?);
     let request = pb::FederatedSearchRequest {
         query: args.query.clone(),
         filters: Some(filters(args)),
@@ -211,7 +214,8 @@ async fn run_federated(args: &SearchArgs, gateway: &str) -> anyhow::Result<()> {
 }
 
 pub async fn status(args: GatewayArgs) -> anyhow::Result<()> {
-    let mut client = FederationClient::new(connect(&args.gateway, &args.connect).await?);
+    let mut client =
+        FederationClient::new(connect(&args.gateway, PeerRole::Gateway, &args.connect).await?);
     let status = client
         .status(pb::FederationStatusRequest {})
         .await
@@ -223,8 +227,14 @@ pub async fn status(args: GatewayArgs) -> anyhow::Result<()> {
 }
 
 pub async fn statistics(args: StatsArgs) -> anyhow::Result<()> {
-    let mut client =
-        FederationClient::new(connect(&args.gateway.gateway, &args.gateway.connect).await?);
+    let mut client = FederationClient::new(
+        connect(
+            &args.gateway.gateway,
+            PeerRole::Gateway,
+            &args.gateway.connect,
+        )
+        .await?,
+    );
     let statistics = client
         .statistics(pb::FederatedStatisticsRequest { nodes: args.only })
         .await
@@ -236,7 +246,8 @@ pub async fn statistics(args: StatsArgs) -> anyhow::Result<()> {
 }
 
 pub async fn info(args: InfoArgs) -> anyhow::Result<()> {
-    let mut client = ProvinceNodeClient::new(connect(&args.node, &args.connect).await?);
+    let mut client =
+        ProvinceNodeClient::new(connect(&args.node, PeerRole::Node, &args.connect).await?);
     let info = client
         .info(pb::InfoRequest {})
         .await

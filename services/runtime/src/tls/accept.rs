@@ -5,25 +5,30 @@
 //! Handshakes run on their own tasks with a deadline, so a slow or hostile
 //! client cannot hold up others; a refused handshake is logged with the
 //! reason and counted, and never reaches the server.
+//!
+//! What one client can hold is bounded before any work is done for it
+//! ([`ServerLimits`]): connections in all and per client address (each
+//! connection carries its slot and frees it when dropped), and handshakes in
+//! progress. Over a limit, the new connection is closed on accept.
 
+use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::Stream;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 use super::{ServerKind, Transport, identity_of, warn_plaintext};
 use crate::identity::PeerIdentity;
-
-/// Longest a client may take to finish its handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::limits::ServerLimits;
 
 /// Who is connected; a request extension on every call.
 #[derive(Debug, Clone)]
@@ -37,17 +42,22 @@ pub struct PeerInfo {
     pub secure: bool,
 }
 
-/// An accepted connection, encrypted or not.
-pub enum Connection {
-    Tls(Box<TlsStream<TcpStream>>, PeerInfo),
-    Plain(TcpStream, PeerInfo),
+/// An accepted connection, encrypted or not. It holds its place under the
+/// connection limits until it is dropped.
+pub struct Connection {
+    stream: Io,
+    peer: PeerInfo,
+    _slot: Slot,
+}
+
+enum Io {
+    Tls(Box<TlsStream<TcpStream>>),
+    Plain(TcpStream),
 }
 
 impl Connection {
     pub fn peer(&self) -> &PeerInfo {
-        match self {
-            Connection::Tls(_, peer) | Connection::Plain(_, peer) => peer,
-        }
+        &self.peer
     }
 }
 
@@ -64,9 +74,9 @@ impl AsyncRead for Connection {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Connection::Tls(stream, _) => Pin::new(stream.as_mut()).poll_read(cx, buf),
-            Connection::Plain(stream, _) => Pin::new(stream).poll_read(cx, buf),
+        match &mut self.get_mut().stream {
+            Io::Tls(stream) => Pin::new(stream.as_mut()).poll_read(cx, buf),
+            Io::Plain(stream) => Pin::new(stream).poll_read(cx, buf),
         }
     }
 }
@@ -77,23 +87,23 @@ impl AsyncWrite for Connection {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Connection::Tls(stream, _) => Pin::new(stream.as_mut()).poll_write(cx, buf),
-            Connection::Plain(stream, _) => Pin::new(stream).poll_write(cx, buf),
+        match &mut self.get_mut().stream {
+            Io::Tls(stream) => Pin::new(stream.as_mut()).poll_write(cx, buf),
+            Io::Plain(stream) => Pin::new(stream).poll_write(cx, buf),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Connection::Tls(stream, _) => Pin::new(stream.as_mut()).poll_flush(cx),
-            Connection::Plain(stream, _) => Pin::new(stream).poll_flush(cx),
+        match &mut self.get_mut().stream {
+            Io::Tls(stream) => Pin::new(stream.as_mut()).poll_flush(cx),
+            Io::Plain(stream) => Pin::new(stream).poll_flush(cx),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Connection::Tls(stream, _) => Pin::new(stream.as_mut()).poll_shutdown(cx),
-            Connection::Plain(stream, _) => Pin::new(stream).poll_shutdown(cx),
+        match &mut self.get_mut().stream {
+            Io::Tls(stream) => Pin::new(stream.as_mut()).poll_shutdown(cx),
+            Io::Plain(stream) => Pin::new(stream).poll_shutdown(cx),
         }
     }
 
@@ -102,16 +112,16 @@ impl AsyncWrite for Connection {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Connection::Tls(stream, _) => Pin::new(stream.as_mut()).poll_write_vectored(cx, bufs),
-            Connection::Plain(stream, _) => Pin::new(stream).poll_write_vectored(cx, bufs),
+        match &mut self.get_mut().stream {
+            Io::Tls(stream) => Pin::new(stream.as_mut()).poll_write_vectored(cx, bufs),
+            Io::Plain(stream) => Pin::new(stream).poll_write_vectored(cx, bufs),
         }
     }
 
     fn is_write_vectored(&self) -> bool {
-        match self {
-            Connection::Tls(stream, _) => stream.is_write_vectored(),
-            Connection::Plain(stream, _) => stream.is_write_vectored(),
+        match &self.stream {
+            Io::Tls(stream) => stream.is_write_vectored(),
+            Io::Plain(stream) => stream.is_write_vectored(),
         }
     }
 }
@@ -136,11 +146,119 @@ impl Stream for Incoming {
     }
 }
 
-/// Accepts on `listener`, a `kind` server, with `transport` until the
-/// returned [`Incoming`] is dropped.
-pub fn incoming(listener: TcpListener, transport: Transport, kind: ServerKind) -> Incoming {
+/// A connection's place under [`ServerLimits::max_connections`] and
+/// [`ServerLimits::max_connections_per_address`]; freed when dropped.
+struct Slot {
+    _total: tokio::sync::OwnedSemaphorePermit,
+    per_address: Arc<AddressCounts>,
+    address: IpAddr,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.per_address.release(self.address);
+    }
+}
+
+/// Open connections per client address.
+struct AddressCounts {
+    limit: usize,
+    counts: Mutex<HashMap<IpAddr, usize>>,
+}
+
+impl AddressCounts {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, usize>> {
+        match self.counts.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn try_take(&self, address: IpAddr) -> bool {
+        let mut counts = self.lock();
+        let count = counts.entry(address).or_insert(0);
+        if *count >= self.limit {
+            return false;
+        }
+        *count += 1;
+        true
+    }
+
+    fn release(&self, address: IpAddr) {
+        let mut counts = self.lock();
+        if let Some(count) = counts.get_mut(&address) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&address);
+            }
+        }
+    }
+}
+
+/// The limits one listener enforces while accepting.
+struct Gate {
+    connections: Arc<Semaphore>,
+    per_address: Arc<AddressCounts>,
+    handshakes: Arc<Semaphore>,
+    handshake_timeout: Duration,
+    max_connections: usize,
+}
+
+impl Gate {
+    fn new(limits: &ServerLimits) -> Gate {
+        Gate {
+            connections: Arc::new(Semaphore::new(limits.max_connections)),
+            per_address: Arc::new(AddressCounts {
+                limit: limits.max_connections_per_address,
+                counts: Mutex::new(HashMap::new()),
+            }),
+            handshakes: Arc::new(Semaphore::new(limits.max_concurrent_handshakes)),
+            handshake_timeout: limits.handshake_timeout(),
+            max_connections: limits.max_connections,
+        }
+    }
+
+    /// A slot for a new connection from `remote`, or why there is none.
+    fn admit(&self, remote: SocketAddr) -> Result<Slot, String> {
+        let total = Arc::clone(&self.connections)
+            .try_acquire_owned()
+            .map_err(|_| {
+                format!(
+                    "{} connections are open (limits.max_connections)",
+                    self.max_connections
+                )
+            })?;
+        if !self.per_address.try_take(remote.ip()) {
+            return Err(format!(
+                "{} connections are open from {} (limits.max_connections_per_address)",
+                self.per_address.limit,
+                remote.ip()
+            ));
+        }
+        Ok(Slot {
+            _total: total,
+            per_address: Arc::clone(&self.per_address),
+            address: remote.ip(),
+        })
+    }
+}
+
+/// Accepts on `listener`, a `kind` server, with `transport` under `limits`
+/// until the returned [`Incoming`] is dropped.
+pub fn incoming(
+    listener: TcpListener,
+    transport: Transport,
+    kind: ServerKind,
+    limits: &ServerLimits,
+) -> Incoming {
     let (ready, receiver) = mpsc::channel(64);
-    tokio::spawn(accept_loop(listener, transport, kind, ready));
+    tokio::spawn(accept_loop(
+        listener,
+        transport,
+        kind,
+        Gate::new(limits),
+        ready,
+    ));
     Incoming { ready: receiver }
 }
 
@@ -148,6 +266,7 @@ async fn accept_loop(
     listener: TcpListener,
     transport: Transport,
     kind: ServerKind,
+    gate: Gate,
     ready: mpsc::Sender<Connection>,
 ) {
     loop {
@@ -164,26 +283,49 @@ async fn accept_loop(
                 continue;
             }
         };
+        let slot = match gate.admit(remote) {
+            Ok(slot) => slot,
+            Err(reason) => {
+                metrics::counter!("lienthong_connections_refused_total", "reason" => "limit")
+                    .increment(1);
+                tracing::warn!(%remote, reason, "connection closed on accept");
+                drop(stream);
+                continue;
+            }
+        };
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%error, "cannot turn off Nagle's algorithm");
         }
         match &transport {
             Transport::InsecurePlaintext => {
                 warn_plaintext("connection");
-                let peer = PeerInfo {
-                    remote_addr: Some(remote),
-                    identity: None,
-                    secure: false,
+                let connection = Connection {
+                    stream: Io::Plain(stream),
+                    peer: PeerInfo {
+                        remote_addr: Some(remote),
+                        identity: None,
+                        secure: false,
+                    },
+                    _slot: slot,
                 };
-                if ready.send(Connection::Plain(stream, peer)).await.is_err() {
+                if ready.send(connection).await.is_err() {
                     return;
                 }
             }
             Transport::MutualTls(tls) => {
+                let Ok(handshaking) = Arc::clone(&gate.handshakes).try_acquire_owned() else {
+                    metrics::counter!("lienthong_connections_refused_total", "reason" => "handshakes")
+                        .increment(1);
+                    tracing::warn!(%remote, "connection closed on accept: too many TLS handshakes in progress (limits.max_concurrent_handshakes)");
+                    continue;
+                };
                 let acceptor = TlsAcceptor::from(tls.server_config(kind));
                 let ready = ready.clone();
+                let timeout = gate.handshake_timeout;
                 tokio::spawn(async move {
-                    if let Some(connection) = handshake(acceptor, stream, remote).await {
+                    let connection = handshake(acceptor, stream, remote, timeout, slot).await;
+                    drop(handshaking);
+                    if let Some(connection) = connection {
                         let _ = ready.send(connection).await;
                     }
                 });
@@ -196,16 +338,18 @@ async fn handshake(
     acceptor: TlsAcceptor,
     stream: TcpStream,
     remote: SocketAddr,
+    timeout: Duration,
+    slot: Slot,
 ) -> Option<Connection> {
     let refused = |reason: String| {
         metrics::counter!("lienthong_tls_handshakes_refused_total").increment(1);
         tracing::warn!(%remote, reason, "TLS handshake refused");
         None
     };
-    let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+    let stream = match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(error)) => return refused(error.to_string()),
-        Err(_) => return refused(format!("no handshake within {HANDSHAKE_TIMEOUT:?}")),
+        Err(_) => return refused(format!("no handshake within {timeout:?}")),
     };
     let identity = stream
         .get_ref()
@@ -218,5 +362,9 @@ async fn handshake(
         identity,
         secure: true,
     };
-    Some(Connection::Tls(Box::new(stream), peer))
+    Some(Connection {
+        stream: Io::Tls(Box::new(stream)),
+        peer,
+        _slot: slot,
+    })
 }

@@ -16,7 +16,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use super::{Transport, identity_of, warn_plaintext};
-use crate::identity::PeerIdentity;
+use crate::identity::{PeerIdentity, PeerRole};
 
 /// A byte stream a channel runs over.
 pub trait ChannelIo: AsyncRead + AsyncWrite + Send + Unpin {}
@@ -29,13 +29,51 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Clone)]
 pub struct NodeConnector {
     transport: Transport,
-    expected: Option<PeerIdentity>,
+    expected: ExpectedServer,
+}
+
+/// Which federation identity the server's certificate must carry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExpectedServer {
+    /// Any certificate the CA bundle accepts.
+    AnyIdentity,
+    /// An identity of this role (any `node:*`, say).
+    Role(PeerRole),
+    /// Exactly this identity.
+    Exactly(PeerIdentity),
+}
+
+impl ExpectedServer {
+    fn accepts(&self, presented: Option<&PeerIdentity>) -> bool {
+        match self {
+            ExpectedServer::AnyIdentity => true,
+            ExpectedServer::Role(role) => presented.is_some_and(|p| p.role == *role),
+            ExpectedServer::Exactly(expected) => presented == Some(expected),
+        }
+    }
+}
+
+impl std::fmt::Display for ExpectedServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExpectedServer::AnyIdentity => f.write_str("any identity"),
+            ExpectedServer::Role(role) => write!(f, "{}:*", role.as_str()),
+            ExpectedServer::Exactly(identity) => write!(f, "{identity}"),
+        }
+    }
 }
 
 impl NodeConnector {
     /// Connects with `transport`; with mutual TLS, the server's certificate
     /// must carry `expected` when it is given.
     pub fn new(transport: Transport, expected: Option<PeerIdentity>) -> NodeConnector {
+        let expected = expected.map_or(ExpectedServer::AnyIdentity, ExpectedServer::Exactly);
+        NodeConnector::expecting(transport, expected)
+    }
+
+    /// Connects with `transport`; with mutual TLS, the server's certificate
+    /// must satisfy `expected`.
+    pub fn expecting(transport: Transport, expected: ExpectedServer) -> NodeConnector {
         NodeConnector {
             transport,
             expected,
@@ -78,14 +116,14 @@ impl tower::Service<Uri> for NodeConnector {
                     let name = ServerName::try_from(host.clone())
                         .map_err(|error| format!("{host:?} is not a valid server name: {error}"))?;
                     let stream = connector.connect(name, stream).await?;
-                    if let Some(expected) = &expected {
+                    if expected != ExpectedServer::AnyIdentity {
                         let presented = stream
                             .get_ref()
                             .1
                             .peer_certificates()
                             .and_then(|chain| chain.first())
                             .and_then(identity_of);
-                        if presented.as_ref() != Some(expected) {
+                        if !expected.accepts(presented.as_ref()) {
                             let presented = presented.map_or_else(
                                 || "no federation identity".to_owned(),
                                 |p| p.to_string(),

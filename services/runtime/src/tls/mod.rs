@@ -29,7 +29,7 @@ use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyD
 use serde::Deserialize;
 
 pub use accept::{Connection, Incoming, PeerInfo, incoming};
-pub use connect::NodeConnector;
+pub use connect::{ExpectedServer, NodeConnector};
 
 use crate::config_source::toml_string;
 use crate::identity::{PeerIdentity, PeerRole};
@@ -84,6 +84,20 @@ impl TlsFiles {
             crls.join(", "),
             self.reload_interval_seconds
         )
+    }
+
+    /// Refuses an interval that is not a number of seconds between 0.05 and
+    /// one day (NaN, infinity, zero or negative would stop or spin the watcher).
+    fn check_reload_interval(&self) -> Result<(), TlsError> {
+        let seconds = self.reload_interval_seconds;
+        if seconds.is_finite() && (0.05..=86_400.0).contains(&seconds) {
+            Ok(())
+        } else {
+            Err(TlsError::Config(format!(
+                "tls.reload_interval_seconds = {seconds} is not between 0.05 and 86400; \
+                 set a number of seconds such as 10"
+            )))
+        }
     }
 
     fn all_paths(&self) -> impl Iterator<Item = &Path> {
@@ -189,6 +203,7 @@ impl Transport {
                 Ok(Transport::InsecurePlaintext)
             }
             (Some(files), Mode::MutualTls) => {
+                files.check_reload_interval()?;
                 Ok(Transport::MutualTls(Tls::load_as(files, required)?))
             }
             (None, Mode::MutualTls) => Err(TlsError::Config(
@@ -286,8 +301,11 @@ impl Tls {
     /// the returned handle is aborted or the runtime shuts down.
     pub fn watch(&self) -> tokio::task::JoinHandle<()> {
         let tls = self.clone();
-        let interval =
-            Duration::from_secs_f64(self.files.reload_interval_seconds.clamp(0.05, 86_400.0));
+        // Checked when the files were loaded; the fallback keeps a bad value
+        // that slipped past from ever panicking here.
+        let seconds = self.files.reload_interval_seconds;
+        let interval = Duration::try_from_secs_f64(seconds.clamp(0.05, 86_400.0))
+            .unwrap_or(Duration::from_secs(10));
         tokio::spawn(async move {
             let mut seen = tls.fingerprint();
             let mut hangup = hangup_signal();

@@ -6,6 +6,9 @@
 //! elsewhere. Within a tier, records come in storage order, so pages are
 //! stable and a page token is just (tier, last position).
 //!
+//! Only records that may leave the node are searched, and only they are in the
+//! index: a page's reach, its cost and its token depend on them alone.
+//!
 //! Each tier is answered by walking the postings of its rarest required term in
 //! position order and probing the other terms by index, stopping after one page.
 //! A query for "nguyễn" (in ~40% of names) therefore reads one page of postings,
@@ -53,8 +56,9 @@ pub struct SearchRequest {
     pub page_size: u32,
     /// From a previous page, or empty.
     pub page_token: String,
-    /// Only records that may leave the node.
-    pub shareable_only: bool,
+    /// Who is searching (`node:nam-dinh`, or a gateway and its user): page
+    /// tokens are bound to it, so one caller's tokens are refused to another.
+    pub caller: String,
 }
 
 /// How a hit matched the query, best first.
@@ -123,7 +127,12 @@ impl Store {
     pub async fn search(&self, request: &SearchRequest) -> Result<SearchPage, StoreError> {
         let parsed = query::parse(request)?;
         let tiers = plan::tiers(&parsed);
-        let token = PageToken::decode(&request.page_token, parsed.fingerprint, tiers.len())?;
+        let token = PageToken::decode(
+            &self.seal,
+            &request.page_token,
+            parsed.fingerprint,
+            tiers.len(),
+        )?;
         let page_size = parsed.page_size as usize;
         let mut page = SearchPage::default();
         // Read lazily: a page the exact-name index fills needs no frequencies.
@@ -151,7 +160,7 @@ impl Store {
                 page.hits.push(SearchHit {
                     record: AnyRecord::decode(parsed.kind, body)?,
                     tier: tier.tier,
-                    cursor: resume_here(*position).encode(parsed.fingerprint),
+                    cursor: resume_here(*position).encode(&self.seal, parsed.fingerprint),
                 });
             }
             if more_in_tier {
@@ -173,7 +182,7 @@ impl Store {
             }
         }
         if let Some(next) = next {
-            page.next_page_token = next.encode(parsed.fingerprint);
+            page.next_page_token = next.encode(&self.seal, parsed.fingerprint);
             page.next_page_tier = Some(tiers[next.tier].tier);
         }
         Ok(page)
@@ -298,7 +307,7 @@ impl Store {
     /// The position of the `n`-th record of a kind after `after`, if there are that many.
     async fn nth_record(&self, kind: i64, after: i64, n: i64) -> Result<Option<i64>, StoreError> {
         let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT doc FROM records WHERE kind = $1 AND doc > $2 ORDER BY doc LIMIT 1 OFFSET $3",
+            "SELECT doc FROM records WHERE kind = $1 AND shareable = 1 AND deleted = 0 AND doc > $2 ORDER BY doc LIMIT 1 OFFSET $3",
         )
         .bind(kind)
         .bind(after)

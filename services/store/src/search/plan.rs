@@ -266,9 +266,7 @@ pub(crate) fn render(
         wheres.push(format!("{position} <= {upper}"));
     }
     wheres.push("r.deleted = 0".into());
-    if query.shareable_only {
-        wheres.push("r.shareable = 1".into());
-    }
+    wheres.push("r.shareable = 1".into());
     for &index in probe_order {
         if Some(index) == driver && plan.driver == Driver::Postings {
             continue;

@@ -40,8 +40,9 @@ pub(crate) struct ParsedQuery {
     pub year_from: u32,
     pub year_to: u32,
     pub page_size: u32,
-    pub shareable_only: bool,
-    /// Identifies the query and filters, for page tokens.
+    /// Who is searching; part of the fingerprint.
+    pub caller: String,
+    /// Identifies the query, filters and caller, for page tokens.
     pub fingerprint: u64,
 }
 
@@ -102,7 +103,7 @@ pub(crate) fn parse(request: &SearchRequest) -> Result<ParsedQuery, StoreError> 
         year_from: request.year_from,
         year_to: request.year_to,
         page_size,
-        shareable_only: request.shareable_only,
+        caller: request.caller.clone(),
         fingerprint: 0,
     };
     parsed.fingerprint = fingerprint(&parsed);
@@ -253,14 +254,14 @@ fn known<E: TryFrom<i32>>(filter: &str, value: i32) -> Result<(), StoreError> {
 /// FNV-1a over a canonical description of the query.
 fn fingerprint(parsed: &ParsedQuery) -> u64 {
     let description = format!(
-        "{}|{:?}|{:?}|{:?}|{}|{}|{}",
+        "{}|{:?}|{:?}|{:?}|{}|{}|{:?}",
         parsed.kind,
         parsed.words,
         parsed.phrases,
         parsed.facets,
         parsed.year_from,
         parsed.year_to,
-        parsed.shareable_only
+        parsed.caller
     );
     description
         .bytes()

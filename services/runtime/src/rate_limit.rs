@@ -1,15 +1,22 @@
-//! A token bucket per user: `per_minute` steady, `burst` at once.
+//! A token bucket per key (a user, a peer, a client address):
+//! `per_minute` steady, `burst` at once. The gateway limits users and failed
+//! authentications with it; [`PeerRateLimitLayer`] limits every gRPC call per
+//! peer on the node, and health and reflection on the gateway.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// Keys kept before full buckets are forgotten.
+const MAX_KEYS: usize = 100_000;
 
 struct Bucket {
     tokens: f64,
     updated: Instant,
 }
 
-pub(crate) struct RateLimiter {
+/// Token buckets by key.
+pub struct RateLimiter {
     per_second: f64,
     capacity: f64,
     per_minute: u32,
@@ -17,7 +24,7 @@ pub(crate) struct RateLimiter {
 }
 
 impl RateLimiter {
-    pub(crate) fn new(per_minute: u32, burst: u32) -> RateLimiter {
+    pub fn new(per_minute: u32, burst: u32) -> RateLimiter {
         RateLimiter {
             per_second: f64::from(per_minute.max(1)) / 60.0,
             capacity: f64::from(burst.max(1)),
@@ -26,12 +33,12 @@ impl RateLimiter {
         }
     }
 
-    pub(crate) fn per_minute(&self) -> u32 {
+    pub fn per_minute(&self) -> u32 {
         self.per_minute
     }
 
     /// Whether `key`'s bucket is empty now (takes nothing).
-    pub(crate) fn exhausted(&self, key: &str) -> bool {
+    pub fn exhausted(&self, key: &str) -> bool {
         let now = Instant::now();
         self.lock()
             .get(key)
@@ -51,13 +58,28 @@ impl RateLimiter {
         }
     }
 
+    /// Gives back one request taken from `key`'s bucket (a check that turned
+    /// out not to count against it).
+    pub fn refund(&self, key: &str) {
+        let now = Instant::now();
+        if let Some(bucket) = self.lock().get_mut(key) {
+            bucket.tokens = (self.level(bucket, now) + 1.0).min(self.capacity);
+            bucket.updated = now;
+        }
+    }
+
     /// Takes one request from `user`'s bucket, or says when one will be there.
-    pub(crate) fn admit(&self, user: &str) -> Result<(), Duration> {
+    pub fn admit(&self, user: &str) -> Result<(), Duration> {
         let now = Instant::now();
         let mut buckets = self.lock();
-        if buckets.len() > 100_000 {
+        if buckets.len() > MAX_KEYS {
             // Forget full buckets rather than grow without bound.
             buckets.retain(|_, bucket| self.level(bucket, now) < self.capacity);
+            if buckets.len() > MAX_KEYS {
+                // Every key is busy: a flood of distinct keys. Start over
+                // rather than hold them all (each is refilled to its burst).
+                buckets.clear();
+            }
         }
         let bucket = buckets.entry(user.to_owned()).or_insert(Bucket {
             tokens: self.capacity,
