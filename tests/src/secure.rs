@@ -116,6 +116,8 @@ pub fn hosts() -> Vec<String> {
 pub struct SecureNode {
     pub node_id: String,
     pub grpc_addr: SocketAddr,
+    /// `/metrics` and `/healthz`.
+    pub admin_addr: SocketAddr,
     pub store: Store,
     /// The TLS files the node serves with (rewrite them to rotate).
     pub tls: TlsFiles,
@@ -142,6 +144,19 @@ impl SecureNode {
         policy: &str,
         extra_toml: &str,
     ) -> SecureNode {
+        SecureNode::try_start(pki, node_id, database_url, policy, extra_toml)
+            .await
+            .expect("start the secure node")
+    }
+
+    /// As [`SecureNode::start_with`], returning why the node would not start.
+    pub async fn try_start(
+        pki: &TestPki,
+        node_id: &str,
+        database_url: &str,
+        policy: &str,
+        extra_toml: &str,
+    ) -> Result<SecureNode, String> {
         let (files, _) = pki.issue(&format!("node:{node_id}"));
         let policy = crate::policy_file(policy);
         let config = NodeConfig::from_toml(&format!(
@@ -157,20 +172,25 @@ impl SecureNode {
         .expect("secure node config");
         let server = NodeServer::bind(config, Mode::MutualTls)
             .await
-            .expect("bind the secure node");
-        let (grpc_addr, store) = (server.grpc_addr(), server.store().clone());
+            .map_err(|error| error.to_string())?;
+        let (grpc_addr, admin_addr, store) = (
+            server.grpc_addr(),
+            server.admin_addr(),
+            server.store().clone(),
+        );
         let (stop, stopped) = oneshot::channel();
         tokio::spawn(server.serve(async move {
             let _ = stopped.await;
         }));
-        SecureNode {
+        Ok(SecureNode {
             node_id: node_id.to_owned(),
             grpc_addr,
+            admin_addr,
             store,
             tls: files,
             stop: Some(stop),
             _policy: policy,
-        }
+        })
     }
 
     pub fn url(&self) -> String {
@@ -194,6 +214,7 @@ pub struct SecureGateway {
     pub admin_addr: SocketAddr,
     pub database_url: String,
     stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), lienthong_gateway::GatewayError>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -221,7 +242,7 @@ impl SecureGateway {
         let (grpc_addr, http_addr, admin_addr) =
             (server.grpc_addr(), server.http_addr(), server.admin_addr());
         let (stop, stopped) = oneshot::channel();
-        tokio::spawn(server.serve(async move {
+        let task = tokio::spawn(server.serve(async move {
             let _ = stopped.await;
         }));
         SecureGateway {
@@ -230,12 +251,27 @@ impl SecureGateway {
             admin_addr,
             database_url,
             stop: Some(stop),
+            task: Some(task),
             _dir: dir,
         }
     }
 
     pub fn url(&self) -> String {
         format!("https://{}", self.grpc_addr)
+    }
+
+    /// Signals shutdown and waits (up to `limit`) for the gateway to stop;
+    /// returns how long it took, or `None` if it was still running.
+    pub async fn shut_down(mut self, limit: std::time::Duration) -> Option<std::time::Duration> {
+        let started = std::time::Instant::now();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let task = self.task.take()?;
+        match tokio::time::timeout(limit, task).await {
+            Ok(_) => Some(started.elapsed()),
+            Err(_) => None,
+        }
     }
 
     /// A token that does not expire for `user` with `role`.

@@ -1,5 +1,7 @@
 //! The leak test: canary values planted in internal records, in classified
-//! records, and in the contact details of experts who did not consent. A few
+//! records, and in the contact details of experts who did not consent, and
+//! the ids of hidden records, which shared records name as team members,
+//! authors and source projects (reference canaries). A few
 //! hundred randomized queries go through the gateway (gRPC and HTTPS, as
 //! officer and administrator) and straight to the nodes (as a peer granted
 //! every personal field). No answer may ever hold a canary, and every request
@@ -101,6 +103,32 @@ fn planted(node: &str) -> (Vec<AnyRecord>, Vec<String>) {
     (records, hidden)
 }
 
+/// How many shareable records in `store` name one of `hidden`.
+async fn records_naming(store: &lienthong_store::Store, hidden: &[String]) -> usize {
+    let mut naming = 0;
+    for kind in lienthong_records::RecordKind::ALL {
+        let mut after = 0;
+        loop {
+            let (records, last) = store.scan(kind, after, 1_000).await.expect("scan");
+            if last == after {
+                break;
+            }
+            after = last;
+            naming += records
+                .iter()
+                .filter(|record| is_shareable(record))
+                .filter(|record| {
+                    record
+                        .references()
+                        .iter()
+                        .any(|id| hidden.iter().any(|hidden| hidden == id))
+                })
+                .count();
+        }
+    }
+    naming
+}
+
 fn leaks(text: &str) -> bool {
     let lower = text.to_lowercase();
     lower.contains(CANARY) || lower.contains(CANARY_PHONE)
@@ -108,6 +136,16 @@ fn leaks(text: &str) -> bool {
 
 fn assert_clean(what: &str, text: &str) {
     assert!(!leaks(text), "a canary leaked through {what}: {text}");
+}
+
+/// No answer names a hidden record, not even by id in a reference.
+fn assert_no_reference(what: &str, text: &str, hidden_ids: &[String]) {
+    for id in hidden_ids {
+        assert!(
+            !text.contains(&format!("\"{id}\"")),
+            "{what} names the hidden record {id}: {text}"
+        );
+    }
 }
 
 fn random_request(rng: &mut impl Rng) -> pb::SearchRequest {
@@ -190,6 +228,13 @@ async fn no_canary_ever_leaves_and_every_request_is_audited() {
                 &serde_json::to_string(&pb::Record::from(stored.record)).expect("json")
             ));
         }
+        // Shared records name hidden ones: the reference canaries are there.
+        let stored_references = records_naming(&node.store, &hidden).await;
+        assert!(
+            stored_references > 20,
+            "{}: only {stored_references} shared records name a hidden one",
+            node.node_id
+        );
         hidden_ids.extend(hidden);
     }
     assert!(hidden_ids.len() > 40, "{}", hidden_ids.len());
@@ -234,6 +279,7 @@ async fn no_canary_ever_leaves_and_every_request_is_audited() {
         gateway_requests += 1;
         let text = serde_json::to_string(&experts).expect("json");
         assert_clean("gateway gRPC experts", &text);
+        assert_no_reference("gateway gRPC experts", &text, &hidden_ids);
         consented_contacts_seen += text.matches("consented").count();
         let mut call = tonic::Request::new(federated(&request));
         call.metadata_mut().insert("authorization", bearer(token));
@@ -243,10 +289,9 @@ async fn no_canary_ever_leaves_and_every_request_is_audited() {
             .expect("federated projects")
             .into_inner();
         gateway_requests += 1;
-        assert_clean(
-            "gateway gRPC projects",
-            &serde_json::to_string(&projects).expect("json"),
-        );
+        let text = serde_json::to_string(&projects).expect("json");
+        assert_clean("gateway gRPC projects", &text);
+        assert_no_reference("gateway gRPC projects", &text, &hidden_ids);
 
         // Through the gateway, over HTTPS.
         let kind = ["experts", "projects", "publications"][round % 3];
@@ -260,6 +305,7 @@ async fn no_canary_ever_leaves_and_every_request_is_audited() {
         gateway_requests += 1;
         assert_eq!(code, 200, "{body}");
         assert_clean("gateway HTTPS", &body);
+        assert_no_reference("gateway HTTPS", &body, &hidden_ids);
 
         // Straight to a node, as a peer granted every personal field.
         let which = round % 2;
@@ -289,7 +335,9 @@ async fn no_canary_ever_leaves_and_every_request_is_audited() {
         ];
         direct_requests[which] += 3;
         for text in texts {
-            assert_clean("a node's search", &text.expect("json"));
+            let text = text.expect("json");
+            assert_clean("a node's search", &text);
+            assert_no_reference("a node's search", &text, &hidden_ids);
         }
     }
 

@@ -64,14 +64,16 @@ pub struct NodeServer {
     store: Store,
     transport: Transport,
     policy: SharingPolicy,
+    audit: lienthong_audit::AuditWriter,
+    audit_task: tokio::task::JoinHandle<()>,
     grpc: TcpListener,
     admin: TcpListener,
 }
 
 impl NodeServer {
     /// Loads the TLS material and the sharing policy, opens the store
-    /// (creating and migrating it if needed) and binds the gRPC and admin
-    /// listeners.
+    /// (creating and migrating it if needed), starts the audit log and binds
+    /// the gRPC and admin listeners.
     pub async fn bind(config: NodeConfig, mode: Mode) -> Result<NodeServer, NodeError> {
         let required = RequiredIdentity {
             role: PeerRole::Node,
@@ -88,6 +90,9 @@ impl NodeServer {
             }
         };
         let store = Store::open(&config.store_options()).await?;
+        // A log that cannot be continued (cut, or edited at its end) stops
+        // the node here, before it listens.
+        let (audit, audit_task) = lienthong_audit::start(store.pool(), &config.audit).await?;
         let grpc = listen("grpc.listen", config.grpc.listen).await?;
         let admin = listen("admin.listen", config.admin.listen).await?;
         Ok(NodeServer {
@@ -95,6 +100,8 @@ impl NodeServer {
             store,
             transport,
             policy,
+            audit,
+            audit_task,
             grpc,
             admin,
         })
@@ -126,10 +133,11 @@ impl NodeServer {
             store,
             transport,
             policy,
+            audit,
+            audit_task,
             grpc,
             admin,
         } = self;
-        let (audit, audit_task) = lienthong_audit::start(store.pool(), &config.audit).await?;
         let refusals =
             lienthong_audit::RefusalLog::start(audit.clone(), config.audit.refusal_interval());
         let retention =
