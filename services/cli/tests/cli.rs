@@ -111,6 +111,25 @@ async fn dump_load_dump_gives_byte_identical_output() {
     let dump_file = dir.path().join("dump.jsonl");
     std::fs::write(&dump_file, &first.stdout).expect("write the dump");
 
+    // A dump written by the command holds internal and classified records
+    // and personal data: owner-only, even over a file that was readable.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let private = dir.path().join("private.jsonl");
+        std::fs::write(&private, "").expect("create");
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let mut to_file = dump(&source);
+        to_file.arg("--output").arg(&private);
+        assert_success(&run(to_file).await, "dump to a file");
+        let mode = std::fs::metadata(&private)
+            .expect("stat")
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "dump file mode {mode:o}");
+        assert_eq!(std::fs::read(&private).expect("read"), first.stdout);
+    }
+
     let loaded = run(load_file(&dump_file, &target)).await;
     assert_success(&loaded, "load into the empty node");
     assert_eq!(

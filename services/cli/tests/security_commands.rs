@@ -359,6 +359,31 @@ async fn a_node_over_mutual_tls_answers_the_cli_with_a_client_certificate() {
         text(&output.stderr)
     );
 
+    // The CLI checks who answers: a node other than the one named, or a node
+    // where a gateway was expected, is refused before anything is sent.
+    let mut wrong_node = client("prober");
+    wrong_node.args(["--server-identity", "node:nam-dinh"]);
+    let output = run(wrong_node).await;
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("expected node:nam-dinh"),
+        "{}",
+        text(&output.stderr)
+    );
+    let mut not_a_gateway = lienthong();
+    not_a_gateway
+        .args(["status", "--gateway", &format!("https://127.0.0.1:{port}")])
+        .env("LIENTHONG_CA", pki.join("ca.crt"))
+        .env("LIENTHONG_CERT", pki.join("system/prober.crt"))
+        .env("LIENTHONG_KEY", pki.join("system/prober.key"));
+    let output = run(not_a_gateway).await;
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("expected gateway:*"),
+        "{}",
+        text(&output.stderr)
+    );
+
     // Without a certificate the CLI says what to pass.
     let mut bare = lienthong();
     bare.args(["info", "--node", &format!("https://127.0.0.1:{port}")]);

@@ -8,8 +8,10 @@
 //!
 //! What one client can hold is bounded before any work is done for it
 //! ([`ServerLimits`]): connections in all and per client address (each
-//! connection carries its slot and frees it when dropped), and handshakes in
-//! progress. Over a limit, the new connection is closed on accept.
+//! connection carries its slot and frees it when dropped; over either limit
+//! a new connection is closed on accept), and handshakes in progress (at the
+//! limit the loop stops accepting until one ends, so further clients wait in
+//! the kernel's backlog rather than cost anything).
 
 use std::collections::HashMap;
 use std::io;
@@ -270,6 +272,22 @@ async fn accept_loop(
     ready: mpsc::Sender<Connection>,
 ) {
     loop {
+        // At most `max_concurrent_handshakes` in progress: beyond that the
+        // loop stops accepting (clients wait in the kernel's backlog) until
+        // one finishes or times out.
+        let handshaking = match &transport {
+            Transport::MutualTls(_) => {
+                let permit = tokio::select! {
+                    permit = Arc::clone(&gate.handshakes).acquire_owned() => permit,
+                    () = ready.closed() => return,
+                };
+                match permit {
+                    Ok(permit) => Some(permit),
+                    Err(_) => return,
+                }
+            }
+            Transport::InsecurePlaintext => None,
+        };
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             () = ready.closed() => return,
@@ -286,8 +304,7 @@ async fn accept_loop(
         let slot = match gate.admit(remote) {
             Ok(slot) => slot,
             Err(reason) => {
-                metrics::counter!("lienthong_connections_refused_total", "reason" => "limit")
-                    .increment(1);
+                metrics::counter!("lienthong_connections_refused_total").increment(1);
                 tracing::warn!(%remote, reason, "connection closed on accept");
                 drop(stream);
                 continue;
@@ -313,12 +330,6 @@ async fn accept_loop(
                 }
             }
             Transport::MutualTls(tls) => {
-                let Ok(handshaking) = Arc::clone(&gate.handshakes).try_acquire_owned() else {
-                    metrics::counter!("lienthong_connections_refused_total", "reason" => "handshakes")
-                        .increment(1);
-                    tracing::warn!(%remote, "connection closed on accept: too many TLS handshakes in progress (limits.max_concurrent_handshakes)");
-                    continue;
-                };
                 let acceptor = TlsAcceptor::from(tls.server_config(kind));
                 let ready = ready.clone();
                 let timeout = gate.handshake_timeout;

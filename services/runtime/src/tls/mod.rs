@@ -580,3 +580,26 @@ pub fn identity_of(certificate: &CertificateDer<'_>) -> Option<PeerIdentity> {
     let first = identities.next()?;
     identities.next().is_none().then_some(first)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reload_interval_that_is_not_a_time_is_refused_by_name() {
+        for bad in ["nan", "inf", "0.0", "-1.0", "1e9"] {
+            let text = format!(
+                "ca_bundle = \"ca.crt\"\ncertificate = \"a.crt\"\nprivate_key = \"a.key\"\n\
+                 reload_interval_seconds = {bad}\n"
+            );
+            let files: TlsFiles = toml::from_str(&text).expect("parses as TOML");
+            let error = Transport::from_settings(Some(&files), Mode::MutualTls, None)
+                .err()
+                .expect("refused");
+            assert!(
+                error.to_string().contains("tls.reload_interval_seconds"),
+                "{bad}: {error}"
+            );
+        }
+    }
+}
