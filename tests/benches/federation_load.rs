@@ -185,7 +185,8 @@ async fn start_node(options: &Options, id: &str, audited: bool) -> String {
          [database]\nurl = \"{}\"\nmax_connections = 8\n\
          [sharing]\npolicy = \"{}\"\n\
          [grpc]\nlisten = \"127.0.0.1:0\"\nconcurrency_per_connection = 256\n\
-         [admin]\nlisten = \"127.0.0.1:0\"\n[audit]\nenabled = {audited}\n",
+         [admin]\nlisten = \"127.0.0.1:0\"\n[audit]\nenabled = {audited}\n\
+         [limits]\npeer_requests_per_minute = 100000000\npeer_burst = 1000000\n",
         database_url(options, id),
         policy.display()
     ))

@@ -146,7 +146,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         )
         .await?
         .0;
-    let (gateway_grpc, gateway_http) = (gateway.grpc_addr(), gateway.http_addr());
+    let (gateway_grpc, gateway_http, gateway_admin) = (
+        gateway.grpc_addr(),
+        gateway.http_addr(),
+        gateway.admin_addr(),
+    );
     let mut stop = stop_rx.clone();
     let gateway_task = tokio::spawn(gateway.serve(async move {
         let _ = stop.wait_for(|stop| *stop).await;
@@ -162,7 +166,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         );
     }
     println!(
-        "  {:<20} gRPC https://{gateway_grpc}   HTTPS https://{gateway_http}/api/v1/   metrics https://{gateway_http}/metrics",
+        "  {:<20} gRPC https://{gateway_grpc}   HTTPS https://{gateway_http}/api/v1/   metrics http://{gateway_admin}/metrics",
         "Gateway"
     );
     println!("\nIn another terminal, present the demo client certificate:");
