@@ -158,6 +158,22 @@ pub async fn search(
     let nodes = registry.select(&request.nodes)?;
     let node_ids: Vec<&str> = nodes.iter().map(|node| node.id()).collect();
     let filters = request.filters.clone().unwrap_or_default();
+    // What every node would refuse is refused here, once: a node's own
+    // refusal then concerns that node only.
+    let check = lienthong_store::SearchRequest::from_proto(
+        kind,
+        pb::SearchRequest {
+            query: request.query.clone(),
+            filters: Some(filters.clone()),
+            page_size: page_size as u32,
+            page_token: String::new(),
+        },
+        String::new(),
+    );
+    lienthong_store::search::check_query(&check).map_err(|error| match error {
+        lienthong_store::StoreError::LimitExceeded(message) => RequestError::LimitExceeded(message),
+        other => RequestError::InvalidArgument(other.to_string()),
+    })?;
     let print = fingerprint(&[
         kind.as_str().as_bytes(),
         request.query.as_bytes(),

@@ -178,15 +178,16 @@ impl GatewayServer {
             lienthong_proto::FILE_DESCRIPTOR_SET,
             tonic_health::pb::FILE_DESCRIPTOR_SET,
         ];
+        let served = ["lienthong.v1.Federation", "grpc.health.v1.Health"];
         let (reflection_v1, reflection_v1alpha) =
-            lienthong_runtime::reflection::services(&descriptor_sets)
+            lienthong_runtime::reflection::services(&descriptor_sets, &served)
                 .map_err(GatewayError::Serve)?;
         let methods = Arc::new(
-            lienthong_runtime::reflection::method_paths(&descriptor_sets)
+            lienthong_runtime::reflection::method_paths(&descriptor_sets, &served)
                 .map_err(GatewayError::Serve)?,
         );
         let federation_service = FederationServer::new(FederationService::new(federation.clone()))
-            .max_decoding_message_size(config.grpc.max_message_bytes)
+            .max_decoding_message_size(config.limits.grpc_max_request_bytes)
             .max_encoding_message_size(config.grpc.max_message_bytes);
 
         // One shutdown signal fans out to every listener.
@@ -239,8 +240,14 @@ impl GatewayServer {
         );
         let grpc_stopped = stop.clone().stopped();
         let health_on_stop = health.clone();
+        // A request runs at most its federation deadline, plus a margin to
+        // answer with what it has; a client that never finishes sending one
+        // is cut then too.
+        let request_timeout =
+            std::time::Duration::from_millis(config.federation.request_timeout_ms + 1_000);
         let serving = limits
             .grpc_server()
+            .timeout(request_timeout)
             .layer(lienthong_runtime::telemetry::RpcTelemetryLayer::new(
                 &config.gateway.id,
                 methods,
@@ -277,6 +284,11 @@ impl GatewayServer {
             Ok(Err(error)) => tracing::warn!(%error, "admin listener task failed"),
             Err(_) => tracing::warn!("admin listener still open after the shutdown grace"),
         }
+        // Counted refusals still pending are written now, not lost with the
+        // runtime.
+        if let Err(error) = federation.access().refusals().flush().await {
+            tracing::warn!(%error, "counted refusals not written at shutdown");
+        }
         // The servers are gone, and with them every audit writer handle:
         // wait for the last entries (at most the grace) before closing the
         // database.
@@ -290,7 +302,12 @@ impl GatewayServer {
         if let Some(watch) = tls_watch {
             watch.abort();
         }
-        database.close().await;
+        if tokio::time::timeout(limits.shutdown_grace(), database.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("database connections still in use after the shutdown grace");
+        }
         tracing::info!(gateway = %config.gateway.id, "gateway stopped");
         result
     }

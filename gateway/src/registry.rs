@@ -366,21 +366,21 @@ fn timeout_failure(node: &NodeHandle, deadline: Instant, node_deadline: Instant)
 fn classify(status: Status) -> NodeFailure {
     match status.code() {
         // Errors about the request itself: every node would say the same.
-        Code::InvalidArgument | Code::NotFound | Code::ResourceExhausted => {
-            NodeFailure::Rejected(status)
-        }
+        Code::InvalidArgument | Code::NotFound => NodeFailure::Rejected(status),
         Code::DeadlineExceeded => {
             NodeFailure::Timeout(format!("the node gave up: {}", status.message()))
         }
         Code::Unavailable | Code::Cancelled => {
             NodeFailure::Unavailable(format!("unreachable: {}", status.message()))
         }
-        // Answers, not faults: the node is up and decided. A user whose
+        // Answers, not faults: the node is up and decided (a refusal, its
+        // per-peer budget, a precondition). A user whose
         // request one province refuses (a birth-year filter its policy
         // withholds, say) must not be able to switch that province off for
         // everyone by repeating it. The others still answer.
         Code::PermissionDenied
         | Code::Unauthenticated
+        | Code::ResourceExhausted
         | Code::FailedPrecondition
         | Code::OutOfRange
         | Code::AlreadyExists

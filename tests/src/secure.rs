@@ -418,6 +418,33 @@ pub async fn https_get(
     (status, body)
 }
 
+/// An HTTPS request sent from `source` (a loopback address), without a
+/// client certificate; returns the status code.
+pub async fn https_status_from(
+    source: &str,
+    address: SocketAddr,
+    ca: &std::path::Path,
+    request: &str,
+) -> std::io::Result<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(format!("{source}:0").parse().expect("address"))?;
+    let tcp = socket.connect(address).await?;
+    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").expect("name");
+    let mut stream = tokio_rustls::TlsConnector::from(raw_client_config(ca, None, &[b"http/1.1"]))
+        .connect(name, tcp)
+        .await?;
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response).await;
+    let text = String::from_utf8_lossy(&response);
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no status line in {text:?}")))
+}
+
 /// Every entry of the audit log in `pool`, oldest first.
 pub async fn audit_entries(pool: &sqlx::AnyPool) -> Vec<lienthong_audit::StoredEntry> {
     let mut out = Vec::new();

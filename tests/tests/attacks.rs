@@ -5,7 +5,6 @@
 //! measures the process's memory.)
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -18,7 +17,7 @@ use lienthong_records::{AnyRecord, RecordKind};
 use lienthong_runtime::identity::PeerIdentity;
 use lienthong_tests::secure::{
     SecureGateway, SecureNode, TestPki, audit_entries, connect, gateway_client, https_get,
-    node_client, raw_client_config, raw_tls,
+    https_status_from, node_client, raw_client_config, raw_tls,
 };
 use lienthong_tests::{TestDatabase, http_get, hung_yen_expert, load, sample_records, wait_for};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -53,31 +52,6 @@ async fn audit_size(pool: &sqlx::AnyPool) -> (usize, usize) {
         .map(|entry| entry.request.len() + entry.detail.len())
         .sum();
     (entries.len(), bytes)
-}
-
-/// An HTTPS request sent from `source` (a loopback address), without a
-/// client certificate; returns the status code.
-async fn https_status_from(
-    source: &str,
-    address: SocketAddr,
-    ca: &std::path::Path,
-    request: &str,
-) -> std::io::Result<u16> {
-    let socket = tokio::net::TcpSocket::new_v4()?;
-    socket.bind(format!("{source}:0").parse().expect("address"))?;
-    let tcp = socket.connect(address).await?;
-    let name = rustls_pki_types::ServerName::try_from("127.0.0.1").expect("name");
-    let mut stream = tokio_rustls::TlsConnector::from(raw_client_config(ca, None, &[b"http/1.1"]))
-        .connect(name, tcp)
-        .await?;
-    stream.write_all(request.as_bytes()).await?;
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response).await;
-    let text = String::from_utf8_lossy(&response);
-    text.split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("no status line in {text:?}")))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,6 +178,30 @@ async fn half_sent_requests_hold_neither_the_https_api_nor_its_shutdown() {
         }
     }
     assert_eq!(closed, held.len(), "held connections left open");
+
+    // A keep-alive connection that answered once and then sends nothing is
+    // closed after the same time.
+    let config = raw_client_config(&ca, None, &[b"http/1.1"]);
+    let mut idle = raw_tls(gateway.http_addr, config).await.expect("connect");
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .expect("send");
+    let mut response = vec![0u8; 4096];
+    let read = idle.read(&mut response).await.expect("an answer");
+    assert!(String::from_utf8_lossy(&response[..read]).starts_with("HTTP/1.1 200"));
+    let idle_closed = tokio::time::timeout(Duration::from_secs(4), async {
+        loop {
+            match idle.read(&mut response).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        idle_closed.is_ok(),
+        "an idle keep-alive connection was kept"
+    );
 
     // Shutdown does not wait for clients that never finish their request.
     let slow = SecureGateway::start(

@@ -524,7 +524,7 @@ async fn each_user_has_a_rate_limit() {
     let gateway = SecureGateway::start(
         &pki,
         &[("hung-yen", node.url())],
-        "[auth]\nrequests_per_minute = 6\nburst = 3\n",
+        "[auth]\nrequests_per_minute = 6\nburst = 3\nfailures_per_minute = 6\nfailure_burst = 3\n",
     )
     .await;
     let first = gateway.token("first", UserRole::Viewer).await;

@@ -120,6 +120,13 @@ pub struct AuthConfig {
     /// roles: `"staff:nguyen-van-an" = "officer"`.
     #[serde(default)]
     pub certificate_roles: HashMap<String, String>,
+    /// Failed authentications per minute from one client network (an IPv4
+    /// address, an IPv6 /64) before further attempts are refused.
+    #[serde(default = "default_failures_per_minute")]
+    pub failures_per_minute: u32,
+    /// Failed authentications a client network may make at once above that.
+    #[serde(default = "default_failure_burst")]
+    pub failure_burst: u32,
     /// Token secrets checked (argon2, about 19 MiB each) at once; a request
     /// that would be one more is refused at once (429), not queued.
     #[serde(default = "default_max_concurrent_secret_checks")]
@@ -134,10 +141,18 @@ impl Default for AuthConfig {
             token_cache_seconds: default_token_cache_seconds(),
             certificate_roles: HashMap::new(),
             max_concurrent_secret_checks: default_max_concurrent_secret_checks(),
+            failures_per_minute: default_failures_per_minute(),
+            failure_burst: default_failure_burst(),
         }
     }
 }
 
+fn default_failures_per_minute() -> u32 {
+    30
+}
+fn default_failure_burst() -> u32 {
+    10
+}
 fn default_max_concurrent_secret_checks() -> usize {
     4
 }
@@ -185,7 +200,7 @@ pub struct Authenticator {
     /// Failed authentications per client address.
     failures: RateLimiter,
     /// Secret checks (argon2) running at once.
-    secret_checks: Semaphore,
+    secret_checks: std::sync::Arc<Semaphore>,
     /// Plaintext development gateway: callers without credentials are
     /// `insecure-anonymous` admins.
     insecure_plaintext: bool,
@@ -203,8 +218,10 @@ impl Authenticator {
             cache: Mutex::new(HashMap::new()),
             cache_for: Duration::from_secs(config.token_cache_seconds),
             limiter: RateLimiter::new(config.requests_per_minute, config.burst),
-            failures: RateLimiter::new(config.requests_per_minute, config.burst),
-            secret_checks: Semaphore::new(config.max_concurrent_secret_checks.max(1)),
+            failures: RateLimiter::new(config.failures_per_minute, config.failure_burst),
+            secret_checks: std::sync::Arc::new(Semaphore::new(
+                config.max_concurrent_secret_checks.max(1),
+            )),
             insecure_plaintext,
         })
     }
@@ -366,15 +383,28 @@ impl Authenticator {
                 {
                     return Err(self.too_many_failures());
                 }
-                let Ok(_checking) = self.secret_checks.try_acquire() else {
+                let refund = || {
+                    if let Some(address) = address {
+                        self.failures.refund(address);
+                    }
+                };
+                let Ok(checking) = std::sync::Arc::clone(&self.secret_checks).try_acquire_owned()
+                else {
+                    // Busy, not wrong: this attempt does not count as a failure.
+                    refund();
                     return Err(AuthError::RateLimited(
                         "too many tokens are being checked at once; retry in a second".into(),
                     ));
                 };
-                self.tokens
-                    .check_secret(token)
-                    .await
-                    .map_err(database_error)?
+                // The permit lives until argon2 has finished, even if this
+                // request is dropped meanwhile.
+                match self.tokens.check_secret(token, checking).await {
+                    Ok(checked) => checked,
+                    Err(error) => {
+                        refund();
+                        return Err(database_error(error));
+                    }
+                }
             }
         };
         let Some(info) = info else {
@@ -422,5 +452,10 @@ fn failure_key(credentials: &Credentials) -> Option<String> {
         .peer
         .as_ref()
         .and_then(|peer| peer.remote_addr)
-        .map(|address| format!("failed from {}", address.ip()))
+        .map(|address| {
+            format!(
+                "failed from {}",
+                lienthong_runtime::peer_gate::client_network(address.ip())
+            )
+        })
 }

@@ -160,7 +160,15 @@ impl TokenStore {
     /// expired tokens are returned without the (costly) secret check, for
     /// the caller to refuse; the hash runs on a blocking thread, not on the
     /// async workers.
-    pub async fn check_secret(&self, token: &str) -> Result<Option<TokenInfo>, TokenError> {
+    ///
+    /// `hold` is kept until the argon2 check itself has finished, even when
+    /// the caller stops waiting for it (a client that hangs up): the
+    /// concurrency permit that bounds these checks goes there.
+    pub async fn check_secret(
+        &self,
+        token: &str,
+        hold: impl Send + 'static,
+    ) -> Result<Option<TokenInfo>, TokenError> {
         let Some((id, secret)) = split_token(token) else {
             return Ok(None);
         };
@@ -180,6 +188,7 @@ impl TokenStore {
         let stored: String = row.try_get("secret_hash")?;
         let secret = secret.to_owned();
         let matches = tokio::task::spawn_blocking(move || {
+            let _hold = hold;
             PasswordHash::new(&stored).is_ok_and(|hash| {
                 Argon2::default()
                     .verify_password(secret.as_bytes(), &hash)

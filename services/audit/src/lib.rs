@@ -93,31 +93,53 @@ pub fn request_text(request: &impl Serialize) -> String {
     if serde_json::to_writer(&mut kept, request).is_err() {
         return String::new();
     }
-    if kept.total <= MAX_REQUEST_BYTES {
-        return String::from_utf8(kept.head).unwrap_or_default();
+    kept.finish()
+}
+
+/// `text` as an entry stores it: whole up to [`MAX_REQUEST_BYTES`], else cut
+/// there with its length and SHA-256 (error details can echo what a caller
+/// sent, so every free-text field of an entry is bounded).
+pub fn bounded_text(text: &str) -> String {
+    if text.len() <= MAX_REQUEST_BYTES {
+        return text.to_owned();
     }
-    let mut end = MAX_REQUEST_BYTES;
-    while end > 0 && (kept.head[end] & 0xC0) == 0x80 {
-        end -= 1;
-    }
-    let head = String::from_utf8_lossy(&kept.head[..end]);
-    let digest: String = kept
-        .digest
-        .finish()
-        .as_ref()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
-    format!(
-        "{head}… [cut at {end} of {} bytes; sha256 {digest}]",
-        kept.total
-    )
+    let mut kept = BoundedJson {
+        head: Vec::with_capacity(MAX_REQUEST_BYTES + 1),
+        total: 0,
+        digest: ring::digest::Context::new(&ring::digest::SHA256),
+    };
+    let _ = kept.write_all(text.as_bytes());
+    kept.finish()
 }
 
 struct BoundedJson {
     head: Vec<u8>,
     total: usize,
     digest: ring::digest::Context,
+}
+
+impl BoundedJson {
+    fn finish(self) -> String {
+        if self.total <= MAX_REQUEST_BYTES {
+            return String::from_utf8(self.head).unwrap_or_default();
+        }
+        let mut end = MAX_REQUEST_BYTES;
+        while end > 0 && (self.head[end] & 0xC0) == 0x80 {
+            end -= 1;
+        }
+        let head = String::from_utf8_lossy(&self.head[..end]);
+        let digest: String = self
+            .digest
+            .finish()
+            .as_ref()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        format!(
+            "{head}… [cut at {end} of {} bytes; sha256 {digest}]",
+            self.total
+        )
+    }
 }
 
 impl Write for BoundedJson {
@@ -806,5 +828,14 @@ mod tests {
             "{text}"
         );
         assert!(text.starts_with("{\"query\":\"đđ"));
+    }
+
+    #[test]
+    fn long_details_are_cut_too() {
+        assert_eq!(bounded_text("short"), "short");
+        let echoed = format!("organization_id {:?} is not an id", "\u{1}".repeat(60_000));
+        let cut = bounded_text(&echoed);
+        assert!(cut.len() < MAX_REQUEST_BYTES + 200, "{}", cut.len());
+        assert!(cut.contains(&format!("of {} bytes", echoed.len())));
     }
 }

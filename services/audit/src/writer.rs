@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
-    AuditEntry, AuditError, ChainPoint, GENESIS_HASH, StoredEntry, create_tables, entry_hash,
-    format_time, install_head_trigger,
+    AuditEntry, AuditError, ChainPoint, GENESIS_HASH, StoredEntry, bounded_text, create_tables,
+    entry_hash, format_time, install_head_trigger,
 };
 
 const MAX_BATCH: usize = 256;
@@ -187,12 +187,14 @@ fn chain<'a>(head: &ChainPoint, entries: impl Iterator<Item = &'a AuditEntry>) -
             let mut stored = StoredEntry {
                 seq: previous.seq + 1,
                 at: at.clone(),
-                peer: entry.peer.clone(),
-                end_user: entry.end_user.clone(),
-                action: entry.action.clone(),
-                request: entry.request.clone(),
+                // Every free-text field is bounded: an error detail or a
+                // claimed user name can echo what a caller sent.
+                peer: bounded_text(&entry.peer),
+                end_user: bounded_text(&entry.end_user),
+                action: bounded_text(&entry.action),
+                request: bounded_text(&entry.request),
                 outcome: entry.outcome,
-                detail: entry.detail.clone(),
+                detail: bounded_text(&entry.detail),
                 record_count: entry.record_ids.len() as i64,
                 record_ids: entry.record_ids.clone(),
                 prev_hash: previous.hash.clone(),

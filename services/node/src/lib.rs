@@ -155,20 +155,22 @@ impl NodeServer {
             lienthong_proto::FILE_DESCRIPTOR_SET,
             tonic_health::pb::FILE_DESCRIPTOR_SET,
         ];
+        let served = ["lienthong.v1.ProvinceNode", "grpc.health.v1.Health"];
         let (reflection_v1, reflection_v1alpha) =
-            lienthong_runtime::reflection::services(&descriptor_sets).map_err(NodeError::Serve)?;
+            lienthong_runtime::reflection::services(&descriptor_sets, &served)
+                .map_err(NodeError::Serve)?;
         let methods = Arc::new(
-            lienthong_runtime::reflection::method_paths(&descriptor_sets)
+            lienthong_runtime::reflection::method_paths(&descriptor_sets, &served)
                 .map_err(NodeError::Serve)?,
         );
-        let access = access::Access::new(policy, audit, refusals);
+        let access = access::Access::new(policy, audit, refusals.clone());
         let peer_gate = peer_gate(&config.limits, methods.clone(), access.refusals().clone());
         let node_service = ProvinceNodeServer::new(service::NodeService::new(
             store.clone(),
             config.node.display_name.clone(),
             access,
         ))
-        .max_decoding_message_size(config.grpc.max_message_bytes)
+        .max_decoding_message_size(config.limits.grpc_max_request_bytes)
         .max_encoding_message_size(config.grpc.max_message_bytes);
 
         // One shutdown signal fans out to both listeners.
@@ -214,6 +216,12 @@ impl NodeServer {
         .await
         .unwrap_or(Ok(()))
         .map_err(|error| NodeError::Serve(error.to_string()));
+        // Counted refusals still pending are written now, not lost with the
+        // runtime.
+        if let Err(error) = refusals.flush().await {
+            tracing::warn!(%error, "counted refusals not written at shutdown");
+        }
+        drop(refusals);
         // The service (and with it every audit writer handle) is gone; wait
         // for the last entries to commit before closing the database. Calls
         // cut at the end of the grace may still hold a handle: wait that long.
@@ -231,7 +239,12 @@ impl NodeServer {
             Ok(Err(error)) => tracing::warn!(%error, "admin listener failed"),
             Err(error) => tracing::warn!(%error, "admin listener task failed"),
         }
-        store.close().await;
+        if tokio::time::timeout(config.limits.shutdown_grace(), store.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("database connections still in use after the shutdown grace");
+        }
         tracing::info!(node = %node_id, "node stopped; database closed");
         result
     }

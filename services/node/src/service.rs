@@ -64,37 +64,24 @@ impl NodeService {
         admitted: &Admitted,
     ) -> Result<(SearchPage, Vec<String>), Status> {
         let disclosure = &admitted.disclosure;
-        let filters = request.filters.unwrap_or_default();
-        let filters_by_year = filters.year_from != 0 || filters.year_to != 0;
+        let search = SearchRequest::from_proto(kind, request, admitted.who());
+        let filters_by_year = search.year_from != 0 || search.year_to != 0;
         disclosure
             .check_search(kind, filters_by_year)
             .map_err(|denial| Status::permission_denied(denial.0))?;
-        let search = SearchRequest {
-            kind: Some(kind),
-            query: request.query,
-            field_code_prefixes: filters.field_code_prefixes,
-            organization_id: filters.organization_id,
-            academic_title: filters.academic_title,
-            degree: filters.degree,
-            year_from: filters.year_from,
-            year_to: filters.year_to,
-            statuses: filters.statuses,
-            management_levels: filters.management_levels,
-            page_size: request.page_size,
-            page_token: request.page_token,
-            caller: admitted.who(),
-        };
-        let mut page = self.store.search(&search).await.map_err(to_status)?;
-        if !disclosure
+        let mut page = if disclosure
             .may_filter_by_organization(&self.store, &search.organization_id)
             .await
             .map_err(to_status)?
         {
-            // Filtering by an organization the caller may not see matches
-            // nothing, as if it did not exist (the query was still checked
-            // and run, so errors and timing are those of any search).
-            page = SearchPage::default();
-        }
+            self.store.search(&search).await.map_err(to_status)?
+        } else {
+            // Filtering by an organization the caller may not see (hidden,
+            // or not there at all: the two cost the same) matches nothing.
+            // The request is still checked, so errors do not differ.
+            self.store.check_search(&search).map_err(to_status)?;
+            SearchPage::default()
+        };
         disclosure
             .redact(&self.store, page.hits.iter_mut().map(|hit| &mut hit.record))
             .await

@@ -17,13 +17,18 @@ pub struct ServerLimits {
     /// Keep it under the process's file-descriptor limit (`ulimit -n`).
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
-    /// Connections open at once from one client address.
+    /// Connections open at once from one client network (an IPv4 address,
+    /// an IPv6 /64).
     #[serde(default = "default_max_connections_per_address")]
     pub max_connections_per_address: usize,
-    /// TLS handshakes in progress at once; more connections are closed on
-    /// accept rather than queued.
+    /// TLS handshakes in progress at once; at the limit the server stops
+    /// accepting until one ends (clients wait in the kernel's backlog).
     #[serde(default = "default_max_concurrent_handshakes")]
     pub max_concurrent_handshakes: usize,
+    /// TLS handshakes in progress at once from one client network (an IPv4
+    /// address, an IPv6 /64); more connections from it are closed on accept.
+    #[serde(default = "default_max_handshakes_per_address")]
+    pub max_handshakes_per_address: usize,
     /// Longest a client may take to finish its TLS handshake.
     #[serde(default = "default_handshake_timeout_ms")]
     pub handshake_timeout_ms: u64,
@@ -34,6 +39,10 @@ pub struct ServerLimits {
     /// gRPC: streams (calls) in flight on one connection.
     #[serde(default = "default_grpc_max_concurrent_streams")]
     pub grpc_max_concurrent_streams: u32,
+    /// gRPC: largest request message a server decodes (answers may be larger,
+    /// up to `grpc.max_message_bytes`). Requests are queries and ids.
+    #[serde(default = "default_grpc_max_request_bytes")]
+    pub grpc_max_request_bytes: usize,
     /// gRPC: how often an idle connection is pinged.
     #[serde(default = "default_grpc_keepalive_interval_ms")]
     pub grpc_keepalive_interval_ms: u64,
@@ -70,9 +79,11 @@ impl Default for ServerLimits {
             max_connections: default_max_connections(),
             max_connections_per_address: default_max_connections_per_address(),
             max_concurrent_handshakes: default_max_concurrent_handshakes(),
+            max_handshakes_per_address: default_max_handshakes_per_address(),
             handshake_timeout_ms: default_handshake_timeout_ms(),
             http_header_read_timeout_ms: default_http_header_read_timeout_ms(),
             grpc_max_concurrent_streams: default_grpc_max_concurrent_streams(),
+            grpc_max_request_bytes: default_grpc_max_request_bytes(),
             grpc_keepalive_interval_ms: default_grpc_keepalive_interval_ms(),
             grpc_keepalive_timeout_ms: default_grpc_keepalive_timeout_ms(),
             max_connection_age_ms: default_max_connection_age_ms(),
@@ -93,14 +104,20 @@ fn default_max_connections_per_address() -> usize {
 fn default_max_concurrent_handshakes() -> usize {
     64
 }
+fn default_max_handshakes_per_address() -> usize {
+    8
+}
 fn default_handshake_timeout_ms() -> u64 {
-    10_000
+    5_000
 }
 fn default_http_header_read_timeout_ms() -> u64 {
     10_000
 }
 fn default_grpc_max_concurrent_streams() -> u32 {
     256
+}
+fn default_grpc_max_request_bytes() -> usize {
+    64 * 1024
 }
 fn default_grpc_keepalive_interval_ms() -> u64 {
     30_000
@@ -147,6 +164,11 @@ impl ServerLimits {
             self.max_concurrent_handshakes as u64,
             1,
         )?;
+        at_least(
+            "max_handshakes_per_address",
+            self.max_handshakes_per_address as u64,
+            1,
+        )?;
         at_least("handshake_timeout_ms", self.handshake_timeout_ms, 10)?;
         at_least(
             "http_header_read_timeout_ms",
@@ -157,6 +179,11 @@ impl ServerLimits {
             "grpc_max_concurrent_streams",
             u64::from(self.grpc_max_concurrent_streams),
             1,
+        )?;
+        at_least(
+            "grpc_max_request_bytes",
+            self.grpc_max_request_bytes as u64,
+            1024,
         )?;
         at_least(
             "grpc_keepalive_interval_ms",

@@ -83,6 +83,32 @@ pub struct PeerGate<S> {
     gate: PeerGateLayer,
 }
 
+/// The network a client address is counted under: the IPv4 address itself
+/// (an IPv4-mapped IPv6 address is its IPv4 address), or the /64 of an IPv6
+/// address, since one host is commonly given a whole /64.
+pub fn client_network(address: std::net::IpAddr) -> std::net::IpAddr {
+    use std::net::{IpAddr, Ipv6Addr};
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let segments = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(
+                    segments[0],
+                    segments[1],
+                    segments[2],
+                    segments[3],
+                    0,
+                    0,
+                    0,
+                    0,
+                ))
+            }
+        },
+    }
+}
+
 /// The key a peer's budget is kept under.
 pub fn peer_key(peer: Option<&PeerInfo>) -> String {
     match peer {
@@ -93,7 +119,7 @@ pub fn peer_key(peer: Option<&PeerInfo>) -> String {
         Some(PeerInfo {
             remote_addr: Some(address),
             ..
-        }) => format!("client {}", address.ip()),
+        }) => format!("client {}", client_network(address.ip())),
         _ => "client".to_owned(),
     }
 }
@@ -155,5 +181,24 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(inner.call(request))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_host_is_counted_by_its_64() {
+        let a: std::net::IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: std::net::IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let c: std::net::IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(client_network(a), client_network(b));
+        assert_ne!(client_network(a), client_network(c));
+        let mapped: std::net::IpAddr = "::ffff:10.0.0.7".parse().unwrap();
+        assert_eq!(
+            client_network(mapped),
+            "10.0.0.7".parse::<std::net::IpAddr>().unwrap()
+        );
     }
 }

@@ -7,9 +7,13 @@ use prost::Message;
 use prost_types::FileDescriptorSet;
 use tonic_reflection::server::{v1, v1alpha};
 
-/// Both versions of the reflection service for `descriptor_sets`.
+/// Both versions of the reflection service for `descriptor_sets`,
+/// advertising `served` (fully qualified service names, e.g.
+/// `lienthong.v1.ProvinceNode`) and reflection itself, nothing else the
+/// descriptor sets happen to hold.
 pub fn services(
     descriptor_sets: &[&'static [u8]],
+    served: &[&str],
 ) -> Result<
     (
         v1::ServerReflectionServer<impl v1::ServerReflection>,
@@ -18,10 +22,15 @@ pub fn services(
     String,
 > {
     let builder = || {
-        descriptor_sets.iter().fold(
+        let builder = descriptor_sets.iter().fold(
             tonic_reflection::server::Builder::configure(),
             |builder, set| builder.register_encoded_file_descriptor_set(set),
-        )
+        );
+        served
+            .iter()
+            .copied()
+            .chain(REFLECTION_SERVICES)
+            .fold(builder, |builder, name| builder.with_service_name(name))
     };
     let v1 = builder()
         .build_v1()
@@ -32,16 +41,22 @@ pub fn services(
     Ok((v1, v1alpha))
 }
 
+/// The reflection services' names.
+const REFLECTION_SERVICES: [&str; 2] = [
+    "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
+];
+
 /// The reflection services' own method paths.
 const REFLECTION_METHODS: [&str; 2] = [
     "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
     "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
 ];
 
-/// Every method path (`/package.Service/Method`) of the services in
-/// `descriptor_sets`, plus reflection's: the calls a server answers. Anything
-/// else is an invented path.
-pub fn method_paths(descriptor_sets: &[&[u8]]) -> Result<HashSet<String>, String> {
+/// Every method path (`/package.Service/Method`) of the `served` services
+/// found in `descriptor_sets`, plus reflection's: the calls a server answers.
+/// Anything else is an invented path.
+pub fn method_paths(descriptor_sets: &[&[u8]], served: &[&str]) -> Result<HashSet<String>, String> {
     let mut paths: HashSet<String> = REFLECTION_METHODS.iter().map(|p| (*p).to_owned()).collect();
     for set in descriptor_sets {
         let set = FileDescriptorSet::decode(*set)
@@ -55,6 +70,9 @@ pub fn method_paths(descriptor_sets: &[&[u8]]) -> Result<HashSet<String>, String
                 } else {
                     format!("{package}.{service_name}")
                 };
+                if !served.contains(&qualified.as_str()) {
+                    continue;
+                }
                 for method in service.method {
                     paths.insert(format!("/{qualified}/{}", method.name.unwrap_or_default()));
                 }
@@ -70,8 +88,14 @@ mod tests {
 
     #[test]
     fn method_paths_list_health_and_reflection() {
-        let paths = method_paths(&[tonic_health::pb::FILE_DESCRIPTOR_SET]).unwrap();
+        let paths = method_paths(
+            &[tonic_health::pb::FILE_DESCRIPTOR_SET],
+            &["grpc.health.v1.Health"],
+        )
+        .unwrap();
         assert!(paths.contains("/grpc.health.v1.Health/Check"), "{paths:?}");
+        let none = method_paths(&[tonic_health::pb::FILE_DESCRIPTOR_SET], &[]).unwrap();
+        assert!(!none.contains("/grpc.health.v1.Health/Check"), "not served");
         assert!(paths.contains(REFLECTION_METHODS[0]));
         assert!(!paths.contains("/grpc.health.v1.Health/Invented"));
     }

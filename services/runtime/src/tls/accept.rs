@@ -11,7 +11,9 @@
 //! connection carries its slot and frees it when dropped; over either limit
 //! a new connection is closed on accept), and handshakes in progress (at the
 //! limit the loop stops accepting until one ends, so further clients wait in
-//! the kernel's backlog rather than cost anything).
+//! the kernel's backlog rather than cost anything; one client network may
+//! hold only a few of them, and its further connections are closed). A
+//! client network is an IPv4 address or an IPv6 /64.
 
 use std::collections::HashMap;
 use std::io;
@@ -31,6 +33,7 @@ use tokio_rustls::server::TlsStream;
 use super::{ServerKind, Transport, identity_of, warn_plaintext};
 use crate::identity::PeerIdentity;
 use crate::limits::ServerLimits;
+use crate::peer_gate::client_network;
 
 /// Who is connected; a request extension on every call.
 #[derive(Debug, Clone)]
@@ -152,23 +155,35 @@ impl Stream for Incoming {
 /// [`ServerLimits::max_connections_per_address`]; freed when dropped.
 struct Slot {
     _total: tokio::sync::OwnedSemaphorePermit,
-    per_address: Arc<AddressCounts>,
+    _address: AddressSlot,
+}
+
+/// One place in an [`AddressCounts`]; freed when dropped.
+struct AddressSlot {
+    counts: Arc<AddressCounts>,
     address: IpAddr,
 }
 
-impl Drop for Slot {
+impl Drop for AddressSlot {
     fn drop(&mut self) {
-        self.per_address.release(self.address);
+        self.counts.release(self.address);
     }
 }
 
-/// Open connections per client address.
+/// Places in use per client network (an IPv4 address, an IPv6 /64).
 struct AddressCounts {
     limit: usize,
     counts: Mutex<HashMap<IpAddr, usize>>,
 }
 
 impl AddressCounts {
+    fn new(limit: usize) -> Arc<AddressCounts> {
+        Arc::new(AddressCounts {
+            limit,
+            counts: Mutex::new(HashMap::new()),
+        })
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IpAddr, usize>> {
         match self.counts.lock() {
             Ok(guard) => guard,
@@ -176,14 +191,19 @@ impl AddressCounts {
         }
     }
 
-    fn try_take(&self, address: IpAddr) -> bool {
+    /// A place for `address`'s network, if it has one left.
+    fn try_take(self: &Arc<Self>, address: IpAddr) -> Option<AddressSlot> {
+        let address = client_network(address);
         let mut counts = self.lock();
         let count = counts.entry(address).or_insert(0);
         if *count >= self.limit {
-            return false;
+            return None;
         }
         *count += 1;
-        true
+        Some(AddressSlot {
+            counts: Arc::clone(self),
+            address,
+        })
     }
 
     fn release(&self, address: IpAddr) {
@@ -202,6 +222,7 @@ struct Gate {
     connections: Arc<Semaphore>,
     per_address: Arc<AddressCounts>,
     handshakes: Arc<Semaphore>,
+    handshakes_per_address: Arc<AddressCounts>,
     handshake_timeout: Duration,
     max_connections: usize,
 }
@@ -210,11 +231,9 @@ impl Gate {
     fn new(limits: &ServerLimits) -> Gate {
         Gate {
             connections: Arc::new(Semaphore::new(limits.max_connections)),
-            per_address: Arc::new(AddressCounts {
-                limit: limits.max_connections_per_address,
-                counts: Mutex::new(HashMap::new()),
-            }),
+            per_address: AddressCounts::new(limits.max_connections_per_address),
             handshakes: Arc::new(Semaphore::new(limits.max_concurrent_handshakes)),
+            handshakes_per_address: AddressCounts::new(limits.max_handshakes_per_address),
             handshake_timeout: limits.handshake_timeout(),
             max_connections: limits.max_connections,
         }
@@ -230,17 +249,16 @@ impl Gate {
                     self.max_connections
                 )
             })?;
-        if !self.per_address.try_take(remote.ip()) {
-            return Err(format!(
+        let address = self.per_address.try_take(remote.ip()).ok_or_else(|| {
+            format!(
                 "{} connections are open from {} (limits.max_connections_per_address)",
                 self.per_address.limit,
                 remote.ip()
-            ));
-        }
+            )
+        })?;
         Ok(Slot {
             _total: total,
-            per_address: Arc::clone(&self.per_address),
-            address: remote.ip(),
+            _address: address,
         })
     }
 }
@@ -330,12 +348,20 @@ async fn accept_loop(
                 }
             }
             Transport::MutualTls(tls) => {
+                // One network may not hold every handshake slot.
+                let Some(address_handshaking) = gate.handshakes_per_address.try_take(remote.ip())
+                else {
+                    metrics::counter!("lienthong_connections_refused_total").increment(1);
+                    tracing::warn!(%remote, "connection closed on accept: too many TLS handshakes in progress from this address (limits.max_handshakes_per_address)");
+                    continue;
+                };
                 let acceptor = TlsAcceptor::from(tls.server_config(kind));
                 let ready = ready.clone();
                 let timeout = gate.handshake_timeout;
                 tokio::spawn(async move {
                     let connection = handshake(acceptor, stream, remote, timeout, slot).await;
                     drop(handshaking);
+                    drop(address_handshaking);
                     if let Some(connection) = connection {
                         let _ = ready.send(connection).await;
                     }

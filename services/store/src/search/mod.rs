@@ -61,6 +61,40 @@ pub struct SearchRequest {
     pub caller: String,
 }
 
+impl SearchRequest {
+    /// The search a gRPC `SearchRequest` for `kind` asks for, on behalf of
+    /// `caller`.
+    pub fn from_proto(
+        kind: RecordKind,
+        request: lienthong_proto::v1::SearchRequest,
+        caller: String,
+    ) -> SearchRequest {
+        let filters = request.filters.unwrap_or_default();
+        SearchRequest {
+            kind: Some(kind),
+            query: request.query,
+            field_code_prefixes: filters.field_code_prefixes,
+            organization_id: filters.organization_id,
+            academic_title: filters.academic_title,
+            degree: filters.degree,
+            year_from: filters.year_from,
+            year_to: filters.year_to,
+            statuses: filters.statuses,
+            management_levels: filters.management_levels,
+            page_size: request.page_size,
+            page_token: request.page_token,
+            caller,
+        }
+    }
+}
+
+/// Checks a search's query and filters against the limits and rules every
+/// node applies, without a store: the gateway refuses a request every node
+/// would refuse before asking any.
+pub fn check_query(request: &SearchRequest) -> Result<(), StoreError> {
+    query::parse(request).map(|_| ())
+}
+
 /// How a hit matched the query, best first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MatchTier {
@@ -119,6 +153,20 @@ struct TierWalk {
 }
 
 impl Store {
+    /// Checks a search as [`Store::search`] would (query, filters, page
+    /// token) without running it: the same errors, none of the work.
+    pub fn check_search(&self, request: &SearchRequest) -> Result<(), StoreError> {
+        let parsed = query::parse(request)?;
+        let tiers = plan::tiers(&parsed);
+        PageToken::decode(
+            &self.seal,
+            &request.page_token,
+            parsed.fingerprint,
+            tiers.len(),
+        )?;
+        Ok(())
+    }
+
     /// Runs one page of a search.
     ///
     /// A page examines at most [`WALK_BUDGET`] postings. When matches are sparse
