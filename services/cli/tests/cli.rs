@@ -327,7 +327,10 @@ async fn search_prints_json_or_a_table_and_explains_failures() {
     let output = run(unreachable).await;
     assert!(!output.status.success());
     let stderr = text(&output.stderr);
-    assert!(stderr.contains("cannot reach http://127.0.0.1"), "{stderr}");
+    assert!(
+        stderr.contains("cannot connect to http://127.0.0.1"),
+        "{stderr}"
+    );
     node.stop().await.expect("clean stop");
 }
 

@@ -135,10 +135,12 @@ fn default_shutdown_grace_ms() -> u64 {
     10_000
 }
 fn default_peer_requests_per_minute() -> u32 {
-    120_000
+    // 10,000 calls a second: above what a node answers (a gateway is one
+    // peer carrying every user's load), far below what a flood sends.
+    600_000
 }
 fn default_peer_burst() -> u32 {
-    2_000
+    10_000
 }
 
 impl ServerLimits {

@@ -67,7 +67,9 @@ pub async fn connect(
     let channel = endpoint
         .connect_with_connector(NodeConnector::expecting(transport, expected))
         .await
-        .with_context(|| format!("cannot reach {address}; is it running (lienthong demo)?"))?;
+        .with_context(|| {
+            format!("cannot connect to {address}; is it running (lienthong demo), and is it the server you meant?")
+        })?;
     let token = match &args.token {
         Some(token) => Some(
             MetadataValue::try_from(format!("Bearer {token}"))
