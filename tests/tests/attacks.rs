@@ -784,6 +784,14 @@ async fn info_reveals_nothing_of_hidden_writes_and_unknown_kinds() {
         .await
         .expect("info")
         .into_inner();
+    // The gateway is granted experts: it sees one change below, not two.
+    let (gateway, _) = pki.issue("gateway:national");
+    let mut gateway_client = node_client(&node.url(), &gateway).await;
+    let gateway_before = gateway_client
+        .info(pb::InfoRequest {})
+        .await
+        .expect("info")
+        .into_inner();
     // Writes to a hidden record and to a kind Hưng Yên may not see.
     let mut hidden_expert = hung_yen_expert("X1", "Nguyễn Văn Nội Bộ");
     hidden_expert.meta = Some(lienthong_tests::federation_meta("nam-dinh:expert:X1"));
@@ -806,4 +814,14 @@ async fn info_reveals_nothing_of_hidden_writes_and_unknown_kinds() {
         .into_inner();
     assert_eq!(after.last_change_seq, before.last_change_seq);
     assert_eq!(after.counts, before.counts);
+    let gateway_after = gateway_client
+        .info(pb::InfoRequest {})
+        .await
+        .expect("info")
+        .into_inner();
+    assert_eq!(
+        gateway_after.last_change_seq,
+        gateway_before.last_change_seq + 1,
+        "only the shared expert's write counts"
+    );
 }

@@ -126,22 +126,22 @@ impl Store {
         Ok(seq as u64)
     }
 
-    /// The sequence number of the latest change a federation peer can see:
-    /// the newest write or deletion of a shareable record of one of `kinds`
-    /// (0 when there is none; a tombstone keeps the flag its record had).
-    /// Writes to internal or classified records do not move it, so watching
-    /// it reveals nothing about them.
+    /// How many changes a federation peer granted `kinds` has been able to
+    /// see: writes that left a shareable record, and writes or deletions that
+    /// withdrew one. Changes to hidden records, or to kinds not granted,
+    /// neither move nor count in it, so watching it reveals nothing about
+    /// them.
     pub async fn last_shareable_change_seq(&self, kinds: &[RecordKind]) -> Result<u64, StoreError> {
-        let mut latest = 0;
-        for kind in kinds {
-            let (seq,): (Option<i64>,) =
-                sqlx::query_as("SELECT MAX(seq) FROM records WHERE kind = $1 AND shareable = 1")
-                    .bind(kind.code())
-                    .fetch_one(&self.pool)
-                    .await?;
-            latest = latest.max(seq.unwrap_or(0) as u64);
-        }
-        Ok(latest)
+        let rows: Vec<(i64, i64)> = sqlx::query_as("SELECT kind, last FROM shared_changes")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|(kind, _)| {
+                RecordKind::from_code(*kind).is_some_and(|kind| kinds.contains(&kind))
+            })
+            .map(|(_, last)| last.max(0) as u64)
+            .sum())
     }
 
     /// Up to `limit` change-log entries with sequence numbers above `after`, in

@@ -40,6 +40,7 @@ struct Existing {
     doc: i64,
     version: i64,
     deleted: bool,
+    shareable: bool,
     created_at: String,
     body: Option<Vec<u8>>,
 }
@@ -82,6 +83,7 @@ impl Store {
         }
         let mut tx = self.pool.begin().await?;
         let (mut last_seq, mut last_doc) = lock_counters(&mut tx).await?;
+        let mut shared = SharedChanges::default();
         let mut term_deltas = TermDeltas::default();
         // An id may repeat within a batch; later lines win, applied in order.
         for group in groups_of_distinct_ids(valid) {
@@ -160,6 +162,11 @@ impl Store {
                     Some(_) => report.updated += 1,
                     None => report.inserted += 1,
                 }
+                let document = search_document(&record);
+                // Seen by peers: it is shared now, or it was and is withdrawn.
+                if document.shareable || prior.is_some_and(|prior| prior.shareable) {
+                    shared.count(kind);
+                }
                 writes.push(PendingWrite {
                     doc,
                     seq: last_seq,
@@ -169,12 +176,13 @@ impl Store {
                     created_at,
                     updated_at,
                     body: record.encode(),
-                    document: search_document(&record),
+                    document,
                 });
             }
             write_rows(&mut tx, self.backend, &writes, &mut term_deltas).await?;
         }
         term_deltas.apply(&mut tx, self.backend).await?;
+        shared.apply(&mut tx).await?;
         store_counters(&mut tx, last_seq, last_doc).await?;
         tx.commit().await?;
         Ok(report)
@@ -185,11 +193,12 @@ impl Store {
     pub async fn delete(&self, id: &str) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
         let (last_seq, last_doc) = lock_counters(&mut tx).await?;
-        let row =
-            sqlx::query("SELECT doc, kind, version, deleted, body FROM records WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let row = sqlx::query(
+            "SELECT doc, kind, version, deleted, shareable, body FROM records WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some(row) = row else {
             return Err(StoreError::NotFound(id.to_owned()));
         };
@@ -206,6 +215,11 @@ impl Store {
             delete_postings(&mut tx, self.backend, doc, &stored, &mut term_deltas).await?;
         }
         term_deltas.apply(&mut tx, self.backend).await?;
+        if row.try_get::<i64, _>("shareable")? != 0 {
+            let mut shared = SharedChanges::default();
+            shared.count(kind);
+            shared.apply(&mut tx).await?;
+        }
         let seq = last_seq + 1;
         let now = now_rfc3339();
         sqlx::query(
@@ -229,6 +243,31 @@ impl Store {
         store_counters(&mut tx, seq, last_doc).await?;
         tx.commit().await?;
         Ok(version as u64)
+    }
+}
+
+/// Changes peers can see, per kind, counted over a transaction and added to
+/// `shared_changes` once.
+#[derive(Default)]
+struct SharedChanges(HashMap<RecordKind, i64>);
+
+impl SharedChanges {
+    fn count(&mut self, kind: RecordKind) {
+        *self.0.entry(kind).or_insert(0) += 1;
+    }
+
+    async fn apply(&self, tx: &mut Transaction<'static, Any>) -> Result<(), StoreError> {
+        for (kind, added) in &self.0 {
+            sqlx::query(
+                "INSERT INTO shared_changes (kind, last) VALUES ($1, $2) \
+                 ON CONFLICT (kind) DO UPDATE SET last = shared_changes.last + excluded.last",
+            )
+            .bind(kind.code())
+            .bind(*added)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
     }
 }
 
@@ -289,7 +328,7 @@ async fn fetch_existing(
     let mut existing = HashMap::with_capacity(records.len());
     for chunk in records.chunks(500) {
         let sql = format!(
-            "SELECT id, doc, version, deleted, created_at, body FROM records WHERE id IN ({})",
+            "SELECT id, doc, version, deleted, shareable, created_at, body FROM records WHERE id IN ({})",
             numbered_placeholders(backend, 1, chunk.len())
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -303,6 +342,7 @@ async fn fetch_existing(
                     doc: row.try_get("doc")?,
                     version: row.try_get("version")?,
                     deleted: row.try_get::<i64, _>("deleted")? != 0,
+                    shareable: row.try_get::<i64, _>("shareable")? != 0,
                     created_at: row.try_get("created_at")?,
                     body: row.try_get("body")?,
                 },
