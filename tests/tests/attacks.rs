@@ -768,6 +768,33 @@ async fn a_cut_audit_log_stays_cut_across_a_restart() {
             truncated(lienthong_audit::verify(&pool).await.expect("verify")),
             "{backend:?}: the cut is still reported after the restart"
         );
+
+        // Deleting the anchor too, or the whole log, is noticed as well.
+        let restart = || {
+            SecureNode::try_start(
+                &pki,
+                "hung-yen",
+                &database.url,
+                EVERYTHING_FOR_THE_GATEWAY,
+                "",
+            )
+        };
+        sqlx::query("DELETE FROM audit_anchor WHERE name = 'head'")
+            .execute(&pool)
+            .await
+            .expect("delete the anchor");
+        let Err(error) = restart().await else {
+            panic!("{backend:?}: a log without its anchor must not be continued");
+        };
+        assert!(error.contains("anchor is missing"), "{backend:?}: {error}");
+        sqlx::query("DELETE FROM audit_log")
+            .execute(&pool)
+            .await
+            .expect("delete the log");
+        let Err(error) = restart().await else {
+            panic!("{backend:?}: a deleted log must not be started afresh");
+        };
+        assert!(error.contains("held one before"), "{backend:?}: {error}");
     }
 }
 

@@ -36,8 +36,9 @@ impl AuditWriter {
         create_tables(&pool).await?;
         install_head_trigger(&pool).await?;
         let head = read_head(&pool).await?;
+        let marked = log_existed(&pool).await?;
         let (queue, receiver) = mpsc::channel(4 * MAX_BATCH);
-        let task = tokio::spawn(write_batches(pool, head, receiver));
+        let task = tokio::spawn(write_batches(pool, head, marked, receiver));
         Ok((AuditWriter { queue: Some(queue) }, task))
     }
 
@@ -69,10 +70,12 @@ impl AuditWriter {
 /// trigger). When the log is empty, the checkpoint left by pruning, else the
 /// genesis.
 ///
-/// If the anchor names a later entry than the log holds, entries were deleted
-/// from the end; appending would hide that (the new entries would become the
-/// head and the chain would verify again), so the writer refuses to start and
-/// says so. Likewise when they name different entries at the same position.
+/// The writer refuses to start, and says why, when appending would hide a
+/// cut: the anchor names a later entry than the log holds, or another entry
+/// at the same position; the log has entries but no anchor (both deleted);
+/// or the log is empty although this database has held one before (a marker
+/// outside the log says so: on SQLite it is in the records' own file, so
+/// deleting the companion file is noticed too).
 async fn read_head(pool: &AnyPool) -> Result<ChainPoint, AuditError> {
     let point = |row: sqlx::any::AnyRow| -> Result<ChainPoint, AuditError> {
         Ok(ChainPoint {
@@ -96,32 +99,72 @@ async fn read_head(pool: &AnyPool) -> Result<ChainPoint, AuditError> {
         .map(point)
         .transpose()?;
     let stored = last.or(checkpoint);
+    let broken = |what: String| {
+        Err(AuditError::Broken(format!(
+            "{what}: entries were deleted or replaced. Nothing more is appended until \
+             this is resolved; run `lienthong audit verify`, then restore the log from a \
+             backup"
+        )))
+    };
     match (stored, anchored) {
-        (None, None) => Ok(ChainPoint {
-            seq: 0,
-            hash: GENESIS_HASH.to_owned(),
-        }),
-        // A log written before the anchor existed: the log is all there is.
-        (Some(stored), None) => Ok(stored),
+        (None, None) => {
+            if log_existed(pool).await? {
+                return broken(
+                    "the audit log is empty, but this database has held one before".into(),
+                );
+            }
+            Ok(ChainPoint {
+                seq: 0,
+                hash: GENESIS_HASH.to_owned(),
+            })
+        }
+        (Some(stored), None) => broken(format!(
+            "the audit log ends at entry {} but its head anchor is missing",
+            stored.seq
+        )),
         (Some(stored), Some(anchored)) if stored == anchored => Ok(stored),
         (stored, Some(anchored)) => {
             let found = stored.map_or_else(
                 || "no entries".to_owned(),
                 |stored| format!("its last entry is {}", stored.seq),
             );
-            Err(AuditError::Broken(format!(
-                "the audit log's head anchor names entry {} but {found}: entries were \
-                 deleted or replaced. Nothing more is appended until this is resolved; \
-                 run `lienthong audit verify`, then restore the log from a backup",
+            broken(format!(
+                "the audit log's head anchor names entry {} but {found}",
                 anchored.seq
-            )))
+            ))
         }
     }
+}
+
+/// The marker, outside the log's own tables (unqualified, so on SQLite in
+/// the records' file, not the attached companion), that this database has
+/// held an audit log.
+async fn log_existed(pool: &AnyPool) -> Result<bool, AuditError> {
+    sqlx::query("CREATE TABLE IF NOT EXISTS audit_log_started (singleton INTEGER PRIMARY KEY, at TEXT NOT NULL)")
+        .execute(pool)
+        .await?;
+    Ok(
+        sqlx::query("SELECT 1 FROM audit_log_started WHERE singleton = 1")
+            .fetch_optional(pool)
+            .await?
+            .is_some(),
+    )
+}
+
+async fn mark_log_started(pool: &AnyPool) -> Result<(), AuditError> {
+    sqlx::query(
+        "INSERT INTO audit_log_started (singleton, at) VALUES (1, $1) ON CONFLICT (singleton) DO NOTHING",
+    )
+    .bind(format_time(OffsetDateTime::now_utc()))
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 async fn write_batches(
     pool: AnyPool,
     mut head: ChainPoint,
+    mut marked: bool,
     mut receiver: mpsc::Receiver<(AuditEntry, Reply)>,
 ) {
     // One connection kept for the log, so a batch costs its statements and
@@ -146,6 +189,13 @@ async fn write_batches(
                 Err(error) => Err(error),
             },
         };
+        if result.is_ok() && !marked {
+            // From the first entry on, an empty log means a deleted one.
+            match mark_log_started(&pool).await {
+                Ok(()) => marked = true,
+                Err(error) => tracing::warn!(%error, "audit log start not marked"),
+            }
+        }
         let reply = match &result {
             Ok(()) => {
                 if let Some(last) = entries.last() {
