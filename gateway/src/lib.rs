@@ -284,20 +284,12 @@ impl GatewayServer {
             Ok(Err(error)) => tracing::warn!(%error, "admin listener task failed"),
             Err(_) => tracing::warn!("admin listener still open after the shutdown grace"),
         }
-        // Counted refusals still pending are written now, not lost with the
-        // runtime.
-        if let Err(error) = federation.access().refusals().flush().await {
-            tracing::warn!(%error, "counted refusals not written at shutdown");
-        }
-        // The servers are gone, and with them every audit writer handle:
-        // wait for the last entries (at most the grace) before closing the
-        // database.
+        // The servers are gone, and with them every other audit writer
+        // handle: write the counted refusals and the last entries (at most
+        // the grace) before closing the database.
+        let refusals = federation.access().refusals().clone();
         drop(federation);
-        match tokio::time::timeout(limits.shutdown_grace(), audit_task).await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => tracing::warn!(%error, "audit writer task failed"),
-            Err(_) => tracing::warn!("audit writer still busy after the shutdown grace"),
-        }
+        lienthong_audit::finish(refusals, audit_task, limits.shutdown_grace()).await;
         retention.abort();
         if let Some(watch) = tls_watch {
             watch.abort();

@@ -179,6 +179,26 @@ pub async fn start(
     }
 }
 
+/// At shutdown: writes the refusals still being counted, then waits (at most
+/// `grace`) for the writer to commit the last entries. Call it once the
+/// server has stopped taking requests; every other writer handle must be
+/// dropped for the writer to finish.
+pub async fn finish(
+    refusals: RefusalLog,
+    writer: tokio::task::JoinHandle<()>,
+    grace: std::time::Duration,
+) {
+    if let Err(error) = refusals.flush().await {
+        tracing::warn!(%error, "counted refusals not written at shutdown");
+    }
+    drop(refusals);
+    match tokio::time::timeout(grace, writer).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::warn!(%error, "audit writer task failed"),
+        Err(_) => tracing::warn!("audit writer still busy after the shutdown grace"),
+    }
+}
+
 /// Prunes entries older than `retention_days` now and every hour; 0 keeps
 /// everything. Abort the handle to stop.
 pub fn spawn_retention(pool: AnyPool, retention_days: u32) -> tokio::task::JoinHandle<()> {

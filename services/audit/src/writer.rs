@@ -35,8 +35,8 @@ impl AuditWriter {
     ) -> Result<(AuditWriter, tokio::task::JoinHandle<()>), AuditError> {
         create_tables(&pool).await?;
         install_head_trigger(&pool).await?;
-        let head = read_head(&pool).await?;
         let marked = log_existed(&pool).await?;
+        let head = read_head(&pool, marked).await?;
         let (queue, receiver) = mpsc::channel(4 * MAX_BATCH);
         let task = tokio::spawn(write_batches(pool, head, marked, receiver));
         Ok((AuditWriter { queue: Some(queue) }, task))
@@ -76,7 +76,7 @@ impl AuditWriter {
 /// or the log is empty although this database has held one before (a marker
 /// outside the log says so: on SQLite it is in the records' own file, so
 /// deleting the companion file is noticed too).
-async fn read_head(pool: &AnyPool) -> Result<ChainPoint, AuditError> {
+async fn read_head(pool: &AnyPool, log_existed: bool) -> Result<ChainPoint, AuditError> {
     let point = |row: sqlx::any::AnyRow| -> Result<ChainPoint, AuditError> {
         Ok(ChainPoint {
             seq: row.try_get("seq")?,
@@ -108,7 +108,7 @@ async fn read_head(pool: &AnyPool) -> Result<ChainPoint, AuditError> {
     };
     match (stored, anchored) {
         (None, None) => {
-            if log_existed(pool).await? {
+            if log_existed {
                 return broken(
                     "the audit log is empty, but this database has held one before".into(),
                 );
@@ -214,7 +214,7 @@ async fn write_batches(
                 // longer matches the log keeps the old one, so the next batch
                 // fails too rather than resuming over a gap.
                 connection = None;
-                match read_head(&pool).await {
+                match read_head(&pool, marked).await {
                     Ok(current) => head = current,
                     Err(problem) => tracing::error!(%problem, "audit log head unreadable"),
                 }

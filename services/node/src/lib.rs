@@ -216,20 +216,11 @@ impl NodeServer {
         .await
         .unwrap_or(Ok(()))
         .map_err(|error| NodeError::Serve(error.to_string()));
-        // Counted refusals still pending are written now, not lost with the
-        // runtime.
-        if let Err(error) = refusals.flush().await {
-            tracing::warn!(%error, "counted refusals not written at shutdown");
-        }
-        drop(refusals);
-        // The service (and with it every audit writer handle) is gone; wait
-        // for the last entries to commit before closing the database. Calls
-        // cut at the end of the grace may still hold a handle: wait that long.
-        match tokio::time::timeout(limits.shutdown_grace(), audit_task).await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => tracing::warn!(%error, "audit writer task failed"),
-            Err(_) => tracing::warn!("audit writer still busy after the shutdown grace"),
-        }
+        // The service (and with it every other audit writer handle) is gone:
+        // write the counted refusals and the last entries before closing the
+        // database. Calls cut at the end of the grace may still hold a
+        // handle: wait that long.
+        lienthong_audit::finish(refusals, audit_task, limits.shutdown_grace()).await;
         retention.abort();
         if let Some(watch) = tls_watch {
             watch.abort();
