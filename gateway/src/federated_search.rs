@@ -645,7 +645,11 @@ mod tests {
                 full_name: local.into(),
                 ..Default::default()
             }),
-            rank: pb::HitRank { tier: 0, score },
+            rank: pb::HitRank {
+                tier: 0,
+                score,
+                ..Default::default()
+            },
             cursor: format!("after-{local}"),
         }
     }

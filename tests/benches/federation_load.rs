@@ -138,6 +138,7 @@ async fn prepare(options: &Options, id: &str) {
         url: database_url(options, id),
         node_id: id.to_owned(),
         max_connections: 2,
+        search_index: lienthong_store::IndexLocation::Memory,
     })
     .await
     .expect("open the bench database");

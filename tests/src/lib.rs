@@ -116,6 +116,7 @@ impl TestDatabase {
             url: self.url.clone(),
             node_id: node_id.to_owned(),
             max_connections: 4,
+            search_index: lienthong_store::IndexLocation::Memory,
         })
         .await
         .expect("open the store")
@@ -207,6 +208,19 @@ pub struct TestNode {
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), lienthong_node::NodeError>>>,
     _policy: tempfile::TempPath,
+    _search_index: tempfile::TempDir,
+}
+
+/// A fresh directory for a test node's search index, and the config section
+/// that points the node at it. Its own writes are searchable at once; the
+/// short refresh picks up writes made through another store quickly.
+pub fn search_index_section() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("search index directory");
+    let toml = format!(
+        "[search]\nindex_dir = \"{}\"\nrefresh_ms = 50\n",
+        dir.path().join("index").display()
+    );
+    (dir, toml)
 }
 
 impl TestNode {
@@ -215,10 +229,11 @@ impl TestNode {
     /// (e.g. to lower limits).
     pub async fn start_with(node_id: &str, database: &TestDatabase, extra_toml: &str) -> TestNode {
         let policy = policy_file(GRANT_ANONYMOUS_EVERYTHING);
+        let (search_index, search_toml) = search_index_section();
         let config = NodeConfig::from_toml(&format!(
             "[node]\nid = \"{node_id}\"\ndisplay_name = \"Sở KH&CN {node_id}\"\n\
              [database]\nurl = \"{}\"\nmax_connections = 4\n\
-             [sharing]\npolicy = \"{}\"\n\
+             [sharing]\npolicy = \"{}\"\n{search_toml}\
              [grpc]\nlisten = \"127.0.0.1:0\"\n{extra_toml}\n\
              [admin]\nlisten = \"127.0.0.1:0\"\n",
             database.url,
@@ -245,6 +260,7 @@ impl TestNode {
             stop: Some(stop),
             task: Some(task),
             _policy: policy,
+            _search_index: search_index,
         }
     }
 

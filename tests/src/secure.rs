@@ -123,6 +123,7 @@ pub struct SecureNode {
     pub tls: TlsFiles,
     stop: Option<oneshot::Sender<()>>,
     _policy: tempfile::TempPath,
+    _search_index: tempfile::TempDir,
 }
 
 impl SecureNode {
@@ -159,10 +160,11 @@ impl SecureNode {
     ) -> Result<SecureNode, String> {
         let (files, _) = pki.issue(&format!("node:{node_id}"));
         let policy = crate::policy_file(policy);
+        let (search_index, search_toml) = crate::search_index_section();
         let config = NodeConfig::from_toml(&format!(
             "[node]\nid = \"{node_id}\"\ndisplay_name = \"Sở KH&CN {node_id}\"\n\
              [database]\nurl = \"{}\"\nmax_connections = 4\n\
-             [sharing]\npolicy = \"{}\"\n\
+             [sharing]\npolicy = \"{}\"\n{search_toml}\
              [grpc]\nlisten = \"127.0.0.1:0\"\nconcurrency_per_connection = 256\n\
              [admin]\nlisten = \"127.0.0.1:0\"\n{}\n{extra_toml}",
             database_url,
@@ -190,6 +192,7 @@ impl SecureNode {
             tls: files,
             stop: Some(stop),
             _policy: policy,
+            _search_index: search_index,
         })
     }
 

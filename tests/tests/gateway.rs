@@ -166,7 +166,7 @@ async fn pages_merge_every_province_in_one_ranking_without_duplicates_or_gaps() 
         // scores interleave the provinces.
         let scores: Vec<f64> = small_pages
             .iter()
-            .map(|hit| hit.rank.unwrap().score)
+            .map(|hit| hit.rank.as_ref().unwrap().score)
             .collect();
         assert!(
             scores.windows(2).all(|pair| pair[0] >= pair[1]),
@@ -188,7 +188,7 @@ async fn pages_merge_every_province_in_one_ranking_without_duplicates_or_gaps() 
         let top_score = scores[0];
         let top: Vec<&str> = small_pages
             .iter()
-            .take_while(|hit| hit.rank.unwrap().score == top_score)
+            .take_while(|hit| hit.rank.as_ref().unwrap().score == top_score)
             .take(4)
             .map(|hit| hit.provenance[0].node_id.as_str())
             .collect();
@@ -1017,7 +1017,7 @@ async fn a_node_hit_cursor_resumes_right_after_that_hit() {
         assert_eq!(page.hits.len(), 30);
         // The page's best rank still to come bounds what follows.
         let next_rank = page.next_page_rank.expect("a rank for the next page");
-        assert!(next_rank.score <= page.hits[29].rank.unwrap().score);
+        assert!(next_rank.score <= page.hits[29].rank.as_ref().unwrap().score);
         for cut in [0, 6, 17] {
             let resumed = client
                 .search_experts(search(10, page.hits[cut].cursor.clone()))

@@ -592,6 +592,7 @@ async fn a_database_belongs_to_one_node_and_keeps_its_data_across_reopening() {
             url: database.url.clone(),
             node_id: "nam-dinh".into(),
             max_connections: 2,
+            search_index: lienthong_store::IndexLocation::Memory,
         })
         .await;
         match other {

@@ -434,6 +434,7 @@ async fn a_load_killed_mid_write_leaves_a_consistent_store_that_a_rerun_complete
         url: format!("sqlite://{}", database.display()),
         node_id: NODE.into(),
         max_connections: 2,
+        search_index: lienthong_store::IndexLocation::Memory,
     })
     .await
     .expect("reopen after the crash");
@@ -500,7 +501,7 @@ async fn a_load_killed_mid_write_leaves_a_consistent_store_that_a_rerun_complete
             let page = store.search(&request).await.expect("search");
             let mut past_exact = false;
             for hit in &page.hits {
-                if hit.tier == MatchTier::Exact {
+                if hit.rank.tier == MatchTier::Exact {
                     exact.insert(hit.record.id().to_owned());
                 } else {
                     past_exact = true;
@@ -555,6 +556,7 @@ async fn a_load_killed_mid_write_leaves_a_consistent_store_that_a_rerun_complete
         url: format!("sqlite://{}", database.display()),
         node_id: NODE.into(),
         max_connections: 2,
+        search_index: lienthong_store::IndexLocation::Memory,
     })
     .await
     .expect("reopen");

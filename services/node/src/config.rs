@@ -35,6 +35,36 @@ pub struct NodeConfig {
     /// Connections, handshakes, streams, timeouts and per-peer budgets.
     #[serde(default)]
     pub limits: ServerLimits,
+    /// The search index.
+    #[serde(default)]
+    pub search: SearchConfig,
+}
+
+/// The search index, derived from the database and rebuilt from it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchConfig {
+    /// Directory of the index. Defaults, for SQLite, to the database's path
+    /// with `.index` in place of `.db`; required with PostgreSQL.
+    pub index_dir: Option<PathBuf>,
+    /// How often the node looks for writes made by other processes (`records
+    /// load` while it runs) and indexes them. Its own writes are searchable
+    /// when they return.
+    #[serde(default = "default_refresh_ms")]
+    pub refresh_ms: u64,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            index_dir: None,
+            refresh_ms: default_refresh_ms(),
+        }
+    }
+}
+
+fn default_refresh_ms() -> u64 {
+    1_000
 }
 
 /// What the node shares, with whom.
@@ -151,7 +181,20 @@ impl NodeConfig {
             url: self.database.url.expose().to_owned(),
             node_id: self.node.id.clone(),
             max_connections: self.database.max_connections,
+            search_index: match self.search_index_dir() {
+                Some(path) => lienthong_store::IndexLocation::Directory(path),
+                None => lienthong_store::IndexLocation::Memory,
+            },
         }
+    }
+
+    /// The search index directory: `search.index_dir`, or beside a SQLite
+    /// database file. `None` for an in-memory database.
+    pub fn search_index_dir(&self) -> Option<PathBuf> {
+        if let Some(path) = &self.search.index_dir {
+            return Some(path.clone());
+        }
+        lienthong_store::default_index_dir(self.database.url.expose())
     }
 
     fn check(&self) -> Result<(), ConfigError> {
@@ -167,6 +210,20 @@ impl NodeConfig {
         if self.database.max_connections == 0 {
             return Err(ConfigError(
                 "key database.max_connections: must be at least 1".into(),
+            ));
+        }
+        let postgres = lienthong_store::Backend::from_url(self.database.url.expose())
+            .is_ok_and(|backend| backend == lienthong_store::Backend::Postgres);
+        if postgres && self.search.index_dir.is_none() {
+            return Err(ConfigError(
+                "key search.index_dir: required with a PostgreSQL database; name a directory \
+                 for the node's search index, e.g. \"/var/lib/lienthong/hung-yen.index\""
+                    .into(),
+            ));
+        }
+        if self.search.refresh_ms == 0 {
+            return Err(ConfigError(
+                "key search.refresh_ms: must be at least 1".into(),
             ));
         }
         if self.grpc.max_message_bytes < 64 * 1024 {

@@ -142,6 +142,7 @@ impl NodeServer {
             lienthong_audit::RefusalLog::start(audit.clone(), config.audit.refusal_interval());
         let retention =
             lienthong_audit::spawn_retention(store.pool().clone(), config.audit.retention_days);
+        let index_refresh = spawn_index_refresh(store.clone(), config.search.refresh_ms);
         let tls_watch = transport.tls().map(|tls| tls.watch());
         let node_id = config.node.id.clone();
         let grpc_addr = grpc.local_addr().ok();
@@ -222,6 +223,7 @@ impl NodeServer {
         // handle: wait that long.
         lienthong_audit::finish(refusals, audit_task, limits.shutdown_grace()).await;
         retention.abort();
+        index_refresh.abort();
         if let Some(watch) = tls_watch {
             watch.abort();
         }
@@ -254,6 +256,21 @@ fn peer_gate(
         lienthong_runtime::peer_gate::Budgeted::Every,
         refusals.hook(),
     )
+}
+
+/// Indexes, every `refresh_ms`, what other processes wrote to the database
+/// (the node's own writes are indexed as they finish).
+fn spawn_index_refresh(store: Store, refresh_ms: u64) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(Duration::from_millis(refresh_ms));
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if let Err(error) = store.refresh_search_index().await {
+                tracing::warn!(%error, "search index refresh failed; retrying");
+            }
+        }
+    })
 }
 
 /// Binds `address`; an error names the config key that set it.

@@ -130,20 +130,22 @@ fn capitalized(kind: RecordKind) -> String {
     name[..1].to_uppercase() + &name[1..]
 }
 
-/// The rank of a tier on the scale every node shares.
-pub fn rank(hit_tier: lienthong_store::MatchTier) -> pb::HitRank {
+/// A rank on the scale every node shares, with the words that matched.
+pub fn rank(rank: lienthong_store::Rank, matched_words: Vec<String>) -> pb::HitRank {
     use lienthong_store::MatchTier as T;
-    let tier = match hit_tier {
+    let tier = match rank.tier {
         T::Exact => pb::MatchTier::Exact,
         T::NamePhrase => pb::MatchTier::NamePhrase,
         T::NameWords => pb::MatchTier::NameWords,
         T::TextPhrase => pb::MatchTier::TextPhrase,
         T::TextWords => pb::MatchTier::TextWords,
+        T::Typo => pb::MatchTier::Typo,
         T::FilterOnly => pb::MatchTier::FilterOnly,
     };
     pb::HitRank {
         tier: tier as i32,
-        score: hit_tier.score(),
+        score: rank.score,
+        matched_words,
     }
 }
 
@@ -157,7 +159,7 @@ fn hits<T, H>(
     page.hits
         .into_iter()
         .filter_map(|h| {
-            let rank = rank(h.tier);
+            let rank = rank(h.rank, h.matched_words);
             pick(h.record).map(|record| hit(record, rank, h.cursor))
         })
         .collect()
@@ -244,7 +246,7 @@ impl ProvinceNode for NodeService {
             async |request, admitted| {
                 let (page, ids) = self.search(kind, request, admitted).await?;
                 let next_page_token = page.next_page_token.clone();
-                let next_page_rank = page.next_page_tier.map(rank);
+                let next_page_rank = page.next_page_rank.map(|next| rank(next, Vec::new()));
                 let hits = hits(page, as_expert, |expert, rank, cursor| pb::ExpertHit {
                     expert: Some(expert),
                     rank: Some(rank),
@@ -292,7 +294,7 @@ impl ProvinceNode for NodeService {
             async |request, admitted| {
                 let (page, ids) = self.search(kind, request, admitted).await?;
                 let next_page_token = page.next_page_token.clone();
-                let next_page_rank = page.next_page_tier.map(rank);
+                let next_page_rank = page.next_page_rank.map(|next| rank(next, Vec::new()));
                 let hits = hits(page, as_project, |project, rank, cursor| pb::ProjectHit {
                     project: Some(project),
                     rank: Some(rank),
@@ -340,7 +342,7 @@ impl ProvinceNode for NodeService {
             async |request, admitted| {
                 let (page, ids) = self.search(kind, request, admitted).await?;
                 let next_page_token = page.next_page_token.clone();
-                let next_page_rank = page.next_page_tier.map(rank);
+                let next_page_rank = page.next_page_rank.map(|next| rank(next, Vec::new()));
                 let hits = hits(page, as_publication, |publication, rank, cursor| {
                     pb::PublicationHit {
                         publication: Some(publication),
@@ -390,7 +392,7 @@ impl ProvinceNode for NodeService {
             async |request, admitted| {
                 let (page, ids) = self.search(kind, request, admitted).await?;
                 let next_page_token = page.next_page_token.clone();
-                let next_page_rank = page.next_page_tier.map(rank);
+                let next_page_rank = page.next_page_rank.map(|next| rank(next, Vec::new()));
                 let hits = hits(page, as_organization, |organization, rank, cursor| {
                     pb::OrganizationHit {
                         organization: Some(organization),

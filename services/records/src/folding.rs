@@ -46,6 +46,59 @@ pub fn normalized(text: &str) -> String {
     tokens(text).join(" ")
 }
 
+/// Combining marks that give a Vietnamese vowel its quality (â, ê, ô, ơ,
+/// ư, ă): part of the letter, not the tone.
+const QUALITY_MARKS: [char; 3] = ['\u{0302}', '\u{0306}', '\u{031B}'];
+
+/// The five tone marks, numbered 1 to 5 in an accent key.
+const TONE_MARKS: [char; 5] = ['\u{0300}', '\u{0301}', '\u{0309}', '\u{0303}', '\u{0323}'];
+
+/// Splits text into accent keys: lowercase words that keep every diacritic
+/// but not where the tone mark sits, so "Thuỷ" and "Thủy" give the same key
+/// while "Đinh" and "dinh" do not. The letters (with their vowel-quality
+/// marks and đ) come first, then the tone as a digit: "thủy" → "thuy3",
+/// "đinh" → "đinh", "dưỡng" → "dư\u{031B}ong4" in decomposed form. Words
+/// split where [`tokens`] splits them, one key per token.
+pub fn accent_keys(text: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut letters = String::new();
+    let mut tone = None;
+    let mut finish = |letters: &mut String, tone: &mut Option<usize>| {
+        if !letters.is_empty() {
+            if let Some(tone) = tone.take() {
+                letters.push(char::from(b'1' + tone as u8));
+            }
+            keys.push(std::mem::take(letters));
+        }
+        *tone = None;
+    };
+    for c in text.nfd() {
+        if let Some(index) = TONE_MARKS.iter().position(|&mark| mark == c) {
+            if !letters.is_empty() {
+                tone = Some(index);
+            }
+        } else if QUALITY_MARKS.contains(&c) {
+            if !letters.is_empty() {
+                letters.push(c);
+            }
+        } else if is_combining_mark(c) {
+            // Marks Vietnamese does not use are dropped, as folding drops them.
+        } else if c.is_alphanumeric() {
+            letters.extend(c.to_lowercase());
+        } else {
+            finish(&mut letters, &mut tone);
+        }
+    }
+    finish(&mut letters, &mut tone);
+    keys
+}
+
+/// Whether a word carries any diacritic (or đ): whether its accent key says
+/// more than its folded form.
+pub fn has_diacritics(word: &str) -> bool {
+    !word.is_ascii() && fold_vietnamese(word) != word.to_lowercase()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +139,25 @@ mod tests {
             ["pgs", "ts", "le", "van", "a", "covid", "19"]
         );
         assert!(tokens("  ,.;  ").is_empty());
+    }
+
+    #[test]
+    fn accent_keys_keep_diacritics_but_not_tone_placement() {
+        assert_eq!(accent_keys("Thuỷ"), accent_keys("Thủy"));
+        assert_eq!(accent_keys("hoà"), accent_keys("hòa"));
+        assert_ne!(accent_keys("Đinh"), accent_keys("dinh"));
+        assert_ne!(accent_keys("Hải"), accent_keys("hại"));
+        assert_eq!(accent_keys("dinh dưỡng").len(), 2);
+        let nfd: String = "Nguyễn".nfd().collect();
+        assert_eq!(accent_keys(&nfd), accent_keys("NGUYỄN"));
+        assert_eq!(accent_keys("PGS.TS. Lê"), accent_keys("pgs ts lê"));
+    }
+
+    #[test]
+    fn diacritics_are_detected() {
+        assert!(has_diacritics("đinh"));
+        assert!(has_diacritics("Hải"));
+        assert!(!has_diacritics("Dinh"));
+        assert!(!has_diacritics("nguyen"));
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod folding;
 pub mod identity;
+pub mod input_method;
 pub mod labels;
 pub mod search_document;
 pub mod validation;

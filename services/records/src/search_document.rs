@@ -1,24 +1,11 @@
-//! What a record contributes to search: its folded name or title, its folded
-//! text, and the index terms the store keeps postings for.
-//!
-//! Folding happens here, in Rust, so SQLite and PostgreSQL store and compare
-//! exactly the same strings and return the same hits.
+//! What a record contributes to search: its text by field, its filter
+//! values, its year and whether it may be searched by peers at all. The
+//! store's search index weighs the fields (name over subject over
+//! affiliation over the rest) and folds their words with [`crate::folding`].
 
 use lienthong_proto::v1::{Classification, Expert, Organization, Project, Publication, Visibility};
 
 use crate::AnyRecord;
-use crate::folding::tokens;
-
-/// Where a term occurs. Stored as a small integer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum TermScope {
-    /// The record's name or title.
-    Primary = 0,
-    /// Any searchable text, the name or title included.
-    Text = 1,
-    /// Filter values (field-code prefixes, organization, degree, status, ...).
-    Facet = 2,
-}
 
 /// Facet term builders, shared by indexing and querying so both agree.
 pub mod facet {
@@ -48,76 +35,78 @@ pub mod facet {
     }
 }
 
-/// The searchable form of one record.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The searchable form of one record: its text by field, as written (the
+/// search index folds it), its filter values and what decides whether it is
+/// searched at all.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SearchDocument {
-    /// Normalized name or title (folded tokens joined by one space).
-    pub primary: String,
-    /// Normalized text of every searchable field, fields separated by " | " so
-    /// that a phrase never spans two fields.
-    pub text: String,
+    /// Name or title.
+    pub name: String,
+    /// What the record is about: specialization, keywords.
+    pub subject: Vec<String>,
+    /// Who it belongs to: organization names, venues, people on a project
+    /// or paper.
+    pub affiliation: Vec<String>,
+    /// Every other searchable field (codes, summaries, identifiers).
+    pub other: Vec<String>,
+    /// Filter values ([`facet`] terms), sorted and distinct.
+    pub facets: Vec<String>,
     /// Birth year, start year or publication year; 0 when unknown.
     pub year: u32,
     /// Whether the record may leave its node at all: visibility public or
     /// federation, and classification bình thường.
     pub shareable: bool,
-    /// Distinct (scope, term) pairs, sorted.
-    pub terms: Vec<(TermScope, String)>,
 }
 
-/// Joins adjacent tokens into the bigram term that phrase search looks up.
-pub fn bigram(first: &str, second: &str) -> String {
-    format!("{first} {second}")
+impl SearchDocument {
+    /// Every text field, the name first, in the order a phrase may not cross.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.name.as_str())
+            .chain(self.subject.iter().map(String::as_str))
+            .chain(self.affiliation.iter().map(String::as_str))
+            .chain(self.other.iter().map(String::as_str))
+    }
 }
 
-struct Builder {
-    primary: String,
-    text: Vec<String>,
-    terms: Vec<(TermScope, String)>,
-}
+struct Builder(SearchDocument);
 
 impl Builder {
-    fn new(primary: &str) -> Self {
-        let mut builder = Builder {
-            primary: String::new(),
-            text: Vec::new(),
-            terms: Vec::new(),
-        };
-        let words = tokens(primary);
-        builder.push_words(TermScope::Primary, &words);
-        builder.push_words(TermScope::Text, &words);
-        builder.primary = words.join(" ");
-        builder.text.push(builder.primary.clone());
-        builder
+    fn new(name: &str) -> Self {
+        Builder(SearchDocument {
+            name: name.to_owned(),
+            ..SearchDocument::default()
+        })
     }
 
-    fn push_words(&mut self, scope: TermScope, words: &[String]) {
-        for (i, word) in words.iter().enumerate() {
-            self.terms.push((scope, word.clone()));
-            if let Some(next) = words.get(i + 1) {
-                self.terms.push((scope, bigram(word, next)));
-            }
+    fn push(list: &mut Vec<String>, field: &str) {
+        if !field.trim().is_empty() {
+            list.push(field.to_owned());
         }
     }
 
-    fn text(&mut self, field: &str) -> &mut Self {
-        let words = tokens(field);
-        if !words.is_empty() {
-            self.push_words(TermScope::Text, &words);
-            self.text.push(words.join(" "));
+    fn subject<'a>(&mut self, fields: impl IntoIterator<Item = &'a String>) -> &mut Self {
+        for field in fields {
+            Self::push(&mut self.0.subject, field);
         }
         self
     }
 
-    fn texts<'a>(&mut self, fields: impl IntoIterator<Item = &'a String>) -> &mut Self {
+    fn affiliation<'a>(&mut self, fields: impl IntoIterator<Item = &'a String>) -> &mut Self {
         for field in fields {
-            self.text(field);
+            Self::push(&mut self.0.affiliation, field);
+        }
+        self
+    }
+
+    fn other<'a>(&mut self, fields: impl IntoIterator<Item = &'a String>) -> &mut Self {
+        for field in fields {
+            Self::push(&mut self.0.other, field);
         }
         self
     }
 
     fn facet(&mut self, term: String) -> &mut Self {
-        self.terms.push((TermScope::Facet, term));
+        self.0.facets.push(term);
         self
     }
 
@@ -139,16 +128,13 @@ impl Builder {
         self
     }
 
-    fn finish(mut self, year: u32, visibility: i32, classification: i32) -> SearchDocument {
-        self.terms.sort();
-        self.terms.dedup();
-        SearchDocument {
-            primary: self.primary,
-            text: self.text.join(" | "),
-            year,
-            shareable: is_shareable(visibility, classification),
-            terms: self.terms,
-        }
+    fn finish(self, year: u32, visibility: i32, classification: i32) -> SearchDocument {
+        let mut document = self.0;
+        document.facets.sort();
+        document.facets.dedup();
+        document.year = year;
+        document.shareable = is_shareable(visibility, classification);
+        document
     }
 }
 
@@ -192,16 +178,14 @@ pub fn search_document(record: &AnyRecord) -> SearchDocument {
 
 fn expert_document(e: &Expert) -> Builder {
     let mut b = Builder::new(&e.full_name);
-    b.text(&e.specialization)
-        .texts(&e.keywords)
-        .text(&e.position)
-        .text(&e.organization_name)
+    b.subject([&e.specialization])
+        .subject(&e.keywords)
+        .affiliation([&e.organization_name])
+        .other([&e.position])
         .field_codes(&e.field_codes)
         .organization(&e.organization_id);
     if let Some(ids) = &e.identifiers {
-        b.text(&ids.orcid)
-            .text(&ids.scopus_author_id)
-            .text(&ids.researcher_id);
+        b.other([&ids.orcid, &ids.scopus_author_id, &ids.researcher_id]);
     }
     if e.academic_title != 0 {
         b.facet(facet::academic_title(e.academic_title));
@@ -214,40 +198,32 @@ fn expert_document(e: &Expert) -> Builder {
 
 fn project_document(p: &Project) -> Builder {
     let mut b = Builder::new(&p.title);
-    b.text(&p.code)
-        .texts(&p.keywords)
-        .text(&p.summary)
-        .text(&p.objectives)
-        .text(&p.host_organization_name)
-        .text(&p.archive_reference)
+    b.subject(&p.keywords)
+        .affiliation([&p.host_organization_name])
+        .affiliation(p.lead.iter().chain(&p.members).map(|person| &person.name))
+        .other([&p.code, &p.summary, &p.objectives, &p.archive_reference])
         .field_codes(&p.field_codes)
         .organization(&p.host_organization_id)
         .facet(facet::status(p.status))
         .facet(facet::management_level(p.management_level));
-    for person in p.lead.iter().chain(&p.members) {
-        b.text(&person.name);
-    }
     b
 }
 
 fn publication_document(p: &Publication) -> Builder {
     let mut b = Builder::new(&p.title);
-    b.text(&p.venue)
-        .texts(&p.keywords)
-        .text(&p.r#abstract)
-        .text(&p.doi)
+    b.subject(&p.keywords)
+        .affiliation([&p.venue])
+        .affiliation(p.authors.iter().map(|author| &author.name))
+        .other([&p.r#abstract, &p.doi])
         .field_codes(&p.field_codes);
-    for author in &p.authors {
-        b.text(&author.name);
-    }
     b
 }
 
 fn organization_document(o: &Organization) -> Builder {
     let mut b = Builder::new(&o.name);
-    b.text(&o.abbreviation)
-        .text(&o.agency_code)
-        .text(&o.province)
+    b.subject([&o.abbreviation])
+        .affiliation([&o.province])
+        .other([&o.agency_code])
         .organization(&o.parent_id);
     b
 }
@@ -274,21 +250,19 @@ mod tests {
     }
 
     #[test]
-    fn expert_document_holds_folded_name_text_and_facets() {
+    fn expert_document_holds_fields_and_facets() {
         let doc = search_document(&AnyRecord::Expert(expert()));
-        assert_eq!(doc.primary, "nguyen xuan hai");
-        assert_eq!(doc.text, "nguyen xuan hai | nghien cuu lua lai");
+        assert_eq!(doc.name, "Nguyễn Xuân Hải");
+        assert_eq!(doc.subject, ["Nghiên cứu lúa lai"]);
+        assert!(doc.affiliation.is_empty(), "empty fields are left out");
         assert_eq!(doc.year, 1975);
         assert!(doc.shareable);
-        let has = |scope, term: &str| doc.terms.contains(&(scope, term.to_owned()));
-        assert!(has(TermScope::Primary, "xuan hai"));
-        assert!(has(TermScope::Text, "cuu lua"));
-        assert!(!has(TermScope::Primary, "lua"));
+        assert_eq!(
+            doc.texts().collect::<Vec<_>>(),
+            ["Nguyễn Xuân Hải", "Nghiên cứu lúa lai"]
+        );
         for prefix in ["4", "40", "401", "4010", "40101", "401010", "4010101"] {
-            assert!(
-                has(TermScope::Facet, &facet::field_code(prefix)),
-                "{prefix}"
-            );
+            assert!(doc.facets.contains(&facet::field_code(prefix)), "{prefix}");
         }
     }
 

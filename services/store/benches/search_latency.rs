@@ -99,6 +99,7 @@ async fn open(backend: Backend, size: u64, options: &Options) -> Store {
         url,
         node_id: "hung-yen".into(),
         max_connections: 4,
+        search_index: lienthong_store::IndexLocation::Memory,
     })
     .await
     .expect("open store")
@@ -182,7 +183,7 @@ async fn main() {
                     exact = page
                         .hits
                         .iter()
-                        .filter(|hit| hit.tier == lienthong_store::MatchTier::Exact)
+                        .filter(|hit| hit.rank.tier == lienthong_store::MatchTier::Exact)
                         .count();
                     if i >= 20 {
                         histogram

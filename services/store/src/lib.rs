@@ -4,12 +4,14 @@
 //!
 //! - [`Store::upsert`] and [`Store::delete`] write transactionally, bump each
 //!   record's version and append to the change log in the same transaction.
-//! - [`Store::search`] runs Vietnamese-aware search over the inverted index.
+//! - [`Store::search`] runs Vietnamese-aware search over the search index, a
+//!   tantivy index derived from the database (see [`search`]).
 //! - [`Store::changes`] reads the change log in sequence order.
 
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod fault;
 mod reads;
 pub mod search;
 mod statistics;
@@ -24,18 +26,13 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use error::StoreError;
 pub use reads::{Change, RecordCounts, StoredRecord};
-pub use search::{MatchTier, SearchHit, SearchPage, SearchRequest};
+pub use search::{IndexLocation, MatchTier, Rank, SearchHit, SearchPage, SearchRequest};
 pub use statistics::KindStatistics;
 pub use token_seal::{TokenSeal, server_secret};
 pub use writes::{Rejection, WriteReport};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
-
-/// Version of the search-term extraction. Bump it when `search_document`
-/// changes what it emits; a store built by another version refuses to open
-/// until it is reindexed.
-pub const SEARCH_INDEX_VERSION: i64 = 1;
 
 /// Which database a store runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +65,8 @@ pub struct StoreOptions {
     pub node_id: String,
     /// Most open connections.
     pub max_connections: u32,
+    /// Where the search index lives.
+    pub search_index: IndexLocation,
 }
 
 /// A node's record store. Cheap to clone; clones share one connection pool.
@@ -78,12 +77,24 @@ pub struct Store {
     node_id: String,
     /// Seals page tokens and cursors (key in `server_secrets`).
     seal: std::sync::Arc<TokenSeal>,
+    /// The search index; `None` in a store opened to rebuild it.
+    index: Option<std::sync::Arc<search::index::SearchIndex>>,
 }
 
 impl Store {
-    /// Opens (and for SQLite, creates) the database, applies migrations and
-    /// checks that it belongs to `options.node_id`.
+    /// Opens (and for SQLite, creates) the database, applies migrations,
+    /// checks that it belongs to `options.node_id`, and opens the search
+    /// index, bringing it up to date (or rebuilding it) from the database.
     pub async fn open(options: &StoreOptions) -> Result<Store, StoreError> {
+        let mut store = Store::open_database(options).await?;
+        let index = search::index::SearchIndex::open(&store, &options.search_index).await?;
+        store.index = Some(std::sync::Arc::new(index));
+        Ok(store)
+    }
+
+    /// Opens the database alone, without the search index: for rebuilding
+    /// the index ([`Store::rebuild_search_index`]).
+    pub async fn open_database(options: &StoreOptions) -> Result<Store, StoreError> {
         let (pool, backend) = connect(&options.url, options.max_connections).await?;
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
@@ -98,6 +109,7 @@ impl Store {
             backend,
             node_id: options.node_id.clone(),
             seal: std::sync::Arc::new(TokenSeal::new(&secret)),
+            index: None,
         };
         store.claim_for_node().await?;
         Ok(store)
@@ -107,26 +119,20 @@ impl Store {
     /// so that one node's config can never write into another node's data.
     async fn claim_for_node(&self) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO node_state (singleton, node_id, index_version) VALUES (1, $1, $2) \
+            "INSERT INTO node_state (singleton, node_id) VALUES (1, $1) \
              ON CONFLICT (singleton) DO NOTHING",
         )
         .bind(&self.node_id)
-        .bind(SEARCH_INDEX_VERSION)
         .execute(&self.pool)
         .await?;
-        let (node_id, index_version): (String, i64) =
-            sqlx::query_as("SELECT node_id, index_version FROM node_state WHERE singleton = 1")
+        let (node_id,): (String,) =
+            sqlx::query_as("SELECT node_id FROM node_state WHERE singleton = 1")
                 .fetch_one(&self.pool)
                 .await?;
         if node_id != self.node_id {
             return Err(StoreError::Config(format!(
                 "the database belongs to node {node_id:?} but node.id is {:?}; point database.url at this node's own database",
                 self.node_id
-            )));
-        }
-        if index_version != SEARCH_INDEX_VERSION {
-            return Err(StoreError::Config(format!(
-                "the search index was built by index version {index_version}, this software uses {SEARCH_INDEX_VERSION}; reindex the database"
             )));
         }
         Ok(())
@@ -157,37 +163,53 @@ impl Store {
         Ok(version.unwrap_or(0))
     }
 
-    /// Refreshes planner statistics after a bulk load, so that PostgreSQL picks
-    /// index scans for search.
-    ///
-    /// On SQLite only table-level statistics are kept (`sqlite_stat1`): with
-    /// the sampled values of `sqlite_stat4`, SQLite re-prepares a statement
-    /// each time a bound value changes, which cost a quarter of a search's
-    /// CPU; search picks its own plans from `term_stats` anyway.
+    /// Refreshes planner statistics after a bulk load.
     pub async fn analyze(&self) -> Result<(), StoreError> {
         match self.backend {
-            Backend::Sqlite => {
-                self.pool.execute("ANALYZE").await?;
-                let (has_stat4,): (i64,) = sqlx::query_as(
-                    "SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_stat4'",
-                )
-                .fetch_one(&self.pool)
-                .await?;
-                if has_stat4 > 0 {
-                    self.pool.execute("DELETE FROM sqlite_stat4").await?;
-                    // Reload the statistics the planner uses.
-                    self.pool.execute("ANALYZE sqlite_schema").await?;
-                }
-            }
-            Backend::Postgres => {
-                self.pool.execute("VACUUM ANALYZE").await?;
-            }
-        }
+            Backend::Sqlite => self.pool.execute("ANALYZE").await?,
+            Backend::Postgres => self.pool.execute("VACUUM ANALYZE").await?,
+        };
         Ok(())
     }
 
-    /// Waits for in-flight queries and closes every connection.
+    pub(crate) fn search_index(&self) -> Result<&search::index::SearchIndex, StoreError> {
+        self.index.as_deref().ok_or_else(|| {
+            StoreError::Unavailable("the search index is not open in this process".into())
+        })
+    }
+
+    /// Brings the search index up to date with the database: the writes of
+    /// other processes (`records load` while the node runs). A node calls it
+    /// on a timer; its own writes catch up as they finish.
+    pub async fn refresh_search_index(&self) -> Result<(), StoreError> {
+        self.search_index()?.catch_up(self, &mut |_, _| {}).await
+    }
+
+    /// The change-log sequence number the search index includes, when this
+    /// process writes the index: `last_change_seq` minus this is its lag.
+    pub async fn indexed_change_seq(&self) -> Option<u64> {
+        let index = self.index.as_ref()?;
+        index.indexed_seq().await.map(|seq| seq.max(0) as u64)
+    }
+
+    /// Rebuilds the search index in `directory` from the database, reporting
+    /// (records done, records to do); returns how many records it indexed.
+    /// The store must have been opened with [`Store::open_database`], and no
+    /// node may be running on the index.
+    pub async fn rebuild_search_index(
+        &self,
+        directory: &std::path::Path,
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<u64, StoreError> {
+        search::index::rebuild(self, directory, progress).await
+    }
+
+    /// Waits for in-flight queries, releases the search index and closes
+    /// every connection.
     pub async fn close(&self) {
+        if let Some(index) = &self.index {
+            index.close().await;
+        }
         self.pool.close().await;
     }
 }
@@ -215,6 +237,23 @@ pub fn audit_companion(url: &str) -> Option<std::path::PathBuf> {
             name.into()
         }
     })
+}
+
+/// Where a node on the SQLite database at `url` keeps its search index by
+/// default: beside the database, `hung-yen.db` → `hung-yen.index`. `None`
+/// for PostgreSQL and in-memory databases.
+pub fn default_index_dir(url: &str) -> Option<std::path::PathBuf> {
+    if Backend::from_url(url).ok()? != Backend::Sqlite {
+        return None;
+    }
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = std::path::Path::new(path.split('?').next().unwrap_or_default());
+    if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
+        return None;
+    }
+    Some(path.with_extension("index"))
 }
 
 fn create_parent_directory(url: &str) -> Result<(), StoreError> {

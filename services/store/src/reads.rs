@@ -198,7 +198,7 @@ impl Store {
     }
 }
 
-fn kind_from_code(code: i64) -> Result<RecordKind, StoreError> {
+pub(crate) fn kind_from_code(code: i64) -> Result<RecordKind, StoreError> {
     RecordKind::from_code(code).ok_or_else(|| {
         tracing::error!(code, "unknown record kind in the database");
         StoreError::Internal

@@ -3,7 +3,11 @@
 
 use lienthong_proto::v1::{ManagementLevel, ProjectStatus};
 use lienthong_records::RecordKind;
-use lienthong_records::search_document::{TermScope, facet};
+use lienthong_records::search_document::facet;
+use tantivy::Term;
+use tantivy::collector::Count;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
 
 use crate::{Store, StoreError};
 
@@ -97,35 +101,40 @@ impl Store {
             .collect())
     }
 
-    /// Shareable live records carrying each facet term; terms without any are
-    /// left out. One statement; each term is an index range of its own.
+    /// Shareable live records carrying each facet term, counted in the
+    /// search index (which holds exactly those); terms without any are left
+    /// out.
     async fn facet_counts(
         &self,
         kind: i64,
         terms: &[String],
     ) -> Result<Vec<(String, u64)>, StoreError> {
-        let arms: Vec<String> = (0..terms.len())
-            .map(|index| {
-                format!(
-                    "SELECT p.term AS term, COUNT(*) AS n FROM postings p JOIN records r ON r.doc = p.doc \
-                     WHERE p.kind = $1 AND p.scope = $2 AND p.term = ${} AND r.deleted = 0 AND r.shareable = 1 GROUP BY p.term",
-                    index + 3
-                )
-            })
-            .collect();
-        let sql = arms.join(" UNION ALL ");
-        let mut query = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql))
-            .bind(kind)
-            .bind(TermScope::Facet as i64);
-        for term in terms {
-            query = query.bind(term.as_str());
+        let index = self.search_index()?;
+        let searcher = index.searcher();
+        let fields = index.fields;
+        let mut counts = Vec::new();
+        for value in terms {
+            let term = |term: Term| -> Box<dyn Query> {
+                Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+            };
+            let query = BooleanQuery::new(vec![
+                (
+                    Occur::Must,
+                    term(Term::from_field_u64(fields.kind, kind as u64)),
+                ),
+                (
+                    Occur::Must,
+                    term(Term::from_field_text(fields.facet, value)),
+                ),
+            ]);
+            let count = searcher.search(&query, &Count).map_err(|error| {
+                tracing::error!(%error, "search index count failed");
+                StoreError::Internal
+            })?;
+            if count > 0 {
+                counts.push((value.clone(), count as u64));
+            }
         }
-        let mut counts: Vec<(String, u64)> = query
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(|(term, count)| (term, count as u64))
-            .collect();
         counts.sort();
         Ok(counts)
     }

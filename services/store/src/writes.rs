@@ -1,10 +1,11 @@
 //! Transactional writes: upserts and tombstoning deletes. Every change bumps
-//! the record's version, rewrites its postings and appends to the change log,
-//! all in one transaction, so a crash leaves either the old state or the new.
+//! the record's version and appends to the change log in one transaction, so
+//! a crash leaves either the old state or the new. The search index follows
+//! once the transaction commits (see `search::index`).
 
 use std::collections::{HashMap, HashSet};
 
-use lienthong_records::search_document::{SearchDocument, TermScope, search_document};
+use lienthong_records::search_document::search_document;
 use lienthong_records::validation::validate;
 use lienthong_records::{AnyRecord, RecordError, RecordKind};
 use sqlx::any::AnyRow;
@@ -55,7 +56,8 @@ struct PendingWrite {
     created_at: String,
     updated_at: String,
     body: Vec<u8>,
-    document: SearchDocument,
+    shareable: bool,
+    year: u32,
 }
 
 impl Store {
@@ -84,7 +86,6 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let (mut last_seq, mut last_doc) = lock_counters(&mut tx).await?;
         let mut shared = SharedChanges::default();
-        let mut term_deltas = TermDeltas::default();
         // An id may repeat within a batch; later lines win, applied in order.
         for group in groups_of_distinct_ids(valid) {
             let existing = fetch_existing(&mut tx, self.backend, &group).await?;
@@ -155,9 +156,6 @@ impl Store {
                         last_doc
                     }
                 };
-                if let Some(stored) = &stored {
-                    delete_postings(&mut tx, self.backend, doc, stored, &mut term_deltas).await?;
-                }
                 match prior {
                     Some(_) => report.updated += 1,
                     None => report.inserted += 1,
@@ -176,16 +174,30 @@ impl Store {
                     created_at,
                     updated_at,
                     body: record.encode(),
-                    document,
+                    shareable: document.shareable,
+                    year: document.year,
                 });
             }
-            write_rows(&mut tx, self.backend, &writes, &mut term_deltas).await?;
+            write_rows(&mut tx, self.backend, &writes).await?;
         }
-        term_deltas.apply(&mut tx, self.backend).await?;
         shared.apply(&mut tx).await?;
         store_counters(&mut tx, last_seq, last_doc).await?;
         tx.commit().await?;
+        self.index_committed_writes().await;
         Ok(report)
+    }
+
+    /// Brings the search index up to the writes just committed. They are
+    /// durable already: when the index cannot follow, the failure is logged
+    /// and the next catch-up (on the timer, or on the next start) applies
+    /// them.
+    async fn index_committed_writes(&self) {
+        crate::fault::point("after-database-commit");
+        if let Some(index) = &self.index
+            && let Err(error) = index.catch_up(self, &mut |_, _| {}).await
+        {
+            tracing::error!(%error, "search index did not follow a write; it catches up later");
+        }
     }
 
     /// Deletes a record, leaving a tombstone with the next version. Returns
@@ -208,13 +220,6 @@ impl Store {
         let doc: i64 = row.try_get("doc")?;
         let kind = kind_of(&row)?;
         let version = row.try_get::<i64, _>("version")? + 1;
-        let body: Option<Vec<u8>> = row.try_get("body")?;
-        let mut term_deltas = TermDeltas::default();
-        if let Some(body) = body {
-            let stored = AnyRecord::decode(kind, &body)?;
-            delete_postings(&mut tx, self.backend, doc, &stored, &mut term_deltas).await?;
-        }
-        term_deltas.apply(&mut tx, self.backend).await?;
         if row.try_get::<i64, _>("shareable")? != 0 {
             let mut shared = SharedChanges::default();
             shared.count(kind);
@@ -224,7 +229,7 @@ impl Store {
         let now = now_rfc3339();
         sqlx::query(
             "UPDATE records SET version = $1, seq = $2, updated_at = $3, deleted = 1, \
-             primary_text = '', search_text = '', body = NULL WHERE doc = $4",
+             body = NULL WHERE doc = $4",
         )
         .bind(version)
         .bind(seq)
@@ -242,6 +247,7 @@ impl Store {
             .await?;
         store_counters(&mut tx, seq, last_doc).await?;
         tx.commit().await?;
+        self.index_committed_writes().await;
         Ok(version as u64)
     }
 }
@@ -352,69 +358,20 @@ async fn fetch_existing(
     Ok(existing)
 }
 
-/// Removes the postings a stored record produced. The terms are recomputed
-/// from the record, which is exact as long as the index version is unchanged
-/// (checked when the store opens).
-async fn delete_postings(
-    tx: &mut Transaction<'static, Any>,
-    backend: Backend,
-    doc: i64,
-    stored: &AnyRecord,
-    term_deltas: &mut TermDeltas,
-) -> Result<(), StoreError> {
-    let kind = stored.kind();
-    let document = search_document(stored);
-    if !document.shareable {
-        // Only records that may leave the node are indexed.
-        return Ok(());
-    }
-    for (scope, term) in &document.terms {
-        term_deltas.add(kind, *scope, term, -1);
-    }
-    for scope in [TermScope::Primary, TermScope::Text, TermScope::Facet] {
-        let terms: Vec<&String> = document
-            .terms
-            .iter()
-            .filter(|(s, _)| *s == scope)
-            .map(|(_, t)| t)
-            .collect();
-        for chunk in terms.chunks(1000) {
-            let sql = format!(
-                "DELETE FROM postings WHERE kind = {} AND scope = {} AND doc = {} AND term IN ({})",
-                numbered_placeholders(backend, 1, 1),
-                numbered_placeholders(backend, 2, 1),
-                numbered_placeholders(backend, 3, 1),
-                numbered_placeholders(backend, 4, chunk.len())
-            );
-            let mut query = sqlx::query(AssertSqlSafe(sql))
-                .bind(kind.code())
-                .bind(scope as i64)
-                .bind(doc);
-            for term in chunk {
-                query = query.bind(term.as_str());
-            }
-            query.execute(&mut **tx).await?;
-        }
-    }
-    Ok(())
-}
-
 async fn write_rows(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     writes: &[PendingWrite],
-    term_deltas: &mut TermDeltas,
 ) -> Result<(), StoreError> {
-    const RECORD_COLUMNS: usize = 12;
+    const RECORD_COLUMNS: usize = 10;
     // New and changed records in one statement: a changed record keeps its doc.
     for chunk in writes.chunks(MAX_BIND_PARAMETERS / RECORD_COLUMNS) {
         let sql = format!(
             "INSERT INTO records (doc, id, kind, version, seq, created_at, updated_at, shareable, \
-             primary_text, search_text, year, body, deleted) VALUES {} \
+             year, body, deleted) VALUES {} \
              ON CONFLICT (doc) DO UPDATE SET version = excluded.version, seq = excluded.seq, \
              created_at = excluded.created_at, updated_at = excluded.updated_at, shareable = excluded.shareable, \
-             primary_text = excluded.primary_text, search_text = excluded.search_text, year = excluded.year, \
-             body = excluded.body, deleted = 0",
+             year = excluded.year, body = excluded.body, deleted = 0",
             row_placeholders(backend, chunk.len(), RECORD_COLUMNS, Some("0"))
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -427,39 +384,9 @@ async fn write_rows(
                 .bind(w.seq)
                 .bind(w.created_at.as_str())
                 .bind(w.updated_at.as_str())
-                .bind(i64::from(w.document.shareable))
-                .bind(w.document.primary.as_str())
-                .bind(w.document.text.as_str())
-                .bind(i64::from(w.document.year))
+                .bind(i64::from(w.shareable))
+                .bind(i64::from(w.year))
                 .bind(w.body.as_slice());
-        }
-        query.execute(&mut **tx).await?;
-    }
-    // Only records that may leave the node are indexed: what a search costs,
-    // how far a page reaches and what its token says depend on shareable
-    // records alone, so nothing about hidden ones can be read from them.
-    let indexed = || writes.iter().filter(|w| w.document.shareable);
-    let postings: Vec<(i64, i64, &str, i64)> = indexed()
-        .flat_map(|w| {
-            w.document
-                .terms
-                .iter()
-                .map(move |(scope, term)| (w.kind.code(), *scope as i64, term.as_str(), w.doc))
-        })
-        .collect();
-    for w in indexed() {
-        for (scope, term) in &w.document.terms {
-            term_deltas.add(w.kind, *scope, term, 1);
-        }
-    }
-    for chunk in postings.chunks(MAX_BIND_PARAMETERS / 4) {
-        let sql = format!(
-            "INSERT INTO postings (kind, scope, term, doc) VALUES {}",
-            row_placeholders(backend, chunk.len(), 4, None)
-        );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for (kind, scope, term, doc) in chunk {
-            query = query.bind(*kind).bind(*scope).bind(*term).bind(*doc);
         }
         query.execute(&mut **tx).await?;
     }
@@ -480,47 +407,6 @@ async fn write_rows(
         query.execute(&mut **tx).await?;
     }
     Ok(())
-}
-
-/// Changes to `term_stats` (document frequency per term), summed over a
-/// transaction and applied once, so each term's row is written once.
-#[derive(Default)]
-struct TermDeltas(HashMap<(i64, i64, String), i64>);
-
-impl TermDeltas {
-    fn add(&mut self, kind: RecordKind, scope: TermScope, term: &str, delta: i64) {
-        let key = (kind.code(), scope as i64, term.to_owned());
-        *self.0.entry(key).or_default() += delta;
-    }
-
-    async fn apply(
-        self,
-        tx: &mut Transaction<'static, Any>,
-        backend: Backend,
-    ) -> Result<(), StoreError> {
-        let deltas: Vec<((i64, i64, String), i64)> = self
-            .0
-            .into_iter()
-            .filter(|(_, delta)| *delta != 0)
-            .collect();
-        for chunk in deltas.chunks(MAX_BIND_PARAMETERS / 4) {
-            let sql = format!(
-                "INSERT INTO term_stats (kind, scope, term, df) VALUES {} \
-                 ON CONFLICT (kind, scope, term) DO UPDATE SET df = term_stats.df + excluded.df",
-                row_placeholders(backend, chunk.len(), 4, None)
-            );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for ((kind, scope, term), delta) in chunk {
-                query = query
-                    .bind(*kind)
-                    .bind(*scope)
-                    .bind(term.as_str())
-                    .bind(*delta);
-            }
-            query.execute(&mut **tx).await?;
-        }
-        Ok(())
-    }
 }
 
 /// Placeholders for `count` values numbered from `first`: "$4, $5" on

@@ -1,33 +1,36 @@
-//! Vietnamese-aware search over the inverted index.
+//! Vietnamese-aware search over the node's search index.
 //!
 //! A query is folded (case, diacritics, đ) into words. Results come in match
 //! tiers, best first: exact name or title, the query as a phrase in the name,
 //! every word in the name, the query as a phrase elsewhere, every word
-//! elsewhere. Within a tier, records come in storage order, so pages are
-//! stable and a page token is just (tier, last position).
+//! elsewhere, and last every word within one edit (typos). Within a tier,
+//! hits are ranked by relevance (where the words matched, and whether they
+//! matched with the query's own diacritics), then by storage order, so pages
+//! are stable and a page token is (tier, relevance, position).
 //!
-//! Only records that may leave the node are searched, and only they are in the
-//! index: a page's reach, its cost and its token depend on them alone.
-//!
-//! Each tier is answered by walking the postings of its rarest required term in
-//! position order and probing the other terms by index, stopping after one page.
-//! A query for "nguyễn" (in ~40% of names) therefore reads one page of postings,
-//! never the whole match set. See `docs/decisions/002-search-index.md`.
+//! Only records that may leave the node are searched, and only they are in
+//! the index: a page's reach, its cost and its token depend on them alone.
+//! See `docs/decisions/006-search-engine.md`.
 
+mod collector;
+pub(crate) mod index;
 mod page_token;
-mod plan;
 mod query;
+pub(crate) mod schema;
+mod tiers;
 
-use std::collections::HashMap;
-
+use lienthong_records::folding::tokens;
+use lienthong_records::search_document::search_document;
 use lienthong_records::{AnyRecord, RecordKind};
-use sqlx::{AssertSqlSafe, Row};
+use tantivy::schema::Value;
+use tantivy::{DocAddress, TantivyDocument};
 
-use crate::writes::placeholder;
 use crate::{Store, StoreError};
+use collector::AfterPlace;
 use page_token::PageToken;
-use plan::{Driver, TierPlan};
+use query::ParsedQuery;
 
+pub use index::IndexLocation;
 pub use query::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_QUERY_WORDS};
 
 /// A search over one record kind.
@@ -103,28 +106,55 @@ pub enum MatchTier {
     NameWords,
     TextPhrase,
     TextWords,
+    /// Every word within one edit of a word of the record.
+    Typo,
     FilterOnly,
 }
 
 impl MatchTier {
-    /// Score on the scale every node shares, in (0, 1].
-    pub fn score(self) -> f64 {
+    /// The tier's band on the score scale every node shares: scores of its
+    /// hits lie in `[low, high)`, below every better tier's.
+    fn band(self) -> (f64, f64) {
         match self {
-            MatchTier::Exact => 1.0,
-            MatchTier::NamePhrase => 0.9,
-            MatchTier::NameWords => 0.7,
-            MatchTier::TextPhrase => 0.5,
-            MatchTier::TextWords => 0.3,
-            MatchTier::FilterOnly => 0.1,
+            MatchTier::Exact => (0.9, 1.0),
+            MatchTier::NamePhrase => (0.75, 0.9),
+            MatchTier::NameWords => (0.6, 0.75),
+            MatchTier::TextPhrase => (0.45, 0.6),
+            MatchTier::TextWords => (0.3, 0.45),
+            MatchTier::Typo => (0.15, 0.3),
+            MatchTier::FilterOnly => (0.05, 0.15),
         }
     }
+
+    /// The shared-scale score of a hit of this tier with `relevance`: higher
+    /// relevance, higher score, never leaving the band.
+    pub fn score(self, relevance: f32) -> f64 {
+        let (low, high) = self.band();
+        let relevance = f64::from(relevance.max(0.0));
+        low + (high - low) * relevance / (relevance + 32.0)
+    }
+
+    /// No hit of this tier scores higher: the top of its band.
+    pub fn best_score(self) -> f64 {
+        self.band().1
+    }
+}
+
+/// Where a hit ranks, on the scale every node shares.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rank {
+    pub tier: MatchTier,
+    /// In (0, 1); higher is better. Its tier's band, placed by relevance.
+    pub score: f64,
 }
 
 /// One hit.
 #[derive(Clone, Debug)]
 pub struct SearchHit {
     pub record: AnyRecord,
-    pub tier: MatchTier,
+    pub rank: Rank,
+    /// The record's words (folded) that matched the query, for highlighting.
+    pub matched_words: Vec<String>,
     /// A page token that resumes right after this hit.
     pub cursor: String,
 }
@@ -135,21 +165,8 @@ pub struct SearchPage {
     pub hits: Vec<SearchHit>,
     /// Empty when there are no more hits.
     pub next_page_token: String,
-    /// The tier the next page resumes in: no later hit ranks better.
-    pub next_page_tier: Option<MatchTier>,
-}
-
-/// Postings one page may examine. Keeps a page's cost bounded when matches
-/// are sparse among many candidates (a rare name made of common syllables).
-pub const WALK_BUDGET: i64 = 1_000;
-
-/// What one tier's walk found.
-#[derive(Default)]
-struct TierWalk {
-    /// (position, body) of matches, at most the limit asked for.
-    rows: Vec<(i64, Vec<u8>)>,
-    /// Where the walk stopped because the budget ran out, if it did.
-    stopped_at: Option<i64>,
+    /// The best rank a hit of the next page can have.
+    pub next_page_rank: Option<Rank>,
 }
 
 impl Store {
@@ -157,7 +174,8 @@ impl Store {
     /// token) without running it: the same errors, none of the work.
     pub fn check_search(&self, request: &SearchRequest) -> Result<(), StoreError> {
         let parsed = query::parse(request)?;
-        let tiers = plan::tiers(&parsed);
+        let index = self.search_index()?;
+        let tiers = tiers::tiers(&parsed, &index.fields);
         PageToken::decode(
             &self.seal,
             &request.page_token,
@@ -167,63 +185,68 @@ impl Store {
         Ok(())
     }
 
-    /// Runs one page of a search.
-    ///
-    /// A page examines at most [`WALK_BUDGET`] postings. When matches are sparse
-    /// the page can end early with fewer hits and a `next_page_token` that
-    /// resumes exactly where it stopped; an empty token means no more hits.
+    /// Runs one page of a search. Results reflect every write this process
+    /// has finished, and writes of other processes within the refresh
+    /// interval.
     pub async fn search(&self, request: &SearchRequest) -> Result<SearchPage, StoreError> {
         let parsed = query::parse(request)?;
-        let tiers = plan::tiers(&parsed);
+        let index = self.search_index()?;
+        let tiers = tiers::tiers(&parsed, &index.fields);
         let token = PageToken::decode(
             &self.seal,
             &request.page_token,
             parsed.fingerprint,
             tiers.len(),
         )?;
+        let searcher = index.searcher();
         let page_size = parsed.page_size as usize;
         let mut page = SearchPage::default();
-        // Read lazily: a page the exact-name index fills needs no frequencies.
-        let mut term_counts = HashMap::new();
-        let mut budget = WALK_BUDGET;
         let mut next: Option<PageToken> = None;
-        for (index, tier) in tiers.iter().enumerate().skip(token.tier) {
-            let after = if index == token.tier { token.after } else { 0 };
-            let resume_here = |after: i64| PageToken { tier: index, after };
-            if budget == 0 {
-                next = Some(resume_here(after));
-                break;
-            }
-            if term_counts.is_empty() && tier.driver == Driver::Postings {
-                term_counts = self
-                    .document_frequencies(parsed.kind.code(), &tiers[index..])
-                    .await?;
-            }
+        for (position, tier) in tiers.iter().enumerate().skip(token.tier) {
+            let after = if position == token.tier {
+                token.after
+            } else {
+                None
+            };
             let wanted = page_size - page.hits.len();
-            let walk = self
-                .run_tier(&parsed, tier, after, wanted + 1, &term_counts, &mut budget)
-                .await?;
-            let more_in_tier = walk.rows.len() > wanted;
-            for (position, body) in walk.rows.iter().take(wanted) {
+            let found = searcher
+                .search(
+                    &*tier.query,
+                    &AfterPlace {
+                        after,
+                        limit: wanted + 1,
+                    },
+                )
+                .map_err(search_failed)?;
+            let more_in_tier = found.len() > wanted;
+            for (place, address) in found.iter().take(wanted) {
+                let record = stored_record(&searcher, index, parsed.kind, *address)?;
                 page.hits.push(SearchHit {
-                    record: AnyRecord::decode(parsed.kind, body)?,
-                    tier: tier.tier,
-                    cursor: resume_here(*position).encode(&self.seal, parsed.fingerprint),
+                    matched_words: matched_words(&record, &parsed, tier.tier),
+                    record,
+                    rank: Rank {
+                        tier: tier.tier,
+                        score: tier.tier.score(place.relevance()),
+                    },
+                    cursor: PageToken {
+                        tier: position,
+                        after: Some(*place),
+                    }
+                    .encode(&self.seal, parsed.fingerprint),
                 });
             }
             if more_in_tier {
-                next = Some(resume_here(walk.rows[wanted - 1].0));
-                break;
-            }
-            if let Some(stopped_at) = walk.stopped_at {
-                next = Some(resume_here(stopped_at));
+                next = Some(PageToken {
+                    tier: position,
+                    after: Some(found[wanted - 1].0),
+                });
                 break;
             }
             if page.hits.len() == page_size {
-                if index + 1 < tiers.len() {
+                if position + 1 < tiers.len() {
                     next = Some(PageToken {
-                        tier: index + 1,
-                        after: 0,
+                        tier: position + 1,
+                        after: None,
                     });
                 }
                 break;
@@ -231,187 +254,110 @@ impl Store {
         }
         if let Some(next) = next {
             page.next_page_token = next.encode(&self.seal, parsed.fingerprint);
-            page.next_page_tier = Some(tiers[next.tier].tier);
+            let tier = tiers[next.tier].tier;
+            page.next_page_rank = Some(Rank {
+                tier,
+                score: match next.after {
+                    Some(place) => tier.score(place.relevance()),
+                    None => tier.best_score(),
+                },
+            });
         }
         Ok(page)
     }
+}
 
-    async fn run_tier(
-        &self,
-        parsed: &query::ParsedQuery,
-        tier: &TierPlan,
-        after: i64,
-        limit: usize,
-        term_counts: &HashMap<(i64, String), i64>,
-        budget: &mut i64,
-    ) -> Result<TierWalk, StoreError> {
-        let kind = parsed.kind.code();
-        // Pick the rarest single-term group to drive the tier.
-        let mut driver: Option<(usize, i64)> = None;
-        // Document frequency per single-term group; alternatives count as unknown.
-        let mut frequencies = vec![i64::MAX; tier.groups.len()];
-        if matches!(tier.driver, Driver::Postings) {
-            for (index, group) in tier.groups.iter().enumerate() {
-                let [term] = group.terms.as_slice() else {
-                    continue;
-                };
-                // Read for every tier from this one on; absent means no postings.
-                let count = term_counts
-                    .get(&(group.scope as i64, term.clone()))
-                    .copied()
-                    .unwrap_or(0);
-                if count == 0 {
-                    return Ok(TierWalk::default());
-                }
-                frequencies[index] = count;
-                if driver.is_none_or(|(_, best)| count < best) {
-                    driver = Some((index, count));
-                }
+fn search_failed(error: tantivy::TantivyError) -> StoreError {
+    tracing::error!(%error, "search index query failed");
+    StoreError::Internal
+}
+
+fn stored_record(
+    searcher: &tantivy::Searcher,
+    index: &index::SearchIndex,
+    kind: RecordKind,
+    address: DocAddress,
+) -> Result<AnyRecord, StoreError> {
+    let document: TantivyDocument = searcher.doc(address).map_err(search_failed)?;
+    let body = document
+        .get_first(index.fields.body)
+        .and_then(|value| value.as_bytes())
+        .ok_or_else(|| {
+            tracing::error!("search index entry without a record body");
+            StoreError::Internal
+        })?;
+    Ok(AnyRecord::decode(kind, body)?)
+}
+
+/// The record's folded words that match a query word (as typed or as
+/// meant, or within one edit in the typo tier), in the record's order.
+fn matched_words(record: &AnyRecord, parsed: &ParsedQuery, tier: MatchTier) -> Vec<String> {
+    let document = search_document(record);
+    let mut matched: Vec<String> = Vec::new();
+    for text in document.texts() {
+        for word in tokens(text) {
+            let hit = parsed.words.iter().any(|query_word| {
+                query_word.alternatives().any(|form| form == word)
+                    || (tier == MatchTier::Typo
+                        && query_word.folded.chars().count() >= tiers::MIN_TYPO_LETTERS
+                        && within_one_edit(&query_word.folded, &word))
+            });
+            if hit && !matched.contains(&word) {
+                matched.push(word);
             }
         }
-        // Probe the rarest terms first, so most candidates fail on the first probe.
-        let mut probe_order: Vec<usize> = (0..tier.groups.len()).collect();
-        probe_order.sort_by_key(|&index| frequencies[index]);
-        // Bound the walk to what is left of the budget.
-        let upper = match (&tier.driver, driver) {
-            (Driver::Exact, _) => None,
-            (Driver::Postings, Some((index, count))) => {
-                let upper = if count > *budget {
-                    let group = &tier.groups[index];
-                    self.nth_posting(kind, group.scope as i64, &group.terms[0], after, *budget)
-                        .await?
-                } else {
-                    None
-                };
-                *budget -= count.min(*budget);
-                upper
-            }
-            (Driver::Postings, None) => {
-                let upper = self.nth_record(kind, after, *budget).await?;
-                if upper.is_some() {
-                    *budget = 0;
-                }
-                upper
-            }
-        };
-        let statement = plan::render(
-            self.backend,
-            parsed,
-            tier,
-            driver.map(|(index, _)| index),
-            &probe_order,
-            plan::Window {
-                after,
-                upper,
-                limit,
-            },
-        );
-        let mut query = sqlx::query(AssertSqlSafe(statement.sql));
-        for value in statement.binds {
-            query = match value {
-                plan::Bind::Int(value) => query.bind(value),
-                plan::Bind::Text(value) => query.bind(value),
-            };
+    }
+    matched
+}
+
+/// Whether `a` becomes `b` by at most one insertion, deletion,
+/// substitution or swap of neighbours.
+fn within_one_edit(a: &str, b: &str) -> bool {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let common_prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let (a, b) = (&a[common_prefix..], &b[common_prefix..]);
+    match (a.len(), b.len()) {
+        (0, 0) | (1, 0) | (0, 1) => true,
+        (x, y) if x == y => {
+            a[1..] == b[1..] || (x >= 2 && a[0] == b[1] && a[1] == b[0] && a[2..] == b[2..])
         }
-        let rows = query
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|row| {
-                Ok((
-                    row.try_get::<i64, _>("doc")?,
-                    row.try_get::<Vec<u8>, _>("body")?,
-                ))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(TierWalk {
-            rows,
-            stopped_at: upper,
-        })
+        (x, y) if x == y + 1 => a[1..] == *b,
+        (x, y) if y == x + 1 => *a == b[1..],
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_edit_counts_a_swap_as_one() {
+        assert!(within_one_edit("hai", "hia"));
+        assert!(within_one_edit("hai", "hao"));
+        assert!(within_one_edit("hai", "ha"));
+        assert!(within_one_edit("nguyen", "nguyenn"));
+        assert!(!within_one_edit("hai", "iah"));
+        assert!(!within_one_edit("nguyen", "ngyuen x"));
     }
 
-    /// The position of the `n`-th posting of a term after `after`, if the list is that long.
-    async fn nth_posting(
-        &self,
-        kind: i64,
-        scope: i64,
-        term: &str,
-        after: i64,
-        n: i64,
-    ) -> Result<Option<i64>, StoreError> {
-        let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT doc FROM postings WHERE kind = $1 AND scope = $2 AND term = $3 AND doc > $4 ORDER BY doc LIMIT 1 OFFSET $5",
-        )
-        .bind(kind)
-        .bind(scope)
-        .bind(term)
-        .bind(after)
-        .bind(n - 1)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(doc,)| doc))
-    }
-
-    /// The position of the `n`-th record of a kind after `after`, if there are that many.
-    async fn nth_record(&self, kind: i64, after: i64, n: i64) -> Result<Option<i64>, StoreError> {
-        let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT doc FROM records WHERE kind = $1 AND shareable = 1 AND deleted = 0 AND doc > $2 ORDER BY doc LIMIT 1 OFFSET $3",
-        )
-        .bind(kind)
-        .bind(after)
-        .bind(n - 1)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(doc,)| doc))
-    }
-
-    /// Document frequencies of every single term the tiers may drive from, in
-    /// one statement (terms absent from `term_stats` occur nowhere: 0).
-    async fn document_frequencies(
-        &self,
-        kind: i64,
-        tiers: &[TierPlan],
-    ) -> Result<HashMap<(i64, String), i64>, StoreError> {
-        let mut counts: HashMap<(i64, String), i64> = HashMap::new();
-        for tier in tiers.iter().filter(|tier| tier.driver == Driver::Postings) {
-            for group in &tier.groups {
-                if let [term] = group.terms.as_slice() {
-                    counts.insert((group.scope as i64, term.clone()), 0);
-                }
-            }
+    #[test]
+    fn scores_stay_in_their_tier_band_and_follow_relevance() {
+        let tiers = [
+            MatchTier::Exact,
+            MatchTier::NamePhrase,
+            MatchTier::NameWords,
+            MatchTier::TextPhrase,
+            MatchTier::TextWords,
+            MatchTier::Typo,
+            MatchTier::FilterOnly,
+        ];
+        for pair in tiers.windows(2) {
+            assert!(pair[0].score(0.0) >= pair[1].best_score(), "{pair:?}");
+            assert!(pair[0].score(0.0) > pair[1].score(1000.0), "{pair:?}");
         }
-        if counts.is_empty() {
-            return Ok(counts);
-        }
-        // One primary-key lookup per (scope, term), as UNION ALL arms: each arm
-        // uses the key on both backends whatever the planner's statistics say.
-        let keys: Vec<(i64, String)> = counts.keys().cloned().collect();
-        let mut n = 0;
-        let mut next = || {
-            n += 1;
-            placeholder(self.backend, n)
-        };
-        let arms: Vec<String> = keys
-            .iter()
-            .map(|_| {
-                format!(
-                    "SELECT scope, term, df FROM term_stats WHERE kind = {} AND scope = {} AND term = {}",
-                    next(),
-                    next(),
-                    next()
-                )
-            })
-            .collect();
-        let sql = arms.join(" UNION ALL ");
-        let mut query = sqlx::query_as::<_, (i64, String, i64)>(AssertSqlSafe(sql));
-        for (scope, term) in &keys {
-            query = query.bind(kind).bind(*scope).bind(term.as_str());
-        }
-        for (scope, term, df) in query.fetch_all(&self.pool).await? {
-            if let Some(count) = counts.get_mut(&(scope, term)) {
-                *count = df;
-            }
-        }
-        Ok(counts)
+        assert!(MatchTier::NameWords.score(9.0) > MatchTier::NameWords.score(8.0));
+        assert!(MatchTier::Exact.best_score() <= 1.0);
     }
 }

@@ -1,13 +1,14 @@
-//! Opaque page tokens: which tier a page stopped in, the last position read,
-//! and a fingerprint of the query and caller, so a token cannot be reused
+//! Opaque page tokens: which tier a page stopped in, the place in that
+//! tier's order of the last hit returned, and a fingerprint of the query and caller, so a token cannot be reused
 //! with another query or by another caller. Sealed with the node's key
 //! ([`TokenSeal`]): a caller can neither read the position nor forge one, and
 //! a token older than [`MAX_TOKEN_AGE_SECONDS`] is refused.
 
+use super::collector::Place;
 use crate::StoreError;
 use crate::token_seal::{TokenSeal, Unsealed};
 
-const PREFIX: &str = "p2.";
+const PREFIX: &str = "p3.";
 
 /// How long a page token stays valid.
 pub const MAX_TOKEN_AGE_SECONDS: u64 = 24 * 3600;
@@ -17,16 +18,23 @@ pub const MAX_TOKEN_AGE_SECONDS: u64 = 24 * 3600;
 pub(crate) struct PageToken {
     /// Index into the query's tier list.
     pub tier: usize,
-    /// Last internal position returned in that tier (0 for its start).
-    pub after: i64,
+    /// The last hit returned in that tier; `None` for its start.
+    pub after: Option<Place>,
 }
 
 impl PageToken {
     pub fn encode(self, seal: &TokenSeal, fingerprint: u64) -> String {
-        let mut bytes = Vec::with_capacity(17);
+        let mut bytes = Vec::with_capacity(22);
         bytes.extend_from_slice(&fingerprint.to_be_bytes());
         bytes.push(self.tier as u8);
-        bytes.extend_from_slice(&self.after.to_be_bytes());
+        if let Some(after) = self.after {
+            let (relevance, doc) = after.to_parts();
+            bytes.push(1);
+            bytes.extend_from_slice(&relevance.to_be_bytes());
+            bytes.extend_from_slice(&doc.to_be_bytes());
+        } else {
+            bytes.push(0);
+        }
         seal.seal(PREFIX, &bytes)
     }
 
@@ -54,35 +62,31 @@ impl PageToken {
                 ));
             }
         };
-        let [
-            f0,
-            f1,
-            f2,
-            f3,
-            f4,
-            f5,
-            f6,
-            f7,
-            tier,
-            a0,
-            a1,
-            a2,
-            a3,
-            a4,
-            a5,
-            a6,
-            a7,
-        ] = bytes[..]
+        let (Some(fingerprint_bytes), Some(&tier), Some(&has_place)) =
+            (bytes.get(..8), bytes.get(8), bytes.get(9))
         else {
             return Err(invalid());
         };
-        if u64::from_be_bytes([f0, f1, f2, f3, f4, f5, f6, f7]) != fingerprint {
+        if fingerprint_bytes != fingerprint.to_be_bytes() {
             return Err(StoreError::InvalidArgument(
                 "page_token belongs to a different query, filters or caller; repeat the same query and filters, or drop the token to start over".into(),
             ));
         }
-        let after = i64::from_be_bytes([a0, a1, a2, a3, a4, a5, a6, a7]);
-        if usize::from(tier) >= tiers || after < 0 {
+        let after = match (has_place, &bytes[10..]) {
+            (0, []) => None,
+            (1, rest) if rest.len() == 12 => {
+                let mut relevance = [0; 4];
+                let mut doc = [0; 8];
+                relevance.copy_from_slice(&rest[..4]);
+                doc.copy_from_slice(&rest[4..]);
+                Some(Place::from_parts(
+                    u32::from_be_bytes(relevance),
+                    u64::from_be_bytes(doc),
+                ))
+            }
+            _ => return Err(invalid()),
+        };
+        if usize::from(tier) >= tiers {
             return Err(invalid());
         }
         Ok(PageToken {
@@ -101,7 +105,7 @@ mod tests {
         let seal = TokenSeal::new(&TokenSeal::random_key());
         let token = PageToken {
             tier: 2,
-            after: 1234,
+            after: Some(Place::new(12.0, 1234)),
         };
         let encoded = token.encode(&seal, 42);
         assert_eq!(PageToken::decode(&seal, &encoded, 42, 5).unwrap(), token);
@@ -112,10 +116,12 @@ mod tests {
                 .contains("different query")
         );
         assert!(PageToken::decode(&seal, &encoded, 42, 2).is_err());
-        assert!(PageToken::decode(&seal, "p2.garbage!", 42, 5).is_err());
+        assert!(PageToken::decode(&seal, "p3.garbage!", 42, 5).is_err());
         assert!(PageToken::decode(&seal, "xyz", 42, 5).is_err());
-        // The unsealed form of earlier versions is refused.
+        // The forms of earlier versions are refused.
         assert!(PageToken::decode(&seal, "p1.AAAAAAAAACoCAAAAAAAABNI", 42, 5).is_err());
+        let old = seal.seal("p2.", &[0; 17]);
+        assert!(PageToken::decode(&seal, &old, 0, 5).is_err());
         let other = TokenSeal::new(&TokenSeal::random_key());
         assert!(PageToken::decode(&other, &encoded, 42, 5).is_err());
         assert_eq!(

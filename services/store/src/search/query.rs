@@ -3,8 +3,9 @@
 
 use lienthong_proto::v1::{AcademicTitle, Degree, ManagementLevel, ProjectStatus};
 use lienthong_records::RecordKind;
-use lienthong_records::folding::tokens;
-use lienthong_records::search_document::{TermScope, facet};
+use lienthong_records::folding::{accent_keys, has_diacritics, tokens};
+use lienthong_records::input_method::typed_reading;
+use lienthong_records::search_document::facet;
 
 use super::SearchRequest;
 use crate::StoreError;
@@ -20,19 +21,46 @@ pub const MAX_PAGE_SIZE: u32 = 100;
 /// Most alternatives in one filter.
 const MAX_FILTER_VALUES: usize = 20;
 
-/// Required terms: a record matches if it has any one of `terms` in `scope`.
+/// A required filter: a record matches if it has any one of `terms`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct TermGroup {
-    pub scope: TermScope,
     pub terms: Vec<String>,
+}
+
+/// One word of the query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct QueryWord {
+    /// Folded, as the index holds words.
+    pub folded: String,
+    /// The accent key, when the word was typed with diacritics: records
+    /// that spell it the same way rank higher.
+    pub accent: Option<String>,
+    /// What the word stands for when typed with Telex or VNI keys in the
+    /// wrong mode ("nguyeenx" → "nguyen").
+    pub reading: Option<String>,
+}
+
+impl QueryWord {
+    fn new(folded: String, accent: Option<String>) -> QueryWord {
+        QueryWord {
+            reading: typed_reading(&folded),
+            folded,
+            accent,
+        }
+    }
+
+    /// The folded forms a record's word may have to match this one.
+    pub fn alternatives(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.folded.as_str()).chain(self.reading.as_deref())
+    }
 }
 
 /// A checked, folded search request.
 #[derive(Clone, Debug)]
 pub(crate) struct ParsedQuery {
     pub kind: RecordKind,
-    /// Every folded word of the query, in order.
-    pub words: Vec<String>,
+    /// Every word of the query, in order.
+    pub words: Vec<QueryWord>,
     /// Quoted phrases of two or more words.
     pub phrases: Vec<Vec<String>>,
     /// Filters as facet-term groups.
@@ -47,9 +75,20 @@ pub(crate) struct ParsedQuery {
 }
 
 impl ParsedQuery {
-    /// The words joined by single spaces: what exact and phrase matching compare.
-    pub fn joined(&self) -> String {
-        self.words.join(" ")
+    /// The ways the whole query may be read: as typed and, when a word was
+    /// typed with input-method keys, as the letters meant. Folded words.
+    pub fn readings(&self) -> Vec<Vec<String>> {
+        let typed: Vec<String> = self.words.iter().map(|word| word.folded.clone()).collect();
+        let meant: Vec<String> = self
+            .words
+            .iter()
+            .map(|word| word.reading.clone().unwrap_or_else(|| word.folded.clone()))
+            .collect();
+        if meant == typed {
+            vec![typed]
+        } else {
+            vec![typed, meant]
+        }
     }
 }
 
@@ -80,7 +119,23 @@ pub(crate) fn parse(request: &SearchRequest) -> Result<ParsedQuery, StoreError> 
         if index % 2 == 1 && segment_words.len() >= 2 {
             phrases.push(segment_words.clone());
         }
-        words.extend(segment_words);
+        // Both split where the text has no letter or digit, so they align.
+        let mut accents = accent_keys(segment);
+        if accents.len() != segment_words.len() {
+            accents.clear();
+        }
+        let marked: Vec<bool> = segment
+            .split(|c: char| !c.is_alphanumeric() && !unicode_mark(c))
+            .filter(|word| !word.is_empty())
+            .map(has_diacritics)
+            .collect();
+        for (position, folded) in segment_words.into_iter().enumerate() {
+            let accent = accents
+                .get(position)
+                .filter(|_| marked.get(position).copied().unwrap_or(false))
+                .cloned();
+            words.push(QueryWord::new(folded, accent));
+        }
     }
     if words.len() > MAX_QUERY_WORDS {
         return Err(StoreError::LimitExceeded(format!(
@@ -110,14 +165,16 @@ pub(crate) fn parse(request: &SearchRequest) -> Result<ParsedQuery, StoreError> 
     Ok(parsed)
 }
 
+/// Combining marks, which NFD input carries between the letters of a word.
+fn unicode_mark(c: char) -> bool {
+    ('\u{0300}'..='\u{036F}').contains(&c)
+}
+
 fn facet_groups(kind: RecordKind, request: &SearchRequest) -> Result<Vec<TermGroup>, StoreError> {
     let mut groups = Vec::new();
     let mut group = |terms: Vec<String>| {
         if !terms.is_empty() {
-            groups.push(TermGroup {
-                scope: TermScope::Facet,
-                terms,
-            });
+            groups.push(TermGroup { terms });
         }
     };
     let too_many = |filter: &str, count: usize| {
@@ -285,7 +342,10 @@ mod tests {
     #[test]
     fn words_and_quoted_phrases_are_folded() {
         let parsed = parse(&request("\"Nghiên cứu\" LÚA \"lai")).unwrap();
-        assert_eq!(parsed.words, ["nghien", "cuu", "lua", "lai"]);
+        let folded: Vec<&str> = parsed.words.iter().map(|w| w.folded.as_str()).collect();
+        assert_eq!(folded, ["nghien", "cuu", "lua", "lai"]);
+        assert!(parsed.words[2].accent.is_some(), "LÚA has a tone mark");
+        assert!(parsed.words[3].accent.is_none(), "lai has none");
         assert_eq!(
             parsed.phrases,
             [vec!["nghien".to_owned(), "cuu".to_owned()]]
@@ -347,7 +407,26 @@ mod tests {
     #[test]
     fn fingerprint_tells_queries_apart() {
         let a = parse(&request("nguyen")).unwrap().fingerprint;
-        assert_eq!(a, parse(&request("Nguyễn")).unwrap().fingerprint);
+        assert_eq!(a, parse(&request("NGUYEN")).unwrap().fingerprint);
+        // Diacritics change the ranking, so a token may not cross them.
+        assert_ne!(a, parse(&request("Nguyễn")).unwrap().fingerprint);
         assert_ne!(a, parse(&request("nguyen van")).unwrap().fingerprint);
+    }
+
+    #[test]
+    fn input_method_residue_is_read_as_the_letters_meant() {
+        let parsed = parse(&request("nguyeenx xuan hai")).unwrap();
+        assert_eq!(parsed.words[0].reading.as_deref(), Some("nguyen"));
+        assert_eq!(
+            parsed.readings(),
+            [
+                vec!["nguyeenx".to_owned(), "xuan".into(), "hai".into()],
+                vec!["nguyen".to_owned(), "xuan".into(), "hai".into()]
+            ]
+        );
+        // "Hải" decomposed: the hook above is a code point of its own.
+        let nfd = parse(&request("Ha\u{0309}i")).unwrap();
+        assert_eq!(nfd.words[0].folded, "hai");
+        assert!(nfd.words[0].accent.is_some());
     }
 }

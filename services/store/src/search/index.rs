@@ -1,0 +1,624 @@
+//! The search index: a tantivy index derived from the database, one per node
+//! process, that the database can always rebuild.
+//!
+//! - Every index commit records, in its payload, the change-log sequence
+//!   number it includes. Catching up reads the records whose last change is
+//!   later (`records.seq`), replaces their entries and commits with the new
+//!   number. The same catch-up runs after every write, on a timer for writes
+//!   made by other processes, and on open, so a process killed between a
+//!   database commit and an index commit answers as if it had not been,
+//!   once it restarts.
+//! - Only records that may leave the node are indexed.
+//! - A missing, unreadable or damaged index, one of another format, one of
+//!   another node, or one ahead of its database (a database restored from
+//!   a backup) is rebuilt from the database, with a log line saying why.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use lienthong_records::AnyRecord;
+use lienthong_records::search_document::search_document;
+use sqlx::Row;
+use tantivy::directory::MmapDirectory;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError};
+
+use super::schema::{Fields, INDEX_FORMAT, tokenizers};
+use crate::{Store, StoreError};
+
+/// Rows read from the database per catch-up step.
+const CATCH_UP_BATCH: i64 = 5_000;
+/// Indexing memory of the one writer thread.
+const WRITER_MEMORY_BYTES: usize = 32 * 1024 * 1024;
+/// Indexing memory of each of the threads of a full rebuild.
+const REBUILD_MEMORY_BYTES: usize = 64 * 1024 * 1024;
+
+/// Where the search index lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IndexLocation {
+    /// In memory, rebuilt from the database each time the store opens.
+    Memory,
+    /// In a directory of its own, kept across restarts.
+    Directory(PathBuf),
+}
+
+/// What a commit's payload says.
+#[derive(Debug, PartialEq, Eq)]
+struct CommitPayload {
+    format: u32,
+    node_id: String,
+    seq: i64,
+}
+
+impl CommitPayload {
+    fn render(&self) -> String {
+        format!(
+            "lienthong-search format={} node={} seq={}",
+            self.format, self.node_id, self.seq
+        )
+    }
+
+    fn parse(text: &str) -> Option<CommitPayload> {
+        let rest = text.strip_prefix("lienthong-search ")?;
+        let mut format = None;
+        let mut node_id = None;
+        let mut seq = None;
+        for part in rest.split(' ') {
+            match part.split_once('=')? {
+                ("format", value) => format = value.parse().ok(),
+                ("node", value) => node_id = Some(value.to_owned()),
+                ("seq", value) => seq = value.parse().ok(),
+                _ => return None,
+            }
+        }
+        Some(CommitPayload {
+            format: format?,
+            node_id: node_id?,
+            seq: seq?,
+        })
+    }
+}
+
+/// The writer and the sequence number its last commit includes.
+struct Writing {
+    writer: Arc<std::sync::Mutex<IndexWriter>>,
+    indexed_seq: i64,
+}
+
+/// A node's search index.
+pub(crate) struct SearchIndex {
+    pub fields: Fields,
+    reader: IndexReader,
+    /// `None` when another process (a running node) holds the index: this
+    /// one then writes the database only, and that process catches up.
+    writing: Option<tokio::sync::Mutex<Writing>>,
+    node_id: String,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex")
+            .field("writable", &self.writing.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+fn index_error(context: &str) -> impl Fn(TantivyError) -> StoreError + '_ {
+    move |error| {
+        tracing::error!(%error, "search index: {context}");
+        StoreError::Internal
+    }
+}
+
+fn blocking_failed(error: tokio::task::JoinError) -> StoreError {
+    tracing::error!(%error, "search index task failed");
+    StoreError::Internal
+}
+
+impl SearchIndex {
+    /// Opens the index at `location`, or creates it, and brings it up to date
+    /// with the database. See the module notes for when it is rebuilt.
+    pub async fn open(store: &Store, location: &IndexLocation) -> Result<SearchIndex, StoreError> {
+        let last_seq = store.last_change_seq().await? as i64;
+        let (index, writer) = match location {
+            IndexLocation::Memory => {
+                let index = new_index(None)?;
+                let writer = writer_of(&index, 1, WRITER_MEMORY_BYTES)?;
+                (index, Some(writer))
+            }
+            IndexLocation::Directory(path) => {
+                open_directory(path, &store.node_id, last_seq).await?
+            }
+        };
+        let (_, fields) = Fields::schema();
+        let reader = index
+            .reader_builder()
+            .reload_policy(if writer.is_some() {
+                ReloadPolicy::Manual
+            } else {
+                ReloadPolicy::OnCommitWithDelay
+            })
+            .try_into()
+            .map_err(index_error("cannot read the index"))?;
+        let indexed_seq = committed_seq(&index)
+            .filter(|payload| payload.node_id == store.node_id)
+            .map_or(0, |payload| payload.seq);
+        let search_index = SearchIndex {
+            fields,
+            reader,
+            writing: writer.map(|writer| {
+                tokio::sync::Mutex::new(Writing {
+                    writer: Arc::new(std::sync::Mutex::new(writer)),
+                    indexed_seq,
+                })
+            }),
+            node_id: store.node_id.clone(),
+        };
+        if search_index.writing.is_some() && indexed_seq < last_seq {
+            tracing::info!(
+                from = indexed_seq,
+                to = last_seq,
+                "search index: replaying the change log"
+            );
+        }
+        search_index.catch_up(store, &mut |_, _| {}).await?;
+        Ok(search_index)
+    }
+
+    /// A snapshot to search.
+    pub fn searcher(&self) -> tantivy::Searcher {
+        self.reader.searcher()
+    }
+
+    /// The change-log sequence number the index includes, when this process
+    /// writes it.
+    pub async fn indexed_seq(&self) -> Option<i64> {
+        match &self.writing {
+            Some(writing) => Some(writing.lock().await.indexed_seq),
+            None => None,
+        }
+    }
+
+    /// Applies every change the database holds past the last commit, then
+    /// commits and makes it searchable. Concurrent callers wait for one
+    /// another, so the writes of many callers share one commit. `progress`
+    /// hears (records done, records to do) as it goes.
+    pub async fn catch_up(
+        &self,
+        store: &Store,
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<(), StoreError> {
+        let Some(writing) = &self.writing else {
+            return Ok(());
+        };
+        let mut writing = writing.lock().await;
+        let start = writing.indexed_seq;
+        let last_seq = store.last_change_seq().await? as i64;
+        if last_seq < start {
+            // The database went back (restored from a backup): entries of
+            // changes it no longer has may be in the index.
+            tracing::warn!(
+                index = start,
+                database = last_seq,
+                "search index is ahead of its database; rebuilding it"
+            );
+            let writer = Arc::clone(&writing.writer);
+            tokio::task::spawn_blocking(move || {
+                let writer = writer.lock().unwrap_or_else(|poison| poison.into_inner());
+                writer.delete_all_documents().map(|_| ())
+            })
+            .await
+            .map_err(blocking_failed)?
+            .map_err(index_error("cannot clear the index"))?;
+            writing.indexed_seq = 0;
+        }
+        let from = writing.indexed_seq;
+        if last_seq == from {
+            return Ok(());
+        }
+        let to_do = store.changed_record_count(from).await?;
+        let fresh = from == 0;
+        let mut after = from;
+        let mut done = 0;
+        loop {
+            let rows = store.changed_records(after, CATCH_UP_BATCH).await?;
+            let Some(last) = rows.last().map(|row| row.seq) else {
+                break;
+            };
+            after = last;
+            done += rows.len() as u64;
+            let fields = self.fields;
+            let writer = Arc::clone(&writing.writer);
+            tokio::task::spawn_blocking(move || apply(&writer, &fields, rows, fresh))
+                .await
+                .map_err(blocking_failed)??;
+            progress(done, to_do);
+            crate::fault::point("search-index-mid-catch-up");
+        }
+        let payload = CommitPayload {
+            format: INDEX_FORMAT,
+            node_id: self.node_id.clone(),
+            seq: after.max(last_seq),
+        };
+        let writer = Arc::clone(&writing.writer);
+        tokio::task::spawn_blocking(move || {
+            let mut writer = writer.lock().unwrap_or_else(|poison| poison.into_inner());
+            let mut commit = writer.prepare_commit()?;
+            commit.set_payload(&payload.render());
+            commit.commit()
+        })
+        .await
+        .map_err(blocking_failed)?
+        .map_err(index_error("cannot commit"))?;
+        writing.indexed_seq = after.max(last_seq);
+        self.reader
+            .reload()
+            .map_err(index_error("cannot reload the reader"))?;
+        Ok(())
+    }
+
+    /// Waits for merges to finish and releases the writer.
+    pub async fn close(&self) {
+        if let Some(writing) = &self.writing {
+            let writing = writing.lock().await;
+            let writer = Arc::clone(&writing.writer);
+            let _ = tokio::task::spawn_blocking(move || {
+                let writer = writer.lock().unwrap_or_else(|poison| poison.into_inner());
+                // Merges in flight end with the process otherwise; nothing
+                // committed is lost either way.
+                drop(writer);
+            })
+            .await;
+        }
+    }
+}
+
+/// A changed record as the catch-up reads it.
+pub(crate) struct ChangedRecord {
+    pub doc: i64,
+    pub seq: i64,
+    /// The live, shareable record; `None` when it is deleted or hidden.
+    pub record: Option<(AnyRecord, Vec<u8>)>,
+}
+
+fn apply(
+    writer: &std::sync::Mutex<IndexWriter>,
+    fields: &Fields,
+    rows: Vec<ChangedRecord>,
+    fresh: bool,
+) -> Result<(), StoreError> {
+    let writer = writer.lock().unwrap_or_else(|poison| poison.into_inner());
+    for row in rows {
+        if !fresh {
+            writer.delete_term(fields.doc_term(row.doc));
+        }
+        if let Some((record, body)) = row.record {
+            let search = search_document(&record);
+            let document: TantivyDocument = fields.document(row.doc, &record, &search, &body);
+            writer
+                .add_document(document)
+                .map_err(index_error("cannot add a document"))?;
+        }
+    }
+    Ok(())
+}
+
+fn committed_seq(index: &Index) -> Option<CommitPayload> {
+    let metas = index.load_metas().ok()?;
+    CommitPayload::parse(metas.payload.as_deref()?)
+}
+
+fn new_index(directory: Option<&Path>) -> Result<Index, StoreError> {
+    let (schema, _) = Fields::schema();
+    let builder = Index::builder().schema(schema).tokenizers(tokenizers());
+    match directory {
+        None => builder.create_in_ram(),
+        Some(path) => builder.create_in_dir(path),
+    }
+    .map_err(index_error("cannot create the index"))
+}
+
+fn writer_of(index: &Index, threads: usize, memory: usize) -> Result<IndexWriter, StoreError> {
+    index
+        .writer_with_num_threads(threads, memory * threads)
+        .map_err(index_error("cannot open the index writer"))
+}
+
+/// Opens the index in `path`: its writer when no other process holds it,
+/// after checking it (rebuilding it empty when it fails a check).
+async fn open_directory(
+    path: &Path,
+    node_id: &str,
+    last_seq: i64,
+) -> Result<(Index, Option<IndexWriter>), StoreError> {
+    let path = path.to_owned();
+    let node_id = node_id.to_owned();
+    tokio::task::spawn_blocking(move || open_directory_blocking(&path, &node_id, last_seq))
+        .await
+        .map_err(blocking_failed)?
+}
+
+fn open_directory_blocking(
+    path: &Path,
+    node_id: &str,
+    last_seq: i64,
+) -> Result<(Index, Option<IndexWriter>), StoreError> {
+    let unusable = |why: String| -> Result<(Index, Option<IndexWriter>), StoreError> {
+        tracing::warn!(
+            index = %path.display(),
+            reason = %why,
+            "search index cannot be used; rebuilding it from the database"
+        );
+        remove_index_directory(path)?;
+        create_directory(path)?;
+        let index = new_index(Some(path))?;
+        let writer = writer_of(&index, 1, WRITER_MEMORY_BYTES)?;
+        Ok((index, Some(writer)))
+    };
+    if !path.join("meta.json").exists() {
+        if path.exists()
+            && std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_some())
+        {
+            return unusable("the directory holds no index (meta.json is missing)".into());
+        }
+        tracing::info!(index = %path.display(), "creating the search index");
+        create_directory(path)?;
+        let index = new_index(Some(path))?;
+        let writer = writer_of(&index, 1, WRITER_MEMORY_BYTES)?;
+        return Ok((index, Some(writer)));
+    }
+    let directory = match MmapDirectory::open(path) {
+        Ok(directory) => directory,
+        Err(error) => return unusable(format!("cannot open the directory: {error}")),
+    };
+    let mut index = match Index::open(directory) {
+        Ok(index) => index,
+        Err(error) => return unusable(format!("cannot open the index: {error}")),
+    };
+    index.set_tokenizers(tokenizers());
+    let (schema, _) = Fields::schema();
+    if index.schema() != schema {
+        return unusable("it was built with another schema".into());
+    }
+    match committed_seq(&index) {
+        None if !index
+            .searchable_segment_ids()
+            .is_ok_and(|ids| ids.is_empty()) =>
+        {
+            return unusable("its last commit does not say what it includes".into());
+        }
+        None => {}
+        Some(payload) if payload.format != INDEX_FORMAT => {
+            return unusable(format!(
+                "it has format {}, this software uses {INDEX_FORMAT}",
+                payload.format
+            ));
+        }
+        Some(payload) if payload.node_id != node_id => {
+            return unusable(format!("it belongs to node {:?}", payload.node_id));
+        }
+        Some(payload) if payload.seq > last_seq => {
+            return unusable(format!(
+                "it includes change {} but the database ends at {last_seq} (restored from a backup?)",
+                payload.seq
+            ));
+        }
+        Some(_) => {}
+    }
+    match index.validate_checksum() {
+        Ok(damaged) if damaged.is_empty() => {}
+        Ok(damaged) => {
+            let names: Vec<String> = damaged.iter().map(|p| p.display().to_string()).collect();
+            return unusable(format!("damaged files: {}", names.join(", ")));
+        }
+        Err(error) => return unusable(format!("cannot check its files: {error}")),
+    }
+    match index.writer_with_num_threads(1, WRITER_MEMORY_BYTES) {
+        Ok(writer) => Ok((index, Some(writer))),
+        Err(TantivyError::LockFailure(..)) => {
+            tracing::info!(
+                index = %path.display(),
+                "search index is held by another process; writing the database only"
+            );
+            Ok((index, None))
+        }
+        Err(error) => unusable(format!("cannot open its writer: {error}")),
+    }
+}
+
+fn create_directory(path: &Path) -> Result<(), StoreError> {
+    std::fs::create_dir_all(path).map_err(|error| {
+        StoreError::Config(format!(
+            "cannot create the search index directory {}: {error}",
+            path.display()
+        ))
+    })
+}
+
+fn remove_index_directory(path: &Path) -> Result<(), StoreError> {
+    match std::fs::remove_dir_all(path) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(StoreError::Config(format!(
+            "cannot remove the damaged search index {}: {error}",
+            path.display()
+        ))),
+    }
+}
+
+/// Builds a new index of every shareable record in the database at `path`
+/// and puts it in place of the one there, reporting (done, to do). The old
+/// index stays in use until the new one is complete: a rebuild killed
+/// midway leaves it as it was. Refuses while a running node holds the
+/// index.
+pub(crate) async fn rebuild(
+    store: &Store,
+    path: &Path,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<u64, StoreError> {
+    // Hold the live index's lock for the whole rebuild, so no node starts on
+    // it meanwhile.
+    let lock = if path.join("meta.json").exists() {
+        let held = tokio::task::spawn_blocking({
+            let path = path.to_owned();
+            move || -> Result<Option<IndexWriter>, StoreError> {
+                let Ok(directory) = MmapDirectory::open(&path) else {
+                    return Ok(None);
+                };
+                let Ok(index) = Index::open(directory) else {
+                    return Ok(None);
+                };
+                match index.writer_with_num_threads::<TantivyDocument>(1, WRITER_MEMORY_BYTES) {
+                    Ok(writer) => Ok(Some(writer)),
+                    Err(TantivyError::LockFailure(..)) => Err(StoreError::Config(format!(
+                        "the search index {} is in use by a running node; stop the node, then reindex",
+                        path.display()
+                    ))),
+                    Err(_) => Ok(None),
+                }
+            }
+        })
+        .await
+        .map_err(blocking_failed)??;
+        held
+    } else {
+        None
+    };
+    let staging = sibling(path, "rebuild");
+    remove_index_directory(&staging)?;
+    create_directory(&staging)?;
+    let index = new_index(Some(&staging))?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let writer = Arc::new(std::sync::Mutex::new(writer_of(
+        &index,
+        threads,
+        REBUILD_MEMORY_BYTES,
+    )?));
+    let (_, fields) = Fields::schema();
+    let last_seq = store.last_change_seq().await? as i64;
+    let to_do = store.changed_record_count(0).await?;
+    let mut after = 0;
+    let mut done = 0;
+    let mut indexed = 0;
+    loop {
+        let rows = store.changed_records(after, CATCH_UP_BATCH).await?;
+        let Some(last) = rows.last().map(|row| row.seq) else {
+            break;
+        };
+        after = last;
+        done += rows.len() as u64;
+        indexed += rows.iter().filter(|row| row.record.is_some()).count() as u64;
+        let writer = Arc::clone(&writer);
+        tokio::task::spawn_blocking(move || apply(&writer, &fields, rows, true))
+            .await
+            .map_err(blocking_failed)??;
+        progress(done, to_do);
+        crate::fault::point("reindex-mid-build");
+    }
+    let payload = CommitPayload {
+        format: INDEX_FORMAT,
+        node_id: store.node_id.clone(),
+        seq: after.max(last_seq),
+    };
+    tokio::task::spawn_blocking(move || -> Result<(), TantivyError> {
+        let mut writer = writer.lock().unwrap_or_else(|poison| poison.into_inner());
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(&payload.render());
+        commit.commit()?;
+        Ok(())
+    })
+    .await
+    .map_err(blocking_failed)?
+    .map_err(index_error("cannot commit the rebuilt index"))?;
+    drop(index);
+    // Swap: the old index moves aside, the new one takes its name.
+    let retired = sibling(path, "old");
+    remove_index_directory(&retired)?;
+    if path.exists() {
+        std::fs::rename(path, &retired).map_err(|error| {
+            StoreError::Config(format!("cannot move {} aside: {error}", path.display()))
+        })?;
+    }
+    drop(lock);
+    std::fs::rename(&staging, path).map_err(|error| {
+        StoreError::Config(format!(
+            "cannot move the rebuilt index into {}: {error}",
+            path.display()
+        ))
+    })?;
+    remove_index_directory(&retired)?;
+    Ok(indexed)
+}
+
+/// `hung-yen.index` → `hung-yen.index.rebuild`.
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".");
+    name.push(suffix);
+    name.into()
+}
+
+impl Store {
+    /// How many records changed after `after` (what a catch-up will read).
+    pub(crate) async fn changed_record_count(&self, after: i64) -> Result<u64, StoreError> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM records WHERE seq > $1")
+            .bind(after)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count as u64)
+    }
+
+    /// Up to `limit` records whose last change came after `after`, in change
+    /// order, with their bodies when they are live and shareable.
+    pub(crate) async fn changed_records(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<ChangedRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT doc, seq, kind, deleted, shareable, body FROM records WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let live = row.try_get::<i64, _>("deleted")? == 0
+                    && row.try_get::<i64, _>("shareable")? != 0;
+                let body: Option<Vec<u8>> = row.try_get("body")?;
+                let record = match (live, body) {
+                    (true, Some(body)) => {
+                        let kind = crate::reads::kind_from_code(row.try_get("kind")?)?;
+                        Some((AnyRecord::decode(kind, &body)?, body))
+                    }
+                    _ => None,
+                };
+                Ok(ChangedRecord {
+                    doc: row.try_get("doc")?,
+                    seq: row.try_get("seq")?,
+                    record,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_round_trips_and_rejects_other_text() {
+        let payload = CommitPayload {
+            format: INDEX_FORMAT,
+            node_id: "hung-yen".into(),
+            seq: 42,
+        };
+        assert_eq!(CommitPayload::parse(&payload.render()), Some(payload));
+        assert_eq!(CommitPayload::parse("seq=42"), None);
+        assert_eq!(
+            CommitPayload::parse("lienthong-search format=1 seq=4"),
+            None
+        );
+    }
+}

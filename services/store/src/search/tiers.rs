@@ -1,0 +1,331 @@
+//! The match tiers of a query as index queries, and the relevance that ranks
+//! hits within a tier.
+//!
+//! With P the predicates below, each over every reading of the query (as
+//! typed, and as meant when typed with input-method keys):
+//! - Exact: the folded name equals the query;
+//! - NamePhrase: the query is a phrase of the name (and not Exact);
+//! - NameWords: every word is in the name (and not NamePhrase);
+//! - TextPhrase: the query is a phrase of some text (and not NameWords);
+//! - TextWords: every word is in the text (and neither of the above);
+//! - Typo: every word of three letters or more is in the text or within one
+//!   edit of a word there, a transposition counting as one (and not
+//!   TextWords).
+//!
+//! Each predicate implies the next of its kind (Exact ⊂ NamePhrase ⊂
+//! NameWords ⊂ TextWords ⊂ Typo, TextPhrase ⊂ TextWords), so excluding the
+//! one before makes the tiers disjoint and paging walks each once.
+//!
+//! Relevance is a sum of fixed weights for where each word matched: the
+//! name over subject (specialization, keywords) over affiliation over other
+//! text, plus a boost where a word matches with the query's own diacritics.
+//! It depends on the record and the query alone, never on other records, so
+//! a record that does not change keeps its place while others are written.
+
+use std::ops::Bound;
+
+use lienthong_records::RecordKind;
+use tantivy::Term;
+use tantivy::query::{
+    BooleanQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
+    RangeQuery, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+
+use super::MatchTier;
+use super::query::{ParsedQuery, QueryWord};
+use super::schema::Fields;
+
+/// Weight of a word found in the name.
+const NAME_WEIGHT: f32 = 8.0;
+/// … in specialization or keywords.
+const SUBJECT_WEIGHT: f32 = 4.0;
+/// … in organizations, venues or people.
+const AFFILIATION_WEIGHT: f32 = 2.0;
+/// … anywhere in the text (the name included).
+const TEXT_WEIGHT: f32 = 1.0;
+/// Extra for a word spelled with the query's diacritics in the name.
+const NAME_ACCENT_BOOST: f32 = 4.0;
+/// … elsewhere in the text.
+const TEXT_ACCENT_BOOST: f32 = 1.0;
+/// Extra for a name word within one edit of a query word (typo tier).
+const NAME_TYPO_WEIGHT: f32 = 2.0;
+
+/// Words shorter than this must match exactly: most Vietnamese syllables are
+/// short, and one edit turns one into another ("hai", "hao", "mai").
+pub(crate) const MIN_TYPO_LETTERS: usize = 3;
+
+/// One tier: its name and the query that finds and scores its hits.
+pub(crate) struct TierQuery {
+    pub tier: MatchTier,
+    pub query: Box<dyn Query>,
+}
+
+/// The tiers of a query, best first.
+pub(crate) fn tiers(parsed: &ParsedQuery, fields: &Fields) -> Vec<TierQuery> {
+    let build = Builder { parsed, fields };
+    let common = build.common();
+    if parsed.words.is_empty() {
+        return vec![TierQuery {
+            tier: MatchTier::FilterOnly,
+            query: boolean(common),
+        }];
+    }
+    let relevance = build.relevance();
+    let exact = build.exact();
+    let name_phrase = build.phrase(fields.name);
+    let name_words = build.all_words(fields.name, false);
+    let text_phrase = build.phrase(fields.text);
+    let text_words = build.all_words(fields.text, false);
+    let several = parsed.words.len() >= 2;
+    let whole_query_quoted = parsed
+        .phrases
+        .iter()
+        .any(|phrase| phrase.len() == parsed.words.len());
+    let tier = |tier, required: Box<dyn Query>, excluded: Vec<Box<dyn Query>>| {
+        let mut clauses = copy(&common);
+        clauses.push((Occur::Must, unscored(required)));
+        clauses.extend(excluded.into_iter().map(|query| (Occur::MustNot, query)));
+        clauses.extend(copy(&relevance));
+        TierQuery {
+            tier,
+            query: boolean(clauses),
+        }
+    };
+    let mut plans = vec![
+        tier(MatchTier::Exact, exact.box_clone(), vec![]),
+        tier(MatchTier::NamePhrase, name_phrase.box_clone(), vec![exact]),
+    ];
+    if several {
+        plans.push(tier(
+            MatchTier::NameWords,
+            name_words.box_clone(),
+            vec![name_phrase],
+        ));
+    }
+    plans.push(tier(
+        MatchTier::TextPhrase,
+        text_phrase.box_clone(),
+        vec![name_words.box_clone()],
+    ));
+    // When the whole query is one quoted phrase, every match has the phrase in
+    // its text, so the words-only tier is empty.
+    if several && !whole_query_quoted {
+        plans.push(tier(
+            MatchTier::TextWords,
+            text_words.box_clone(),
+            vec![text_phrase, name_words],
+        ));
+    }
+    if parsed
+        .words
+        .iter()
+        .any(|word| word.folded.chars().count() >= MIN_TYPO_LETTERS)
+    {
+        let mut typo_relevance = copy(&relevance);
+        typo_relevance.extend(build.typo_relevance());
+        let mut clauses = copy(&common);
+        clauses.push((Occur::Must, unscored(build.all_words(fields.text, true))));
+        clauses.push((Occur::MustNot, text_words));
+        clauses.extend(typo_relevance);
+        plans.push(TierQuery {
+            tier: MatchTier::Typo,
+            query: boolean(clauses),
+        });
+    }
+    plans
+}
+
+struct Builder<'a> {
+    parsed: &'a ParsedQuery,
+    fields: &'a Fields,
+}
+
+type Clauses = Vec<(Occur, Box<dyn Query>)>;
+
+fn copy(clauses: &Clauses) -> Clauses {
+    clauses
+        .iter()
+        .map(|(occur, query)| (*occur, query.box_clone()))
+        .collect()
+}
+
+impl Builder<'_> {
+    /// What every tier requires: the kind, the filters, quoted phrases and
+    /// the year range. Unscored.
+    fn common(&self) -> Clauses {
+        let kind = RecordKind::code(self.parsed.kind) as u64;
+        let mut clauses: Clauses = vec![(
+            Occur::Must,
+            unscored(term(Term::from_field_u64(self.fields.kind, kind))),
+        )];
+        for group in &self.parsed.facets {
+            let terms = group
+                .terms
+                .iter()
+                .map(|value| term(Term::from_field_text(self.fields.facet, value)))
+                .collect();
+            clauses.push((Occur::Must, unscored(any(terms))));
+        }
+        for phrase in &self.parsed.phrases {
+            clauses.push((Occur::Must, unscored(phrase_of(self.fields.text, phrase))));
+        }
+        if self.parsed.year_from != 0 || self.parsed.year_to != 0 {
+            let year = |value: u32| Term::from_field_u64(self.fields.year, u64::from(value));
+            let lower = match self.parsed.year_from {
+                0 => Bound::Excluded(year(0)),
+                from => Bound::Included(year(from)),
+            };
+            let upper = match self.parsed.year_to {
+                0 => Bound::Unbounded,
+                to => Bound::Included(year(to)),
+            };
+            clauses.push((
+                Occur::Must,
+                unscored(Box::new(RangeQuery::new(lower, upper))),
+            ));
+        }
+        clauses
+    }
+
+    /// The folded name equals one reading of the query.
+    fn exact(&self) -> Box<dyn Query> {
+        any(self
+            .parsed
+            .readings()
+            .iter()
+            .map(|words| {
+                term(Term::from_field_text(
+                    self.fields.name_key,
+                    &words.join(" "),
+                ))
+            })
+            .collect())
+    }
+
+    /// One reading of the query is a phrase of `field`.
+    fn phrase(&self, field: Field) -> Box<dyn Query> {
+        any(self
+            .parsed
+            .readings()
+            .iter()
+            .map(|words| phrase_of(field, words))
+            .collect())
+    }
+
+    /// Every word is in `field`, or (with `typos`) within one edit of a word
+    /// there when it is long enough.
+    fn all_words(&self, field: Field, typos: bool) -> Box<dyn Query> {
+        let each = self
+            .parsed
+            .words
+            .iter()
+            .map(|word| {
+                let mut forms = word_terms(field, word);
+                if typos && word.folded.chars().count() >= MIN_TYPO_LETTERS {
+                    forms.push(fuzzy(field, &word.folded));
+                }
+                (Occur::Must, any(forms))
+            })
+            .collect();
+        boolean(each)
+    }
+
+    /// Optional clauses that add each word's field weights to the score.
+    fn relevance(&self) -> Clauses {
+        let fields = self.fields;
+        let mut clauses = Clauses::new();
+        for word in &self.parsed.words {
+            for (field, weight) in [
+                (fields.name, NAME_WEIGHT),
+                (fields.subject, SUBJECT_WEIGHT),
+                (fields.affiliation, AFFILIATION_WEIGHT),
+                (fields.text, TEXT_WEIGHT),
+            ] {
+                clauses.push((Occur::Should, scored(any(word_terms(field, word)), weight)));
+            }
+            if let Some(accent) = &word.accent {
+                for (field, boost) in [
+                    (fields.name_accent, NAME_ACCENT_BOOST),
+                    (fields.text_accent, TEXT_ACCENT_BOOST),
+                ] {
+                    let spelled = term(Term::from_field_text(field, accent));
+                    clauses.push((Occur::Should, scored(spelled, boost)));
+                }
+            }
+        }
+        clauses
+    }
+
+    /// In the typo tier: a name word near a query word counts too.
+    fn typo_relevance(&self) -> Clauses {
+        self.parsed
+            .words
+            .iter()
+            .filter(|word| word.folded.chars().count() >= MIN_TYPO_LETTERS)
+            .map(|word| {
+                let near = fuzzy(self.fields.name, &word.folded);
+                (Occur::Should, scored(near, NAME_TYPO_WEIGHT))
+            })
+            .collect()
+    }
+}
+
+fn term(term: Term) -> Box<dyn Query> {
+    Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+}
+
+fn fuzzy(field: Field, word: &str) -> Box<dyn Query> {
+    Box::new(FuzzyTermQuery::new(
+        Term::from_field_text(field, word),
+        1,
+        true,
+    ))
+}
+
+/// Terms of `field` that match `word` as typed or as meant.
+fn word_terms(field: Field, word: &QueryWord) -> Vec<Box<dyn Query>> {
+    word.alternatives()
+        .map(|form| term(Term::from_field_text(field, form)))
+        .collect()
+}
+
+fn phrase_of(field: Field, words: &[String]) -> Box<dyn Query> {
+    match words {
+        [] => Box::new(EmptyQuery),
+        [word] => term(Term::from_field_text(field, word)),
+        words => Box::new(PhraseQuery::new(
+            words
+                .iter()
+                .map(|word| Term::from_field_text(field, word))
+                .collect(),
+        )),
+    }
+}
+
+/// Matches what any of `queries` matches.
+fn any(mut queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    match queries.len() {
+        0 => Box::new(EmptyQuery),
+        1 => queries.remove(0),
+        _ => Box::new(BooleanQuery::new(
+            queries
+                .into_iter()
+                .map(|query| (Occur::Should, query))
+                .collect(),
+        )),
+    }
+}
+
+fn boolean(clauses: Clauses) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// A filter: matches as `query` does, adds nothing to the score.
+fn unscored(query: Box<dyn Query>) -> Box<dyn Query> {
+    Box::new(ConstScoreQuery::new(query, 0.0))
+}
+
+fn scored(query: Box<dyn Query>, weight: f32) -> Box<dyn Query> {
+    Box::new(ConstScoreQuery::new(query, weight))
+}
