@@ -95,6 +95,16 @@ pub enum Command {
     ///
     /// Example: lienthong sample --config deploy/hung-yen.sqlite.toml --experts 10000
     Sample(SampleArgs),
+    /// Rebuild a node's search index from its database, with a progress bar.
+    ///
+    /// The index is derived from the database: a node brings it up to date
+    /// on start (and rebuilds a missing or damaged one by itself). Reindex
+    /// after restoring a database from a backup, or to compact the index.
+    /// The old index stays in place until the new one is complete; stop the
+    /// node first.
+    ///
+    /// Example: lienthong reindex --config deploy/hung-yen.sqlite.toml
+    Reindex(ReindexArgs),
 }
 
 #[derive(Args, Debug)]
@@ -503,6 +513,16 @@ pub enum AuditCommand {
         #[arg(long)]
         older_than_days: u32,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct ReindexArgs {
+    /// The node's config file (its database and search.index_dir).
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

@@ -7,6 +7,7 @@ mod gateway;
 mod node;
 mod pki;
 mod records;
+mod reindex;
 mod sample;
 mod search;
 
@@ -24,6 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stats(args) => search::statistics(args).await,
         Command::Records(args) => records::run(args).await,
         Command::Sample(args) => sample::run(args).await,
+        Command::Reindex(args) => reindex::run(args).await,
         Command::Pki(args) => pki::run(args),
         Command::Audit(args) => audit::run(args).await,
     }

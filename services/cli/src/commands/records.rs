@@ -57,7 +57,8 @@ pub async fn run(args: RecordsArgs) -> anyhow::Result<()> {
         }
         RecordsCommand::Dump { config, output } => {
             let config = NodeConfig::load(&config)?;
-            let store = open_store(&config).await?;
+            // A dump reads the database alone; the search index is not needed.
+            let store = lienthong_store::Store::open_database(&config.store_options()).await?;
             let written = match output {
                 Some(path) => {
                     let file = create_private(&path)?;
