@@ -360,7 +360,14 @@ fn open_directory_blocking(
         {
             return unusable("the directory holds no index (meta.json is missing)".into());
         }
-        tracing::info!(index = %path.display(), "creating the search index");
+        if last_seq > 0 {
+            tracing::warn!(
+                index = %path.display(),
+                "search index is missing; rebuilding it from the database"
+            );
+        } else {
+            tracing::info!(index = %path.display(), "creating the search index");
+        }
         create_directory(path)?;
         let index = new_index(Some(path))?;
         let writer = writer_of(&index, 1, WRITER_MEMORY_BYTES)?;
