@@ -128,7 +128,7 @@ async fn the_name_outranks_keywords_and_the_querys_diacritics_outrank_other_spel
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_typo_finds_the_name_below_every_exact_match_and_short_words_stay_exact() {
+async fn an_unknown_word_finds_names_within_one_edit_and_short_or_known_words_stay_as_typed() {
     for database in TestDatabase::each_backend().await {
         let backend = database.backend;
         let node = TestNode::start(NODE, &database).await;
@@ -136,29 +136,39 @@ async fn a_typo_finds_the_name_below_every_exact_match_and_short_words_stay_exac
             &node.store,
             vec![
                 expert("HAI", "Nguyễn Xuân Hải"),
-                expert("HIA", "Nguyễn Xuân Hia"),
+                expert("XUAN", "Nguyễn Xuân"),
                 expert("HA", "Nguyễn Hà"),
                 expert("HAO", "Nguyễn Hảo"),
             ],
         )
         .await;
 
+        // "hia" is in no record: read as within one edit ("hai", a swap).
         let hits = ranked(&node.store, "nguyen xuan hia").await;
         assert_eq!(
             hits,
-            [
-                ("HIA".to_owned(), MatchTier::Exact),
-                ("HAI".to_owned(), MatchTier::Typo)
-            ],
-            "{backend:?}: a swap is one edit, and the typo ranks last"
+            [("HAI".to_owned(), MatchTier::Typo)],
+            "{backend:?}: a swap is one edit"
         );
+        // Below every match of the words as typed.
+        let hits = ranked(&node.store, "nguyen xuan").await;
+        assert_eq!(local_ids(&hits)[0], "XUAN", "{backend:?}: {hits:?}");
+        assert!(hits.iter().all(|(_, tier)| *tier != MatchTier::Typo));
         // Two-letter words match exactly or not at all: "ha" is not "hai"
-        // or "hao"; three-letter "hao" is one edit from "hai" and "ha".
+        // or "hao". A word some record holds is taken as typed: "hao" is
+        // not corrected to "hai".
         let hits = ranked(&node.store, "nguyen ha").await;
         assert_eq!(local_ids(&hits), ["HA"], "{backend:?}: {hits:?}");
         let hits = ranked(&node.store, "nguyen hao").await;
-        assert_eq!(hits[0], ("HAO".to_owned(), MatchTier::Exact), "{backend:?}");
-        assert!(hits[1..].iter().all(|(_, tier)| *tier == MatchTier::Typo));
+        assert_eq!(local_ids(&hits), ["HAO"], "{backend:?}: {hits:?}");
+        // Another record with the word makes it known: no correction then.
+        put(&node.store, vec![expert("HIA", "Nguyễn Xuân Hia")]).await;
+        let hits = ranked(&node.store, "nguyen xuan hia").await;
+        assert_eq!(hits, [("HIA".to_owned(), MatchTier::Exact)], "{backend:?}");
+        node.store
+            .delete("hung-yen:expert:HIA")
+            .await
+            .expect("delete");
 
         // Over gRPC: the tier, the shared-scale score below every exact
         // match, and the words that matched for highlighting.
@@ -177,12 +187,11 @@ async fn a_typo_finds_the_name_below_every_exact_match_and_short_words_stay_exac
             .iter()
             .map(|hit| hit.rank.clone().expect("rank"))
             .collect();
-        assert_eq!(ranks[0].tier, pb::MatchTier::Exact as i32);
-        assert_eq!(ranks[1].tier, pb::MatchTier::Typo as i32);
-        assert!(ranks[0].score > ranks[1].score);
-        assert_eq!(ranks[0].matched_words, ["nguyen", "xuan", "hia"]);
+        assert_eq!(ranks.len(), 1, "{backend:?}: {ranks:?}");
+        assert_eq!(ranks[0].tier, pb::MatchTier::Typo as i32);
+        assert!(ranks[0].score < 0.3, "below every exact tier's band");
         assert_eq!(
-            ranks[1].matched_words,
+            ranks[0].matched_words,
             ["nguyen", "xuan", "hai"],
             "{backend:?}: the record's own word is named, not the query's"
         );
@@ -235,7 +244,7 @@ async fn words_typed_with_telex_or_vni_keys_find_what_was_meant() {
 
 /// Pages through "nguyen" while other writers insert new Nguyễns, rename
 /// others and delete some: every record that existed before the walk and was
-/// not touched during it is returned exactly once, and nothing twice.
+/// not touched during it is returned exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_neither_repeat_nor_skip_unchanged_records_while_others_are_written() {
     for database in TestDatabase::each_backend().await {
@@ -306,11 +315,14 @@ async fn pages_neither_repeat_nor_skip_unchanged_records_while_others_are_writte
             assert!(page_number < 500, "{backend:?}: paging does not end");
             request.page_token = page.next_page_token;
         }
-        let distinct: HashSet<&String> = seen.iter().collect();
+        // A record rewritten during the walk may move to a later page and
+        // be met again; every other one comes once.
+        let unchanged: Vec<&String> = seen.iter().filter(|id| !touched.contains(*id)).collect();
+        let distinct: HashSet<&String> = unchanged.iter().copied().collect();
         assert_eq!(
             distinct.len(),
-            seen.len(),
-            "{backend:?}: a record came twice"
+            unchanged.len(),
+            "{backend:?}: an unchanged record came twice"
         );
         for record in &before {
             let local = record

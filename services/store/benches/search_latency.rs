@@ -1,14 +1,18 @@
-//! Search latency at scale: p50 and p99 for a rare full name, the most common
-//! syllable, and a phrase, over N sample experts, on SQLite and PostgreSQL.
+//! The search engine at scale, over N sample experts on SQLite and
+//! PostgreSQL: loading rate (search index included), disk per expert
+//! (database and index), p50/p99 latency and CPU time per search for the
+//! benchmark queries, and the process's anonymous memory (RSS without
+//! mapped files).
 //!
 //! ```text
 //! cargo bench -p lienthong-store --bench search_latency -- \
-//!     --sizes 100000,1000000 --backends sqlite,postgres --iterations 500
+//!     --sizes 100000,1000000 --backends sqlite,postgres --iterations 2000
 //! ```
 //!
 //! Data is generated once per (backend, size) and reused by later runs: SQLite
-//! files under `--data-dir` (default `target/bench-data`), PostgreSQL databases
-//! `lienthong_bench_<size>` next to `TEST_DATABASE_URL`'s database.
+//! files and search indexes under `--data-dir` (default `target/bench-data`),
+//! PostgreSQL databases `lienthong_bench_<size>` next to `TEST_DATABASE_URL`'s
+//! database. The loading rate is printed only when the data is generated.
 
 use std::time::{Duration, Instant};
 
@@ -23,6 +27,7 @@ const QUERIES: &[(&str, &str)] = &[
     ("most common syllable", "nguyễn"),
     ("phrase", "nghiên cứu lúa"),
     ("quoted phrase + field filter", "\"công nghệ sinh học\""),
+    ("typo", "nguyne xuan hai"),
 ];
 
 struct Options {
@@ -71,6 +76,12 @@ fn options() -> Options {
     options
 }
 
+fn index_dir(backend: Backend, size: u64, options: &Options) -> std::path::PathBuf {
+    options
+        .data_dir
+        .join(format!("experts-{size}-{backend:?}.index").to_lowercase())
+}
+
 async fn open(backend: Backend, size: u64, options: &Options) -> Store {
     let url = match backend {
         Backend::Sqlite => format!("sqlite://{}/experts-{size}.db", options.data_dir.display()),
@@ -99,10 +110,64 @@ async fn open(backend: Backend, size: u64, options: &Options) -> Store {
         url,
         node_id: "hung-yen".into(),
         max_connections: 4,
-        search_index: lienthong_store::IndexLocation::Memory,
+        search_index: lienthong_store::IndexLocation::Directory(index_dir(backend, size, options)),
     })
     .await
     .expect("open store")
+}
+
+/// Bytes under `path` (a file or a directory tree).
+fn disk_bytes(path: &std::path::Path) -> u64 {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => std::fs::read_dir(path)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|entry| disk_bytes(&entry.path()))
+                    .sum()
+            })
+            .unwrap_or(0),
+        Ok(meta) => meta.len(),
+        Err(_) => 0,
+    }
+}
+
+/// The database's bytes on disk.
+async fn database_bytes(store: &Store, backend: Backend, size: u64, options: &Options) -> u64 {
+    match backend {
+        Backend::Sqlite => ["", "-wal"]
+            .iter()
+            .map(|suffix| disk_bytes(&options.data_dir.join(format!("experts-{size}.db{suffix}"))))
+            .sum(),
+        Backend::Postgres => {
+            let (bytes,): (i64,) = sqlx::query_as("SELECT pg_database_size(current_database())")
+                .fetch_one(store.pool())
+                .await
+                .expect("database size");
+            bytes as u64
+        }
+    }
+}
+
+/// (user + system CPU time of this process, anonymous resident memory), from /proc.
+fn process_usage() -> (Duration, u64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // utime and stime are fields 14 and 15; after the command name, 12 and 13.
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<u64>().ok()))
+        .sum();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let anonymous_kb = status
+        .lines()
+        .find_map(|line| line.strip_prefix("RssAnon:"))
+        .and_then(|value| value.split_whitespace().next()?.parse::<u64>().ok())
+        .unwrap_or(0);
+    (Duration::from_millis(ticks * 10), anonymous_kb * 1024)
 }
 
 async fn fill(store: &Store, size: u64) {
@@ -133,7 +198,13 @@ async fn fill(store: &Store, size: u64) {
     }
     store.upsert(batch).await.expect("upsert");
     store.analyze().await.expect("analyze");
-    eprintln!("  loaded {size} experts in {:.1?}", started.elapsed());
+    let elapsed = started.elapsed();
+    eprintln!("  loaded {size} experts in {elapsed:.1?}");
+    println!(
+        "loading: {size} experts in {:.1} s = {:.0} records/s, search index included",
+        elapsed.as_secs_f64(),
+        size as f64 / elapsed.as_secs_f64()
+    );
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -141,14 +212,24 @@ async fn main() {
     let options = options();
     std::fs::create_dir_all(&options.data_dir).expect("data dir");
     println!(
-        "| backend | experts | query | hits (page 1) | of which exact name | p50 | p99 | max |"
+        "| backend | experts | query | hits (page 1) | of which exact name | p50 | p99 | max | CPU per search |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let mut footnotes = Vec::new();
     for &size in &options.sizes {
         for &backend in &options.backends {
             eprintln!("preparing {backend:?} with {size} experts");
             let store = open(backend, size, &options).await;
             fill(&store, size).await;
+            store.analyze().await.expect("analyze");
+            let database = database_bytes(&store, backend, size, &options).await;
+            let index = disk_bytes(&index_dir(backend, size, &options));
+            footnotes.push(format!(
+                "disk, {backend:?}, {size} experts: database {:.1} MiB + search index {:.1} MiB = {:.0} bytes per expert",
+                database as f64 / 1048576.0,
+                index as f64 / 1048576.0,
+                (database + index) as f64 / size as f64
+            ));
             // A name held by few people: the first four-syllable name from the
             // middle of the data on.
             let generator =
@@ -175,7 +256,11 @@ async fn main() {
                     Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
                 let mut hits = 0;
                 let mut exact = 0;
+                let mut cpu_at_start = process_usage().0;
                 for i in 0..options.iterations + 20 {
+                    if i == 20 {
+                        cpu_at_start = process_usage().0;
+                    }
                     let started = Instant::now();
                     let page = store.search(&request).await.expect("search");
                     let elapsed = started.elapsed();
@@ -191,16 +276,26 @@ async fn main() {
                             .expect("record");
                     }
                 }
+                let cpu = process_usage().0.saturating_sub(cpu_at_start);
                 let ms =
-                    |us: u64| format!("{:.2} ms", Duration::from_micros(us).as_secs_f64() * 1000.0);
+                    |us: u64| format!("{:.3} ms", Duration::from_micros(us).as_secs_f64() * 1000.0);
                 println!(
-                    "| {backend:?} | {size} | {label}: `{query}` | {hits} | {exact} | {} | {} | {} |",
+                    "| {backend:?} | {size} | {label}: `{query}` | {hits} | {exact} | {} | {} | {} | {:.0} µs |",
                     ms(histogram.value_at_quantile(0.5)),
                     ms(histogram.value_at_quantile(0.99)),
-                    ms(histogram.max())
+                    ms(histogram.max()),
+                    cpu.as_secs_f64() * 1e6 / options.iterations as f64
                 );
             }
+            let (_, anonymous) = process_usage();
+            footnotes.push(format!(
+                "memory after the {backend:?} {size} queries: {:.0} MiB anonymous RSS (mapped index and database files not counted)",
+                anonymous as f64 / 1048576.0
+            ));
             store.close().await;
         }
+    }
+    for footnote in footnotes {
+        println!("- {footnote}");
     }
 }

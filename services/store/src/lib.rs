@@ -163,12 +163,16 @@ impl Store {
         Ok(version.unwrap_or(0))
     }
 
-    /// Refreshes planner statistics after a bulk load.
+    /// After a bulk load: refreshes planner statistics and merges the search
+    /// index into one segment.
     pub async fn analyze(&self) -> Result<(), StoreError> {
         match self.backend {
             Backend::Sqlite => self.pool.execute("ANALYZE").await?,
             Backend::Postgres => self.pool.execute("VACUUM ANALYZE").await?,
         };
+        if let Some(index) = &self.index {
+            index.merge_segments().await?;
+        }
         Ok(())
     }
 

@@ -256,6 +256,31 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Merges the index into one segment: after a bulk load, so that a search
+    /// looks each term up once instead of once per loaded batch.
+    pub async fn merge_segments(&self) -> Result<(), StoreError> {
+        let Some(writing) = &self.writing else {
+            return Ok(());
+        };
+        let writing = writing.lock().await;
+        let writer = Arc::clone(&writing.writer);
+        tokio::task::spawn_blocking(move || -> Result<(), TantivyError> {
+            let mut writer = writer.lock().unwrap_or_else(|poison| poison.into_inner());
+            let segments = writer.index().searchable_segment_ids()?;
+            if segments.len() > 1 {
+                writer.merge(&segments).wait()?;
+            }
+            writer.garbage_collect_files().wait()?;
+            Ok(())
+        })
+        .await
+        .map_err(blocking_failed)?
+        .map_err(index_error("cannot merge segments"))?;
+        self.reader
+            .reload()
+            .map_err(index_error("cannot reload the reader"))
+    }
+
     /// Waits for merges to finish and releases the writer.
     pub async fn close(&self) {
         if let Some(writing) = &self.writing {
@@ -465,7 +490,7 @@ pub(crate) async fn rebuild(
     // Hold the live index's lock for the whole rebuild, so no node starts on
     // it meanwhile.
     let lock = if path.join("meta.json").exists() {
-        let held = tokio::task::spawn_blocking({
+        tokio::task::spawn_blocking({
             let path = path.to_owned();
             move || -> Result<Option<IndexWriter>, StoreError> {
                 let Ok(directory) = MmapDirectory::open(&path) else {
@@ -485,8 +510,7 @@ pub(crate) async fn rebuild(
             }
         })
         .await
-        .map_err(blocking_failed)??;
-        held
+        .map_err(blocking_failed)??
     } else {
         None
     };

@@ -174,13 +174,11 @@ impl Store {
     /// token) without running it: the same errors, none of the work.
     pub fn check_search(&self, request: &SearchRequest) -> Result<(), StoreError> {
         let parsed = query::parse(request)?;
-        let index = self.search_index()?;
-        let tiers = tiers::tiers(&parsed, &index.fields);
         PageToken::decode(
             &self.seal,
             &request.page_token,
             parsed.fingerprint,
-            tiers.len(),
+            tiers::count(&parsed),
         )?;
         Ok(())
     }
@@ -191,14 +189,19 @@ impl Store {
     pub async fn search(&self, request: &SearchRequest) -> Result<SearchPage, StoreError> {
         let parsed = query::parse(request)?;
         let index = self.search_index()?;
-        let tiers = tiers::tiers(&parsed, &index.fields);
         let token = PageToken::decode(
             &self.seal,
             &request.page_token,
             parsed.fingerprint,
-            tiers.len(),
+            tiers::count(&parsed),
         )?;
         let searcher = index.searcher();
+        let corrected = if request.page_token.is_empty() {
+            tiers::unknown_words(&parsed, &index.fields, &searcher)
+        } else {
+            token.corrected
+        };
+        let tiers = tiers::tiers(&parsed, &index.fields, corrected);
         let page_size = parsed.page_size as usize;
         let mut page = SearchPage::default();
         let mut next: Option<PageToken> = None;
@@ -231,6 +234,7 @@ impl Store {
                     cursor: PageToken {
                         tier: position,
                         after: Some(*place),
+                        corrected,
                     }
                     .encode(&self.seal, parsed.fingerprint),
                 });
@@ -239,6 +243,7 @@ impl Store {
                 next = Some(PageToken {
                     tier: position,
                     after: Some(found[wanted - 1].0),
+                    corrected,
                 });
                 break;
             }
@@ -247,6 +252,7 @@ impl Store {
                     next = Some(PageToken {
                         tier: position + 1,
                         after: None,
+                        corrected,
                     });
                 }
                 break;

@@ -20,6 +20,8 @@ pub(crate) struct PageToken {
     pub tier: usize,
     /// The last hit returned in that tier; `None` for its start.
     pub after: Option<Place>,
+    /// The words the typo tier corrects, as decided on the first page.
+    pub corrected: u16,
 }
 
 impl PageToken {
@@ -27,6 +29,7 @@ impl PageToken {
         let mut bytes = Vec::with_capacity(22);
         bytes.extend_from_slice(&fingerprint.to_be_bytes());
         bytes.push(self.tier as u8);
+        bytes.extend_from_slice(&self.corrected.to_be_bytes());
         if let Some(after) = self.after {
             let (relevance, doc) = after.to_parts();
             bytes.push(1);
@@ -62,9 +65,12 @@ impl PageToken {
                 ));
             }
         };
-        let (Some(fingerprint_bytes), Some(&tier), Some(&has_place)) =
-            (bytes.get(..8), bytes.get(8), bytes.get(9))
-        else {
+        let (Some(fingerprint_bytes), Some(&tier), Some(corrected), Some(&has_place)) = (
+            bytes.get(..8),
+            bytes.get(8),
+            bytes.get(9..11),
+            bytes.get(11),
+        ) else {
             return Err(invalid());
         };
         if fingerprint_bytes != fingerprint.to_be_bytes() {
@@ -72,7 +78,8 @@ impl PageToken {
                 "page_token belongs to a different query, filters or caller; repeat the same query and filters, or drop the token to start over".into(),
             ));
         }
-        let after = match (has_place, &bytes[10..]) {
+        let corrected = u16::from_be_bytes([corrected[0], corrected[1]]);
+        let after = match (has_place, &bytes[12..]) {
             (0, []) => None,
             (1, rest) if rest.len() == 12 => {
                 let mut relevance = [0; 4];
@@ -92,6 +99,7 @@ impl PageToken {
         Ok(PageToken {
             tier: usize::from(tier),
             after,
+            corrected,
         })
     }
 }
@@ -106,6 +114,7 @@ mod tests {
         let token = PageToken {
             tier: 2,
             after: Some(Place::new(12.0, 1234)),
+            corrected: 0b101,
         };
         let encoded = token.encode(&seal, 42);
         assert_eq!(PageToken::decode(&seal, &encoded, 42, 5).unwrap(), token);

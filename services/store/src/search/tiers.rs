@@ -8,9 +8,15 @@
 //! - NameWords: every word is in the name (and not NamePhrase);
 //! - TextPhrase: the query is a phrase of some text (and not NameWords);
 //! - TextWords: every word is in the text (and neither of the above);
-//! - Typo: every word of three letters or more is in the text or within one
-//!   edit of a word there, a transposition counting as one (and not
-//!   TextWords).
+//! - Typo: every word is in the text, or, for a word of three letters or
+//!   more that no record holds, within one edit of a word there, a
+//!   transposition counting as one (and not TextWords). Only unknown words
+//!   are corrected: expanding every common syllable to its neighbours
+//!   ("hai" → "han", "hao", "tai", …) would make the tier cost more than all
+//!   the others, and a word some record holds is most likely meant as typed.
+//!   Which words count as unknown is decided on a search's first page and
+//!   carried in its page token, so later writes do not move hits in or out
+//!   of the tier while a caller pages.
 //!
 //! Each predicate implies the next of its kind (Exact ⊂ NamePhrase ⊂
 //! NameWords ⊂ TextWords ⊂ Typo, TextPhrase ⊂ TextWords), so excluding the
@@ -25,12 +31,12 @@
 use std::ops::Bound;
 
 use lienthong_records::RecordKind;
-use tantivy::Term;
 use tantivy::query::{
     BooleanQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
     RangeQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{Searcher, Term};
 
 use super::MatchTier;
 use super::query::{ParsedQuery, QueryWord};
@@ -61,9 +67,55 @@ pub(crate) struct TierQuery {
     pub query: Box<dyn Query>,
 }
 
-/// The tiers of a query, best first.
-pub(crate) fn tiers(parsed: &ParsedQuery, fields: &Fields) -> Vec<TierQuery> {
-    let build = Builder { parsed, fields };
+/// Whether a query has a typo tier: some word is long enough to correct.
+fn has_typo_tier(parsed: &ParsedQuery) -> bool {
+    parsed
+        .words
+        .iter()
+        .any(|word| word.folded.chars().count() >= MIN_TYPO_LETTERS)
+}
+
+/// How many tiers a query has (whatever words are corrected).
+pub(crate) fn count(parsed: &ParsedQuery) -> usize {
+    if parsed.words.is_empty() {
+        return 1;
+    }
+    let several = parsed.words.len() >= 2;
+    let whole_query_quoted = parsed
+        .phrases
+        .iter()
+        .any(|phrase| phrase.len() == parsed.words.len());
+    3 + usize::from(several)
+        + usize::from(several && !whole_query_quoted)
+        + usize::from(has_typo_tier(parsed))
+}
+
+/// The words a typo tier corrects, as a bit per word: long enough, and held
+/// by no record (in any of their forms).
+pub(crate) fn unknown_words(parsed: &ParsedQuery, fields: &Fields, searcher: &Searcher) -> u16 {
+    let mut mask = 0;
+    for (position, word) in parsed.words.iter().enumerate().take(16) {
+        let long_enough = word.folded.chars().count() >= MIN_TYPO_LETTERS;
+        let unknown = word.alternatives().all(|form| {
+            searcher
+                .doc_freq(&Term::from_field_text(fields.text, form))
+                .is_ok_and(|frequency| frequency == 0)
+        });
+        if long_enough && unknown {
+            mask |= 1 << position;
+        }
+    }
+    mask
+}
+
+/// The tiers of a query, best first; `corrected` says which words the typo
+/// tier corrects (see [`unknown_words`]).
+pub(crate) fn tiers(parsed: &ParsedQuery, fields: &Fields, corrected: u16) -> Vec<TierQuery> {
+    let build = Builder {
+        parsed,
+        fields,
+        corrected,
+    };
     let common = build.common();
     if parsed.words.is_empty() {
         return vec![TierQuery {
@@ -117,28 +169,38 @@ pub(crate) fn tiers(parsed: &ParsedQuery, fields: &Fields) -> Vec<TierQuery> {
             vec![text_phrase, name_words],
         ));
     }
-    if parsed
-        .words
-        .iter()
-        .any(|word| word.folded.chars().count() >= MIN_TYPO_LETTERS)
-    {
-        let mut typo_relevance = copy(&relevance);
-        typo_relevance.extend(build.typo_relevance());
-        let mut clauses = copy(&common);
-        clauses.push((Occur::Must, unscored(build.all_words(fields.text, true))));
-        clauses.push((Occur::MustNot, text_words));
-        clauses.extend(typo_relevance);
+    if has_typo_tier(parsed) {
+        let query = if corrected == 0 {
+            // Nothing to correct: the tier would repeat TextWords.
+            Box::new(EmptyQuery) as Box<dyn Query>
+        } else {
+            let mut clauses = copy(&common);
+            clauses.push((Occur::Must, unscored(build.all_words(fields.text, true))));
+            clauses.push((Occur::MustNot, text_words));
+            clauses.extend(copy(&relevance));
+            clauses.extend(build.typo_relevance());
+            boolean(clauses)
+        };
         plans.push(TierQuery {
             tier: MatchTier::Typo,
-            query: boolean(clauses),
+            query,
         });
     }
+    debug_assert_eq!(plans.len(), count(parsed));
     plans
 }
 
 struct Builder<'a> {
     parsed: &'a ParsedQuery,
     fields: &'a Fields,
+    /// Words the typo tier corrects, a bit each.
+    corrected: u16,
+}
+
+impl Builder<'_> {
+    fn corrects(&self, position: usize) -> bool {
+        position < 16 && self.corrected & (1 << position) != 0
+    }
 }
 
 type Clauses = Vec<(Occur, Box<dyn Query>)>;
@@ -214,15 +276,16 @@ impl Builder<'_> {
     }
 
     /// Every word is in `field`, or (with `typos`) within one edit of a word
-    /// there when it is long enough.
+    /// there when it is one the typo tier corrects.
     fn all_words(&self, field: Field, typos: bool) -> Box<dyn Query> {
         let each = self
             .parsed
             .words
             .iter()
-            .map(|word| {
+            .enumerate()
+            .map(|(position, word)| {
                 let mut forms = word_terms(field, word);
-                if typos && word.folded.chars().count() >= MIN_TYPO_LETTERS {
+                if typos && self.corrects(position) {
                     forms.push(fuzzy(field, &word.folded));
                 }
                 (Occur::Must, any(forms))
@@ -262,8 +325,9 @@ impl Builder<'_> {
         self.parsed
             .words
             .iter()
-            .filter(|word| word.folded.chars().count() >= MIN_TYPO_LETTERS)
-            .map(|word| {
+            .enumerate()
+            .filter(|(position, _)| self.corrects(*position))
+            .map(|(_, word)| {
                 let near = fuzzy(self.fields.name, &word.folded);
                 (Occur::Should, scored(near, NAME_TYPO_WEIGHT))
             })
