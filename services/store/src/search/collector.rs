@@ -2,12 +2,28 @@
 //! order search pages walk: relevance descending, then database position
 //! ascending. The order is total and depends on each record alone, so a
 //! cursor marks a place that writes to other records do not move.
+//!
+//! Relevance is computed here, for the tier's matches only: each clause's
+//! postings are sought to the matching document, in document order. (As
+//! optional clauses of the tier's query, tantivy would walk the union of
+//! their postings, every record holding any query word, to find the few
+//! that match.)
 
 use std::collections::BinaryHeap;
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::Column;
-use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::postings::SegmentPostings;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, DocId, DocSet, Score, SegmentOrdinal, SegmentReader, TERMINATED, Term};
+
+/// Adds `weight` to a match that holds any of `terms`.
+#[derive(Clone, Debug)]
+pub(crate) struct RelevanceClause {
+    pub weight: Score,
+    pub terms: Vec<Term>,
+}
 
 /// A place in a tier's order: smaller comes first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -44,10 +60,11 @@ impl Place {
     }
 }
 
-/// The first `limit` hits strictly after `after`.
+/// The first `limit` hits strictly after `after`, ranked by `relevance`.
 pub(crate) struct AfterPlace {
     pub after: Option<Place>,
     pub limit: usize,
+    pub relevance: Arc<Vec<RelevanceClause>>,
 }
 
 pub(crate) struct SegmentAfterPlace {
@@ -55,8 +72,31 @@ pub(crate) struct SegmentAfterPlace {
     positions: Column<u64>,
     after: Option<Place>,
     limit: usize,
+    /// Per clause: its weight and the postings of its terms in this segment.
+    clauses: Vec<(Score, Vec<SegmentPostings>)>,
     /// The best hits so far; the worst on top.
     best: BinaryHeap<(Place, DocAddress)>,
+}
+
+impl SegmentAfterPlace {
+    fn relevance(&mut self, doc: DocId) -> Score {
+        let mut relevance = 0.0;
+        for (weight, postings) in &mut self.clauses {
+            let mut held = false;
+            for list in postings.iter_mut() {
+                let at = if list.doc() < doc {
+                    list.seek(doc)
+                } else {
+                    list.doc()
+                };
+                held |= at == doc && at != TERMINATED;
+            }
+            if held {
+                relevance += *weight;
+            }
+        }
+        relevance
+    }
 }
 
 impl Collector for AfterPlace {
@@ -68,17 +108,31 @@ impl Collector for AfterPlace {
         segment: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<SegmentAfterPlace> {
+        let mut clauses = Vec::with_capacity(self.relevance.len());
+        for clause in self.relevance.iter() {
+            let mut postings = Vec::with_capacity(clause.terms.len());
+            for term in &clause.terms {
+                let index = reader.inverted_index(term.field())?;
+                if let Some(list) = index.read_postings(term, IndexRecordOption::Basic)? {
+                    postings.push(list);
+                }
+            }
+            if !postings.is_empty() {
+                clauses.push((clause.weight, postings));
+            }
+        }
         Ok(SegmentAfterPlace {
             segment,
             positions: reader.fast_fields().u64("doc")?,
             after: self.after,
             limit: self.limit,
+            clauses,
             best: BinaryHeap::with_capacity(self.limit + 1),
         })
     }
 
     fn requires_scoring(&self) -> bool {
-        true
+        false
     }
 
     fn merge_fruits(
@@ -95,11 +149,11 @@ impl Collector for AfterPlace {
 impl SegmentCollector for SegmentAfterPlace {
     type Fruit = Vec<(Place, DocAddress)>;
 
-    fn collect(&mut self, doc: DocId, score: Score) {
+    fn collect(&mut self, doc: DocId, _: Score) {
         let Some(position) = self.positions.first(doc) else {
             return;
         };
-        let place = Place::new(score, position);
+        let place = Place::new(self.relevance(doc), position);
         if self.after.is_some_and(|after| place <= after) {
             return;
         }

@@ -202,6 +202,7 @@ impl Store {
             token.corrected
         };
         let tiers = tiers::tiers(&parsed, &index.fields, corrected);
+        let relevance = std::sync::Arc::new(tiers::relevance(&parsed, &index.fields));
         let page_size = parsed.page_size as usize;
         let mut page = SearchPage::default();
         let mut next: Option<PageToken> = None;
@@ -218,6 +219,7 @@ impl Store {
                     &AfterPlace {
                         after,
                         limit: wanted + 1,
+                        relevance: relevance.clone(),
                     },
                 )
                 .map_err(search_failed)?;

@@ -23,8 +23,9 @@
 //! one before makes the tiers disjoint and paging walks each once.
 //!
 //! Relevance is a sum of fixed weights for where each word matched: the
-//! name over subject (specialization, keywords) over affiliation over other
-//! text, plus a boost where a word matches with the query's own diacritics.
+//! name over subject (specialization, keywords) over affiliation (every
+//! match has each word somewhere in its text), plus a boost where a word
+//! matches with the query's own diacritics.
 //! It depends on the record and the query alone, never on other records, so
 //! a record that does not change keeps its place while others are written.
 
@@ -32,13 +33,13 @@ use std::ops::Bound;
 
 use lienthong_records::RecordKind;
 use tantivy::query::{
-    BooleanQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
-    RangeQuery, TermQuery,
+    BooleanQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
 use super::MatchTier;
+use super::collector::RelevanceClause;
 use super::query::{ParsedQuery, QueryWord};
 use super::schema::Fields;
 
@@ -48,23 +49,53 @@ const NAME_WEIGHT: f32 = 8.0;
 const SUBJECT_WEIGHT: f32 = 4.0;
 /// … in organizations, venues or people.
 const AFFILIATION_WEIGHT: f32 = 2.0;
-/// … anywhere in the text (the name included).
-const TEXT_WEIGHT: f32 = 1.0;
 /// Extra for a word spelled with the query's diacritics in the name.
 const NAME_ACCENT_BOOST: f32 = 4.0;
 /// … elsewhere in the text.
 const TEXT_ACCENT_BOOST: f32 = 1.0;
-/// Extra for a name word within one edit of a query word (typo tier).
-const NAME_TYPO_WEIGHT: f32 = 2.0;
 
 /// Words shorter than this must match exactly: most Vietnamese syllables are
 /// short, and one edit turns one into another ("hai", "hao", "mai").
 pub(crate) const MIN_TYPO_LETTERS: usize = 3;
 
-/// One tier: its name and the query that finds and scores its hits.
+/// One tier: its name and the query that finds its hits (unscored; the
+/// collector ranks them with [`relevance`]).
 pub(crate) struct TierQuery {
     pub tier: MatchTier,
     pub query: Box<dyn Query>,
+}
+
+/// The clauses that rank hits within a tier: each word's field weights, and
+/// the boosts for its diacritics.
+pub(crate) fn relevance(parsed: &ParsedQuery, fields: &Fields) -> Vec<RelevanceClause> {
+    let mut clauses = Vec::new();
+    for word in &parsed.words {
+        for (field, weight) in [
+            (fields.name, NAME_WEIGHT),
+            (fields.subject, SUBJECT_WEIGHT),
+            (fields.affiliation, AFFILIATION_WEIGHT),
+        ] {
+            clauses.push(RelevanceClause {
+                weight,
+                terms: word
+                    .alternatives()
+                    .map(|form| Term::from_field_text(field, form))
+                    .collect(),
+            });
+        }
+        if let Some(accent) = &word.accent {
+            for (field, weight) in [
+                (fields.name_accent, NAME_ACCENT_BOOST),
+                (fields.text_accent, TEXT_ACCENT_BOOST),
+            ] {
+                clauses.push(RelevanceClause {
+                    weight,
+                    terms: vec![Term::from_field_text(field, accent)],
+                });
+            }
+        }
+    }
+    clauses
 }
 
 /// Whether a query has a typo tier: some word is long enough to correct.
@@ -123,7 +154,6 @@ pub(crate) fn tiers(parsed: &ParsedQuery, fields: &Fields, corrected: u16) -> Ve
             query: boolean(common),
         }];
     }
-    let relevance = build.relevance();
     let exact = build.exact();
     let name_phrase = build.phrase(fields.name);
     let name_words = build.all_words(fields.name, false);
@@ -136,9 +166,8 @@ pub(crate) fn tiers(parsed: &ParsedQuery, fields: &Fields, corrected: u16) -> Ve
         .any(|phrase| phrase.len() == parsed.words.len());
     let tier = |tier, required: Box<dyn Query>, excluded: Vec<Box<dyn Query>>| {
         let mut clauses = copy(&common);
-        clauses.push((Occur::Must, unscored(required)));
+        clauses.push((Occur::Must, required));
         clauses.extend(excluded.into_iter().map(|query| (Occur::MustNot, query)));
-        clauses.extend(copy(&relevance));
         TierQuery {
             tier,
             query: boolean(clauses),
@@ -175,10 +204,8 @@ pub(crate) fn tiers(parsed: &ParsedQuery, fields: &Fields, corrected: u16) -> Ve
             Box::new(EmptyQuery) as Box<dyn Query>
         } else {
             let mut clauses = copy(&common);
-            clauses.push((Occur::Must, unscored(build.all_words(fields.text, true))));
+            clauses.push((Occur::Must, build.all_words(fields.text, true)));
             clauses.push((Occur::MustNot, text_words));
-            clauses.extend(copy(&relevance));
-            clauses.extend(build.typo_relevance());
             boolean(clauses)
         };
         plans.push(TierQuery {
@@ -214,12 +241,12 @@ fn copy(clauses: &Clauses) -> Clauses {
 
 impl Builder<'_> {
     /// What every tier requires: the kind, the filters, quoted phrases and
-    /// the year range. Unscored.
+    /// the year range.
     fn common(&self) -> Clauses {
         let kind = RecordKind::code(self.parsed.kind) as u64;
         let mut clauses: Clauses = vec![(
             Occur::Must,
-            unscored(term(Term::from_field_u64(self.fields.kind, kind))),
+            term(Term::from_field_u64(self.fields.kind, kind)),
         )];
         for group in &self.parsed.facets {
             let terms = group
@@ -227,10 +254,10 @@ impl Builder<'_> {
                 .iter()
                 .map(|value| term(Term::from_field_text(self.fields.facet, value)))
                 .collect();
-            clauses.push((Occur::Must, unscored(any(terms))));
+            clauses.push((Occur::Must, any(terms)));
         }
         for phrase in &self.parsed.phrases {
-            clauses.push((Occur::Must, unscored(phrase_of(self.fields.text, phrase))));
+            clauses.push((Occur::Must, phrase_of(self.fields.text, phrase)));
         }
         if self.parsed.year_from != 0 || self.parsed.year_to != 0 {
             let year = |value: u32| Term::from_field_u64(self.fields.year, u64::from(value));
@@ -242,10 +269,7 @@ impl Builder<'_> {
                 0 => Bound::Unbounded,
                 to => Bound::Included(year(to)),
             };
-            clauses.push((
-                Occur::Must,
-                unscored(Box::new(RangeQuery::new(lower, upper))),
-            ));
+            clauses.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
         }
         clauses
     }
@@ -292,46 +316,6 @@ impl Builder<'_> {
             })
             .collect();
         boolean(each)
-    }
-
-    /// Optional clauses that add each word's field weights to the score.
-    fn relevance(&self) -> Clauses {
-        let fields = self.fields;
-        let mut clauses = Clauses::new();
-        for word in &self.parsed.words {
-            for (field, weight) in [
-                (fields.name, NAME_WEIGHT),
-                (fields.subject, SUBJECT_WEIGHT),
-                (fields.affiliation, AFFILIATION_WEIGHT),
-                (fields.text, TEXT_WEIGHT),
-            ] {
-                clauses.push((Occur::Should, scored(any(word_terms(field, word)), weight)));
-            }
-            if let Some(accent) = &word.accent {
-                for (field, boost) in [
-                    (fields.name_accent, NAME_ACCENT_BOOST),
-                    (fields.text_accent, TEXT_ACCENT_BOOST),
-                ] {
-                    let spelled = term(Term::from_field_text(field, accent));
-                    clauses.push((Occur::Should, scored(spelled, boost)));
-                }
-            }
-        }
-        clauses
-    }
-
-    /// In the typo tier: a name word near a query word counts too.
-    fn typo_relevance(&self) -> Clauses {
-        self.parsed
-            .words
-            .iter()
-            .enumerate()
-            .filter(|(position, _)| self.corrects(*position))
-            .map(|(_, word)| {
-                let near = fuzzy(self.fields.name, &word.folded);
-                (Occur::Should, scored(near, NAME_TYPO_WEIGHT))
-            })
-            .collect()
     }
 }
 
@@ -383,13 +367,4 @@ fn any(mut queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
 
 fn boolean(clauses: Clauses) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(clauses))
-}
-
-/// A filter: matches as `query` does, adds nothing to the score.
-fn unscored(query: Box<dyn Query>) -> Box<dyn Query> {
-    Box::new(ConstScoreQuery::new(query, 0.0))
-}
-
-fn scored(query: Box<dyn Query>, weight: f32) -> Box<dyn Query> {
-    Box::new(ConstScoreQuery::new(query, weight))
 }
