@@ -161,6 +161,48 @@ async fn an_unknown_word_finds_names_within_one_edit_and_short_or_known_words_st
         assert_eq!(local_ids(&hits), ["HA"], "{backend:?}: {hits:?}");
         let hits = ranked(&node.store, "nguyen hao").await;
         assert_eq!(local_ids(&hits), ["HAO"], "{backend:?}: {hits:?}");
+        // Whether a word is corrected reveals nothing of records the caller
+        // cannot search: other kinds, hidden records, withdrawn ones.
+        let report = node
+            .store
+            .upsert(vec![AnyRecord::Project(pb::Project {
+                meta: Some(lienthong_tests::federation_meta("hung-yen:project:P1")),
+                code: "ĐT.HY.1".into(),
+                title: "Nghiên cứu hia".into(),
+                status: pb::ProjectStatus::Completed as i32,
+                ..Default::default()
+            })])
+            .await
+            .expect("project");
+        assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+        let hidden = pb::Expert {
+            meta: Some(pb::RecordMeta {
+                visibility: pb::Visibility::Internal as i32,
+                ..lienthong_tests::federation_meta("hung-yen:expert:HIDDEN")
+            }),
+            full_name: "Hia Thị Ẩn".into(),
+            ..Default::default()
+        };
+        put(&node.store, vec![hidden]).await;
+        put(&node.store, vec![expert("GONE", "Lê Hia")]).await;
+        put(
+            &node.store,
+            vec![pb::Expert {
+                meta: Some(pb::RecordMeta {
+                    visibility: pb::Visibility::Internal as i32,
+                    ..lienthong_tests::federation_meta("hung-yen:expert:GONE")
+                }),
+                full_name: "Lê Hia".into(),
+                ..Default::default()
+            }],
+        )
+        .await;
+        let hits = ranked(&node.store, "nguyen xuan hia").await;
+        assert_eq!(
+            hits,
+            [("HAI".to_owned(), MatchTier::Typo)],
+            "{backend:?}: still corrected"
+        );
         // Another record with the word makes it known: no correction then.
         put(&node.store, vec![expert("HIA", "Nguyễn Xuân Hia")]).await;
         let hits = ranked(&node.store, "nguyen xuan hia").await;

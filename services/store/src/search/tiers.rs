@@ -32,11 +32,12 @@
 use std::ops::Bound;
 
 use lienthong_records::RecordKind;
+use tantivy::query::EnableScoring;
 use tantivy::query::{
     BooleanQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{Searcher, Term};
+use tantivy::{DocSet, Searcher, TERMINATED, Term};
 
 use super::MatchTier;
 use super::collector::RelevanceClause;
@@ -122,21 +123,47 @@ pub(crate) fn count(parsed: &ParsedQuery) -> usize {
 }
 
 /// The words a typo tier corrects, as a bit per word: long enough, and held
-/// by no record (in any of their forms).
+/// by no live record of the query's kind (in any of their forms). Only the
+/// kind searched counts, and only live entries: whether a word is corrected
+/// says nothing about records of kinds the caller may not see, nor about
+/// records withdrawn since they were indexed.
 pub(crate) fn unknown_words(parsed: &ParsedQuery, fields: &Fields, searcher: &Searcher) -> u16 {
+    let kind = Term::from_field_u64(fields.kind, RecordKind::code(parsed.kind) as u64);
     let mut mask = 0;
     for (position, word) in parsed.words.iter().enumerate().take(16) {
-        let long_enough = word.folded.chars().count() >= MIN_TYPO_LETTERS;
-        let unknown = word.alternatives().all(|form| {
-            searcher
-                .doc_freq(&Term::from_field_text(fields.text, form))
-                .is_ok_and(|frequency| frequency == 0)
+        if word.folded.chars().count() < MIN_TYPO_LETTERS {
+            continue;
+        }
+        let held = word.alternatives().any(|form| {
+            let both = BooleanQuery::new(vec![
+                (Occur::Must, term(kind.clone())),
+                (Occur::Must, term(Term::from_field_text(fields.text, form))),
+            ]);
+            // An error counts as held: no correction, nothing to reveal.
+            any_live_match(searcher, &both).unwrap_or(true)
         });
-        if long_enough && unknown {
+        if !held {
             mask |= 1 << position;
         }
     }
     mask
+}
+
+/// Whether `query` matches a live document, stopping at the first.
+fn any_live_match(searcher: &Searcher, query: &dyn Query) -> tantivy::Result<bool> {
+    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    for segment in searcher.segment_readers() {
+        let mut scorer = weight.scorer(segment, 1.0)?;
+        let alive = segment.alive_bitset();
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            if alive.is_none_or(|bits| bits.is_alive(doc)) {
+                return Ok(true);
+            }
+            doc = scorer.advance();
+        }
+    }
+    Ok(false)
 }
 
 /// The tiers of a query, best first; `corrected` says which words the typo
