@@ -322,9 +322,11 @@ async fn pages_neither_repeat_nor_skip_unchanged_records_while_others_are_writte
             ..search("nguyen")
         };
         let mut seen: Vec<String> = Vec::new();
+        let mut scores: Vec<f64> = Vec::new();
         let mut page_number = 0;
         loop {
             let page = store.search(&request).await.expect("search");
+            scores.extend(page.hits.iter().map(|hit| hit.rank.score));
             seen.extend(page.hits.iter().map(|hit| {
                 hit.record
                     .id()
@@ -357,6 +359,14 @@ async fn pages_neither_repeat_nor_skip_unchanged_records_while_others_are_writte
             assert!(page_number < 500, "{backend:?}: paging does not end");
             request.page_token = page.next_page_token;
         }
+        assert!(
+            scores.windows(2).all(|pair| pair[0] >= pair[1]),
+            "{backend:?}: hits come best first across pages: {scores:?}"
+        );
+        assert!(
+            scores.iter().any(|score| *score > scores[scores.len() - 1]),
+            "{backend:?}: the test needs hits of different relevance"
+        );
         // A record rewritten during the walk may move to a later page and
         // be met again; every other one comes once.
         let unchanged: Vec<&String> = seen.iter().filter(|id| !touched.contains(*id)).collect();

@@ -7,16 +7,17 @@
 //! postings are sought to the matching document, in document order. (As
 //! optional clauses of the tier's query, tantivy would walk the union of
 //! their postings, every record holding any query word, to find the few
-//! that match.)
+//! that match.) Matches that cannot reach the page are skipped (see
+//! [`best_after`]).
 
 use std::collections::BinaryHeap;
-use std::sync::Arc;
 
-use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::Column;
 use tantivy::postings::SegmentPostings;
+use tantivy::query::{EnableScoring, Query};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, DocId, DocSet, Score, SegmentOrdinal, SegmentReader, TERMINATED, Term};
+use tantivy::{
+    DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED, Term,
+};
 
 /// Adds `weight` to a match that holds any of `terms`.
 #[derive(Clone, Debug)]
@@ -60,59 +61,83 @@ impl Place {
     }
 }
 
-/// The first `limit` hits strictly after `after`, ranked by `relevance`.
-pub(crate) struct AfterPlace {
-    pub after: Option<Place>,
-    pub limit: usize,
-    pub relevance: Arc<Vec<RelevanceClause>>,
-}
-
-pub(crate) struct SegmentAfterPlace {
-    segment: SegmentOrdinal,
-    positions: Column<u64>,
+/// The first `limit` matches of `query` strictly after `after`, ranked by
+/// `relevance`.
+///
+/// Once `limit` hits are held, a match must reach the relevance of the worst
+/// of them to enter; the walk then skips, WAND-style, to the first document
+/// whose clauses could add up to that: clauses sorted by the next document
+/// each holds, the pivot is where their weights first reach the threshold.
+/// A query word held by 40% of a million names then costs what its best
+/// few thousand cost, not all 400,000.
+pub(crate) fn best_after(
+    searcher: &Searcher,
+    query: &dyn Query,
+    relevance: &[RelevanceClause],
     after: Option<Place>,
     limit: usize,
-    /// Per clause: its weight and the postings of its terms in this segment.
-    clauses: Vec<(Score, Vec<SegmentPostings>)>,
-    /// The best hits so far; the worst on top.
-    best: BinaryHeap<(Place, DocAddress)>,
-}
-
-impl SegmentAfterPlace {
-    fn relevance(&mut self, doc: DocId) -> Score {
-        let mut relevance = 0.0;
-        for (weight, postings) in &mut self.clauses {
-            let mut held = false;
-            for list in postings.iter_mut() {
-                let at = if list.doc() < doc {
-                    list.seek(doc)
-                } else {
-                    list.doc()
-                };
-                held |= at == doc && at != TERMINATED;
-            }
-            if held {
-                relevance += *weight;
-            }
-        }
-        relevance
+) -> tantivy::Result<Vec<(Place, DocAddress)>> {
+    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let mut best: BinaryHeap<(Place, DocAddress)> = BinaryHeap::with_capacity(limit + 1);
+    if limit == 0 {
+        return Ok(Vec::new());
     }
+    for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
+        let mut walk = SegmentWalk::open(segment, relevance)?;
+        let positions = segment.fast_fields().u64("doc")?;
+        let alive = segment.alive_bitset();
+        let mut scorer = weight.scorer(segment, 1.0)?;
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            if best.len() == limit
+                && let Some((worst, _)) = best.peek()
+            {
+                match walk.pivot(doc, worst.relevance()) {
+                    None => break,
+                    Some(pivot) if pivot > doc => {
+                        doc = scorer.seek(pivot);
+                        continue;
+                    }
+                    Some(_) => {}
+                }
+            }
+            let candidate = alive
+                .is_none_or(|bits| bits.is_alive(doc))
+                .then(|| positions.first(doc))
+                .flatten();
+            if let Some(position) = candidate {
+                let place = Place::new(walk.relevance(doc), position);
+                let after_cursor = after.is_none_or(|after| place > after);
+                let better =
+                    best.len() < limit || best.peek().is_some_and(|(worst, _)| place < *worst);
+                if after_cursor && better {
+                    best.push((place, DocAddress::new(ordinal as SegmentOrdinal, doc)));
+                    if best.len() > limit {
+                        best.pop();
+                    }
+                }
+            }
+            doc = scorer.advance();
+        }
+    }
+    let mut hits = best.into_vec();
+    hits.sort_unstable_by_key(|(place, _)| *place);
+    Ok(hits)
 }
 
-impl Collector for AfterPlace {
-    type Fruit = Vec<(Place, DocAddress)>;
-    type Child = SegmentAfterPlace;
+/// The relevance clauses' postings in one segment.
+struct SegmentWalk {
+    /// Per clause: its weight and the postings of its terms.
+    clauses: Vec<(Score, Vec<SegmentPostings>)>,
+}
 
-    fn for_segment(
-        &self,
-        segment: SegmentOrdinal,
-        reader: &SegmentReader,
-    ) -> tantivy::Result<SegmentAfterPlace> {
-        let mut clauses = Vec::with_capacity(self.relevance.len());
-        for clause in self.relevance.iter() {
+impl SegmentWalk {
+    fn open(segment: &SegmentReader, relevance: &[RelevanceClause]) -> tantivy::Result<Self> {
+        let mut clauses = Vec::with_capacity(relevance.len());
+        for clause in relevance {
             let mut postings = Vec::with_capacity(clause.terms.len());
             for term in &clause.terms {
-                let index = reader.inverted_index(term.field())?;
+                let index = segment.inverted_index(term.field())?;
                 if let Some(list) = index.read_postings(term, IndexRecordOption::Basic)? {
                     postings.push(list);
                 }
@@ -121,55 +146,56 @@ impl Collector for AfterPlace {
                 clauses.push((clause.weight, postings));
             }
         }
-        Ok(SegmentAfterPlace {
-            segment,
-            positions: reader.fast_fields().u64("doc")?,
-            after: self.after,
-            limit: self.limit,
-            clauses,
-            best: BinaryHeap::with_capacity(self.limit + 1),
-        })
+        Ok(SegmentWalk { clauses })
     }
 
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(
-        &self,
-        segments: Vec<Vec<(Place, DocAddress)>>,
-    ) -> tantivy::Result<Vec<(Place, DocAddress)>> {
-        let mut all: Vec<(Place, DocAddress)> = segments.into_iter().flatten().collect();
-        all.sort_unstable_by_key(|(place, _)| *place);
-        all.truncate(self.limit);
-        Ok(all)
-    }
-}
-
-impl SegmentCollector for SegmentAfterPlace {
-    type Fruit = Vec<(Place, DocAddress)>;
-
-    fn collect(&mut self, doc: DocId, _: Score) {
-        let Some(position) = self.positions.first(doc) else {
-            return;
-        };
-        let place = Place::new(self.relevance(doc), position);
-        if self.after.is_some_and(|after| place <= after) {
-            return;
-        }
-        if self.best.len() == self.limit {
-            match self.best.peek() {
-                Some((worst, _)) if place < *worst => {
-                    self.best.pop();
+    /// The next document at or after `doc` that each clause holds.
+    fn next_held(postings: &mut [SegmentPostings], doc: DocId) -> DocId {
+        postings
+            .iter_mut()
+            .map(|list| {
+                if list.doc() < doc {
+                    list.seek(doc)
+                } else {
+                    list.doc()
                 }
-                _ => return,
+            })
+            .min()
+            .unwrap_or(TERMINATED)
+    }
+
+    /// The sum of the weights of the clauses that hold `doc`.
+    fn relevance(&mut self, doc: DocId) -> Score {
+        let mut relevance = 0.0;
+        for (weight, postings) in &mut self.clauses {
+            if Self::next_held(postings, doc) == doc {
+                relevance += *weight;
             }
         }
-        self.best.push((place, DocAddress::new(self.segment, doc)));
+        relevance
     }
 
-    fn harvest(self) -> Vec<(Place, DocAddress)> {
-        self.best.into_vec()
+    /// The first document at or after `doc` whose clauses could add up to
+    /// `threshold`; `None` when no later document can.
+    fn pivot(&mut self, doc: DocId, threshold: Score) -> Option<DocId> {
+        if threshold <= 0.0 {
+            return Some(doc);
+        }
+        let mut next: Vec<(DocId, Score)> = self
+            .clauses
+            .iter_mut()
+            .map(|(weight, postings)| (Self::next_held(postings, doc), *weight))
+            .filter(|(held, _)| *held != TERMINATED)
+            .collect();
+        next.sort_unstable_by_key(|(held, _)| *held);
+        let mut reachable = 0.0;
+        for (held, weight) in next {
+            reachable += weight;
+            if reachable >= threshold {
+                return Some(held);
+            }
+        }
+        None
     }
 }
 

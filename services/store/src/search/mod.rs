@@ -26,7 +26,6 @@ use tantivy::schema::Value;
 use tantivy::{DocAddress, TantivyDocument};
 
 use crate::{Store, StoreError};
-use collector::AfterPlace;
 use page_token::PageToken;
 use query::ParsedQuery;
 
@@ -202,7 +201,7 @@ impl Store {
             token.corrected
         };
         let tiers = tiers::tiers(&parsed, &index.fields, corrected);
-        let relevance = std::sync::Arc::new(tiers::relevance(&parsed, &index.fields));
+        let relevance = tiers::relevance(&parsed, &index.fields);
         let page_size = parsed.page_size as usize;
         let mut page = SearchPage::default();
         let mut next: Option<PageToken> = None;
@@ -213,16 +212,9 @@ impl Store {
                 None
             };
             let wanted = page_size - page.hits.len();
-            let found = searcher
-                .search(
-                    &*tier.query,
-                    &AfterPlace {
-                        after,
-                        limit: wanted + 1,
-                        relevance: relevance.clone(),
-                    },
-                )
-                .map_err(search_failed)?;
+            let found =
+                collector::best_after(&searcher, &*tier.query, &relevance, after, wanted + 1)
+                    .map_err(search_failed)?;
             let more_in_tier = found.len() > wanted;
             for (place, address) in found.iter().take(wanted) {
                 let record = stored_record(&searcher, index, parsed.kind, *address)?;
