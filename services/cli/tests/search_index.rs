@@ -365,3 +365,94 @@ async fn a_deleted_or_damaged_index_is_rebuilt_on_start_with_a_log_line() {
     assert_eq!(answers(&store).await, expected);
     store.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_store_hands_the_index_to_the_next_one_in_the_same_process() {
+    let node = Node::new();
+    let first = node.open(IndexLocation::Directory(node.index_dir())).await;
+    let expert = |local: &str, name: &str| {
+        lienthong_records::AnyRecord::Expert(lienthong_tests::hung_yen_expert(local, name))
+    };
+    first
+        .upsert(vec![expert("A", "Nguyễn Văn An")])
+        .await
+        .expect("write");
+    first.close().await;
+    // `first` is still alive (as a loader's store is until its scope ends).
+    let second = node.open(IndexLocation::Directory(node.index_dir())).await;
+    assert_eq!(
+        second.indexed_change_seq().await,
+        Some(1),
+        "the second store holds the index writer"
+    );
+    second
+        .upsert(vec![expert("B", "Trần Thị Bình")])
+        .await
+        .expect("write");
+    let page = second
+        .search(&SearchRequest {
+            kind: Some(RecordKind::Expert),
+            query: "tran thi binh".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("search");
+    assert_eq!(page.hits.len(), 1, "the second store's write is searchable");
+    second.close().await;
+    drop(first);
+}
+
+/// A node started while `records load` holds the index writes the database
+/// only; once the loader lets go, the node's next catch-up takes the index
+/// over, so its own deletions leave the index too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_started_while_another_held_the_index_takes_it_over_when_released() {
+    let node = Node::new();
+    let expert = |local: &str, name: &str| {
+        lienthong_records::AnyRecord::Expert(lienthong_tests::hung_yen_expert(local, name))
+    };
+    let loader = node.open(IndexLocation::Directory(node.index_dir())).await;
+    loader
+        .upsert(vec![
+            expert("A", "Nguyễn Văn An"),
+            expert("B", "Trần Thị Bình"),
+        ])
+        .await
+        .expect("write");
+    let started = node.open(IndexLocation::Directory(node.index_dir())).await;
+    assert_eq!(
+        started.indexed_change_seq().await,
+        None,
+        "the loader holds it"
+    );
+    loader.close().await;
+
+    started.refresh_search_index().await.expect("refresh");
+    assert_eq!(started.indexed_change_seq().await, Some(2), "taken over");
+    started.delete("hung-yen:expert:B").await.expect("delete");
+    let search = |query: &str| SearchRequest {
+        kind: Some(RecordKind::Expert),
+        query: query.into(),
+        ..Default::default()
+    };
+    assert!(
+        started
+            .search(&search("tran thi binh"))
+            .await
+            .expect("search")
+            .hits
+            .is_empty(),
+        "the deletion reached the index"
+    );
+    assert_eq!(started.indexed_change_seq().await, Some(3));
+    assert_eq!(
+        started
+            .search(&search("nguyen van an"))
+            .await
+            .expect("search")
+            .hits
+            .len(),
+        1
+    );
+    started.close().await;
+}

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use lienthong_records::AnyRecord;
 use lienthong_records::search_document::search_document;
 use sqlx::Row;
-use tantivy::directory::MmapDirectory;
+use tantivy::directory::{Directory, MmapDirectory};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError};
 
 use super::schema::{Fields, INDEX_FORMAT, tokenizers};
@@ -80,25 +80,28 @@ impl CommitPayload {
 
 /// The writer and the sequence number its last commit includes.
 struct Writing {
-    writer: Arc<std::sync::Mutex<IndexWriter>>,
+    /// `None` while another process holds the index (each catch-up tries to
+    /// take it over), and once the index is closed.
+    writer: Option<Arc<std::sync::Mutex<IndexWriter>>>,
     indexed_seq: i64,
+    closed: bool,
 }
 
 /// A node's search index.
 pub(crate) struct SearchIndex {
     pub fields: Fields,
     reader: IndexReader,
-    /// `None` when another process (a running node) holds the index: this
-    /// one then writes the database only, and that process catches up.
-    writing: Option<tokio::sync::Mutex<Writing>>,
+    index: Index,
+    /// The writer, when this process holds it. While another process (a
+    /// running node) holds the index, this one writes the database only and
+    /// that process catches up.
+    writing: tokio::sync::Mutex<Writing>,
     node_id: String,
 }
 
 impl std::fmt::Debug for SearchIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SearchIndex")
-            .field("writable", &self.writing.is_some())
-            .finish_non_exhaustive()
+        f.debug_struct("SearchIndex").finish_non_exhaustive()
     }
 }
 
@@ -118,16 +121,13 @@ impl SearchIndex {
     /// Opens the index at `location`, or creates it, and brings it up to date
     /// with the database. See the module notes for when it is rebuilt.
     pub async fn open(store: &Store, location: &IndexLocation) -> Result<SearchIndex, StoreError> {
-        let last_seq = store.last_change_seq().await? as i64;
         let (index, writer) = match location {
             IndexLocation::Memory => {
                 let index = new_index(None)?;
                 let writer = writer_of(&index, 1, WRITER_MEMORY_BYTES)?;
                 (index, Some(writer))
             }
-            IndexLocation::Directory(path) => {
-                open_directory(path, &store.node_id, last_seq).await?
-            }
+            IndexLocation::Directory(path) => open_directory(store, path).await?,
         };
         let (_, fields) = Fields::schema();
         let reader = index
@@ -142,24 +142,25 @@ impl SearchIndex {
         let indexed_seq = committed_seq(&index)
             .filter(|payload| payload.node_id == store.node_id)
             .map_or(0, |payload| payload.seq);
-        let search_index = SearchIndex {
-            fields,
-            reader,
-            writing: writer.map(|writer| {
-                tokio::sync::Mutex::new(Writing {
-                    writer: Arc::new(std::sync::Mutex::new(writer)),
-                    indexed_seq,
-                })
-            }),
-            node_id: store.node_id.clone(),
-        };
-        if search_index.writing.is_some() && indexed_seq < last_seq {
+        let last_seq = store.last_change_seq().await? as i64;
+        if writer.is_some() && indexed_seq < last_seq {
             tracing::info!(
                 from = indexed_seq,
                 to = last_seq,
                 "search index: replaying the change log"
             );
         }
+        let search_index = SearchIndex {
+            fields,
+            reader,
+            index,
+            writing: tokio::sync::Mutex::new(Writing {
+                writer: writer.map(|writer| Arc::new(std::sync::Mutex::new(writer))),
+                indexed_seq,
+                closed: false,
+            }),
+            node_id: store.node_id.clone(),
+        };
         search_index.catch_up(store, &mut |_, _| {}).await?;
         Ok(search_index)
     }
@@ -172,9 +173,35 @@ impl SearchIndex {
     /// The change-log sequence number the index includes, when this process
     /// writes it.
     pub async fn indexed_seq(&self) -> Option<i64> {
-        match &self.writing {
-            Some(writing) => Some(writing.lock().await.indexed_seq),
-            None => None,
+        let writing = self.writing.lock().await;
+        writing.writer.as_ref().map(|_| writing.indexed_seq)
+    }
+
+    /// Takes the writer over when the process that held it has let it go.
+    async fn take_over_writer(&self, writing: &mut Writing) -> Result<(), StoreError> {
+        if writing.writer.is_some() || writing.closed {
+            return Ok(());
+        }
+        let index = self.index.clone();
+        let taken = tokio::task::spawn_blocking(move || {
+            index.writer_with_num_threads::<TantivyDocument>(1, WRITER_MEMORY_BYTES)
+        })
+        .await
+        .map_err(blocking_failed)?;
+        match taken {
+            Ok(writer) => {
+                self.index
+                    .load_metas()
+                    .map_err(index_error("cannot read the index's last commit"))?;
+                writing.indexed_seq = committed_seq(&self.index)
+                    .filter(|payload| payload.node_id == self.node_id)
+                    .map_or(0, |payload| payload.seq);
+                writing.writer = Some(Arc::new(std::sync::Mutex::new(writer)));
+                tracing::info!("search index writer taken over");
+                Ok(())
+            }
+            Err(TantivyError::LockFailure(..)) => Ok(()),
+            Err(error) => Err(index_error("cannot open the index writer")(error)),
         }
     }
 
@@ -187,10 +214,33 @@ impl SearchIndex {
         store: &Store,
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<(), StoreError> {
-        let Some(writing) = &self.writing else {
+        let mut writing = self.writing.lock().await;
+        self.take_over_writer(&mut writing).await?;
+        let Some(handle) = writing.writer.clone() else {
             return Ok(());
         };
-        let mut writing = writing.lock().await;
+        let result = self
+            .apply_changes(store, &mut writing, &handle, progress)
+            .await;
+        if result.is_err() {
+            // Nothing half-applied may ride along with a later commit.
+            let writer = Arc::clone(&handle);
+            let _ = tokio::task::spawn_blocking(move || {
+                let mut writer = writer.lock().unwrap_or_else(|poison| poison.into_inner());
+                writer.rollback()
+            })
+            .await;
+        }
+        result
+    }
+
+    async fn apply_changes(
+        &self,
+        store: &Store,
+        writing: &mut Writing,
+        handle: &Arc<std::sync::Mutex<IndexWriter>>,
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<(), StoreError> {
         let start = writing.indexed_seq;
         let last_seq = store.last_change_seq().await? as i64;
         if last_seq < start {
@@ -201,9 +251,10 @@ impl SearchIndex {
                 database = last_seq,
                 "search index is ahead of its database; rebuilding it"
             );
-            let writer = Arc::clone(&writing.writer);
+            let writer = Arc::clone(handle);
             tokio::task::spawn_blocking(move || {
-                let writer = writer.lock().unwrap_or_else(|poison| poison.into_inner());
+                let mut writer = writer.lock().unwrap_or_else(|poison| poison.into_inner());
+                writer.rollback()?;
                 writer.delete_all_documents().map(|_| ())
             })
             .await
@@ -216,7 +267,6 @@ impl SearchIndex {
             return Ok(());
         }
         let to_do = store.changed_record_count(from).await?;
-        let fresh = from == 0;
         let mut after = from;
         let mut done = 0;
         loop {
@@ -227,8 +277,8 @@ impl SearchIndex {
             after = last;
             done += rows.len() as u64;
             let fields = self.fields;
-            let writer = Arc::clone(&writing.writer);
-            tokio::task::spawn_blocking(move || apply(&writer, &fields, rows, fresh))
+            let writer = Arc::clone(handle);
+            tokio::task::spawn_blocking(move || apply(&writer, &fields, rows))
                 .await
                 .map_err(blocking_failed)??;
             progress(done, to_do);
@@ -239,7 +289,7 @@ impl SearchIndex {
             node_id: self.node_id.clone(),
             seq: after.max(last_seq),
         };
-        let writer = Arc::clone(&writing.writer);
+        let writer = Arc::clone(handle);
         tokio::task::spawn_blocking(move || {
             let mut writer = writer.lock().unwrap_or_else(|poison| poison.into_inner());
             let mut commit = writer.prepare_commit()?;
@@ -259,11 +309,10 @@ impl SearchIndex {
     /// Merges the index into one segment: after a bulk load, so that a search
     /// looks each term up once instead of once per loaded batch.
     pub async fn merge_segments(&self) -> Result<(), StoreError> {
-        let Some(writing) = &self.writing else {
+        let writing = self.writing.lock().await;
+        let Some(writer) = writing.writer.clone() else {
             return Ok(());
         };
-        let writing = writing.lock().await;
-        let writer = Arc::clone(&writing.writer);
         let merged = tokio::task::spawn_blocking(move || -> Result<(), TantivyError> {
             let mut writer = writer.lock().unwrap_or_else(|poison| poison.into_inner());
             let segments = writer.index().searchable_segment_ids()?;
@@ -285,19 +334,29 @@ impl SearchIndex {
             .map_err(index_error("cannot reload the reader"))
     }
 
-    /// Waits for merges to finish and releases the writer.
+    /// Waits for merges to finish and releases the writer and its lock, so
+    /// that another store (a node started after a load in the same process)
+    /// can write the index. Later writes through this store reach the
+    /// database only.
     pub async fn close(&self) {
-        if let Some(writing) = &self.writing {
-            let writing = writing.lock().await;
-            let writer = Arc::clone(&writing.writer);
-            let _ = tokio::task::spawn_blocking(move || {
-                let writer = writer.lock().unwrap_or_else(|poison| poison.into_inner());
-                // Merges in flight end with the process otherwise; nothing
-                // committed is lost either way.
-                drop(writer);
-            })
-            .await;
-        }
+        let mut writing = self.writing.lock().await;
+        writing.closed = true;
+        let Some(writer) = writing.writer.take() else {
+            return;
+        };
+        let _ = tokio::task::spawn_blocking(move || {
+            // Every other handle lives in a blocking task that ended before
+            // the catch-up that started it released `writing`.
+            if let Ok(writer) = Arc::try_unwrap(writer) {
+                let writer = writer
+                    .into_inner()
+                    .unwrap_or_else(|poison| poison.into_inner());
+                if let Err(error) = writer.wait_merging_threads() {
+                    tracing::warn!(%error, "search index merges did not finish");
+                }
+            }
+        })
+        .await;
     }
 }
 
@@ -309,17 +368,17 @@ pub(crate) struct ChangedRecord {
     pub record: Option<(AnyRecord, Vec<u8>)>,
 }
 
+/// Replaces the entries of `rows`. Every row deletes first, even in a new
+/// index: a record changed while a catch-up reads comes again in a later
+/// batch, and must replace what the earlier one added.
 fn apply(
     writer: &std::sync::Mutex<IndexWriter>,
     fields: &Fields,
     rows: Vec<ChangedRecord>,
-    fresh: bool,
 ) -> Result<(), StoreError> {
     let writer = writer.lock().unwrap_or_else(|poison| poison.into_inner());
     for row in rows {
-        if !fresh {
-            writer.delete_term(fields.doc_term(row.doc));
-        }
+        writer.delete_term(fields.doc_term(row.doc));
         if let Some((record, body)) = row.record {
             let search = search_document(&record);
             let document: TantivyDocument = fields.document(row.doc, &record, &search, &body);
@@ -352,26 +411,79 @@ fn writer_of(index: &Index, threads: usize, memory: usize) -> Result<IndexWriter
         .map_err(index_error("cannot open the index writer"))
 }
 
-/// Opens the index in `path`: its writer when no other process holds it,
-/// after checking it (rebuilding it empty when it fails a check).
+/// Opens the index in `path`. When another process holds its writer, the
+/// index is opened to read and nothing is checked or changed: that process
+/// owns it. Otherwise the writer lock is taken first, the database's last
+/// change read under it, and only then is the index checked (and rebuilt
+/// empty when it fails a check).
 async fn open_directory(
+    store: &Store,
     path: &Path,
-    node_id: &str,
-    last_seq: i64,
 ) -> Result<(Index, Option<IndexWriter>), StoreError> {
-    let path = path.to_owned();
-    let node_id = node_id.to_owned();
-    tokio::task::spawn_blocking(move || open_directory_blocking(&path, &node_id, last_seq))
+    let owned = path.to_owned();
+    let claim = tokio::task::spawn_blocking(move || claim_directory(&owned))
+        .await
+        .map_err(blocking_failed)??;
+    let lock = match claim {
+        Claim::HeldElsewhere(index) => {
+            tracing::info!(
+                index = %path.display(),
+                "search index is held by another process; writing the database only until it is released"
+            );
+            return Ok((index, None));
+        }
+        Claim::Locked(lock) => lock,
+    };
+    let last_seq = store.last_change_seq().await? as i64;
+    let owned = path.to_owned();
+    let node_id = store.node_id.clone();
+    tokio::task::spawn_blocking(move || check_directory(&owned, &node_id, last_seq, lock))
         .await
         .map_err(blocking_failed)?
 }
 
-fn open_directory_blocking(
+enum Claim {
+    /// Another process holds the writer; the index, opened to read.
+    HeldElsewhere(Index),
+    /// This process holds the writer lock (`None`: no index there yet).
+    Locked(Option<tantivy::directory::DirectoryLock>),
+}
+
+fn claim_directory(path: &Path) -> Result<Claim, StoreError> {
+    if !path.join("meta.json").exists() {
+        // No index: no other process can be writing one here.
+        return Ok(Claim::Locked(None));
+    }
+    let Ok(directory) = MmapDirectory::open(path) else {
+        return Ok(Claim::Locked(None));
+    };
+    match directory.acquire_lock(&tantivy::directory::INDEX_WRITER_LOCK) {
+        Ok(lock) => Ok(Claim::Locked(Some(lock))),
+        Err(tantivy::directory::error::LockError::LockBusy) => {
+            let mut index = Index::open(directory).map_err(|error| {
+                StoreError::Config(format!(
+                    "the search index {} is held by another process and cannot be read ({error}); stop that process",
+                    path.display()
+                ))
+            })?;
+            index.set_tokenizers(tokenizers());
+            Ok(Claim::HeldElsewhere(index))
+        }
+        Err(_) => Ok(Claim::Locked(None)),
+    }
+}
+
+fn check_directory(
     path: &Path,
     node_id: &str,
     last_seq: i64,
+    lock: Option<tantivy::directory::DirectoryLock>,
 ) -> Result<(Index, Option<IndexWriter>), StoreError> {
-    let unusable = |why: String| -> Result<(Index, Option<IndexWriter>), StoreError> {
+    // Released before the directory is replaced, and when the writer takes
+    // over; never after a new index has a lock of its own.
+    let lock = std::cell::Cell::new(lock);
+    let rebuild = |why: String| -> Result<(Index, Option<IndexWriter>), StoreError> {
+        drop(lock.take());
         tracing::warn!(
             index = %path.display(),
             reason = %why,
@@ -387,7 +499,7 @@ fn open_directory_blocking(
         if path.exists()
             && std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_some())
         {
-            return unusable("the directory holds no index (meta.json is missing)".into());
+            return rebuild("the directory holds no index (meta.json is missing)".into());
         }
         if last_seq > 0 {
             tracing::warn!(
@@ -397,6 +509,7 @@ fn open_directory_blocking(
         } else {
             tracing::info!(index = %path.display(), "creating the search index");
         }
+        drop(lock.take());
         create_directory(path)?;
         let index = new_index(Some(path))?;
         let writer = writer_of(&index, 1, WRITER_MEMORY_BYTES)?;
@@ -404,36 +517,36 @@ fn open_directory_blocking(
     }
     let directory = match MmapDirectory::open(path) {
         Ok(directory) => directory,
-        Err(error) => return unusable(format!("cannot open the directory: {error}")),
+        Err(error) => return rebuild(format!("cannot open the directory: {error}")),
     };
     let mut index = match Index::open(directory) {
         Ok(index) => index,
-        Err(error) => return unusable(format!("cannot open the index: {error}")),
+        Err(error) => return rebuild(format!("cannot open the index: {error}")),
     };
     index.set_tokenizers(tokenizers());
     let (schema, _) = Fields::schema();
     if index.schema() != schema {
-        return unusable("it was built with another schema".into());
+        return rebuild("it was built with another schema".into());
     }
     match committed_seq(&index) {
         None if !index
             .searchable_segment_ids()
             .is_ok_and(|ids| ids.is_empty()) =>
         {
-            return unusable("its last commit does not say what it includes".into());
+            return rebuild("its last commit does not say what it includes".into());
         }
         None => {}
         Some(payload) if payload.format != INDEX_FORMAT => {
-            return unusable(format!(
+            return rebuild(format!(
                 "it has format {}, this software uses {INDEX_FORMAT}",
                 payload.format
             ));
         }
         Some(payload) if payload.node_id != node_id => {
-            return unusable(format!("it belongs to node {:?}", payload.node_id));
+            return rebuild(format!("it belongs to node {:?}", payload.node_id));
         }
         Some(payload) if payload.seq > last_seq => {
-            return unusable(format!(
+            return rebuild(format!(
                 "it includes change {} but the database ends at {last_seq} (restored from a backup?)",
                 payload.seq
             ));
@@ -444,20 +557,16 @@ fn open_directory_blocking(
         Ok(damaged) if damaged.is_empty() => {}
         Ok(damaged) => {
             let names: Vec<String> = damaged.iter().map(|p| p.display().to_string()).collect();
-            return unusable(format!("damaged files: {}", names.join(", ")));
+            return rebuild(format!("damaged files: {}", names.join(", ")));
         }
-        Err(error) => return unusable(format!("cannot check its files: {error}")),
+        Err(error) => return rebuild(format!("cannot check its files: {error}")),
     }
+    // The checks are done: hand the lock to the writer.
+    drop(lock.take());
     match index.writer_with_num_threads(1, WRITER_MEMORY_BYTES) {
         Ok(writer) => Ok((index, Some(writer))),
-        Err(TantivyError::LockFailure(..)) => {
-            tracing::info!(
-                index = %path.display(),
-                "search index is held by another process; writing the database only"
-            );
-            Ok((index, None))
-        }
-        Err(error) => unusable(format!("cannot open its writer: {error}")),
+        Err(TantivyError::LockFailure(..)) => Ok((index, None)),
+        Err(error) => rebuild(format!("cannot open its writer: {error}")),
     }
 }
 
@@ -543,7 +652,7 @@ pub(crate) async fn rebuild(
         done += rows.len() as u64;
         indexed += rows.iter().filter(|row| row.record.is_some()).count() as u64;
         let writer = Arc::clone(&writer);
-        tokio::task::spawn_blocking(move || apply(&writer, &fields, rows, true))
+        tokio::task::spawn_blocking(move || apply(&writer, &fields, rows))
             .await
             .map_err(blocking_failed)??;
         progress(done, to_do);

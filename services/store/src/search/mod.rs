@@ -252,6 +252,14 @@ impl Store {
                 break;
             }
         }
+        // The index follows the database; should it lag or fail, a hit the
+        // database no longer holds as live and shareable is not returned.
+        let live = {
+            let ids: Vec<&str> = page.hits.iter().map(|hit| hit.record.id()).collect();
+            self.visible_among(&ids, &RecordKind::ALL.into_iter().collect())
+                .await?
+        };
+        page.hits.retain(|hit| live.contains(hit.record.id()));
         if let Some(next) = next {
             page.next_page_token = next.encode(&self.seal, parsed.fingerprint);
             let tier = tiers[next.tier].tier;
