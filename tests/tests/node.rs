@@ -392,6 +392,20 @@ async fn admin_listener_reports_health_and_rpc_metrics() {
         assert_eq!(health["status"], "ok", "{body}");
         assert_eq!(health["node"], METRICS_NODE, "{body}");
 
+        // The search index's lag is reported once the refresher has run.
+        let admin = node.admin_addr;
+        let lag_reported =
+            lienthong_tests::wait_for(std::time::Duration::from_secs(5), || async move {
+                http_get(admin, "/metrics").await.is_ok_and(|(_, body)| {
+                    body.lines().any(|line| {
+                        line.starts_with("lienthong_search_index_changes_behind{")
+                            && line.contains(&format!("node=\"{METRICS_NODE}\""))
+                            && line.ends_with(" 0")
+                    })
+                })
+            })
+            .await;
+        assert!(lag_reported, "{backend:?}: the index lag gauge is exported");
         let (_, before) = http_get(node.admin_addr, "/metrics")
             .await
             .expect("GET /metrics");

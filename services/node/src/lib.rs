@@ -142,7 +142,11 @@ impl NodeServer {
             lienthong_audit::RefusalLog::start(audit.clone(), config.audit.refusal_interval());
         let retention =
             lienthong_audit::spawn_retention(store.pool().clone(), config.audit.retention_days);
-        let index_refresh = spawn_index_refresh(store.clone(), config.search.refresh_ms);
+        let index_refresh = spawn_index_refresh(
+            store.clone(),
+            config.node.id.clone(),
+            config.search.refresh_ms,
+        );
         let tls_watch = transport.tls().map(|tls| tls.watch());
         let node_id = config.node.id.clone();
         let grpc_addr = grpc.local_addr().ok();
@@ -259,8 +263,13 @@ fn peer_gate(
 }
 
 /// Indexes, every `refresh_ms`, what other processes wrote to the database
-/// (the node's own writes are indexed as they finish).
-fn spawn_index_refresh(store: Store, refresh_ms: u64) -> tokio::task::JoinHandle<()> {
+/// (the node's own writes are indexed as they finish), and reports how far
+/// the index is behind (`lienthong_search_index_changes_behind`).
+fn spawn_index_refresh(
+    store: Store,
+    node_id: String,
+    refresh_ms: u64,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(Duration::from_millis(refresh_ms));
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -268,6 +277,16 @@ fn spawn_index_refresh(store: Store, refresh_ms: u64) -> tokio::task::JoinHandle
             ticks.tick().await;
             if let Err(error) = store.refresh_search_index().await {
                 tracing::warn!(%error, "search index refresh failed; retrying");
+            }
+            // Only the process that writes the index knows what it includes.
+            if let (Ok(last), Some(indexed)) = (
+                store.last_change_seq().await,
+                store.indexed_change_seq().await,
+            ) {
+                lienthong_runtime::telemetry::record_search_index_behind(
+                    &node_id,
+                    last.saturating_sub(indexed),
+                );
             }
         }
     })

@@ -19,6 +19,13 @@ use crate::config_source::{LogConfig, LogFormat};
 pub const RPC_REQUESTS: &str = "lienthong_rpc_requests_total";
 /// Histogram of RPC latency in seconds, labelled like [`RPC_REQUESTS`].
 pub const RPC_DURATION: &str = "lienthong_rpc_duration_seconds";
+/// Gauge: changes in a node's database its search index does not include yet.
+pub const SEARCH_INDEX_BEHIND: &str = "lienthong_search_index_changes_behind";
+
+/// Records how far `node`'s search index is behind its database.
+pub fn record_search_index_behind(node: &str, changes: u64) {
+    metrics::gauge!(SEARCH_INDEX_BEHIND, "node" => node.to_owned()).set(changes as f64);
+}
 
 /// Installs the process-wide tracing subscriber. Later calls do nothing, so
 /// tests and the demo can start several nodes in one process.
