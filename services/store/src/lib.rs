@@ -205,7 +205,7 @@ impl Store {
         directory: &std::path::Path,
         progress: &mut (dyn FnMut(u64, u64) + Send),
     ) -> Result<u64, StoreError> {
-        search::index::rebuild(self, directory, progress).await
+        search::rebuild_index(self, directory, progress).await
     }
 
     /// Waits for in-flight queries, releases the search index and closes

@@ -14,6 +14,7 @@
 
 mod collector;
 pub(crate) mod index;
+mod index_directory;
 mod page_token;
 mod query;
 pub(crate) mod schema;
@@ -30,6 +31,7 @@ use page_token::PageToken;
 use query::ParsedQuery;
 
 pub use index::IndexLocation;
+pub(crate) use index_directory::rebuild as rebuild_index;
 pub use query::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_QUERY_WORDS};
 
 /// A search over one record kind.
