@@ -24,7 +24,6 @@ use lienthong_proto::v1 as pb;
 use lienthong_proto::v1::federation_client::FederationClient;
 use lienthong_records::folding::normalized;
 use lienthong_records::{AnyRecord, RecordKind};
-use lienthong_sample::{ProvinceProfile, SampleGenerator, SampleSpec};
 use lienthong_store::{IndexLocation, Store, StoreOptions};
 use lienthong_tests::federation::TestGateway;
 use sqlx::{Connection, Executor, PgPool};
@@ -113,25 +112,7 @@ async fn prepare_node(options: &Options, id: &str) -> String {
     .await
     .expect("open the node store");
     if store.counts(false).await.expect("counts").experts < options.experts {
-        let profile = match id {
-            "hung-yen" => ProvinceProfile::hung_yen(),
-            _ => ProvinceProfile::nam_dinh(),
-        };
-        let mut spec = SampleSpec::sized(profile, options.experts);
-        spec.projects = 0;
-        spec.publications = 0;
-        let mut batch = Vec::with_capacity(2_000);
-        for record in SampleGenerator::new(spec).records() {
-            batch.push(AnyRecord::try_from(record).expect("complete record"));
-            if batch.len() == 2_000 {
-                store
-                    .upsert(std::mem::take(&mut batch))
-                    .await
-                    .expect("upsert");
-            }
-        }
-        store.upsert(batch).await.expect("upsert");
-        store.analyze().await.expect("analyze");
+        lienthong_tests::load_sample_experts(&store, id, options.experts).await;
         eprintln!("  loaded {id}");
     }
     let pool = store.pool();

@@ -27,8 +27,6 @@ use lienthong_node::{NodeConfig, NodeServer};
 use lienthong_proto::v1 as pb;
 use lienthong_proto::v1::federation_client::FederationClient;
 use lienthong_proto::v1::province_node_client::ProvinceNodeClient;
-use lienthong_records::AnyRecord;
-use lienthong_sample::{ProvinceProfile, SampleGenerator, SampleSpec};
 use lienthong_store::{Store, StoreOptions};
 use lienthong_tests::federation::TestGateway;
 use lienthong_tests::secure::{SecureGateway, SecureNode, TestPki, gateway_client};
@@ -148,27 +146,8 @@ async fn prepare(options: &Options, id: &str) {
             have, 0,
             "partial bench database for {id}; delete it and run again"
         );
-        let profile = match id {
-            "hung-yen" => ProvinceProfile::hung_yen(),
-            "nam-dinh" => ProvinceProfile::nam_dinh(),
-            other => ProvinceProfile::custom(other, other, "XX"),
-        };
-        let mut spec = SampleSpec::sized(profile, options.experts);
-        spec.projects = 0;
-        spec.publications = 0;
         let started = Instant::now();
-        let mut batch = Vec::with_capacity(2_000);
-        for record in SampleGenerator::new(spec).records() {
-            batch.push(AnyRecord::try_from(record).expect("complete record"));
-            if batch.len() == 2_000 {
-                store
-                    .upsert(std::mem::take(&mut batch))
-                    .await
-                    .expect("upsert");
-            }
-        }
-        store.upsert(batch).await.expect("upsert");
-        store.analyze().await.expect("analyze");
+        lienthong_tests::load_sample_experts(&store, id, options.experts).await;
         eprintln!(
             "  generated {id}: {} experts in {:.0?}",
             options.experts,

@@ -150,17 +150,42 @@ impl Drop for TestDatabase {
     }
 }
 
-/// Deterministic sample records for `node_id` with `experts` experts.
-pub fn sample_records(node_id: &str, experts: u64) -> Vec<AnyRecord> {
-    let profile = match node_id {
+/// The sample profile of `node_id`: the pilot pair's own, or a generic one.
+fn sample_profile(node_id: &str) -> ProvinceProfile {
+    match node_id {
         "hung-yen" => ProvinceProfile::hung_yen(),
         "nam-dinh" => ProvinceProfile::nam_dinh(),
         other => ProvinceProfile::custom(other, other, "XX"),
-    };
-    SampleGenerator::new(SampleSpec::sized(profile, experts))
+    }
+}
+
+/// Deterministic sample records for `node_id` with `experts` experts.
+pub fn sample_records(node_id: &str, experts: u64) -> Vec<AnyRecord> {
+    SampleGenerator::new(SampleSpec::sized(sample_profile(node_id), experts))
         .records()
         .map(|record| AnyRecord::try_from(record).expect("sample records are complete"))
         .collect()
+}
+
+/// Loads `experts` sample experts of `node_id` (and its organizations, no
+/// projects or publications) in batches of 2,000, then analyzes the store:
+/// the benchmarks' data, generated as it is written.
+pub async fn load_sample_experts(store: &Store, node_id: &str, experts: u64) {
+    let mut spec = SampleSpec::sized(sample_profile(node_id), experts);
+    spec.projects = 0;
+    spec.publications = 0;
+    let mut batch = Vec::with_capacity(2_000);
+    for record in SampleGenerator::new(spec).records() {
+        batch.push(AnyRecord::try_from(record).expect("complete record"));
+        if batch.len() == 2_000 {
+            store
+                .upsert(std::mem::take(&mut batch))
+                .await
+                .expect("upsert");
+        }
+    }
+    store.upsert(batch).await.expect("upsert");
+    store.analyze().await.expect("analyze");
 }
 
 /// Upserts records in batches of 1,000.

@@ -26,7 +26,7 @@ use super::schema::{Fields, INDEX_FORMAT, tokenizers};
 use crate::{Store, StoreError};
 
 /// Rows read from the database per catch-up step.
-pub(super) const CATCH_UP_BATCH: i64 = 5_000;
+const CATCH_UP_BATCH: i64 = 5_000;
 /// Indexing memory of the one writer thread.
 pub(super) const WRITER_MEMORY_BYTES: usize = 32 * 1024 * 1024;
 /// Indexing memory of each of the threads of a full rebuild.
@@ -268,39 +268,9 @@ impl SearchIndex {
         if last_seq == from {
             return Ok(());
         }
-        let to_do = store.changed_record_count(from).await?;
-        let mut after = from;
-        let mut done = 0;
-        loop {
-            let rows = store.changed_records(after, CATCH_UP_BATCH).await?;
-            let Some(last) = rows.last().map(|row| row.seq) else {
-                break;
-            };
-            after = last;
-            done += rows.len() as u64;
-            let fields = self.fields;
-            let writer = Arc::clone(handle);
-            tokio::task::spawn_blocking(move || apply(&writer, &fields, rows))
-                .await
-                .map_err(blocking_failed)??;
-            progress(done, to_do);
-            crate::fault::point("search-index-mid-catch-up");
-        }
-        let payload = CommitPayload {
-            format: INDEX_FORMAT,
-            node_id: self.node_id.clone(),
-            seq: after.max(last_seq),
-        };
-        let writer = Arc::clone(handle);
-        tokio::task::spawn_blocking(move || {
-            let mut writer = writer.lock().unwrap_or_else(|poison| poison.into_inner());
-            let mut commit = writer.prepare_commit()?;
-            commit.set_payload(&payload.render());
-            commit.commit()
-        })
-        .await
-        .map_err(blocking_failed)?
-        .map_err(index_error("cannot commit"))?;
+        let (after, _) =
+            index_changes_since(store, handle, self.fields, from, progress, None).await?;
+        commit_including(handle, &self.node_id, after.max(last_seq)).await?;
         writing.indexed_seq = after.max(last_seq);
         self.reader
             .reload()
@@ -362,6 +332,66 @@ impl SearchIndex {
     }
 }
 
+/// Applies every record changed after `from` to the index, in batches,
+/// reporting (records done, records to do), and stopping at `fault` between
+/// batches in crash tests. Returns the last sequence read and how many
+/// records are now indexed. Nothing is committed.
+pub(super) async fn index_changes_since(
+    store: &Store,
+    writer: &Arc<std::sync::Mutex<IndexWriter>>,
+    fields: Fields,
+    from: i64,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+    fault: Option<&str>,
+) -> Result<(i64, u64), StoreError> {
+    let to_do = store.changed_record_count(from).await?;
+    let mut after = from;
+    let mut done = 0;
+    let mut indexed = 0;
+    loop {
+        let rows = store.changed_records(after, CATCH_UP_BATCH).await?;
+        let Some(last) = rows.last().map(|row| row.seq) else {
+            break;
+        };
+        after = last;
+        done += rows.len() as u64;
+        indexed += rows.iter().filter(|row| row.record.is_some()).count() as u64;
+        let writer = Arc::clone(writer);
+        tokio::task::spawn_blocking(move || apply(&writer, &fields, rows))
+            .await
+            .map_err(blocking_failed)??;
+        progress(done, to_do);
+        if let Some(fault) = fault {
+            crate::fault::point(fault);
+        }
+    }
+    Ok((after, indexed))
+}
+
+/// Commits what the writer holds, recording that it includes change `seq`.
+pub(super) async fn commit_including(
+    writer: &Arc<std::sync::Mutex<IndexWriter>>,
+    node_id: &str,
+    seq: i64,
+) -> Result<(), StoreError> {
+    let payload = CommitPayload {
+        format: INDEX_FORMAT,
+        node_id: node_id.to_owned(),
+        seq,
+    };
+    let writer = Arc::clone(writer);
+    tokio::task::spawn_blocking(move || {
+        let mut writer = writer.lock().unwrap_or_else(|poison| poison.into_inner());
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(&payload.render());
+        commit.commit()
+    })
+    .await
+    .map_err(blocking_failed)?
+    .map_err(index_error("cannot commit"))?;
+    Ok(())
+}
+
 /// A changed record as the catch-up reads it.
 pub(crate) struct ChangedRecord {
     pub doc: i64,
@@ -373,7 +403,7 @@ pub(crate) struct ChangedRecord {
 /// Replaces the entries of `rows`. Every row deletes first, even in a new
 /// index: a record changed while a catch-up reads comes again in a later
 /// batch, and must replace what the earlier one added.
-pub(super) fn apply(
+fn apply(
     writer: &std::sync::Mutex<IndexWriter>,
     fields: &Fields,
     rows: Vec<ChangedRecord>,

@@ -10,8 +10,8 @@ use tantivy::directory::{Directory, MmapDirectory};
 use tantivy::{Index, IndexWriter, TantivyDocument, TantivyError};
 
 use super::index::{
-    CATCH_UP_BATCH, CommitPayload, REBUILD_MEMORY_BYTES, WRITER_MEMORY_BYTES, apply,
-    blocking_failed, committed_seq, index_error, new_index, writer_of,
+    REBUILD_MEMORY_BYTES, WRITER_MEMORY_BYTES, blocking_failed, commit_including, committed_seq,
+    index_changes_since, new_index, writer_of,
 };
 use super::schema::{Fields, INDEX_FORMAT, tokenizers};
 use crate::{Store, StoreError};
@@ -244,40 +244,16 @@ pub(crate) async fn rebuild(
     )?));
     let (_, fields) = Fields::schema();
     let last_seq = store.last_change_seq().await? as i64;
-    let to_do = store.changed_record_count(0).await?;
-    let mut after = 0;
-    let mut done = 0;
-    let mut indexed = 0;
-    loop {
-        let rows = store.changed_records(after, CATCH_UP_BATCH).await?;
-        let Some(last) = rows.last().map(|row| row.seq) else {
-            break;
-        };
-        after = last;
-        done += rows.len() as u64;
-        indexed += rows.iter().filter(|row| row.record.is_some()).count() as u64;
-        let writer = Arc::clone(&writer);
-        tokio::task::spawn_blocking(move || apply(&writer, &fields, rows))
-            .await
-            .map_err(blocking_failed)??;
-        progress(done, to_do);
-        crate::fault::point("reindex-mid-build");
-    }
-    let payload = CommitPayload {
-        format: INDEX_FORMAT,
-        node_id: store.node_id.clone(),
-        seq: after.max(last_seq),
-    };
-    tokio::task::spawn_blocking(move || -> Result<(), TantivyError> {
-        let mut writer = writer.lock().unwrap_or_else(|poison| poison.into_inner());
-        let mut commit = writer.prepare_commit()?;
-        commit.set_payload(&payload.render());
-        commit.commit()?;
-        Ok(())
-    })
-    .await
-    .map_err(blocking_failed)?
-    .map_err(index_error("cannot commit the rebuilt index"))?;
+    let (after, indexed) = index_changes_since(
+        store,
+        &writer,
+        fields,
+        0,
+        progress,
+        Some("reindex-mid-build"),
+    )
+    .await?;
+    commit_including(&writer, &store.node_id, after.max(last_seq)).await?;
     drop(index);
     // Swap: the old index moves aside, the new one takes its name.
     let retired = sibling(path, "old");
