@@ -666,3 +666,123 @@ async fn concurrent_writers_all_land_with_gap_free_distinct_sequence_numbers() {
         store.close().await;
     }
 }
+
+/// On PostgreSQL a DBA reads records with plain SQL: `body` is `jsonb`, and
+/// the `report_*` views give each kind's main columns for live records,
+/// without contact details. Bodies an earlier version kept as protobuf are
+/// converted when the store opens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_records_are_readable_with_plain_sql() {
+    use sqlx::{Connection, Row};
+    let Some(database) = TestDatabase::postgres().await else {
+        return;
+    };
+    let store = database.open_store(NODE).await;
+    let mut hai = expert("E1", "Nguyễn Xuân Hải");
+    hai.birth_year = 1975;
+    hai.degree = pb::Degree::Doctor as i32;
+    hai.field_codes = vec!["1".into(), "2".into()];
+    hai.contact = Some(pb::ContactDetails {
+        email: "hai@example.vn".into(),
+        phone: "0912 345 678".into(),
+    });
+    let project = pb::Project {
+        meta: Some(federation_meta("hung-yen:project:DT-01")),
+        code: "ĐT.01/2024".into(),
+        title: "Chọn tạo giống lúa chịu mặn".into(),
+        status: pb::ProjectStatus::Completed as i32,
+        total_budget_vnd: 12_500_000_000,
+        ..Default::default()
+    };
+    store
+        .upsert(vec![
+            any(hai.clone()),
+            any(expert("E2", "Đinh Văn Toàn")),
+            AnyRecord::Project(project),
+        ])
+        .await
+        .expect("upsert");
+    store.delete(&expert_id("E2")).await.expect("delete");
+
+    let mut sql = sqlx::PgConnection::connect(&database.url)
+        .await
+        .expect("connect");
+    let row = sqlx::query(
+        "SELECT full_name, birth_year, degree, field_codes, visibility, created_at IS NOT NULL AS dated \
+         FROM report_experts WHERE id = $1",
+    )
+    .bind(expert_id("E1"))
+    .fetch_one(&mut sql)
+    .await
+    .expect("report_experts has the live expert");
+    assert_eq!(row.get::<String, _>("full_name"), "Nguyễn Xuân Hải");
+    assert_eq!(row.get::<i32, _>("birth_year"), 1975);
+    assert_eq!(row.get::<String, _>("degree"), "DEGREE_DOCTOR");
+    assert_eq!(row.get::<Vec<String>, _>("field_codes"), vec!["1", "2"]);
+    assert_eq!(row.get::<String, _>("visibility"), "VISIBILITY_FEDERATION");
+    assert!(row.get::<bool, _>("dated"));
+    let deleted: i64 = sqlx::query_scalar("SELECT count(*) FROM report_experts WHERE id = $1")
+        .bind(expert_id("E2"))
+        .fetch_one(&mut sql)
+        .await
+        .expect("count");
+    assert_eq!(deleted, 0, "a tombstone is not a live record");
+    let contact_columns: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'report_experts' \
+         AND (column_name LIKE '%email%' OR column_name LIKE '%phone%')",
+    )
+    .fetch_one(&mut sql)
+    .await
+    .expect("columns");
+    assert_eq!(
+        contact_columns, 0,
+        "the report view leaves contact details out"
+    );
+    let (code, budget): (String, String) = sqlx::query_as(
+        "SELECT code, total_budget_vnd::text FROM report_projects WHERE status = 'PROJECT_STATUS_COMPLETED'",
+    )
+    .fetch_one(&mut sql)
+    .await
+    .expect("report_projects");
+    assert_eq!(code, "ĐT.01/2024");
+    assert_eq!(budget, "12500000000");
+    let email: String =
+        sqlx::query_scalar("SELECT body->'contact'->>'email' FROM records WHERE id = $1")
+            .bind(expert_id("E1"))
+            .fetch_one(&mut sql)
+            .await
+            .expect("the body is jsonb");
+    assert_eq!(email, "hai@example.vn");
+
+    // A database written by an earlier version: the body as protobuf bytes,
+    // in the column migration 0006 moved it to.
+    let stored = stored_expert(&store, "E1").await.expect("stored");
+    store.close().await;
+    sqlx::query("ALTER TABLE records ADD COLUMN body_protobuf bytea")
+        .execute(&mut sql)
+        .await
+        .expect("add the old column");
+    sqlx::query("UPDATE records SET body_protobuf = $1, body = NULL WHERE id = $2")
+        .bind(any(stored.clone()).encode())
+        .bind(expert_id("E1"))
+        .execute(&mut sql)
+        .await
+        .expect("store the old form");
+    let reopened = database.open_store(NODE).await;
+    assert_eq!(stored_expert(&reopened, "E1").await, Some(stored));
+    let left: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.columns \
+         WHERE table_name = 'records' AND column_name = 'body_protobuf'",
+    )
+    .fetch_one(&mut sql)
+    .await
+    .expect("columns");
+    assert_eq!(left, 0, "the converted column is dropped");
+    let name: String = sqlx::query_scalar("SELECT full_name FROM report_experts WHERE id = $1")
+        .bind(expert_id("E1"))
+        .fetch_one(&mut sql)
+        .await
+        .expect("converted body in the view");
+    assert_eq!(name, "Nguyễn Xuân Hải");
+    reopened.close().await;
+}

@@ -161,6 +161,46 @@ impl AnyRecord {
     }
 }
 
+/// A record body stored as JSON that does not read back as its kind.
+#[derive(Debug, thiserror::Error)]
+#[error("stored {kind:?} body is not valid protobuf JSON: {source}")]
+pub struct JsonBodyError {
+    kind: RecordKind,
+    source: serde_json::Error,
+}
+
+impl AnyRecord {
+    /// The record body in the protobuf JSON mapping (camelCase fields, enum
+    /// names as strings), as PostgreSQL keeps it in a `jsonb` column so
+    /// that reporting tools can read it with plain SQL.
+    pub fn to_json(&self) -> String {
+        let encoded = match self {
+            AnyRecord::Organization(r) => serde_json::to_string(r),
+            AnyRecord::Expert(r) => serde_json::to_string(r),
+            AnyRecord::Project(r) => serde_json::to_string(r),
+            AnyRecord::Publication(r) => serde_json::to_string(r),
+        };
+        // Generated serializers write only strings, numbers and enums:
+        // nothing in a record can fail to serialize.
+        encoded.unwrap_or_else(|error| unreachable!("record serializes to JSON: {error}"))
+    }
+
+    /// Reads a body written by [`AnyRecord::to_json`].
+    pub fn from_json(kind: RecordKind, json: &str) -> Result<AnyRecord, JsonBodyError> {
+        let error = |source| JsonBodyError { kind, source };
+        Ok(match kind {
+            RecordKind::Organization => {
+                AnyRecord::Organization(serde_json::from_str(json).map_err(error)?)
+            }
+            RecordKind::Expert => AnyRecord::Expert(serde_json::from_str(json).map_err(error)?),
+            RecordKind::Project => AnyRecord::Project(serde_json::from_str(json).map_err(error)?),
+            RecordKind::Publication => {
+                AnyRecord::Publication(serde_json::from_str(json).map_err(error)?)
+            }
+        })
+    }
+}
+
 impl From<AnyRecord> for Record {
     fn from(record: AnyRecord) -> Record {
         Record {

@@ -13,6 +13,7 @@
 mod error;
 pub mod fault;
 mod reads;
+mod record_body;
 pub mod search;
 mod statistics;
 pub mod token_seal;
@@ -103,6 +104,9 @@ impl Store {
         migrator.run(&pool).await.map_err(|error| {
             StoreError::Unavailable(format!("cannot apply database migrations: {error}"))
         })?;
+        if backend == Backend::Postgres {
+            record_body::convert_protobuf_bodies(&pool).await?;
+        }
         let secret = server_secret(&pool, "page_tokens").await?;
         let store = Store {
             pool,

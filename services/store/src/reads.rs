@@ -1,7 +1,7 @@
 //! Reads by id, counts, the change log and whole-store iteration for dumps.
 
 use lienthong_records::{AnyRecord, RecordKind};
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 
 use crate::{Store, StoreError};
 
@@ -40,17 +40,21 @@ pub struct Change {
 impl Store {
     /// The live record with this id, or `None` (also for tombstones).
     pub async fn get(&self, id: &str) -> Result<Option<StoredRecord>, StoreError> {
-        let row =
-            sqlx::query("SELECT kind, shareable, body FROM records WHERE id = $1 AND deleted = 0")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let sql = format!(
+            "SELECT kind, shareable, {} FROM records WHERE id = $1 AND deleted = 0",
+            self.backend.body_column()
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         let Some(row) = row else { return Ok(None) };
         let kind = kind_from_code(row.try_get("kind")?)?;
-        let body: Option<Vec<u8>> = row.try_get("body")?;
-        let Some(body) = body else { return Ok(None) };
+        let Some(record) = self.backend.read_body(&row, kind)? else {
+            return Ok(None);
+        };
         Ok(Some(StoredRecord {
-            record: AnyRecord::decode(kind, &body)?,
+            record,
             shareable: row.try_get::<i64, _>("shareable")? != 0,
         }))
     }
@@ -178,21 +182,21 @@ impl Store {
         after: i64,
         limit: u32,
     ) -> Result<(Vec<AnyRecord>, i64), StoreError> {
-        let rows = sqlx::query(
-            "SELECT doc, body FROM records WHERE kind = $1 AND doc > $2 AND deleted = 0 ORDER BY doc LIMIT $3",
-        )
-        .bind(kind.code())
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
+        let sql = format!(
+            "SELECT doc, {} FROM records WHERE kind = $1 AND doc > $2 AND deleted = 0 ORDER BY doc LIMIT $3",
+            self.backend.body_column()
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(kind.code())
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
         let mut last = after;
         let mut records = Vec::with_capacity(rows.len());
         for row in rows {
             last = row.try_get("doc")?;
-            if let Some(body) = row.try_get::<Option<Vec<u8>>, _>("body")? {
-                records.push(AnyRecord::decode(kind, &body)?);
-            }
+            records.extend(self.backend.read_body(&row, kind)?);
         }
         Ok((records, last))
     }

@@ -11,6 +11,7 @@ use lienthong_records::{AnyRecord, RecordError, RecordKind};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
+use crate::record_body::StoredBody;
 use crate::{Backend, Store, StoreError, now_rfc3339};
 
 /// Rows per multi-row INSERT; keeps every statement under SQLite's limit of
@@ -43,7 +44,8 @@ struct Existing {
     deleted: bool,
     shareable: bool,
     created_at: String,
-    body: Option<Vec<u8>>,
+    /// The stored record; `None` for a tombstone.
+    record: Option<AnyRecord>,
 }
 
 /// A change ready to be written.
@@ -55,7 +57,7 @@ struct PendingWrite {
     version: i64,
     created_at: String,
     updated_at: String,
-    body: Vec<u8>,
+    body: StoredBody,
     shareable: bool,
     year: u32,
 }
@@ -96,21 +98,14 @@ impl Store {
                 let kind = record.kind();
                 let prior = existing.get(&id);
                 let given = record.meta_mut().clone();
-                // The live stored record, decoded once: for the comparison below and
-                // for the postings it produced.
-                let stored = match prior
+                let stored = prior
                     .filter(|prior| !prior.deleted)
-                    .and_then(|prior| prior.body.as_deref())
-                {
-                    Some(body) => Some(AnyRecord::decode(kind, body)?),
-                    None => None,
-                };
+                    .and_then(|prior| prior.record.as_ref());
                 let (version, created_at, updated_at) = match prior {
                     Some(prior) if !prior.deleted => {
                         // Compare with the stored body under the stored metadata, so
                         // that only content the caller controls counts as a change.
                         let stored_updated_at = stored
-                            .as_ref()
                             .and_then(AnyRecord::meta)
                             .map(|meta| meta.updated_at.clone())
                             .unwrap_or_default();
@@ -118,7 +113,7 @@ impl Store {
                         meta.version = prior.version as u64;
                         meta.created_at.clone_from(&prior.created_at);
                         meta.updated_at = stored_updated_at;
-                        if prior.body.as_deref() == Some(record.encode().as_slice()) {
+                        if stored == Some(&record) {
                             report.unchanged += 1;
                             continue;
                         }
@@ -173,7 +168,7 @@ impl Store {
                     version,
                     created_at,
                     updated_at,
-                    body: record.encode(),
+                    body: StoredBody::encode(self.backend, &record),
                     shareable: document.shareable,
                     year: document.year,
                 });
@@ -205,12 +200,11 @@ impl Store {
     pub async fn delete(&self, id: &str) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
         let (last_seq, last_doc) = lock_counters(&mut tx).await?;
-        let row = sqlx::query(
-            "SELECT doc, kind, version, deleted, shareable, body FROM records WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let row =
+            sqlx::query("SELECT doc, kind, version, deleted, shareable FROM records WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
         let Some(row) = row else {
             return Err(StoreError::NotFound(id.to_owned()));
         };
@@ -334,7 +328,8 @@ async fn fetch_existing(
     let mut existing = HashMap::with_capacity(records.len());
     for chunk in records.chunks(500) {
         let sql = format!(
-            "SELECT id, doc, version, deleted, shareable, created_at, body FROM records WHERE id IN ({})",
+            "SELECT id, doc, kind, version, deleted, shareable, created_at, {} FROM records WHERE id IN ({})",
+            backend.body_column(),
             numbered_placeholders(backend, 1, chunk.len())
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -350,7 +345,7 @@ async fn fetch_existing(
                     deleted: row.try_get::<i64, _>("deleted")? != 0,
                     shareable: row.try_get::<i64, _>("shareable")? != 0,
                     created_at: row.try_get("created_at")?,
-                    body: row.try_get("body")?,
+                    record: backend.read_body(&row, kind_of(&row)?)?,
                 },
             );
         }
@@ -372,7 +367,14 @@ async fn write_rows(
              ON CONFLICT (doc) DO UPDATE SET version = excluded.version, seq = excluded.seq, \
              created_at = excluded.created_at, updated_at = excluded.updated_at, shareable = excluded.shareable, \
              year = excluded.year, body = excluded.body, deleted = 0",
-            row_placeholders(backend, chunk.len(), RECORD_COLUMNS, Some("0"))
+            row_placeholders(chunk.len(), RECORD_COLUMNS, Some("0"), |n| {
+                // The body is the last bound column of each row.
+                if n % RECORD_COLUMNS == 0 {
+                    backend.body_placeholder(n)
+                } else {
+                    placeholder(backend, n)
+                }
+            })
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for w in chunk {
@@ -385,15 +387,15 @@ async fn write_rows(
                 .bind(w.created_at.as_str())
                 .bind(w.updated_at.as_str())
                 .bind(i64::from(w.shareable))
-                .bind(i64::from(w.year))
-                .bind(w.body.as_slice());
+                .bind(i64::from(w.year));
+            query = w.body.bind(query);
         }
         query.execute(&mut **tx).await?;
     }
     for chunk in writes.chunks(MAX_BIND_PARAMETERS / 5) {
         let sql = format!(
             "INSERT INTO changes (seq, record_id, kind, version, changed_at, deleted) VALUES {}",
-            row_placeholders(backend, chunk.len(), 5, Some("0"))
+            row_placeholders(chunk.len(), 5, Some("0"), |n| { placeholder(backend, n) })
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for w in chunk {
@@ -427,13 +429,14 @@ pub(crate) fn placeholder(backend: Backend, n: usize) -> String {
     }
 }
 
-/// "($1, $2), ($3, $4)" for a multi-row VALUES list, with `literal` (if any)
-/// appended as the last value of every row.
+/// "($1, $2), ($3, $4)" for a multi-row VALUES list, parameter `n` written
+/// as `value(n)`, with `literal` (if any) appended as the last value of every
+/// row.
 fn row_placeholders(
-    backend: Backend,
     rows: usize,
     columns: usize,
     literal: Option<&str>,
+    value: impl Fn(usize) -> String,
 ) -> String {
     let mut n = 0;
     let rows: Vec<String> = (0..rows)
@@ -441,7 +444,7 @@ fn row_placeholders(
             let mut values: Vec<String> = (0..columns)
                 .map(|_| {
                     n += 1;
-                    placeholder(backend, n)
+                    value(n)
                 })
                 .collect();
             values.extend(literal.map(str::to_owned));

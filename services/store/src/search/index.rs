@@ -397,7 +397,7 @@ pub(crate) struct ChangedRecord {
     pub doc: i64,
     pub seq: i64,
     /// The live, shareable record; `None` when it is deleted or hidden.
-    pub record: Option<(AnyRecord, Vec<u8>)>,
+    pub record: Option<AnyRecord>,
 }
 
 /// Replaces the entries of `rows`. Every row deletes first, even in a new
@@ -411,9 +411,10 @@ fn apply(
     let writer = writer.lock().unwrap_or_else(|poison| poison.into_inner());
     for row in rows {
         writer.delete_term(fields.doc_term(row.doc));
-        if let Some((record, body)) = row.record {
+        if let Some(record) = row.record {
             let search = search_document(&record);
-            let document: TantivyDocument = fields.document(row.doc, &record, &search, &body);
+            let document: TantivyDocument =
+                fields.document(row.doc, &record, &search, &record.encode());
             writer
                 .add_document(document)
                 .map_err(index_error("cannot add a document"))?;
@@ -464,24 +465,24 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<ChangedRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT doc, seq, kind, deleted, shareable, body FROM records WHERE seq > $1 ORDER BY seq LIMIT $2",
-        )
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let sql = format!(
+            "SELECT doc, seq, kind, deleted, shareable, {} FROM records WHERE seq > $1 ORDER BY seq LIMIT $2",
+            self.backend.body_column()
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|row| {
                 let live = row.try_get::<i64, _>("deleted")? == 0
                     && row.try_get::<i64, _>("shareable")? != 0;
-                let body: Option<Vec<u8>> = row.try_get("body")?;
-                let record = match (live, body) {
-                    (true, Some(body)) => {
-                        let kind = crate::reads::kind_from_code(row.try_get("kind")?)?;
-                        Some((AnyRecord::decode(kind, &body)?, body))
-                    }
-                    _ => None,
+                let record = if live {
+                    let kind = crate::reads::kind_from_code(row.try_get("kind")?)?;
+                    self.backend.read_body(row, kind)?
+                } else {
+                    None
                 };
                 Ok(ChangedRecord {
                     doc: row.try_get("doc")?,
