@@ -214,6 +214,23 @@ impl Access {
         }
     }
 
+    /// Audits one part of a streamed answer (a batch of the change feed)
+    /// before it leaves; an error means it must not leave.
+    pub async fn audit_sent(
+        &self,
+        admitted: &Admitted,
+        record_ids: Vec<String>,
+    ) -> Result<(), Status> {
+        self.record(admitted, Outcome::Ok, String::new(), record_ids)
+            .await
+    }
+
+    /// Audits a refusal that comes after admission (a stream that cannot go
+    /// on), and returns the status to send.
+    pub async fn refused_later(&self, admitted: Admitted, status: Status) -> Status {
+        self.refuse(admitted, status).await
+    }
+
     async fn record(
         &self,
         admitted: &Admitted,

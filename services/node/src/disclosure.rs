@@ -106,6 +106,21 @@ impl Disclosure {
         &self.permissions.kinds
     }
 
+    /// What this caller may see, in a stable form: when it changes (a new
+    /// sharing policy), what a subscriber mirrors may no longer be right.
+    pub fn scope(&self) -> String {
+        let kinds: Vec<&str> = self.kinds().iter().map(|kind| kind.as_str()).collect();
+        let PersonalFields {
+            email,
+            phone,
+            birth_year,
+        } = self.personal;
+        format!(
+            "kinds={} email={email} phone={phone} birth_year={birth_year}",
+            kinds.join(",")
+        )
+    }
+
     /// The personal fields that go out.
     pub fn personal_fields(&self) -> PersonalFields {
         self.personal

@@ -12,6 +12,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod change_feed;
 pub mod config;
 pub mod disclosure;
 pub mod policy;

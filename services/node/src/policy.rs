@@ -13,6 +13,11 @@
 //! peers = ["node:*"]            # every province node
 //! rpcs = ["info", "search", "get"]
 //! kinds = ["project", "publication"]
+//!
+//! [[grant]]
+//! peers = ["node:nam-dinh", "node:quoc-gia"]
+//! rpcs = ["info", "changes"]      # mirror completed tasks
+//! kinds = ["project"]
 //! ```
 //!
 //! A peer is `role:name` from its certificate, `role:*` for every holder of a
@@ -40,14 +45,17 @@ pub enum Operation {
     Search,
     Get,
     Statistics,
+    /// The change feed (`ListChanges`), for subscribers that mirror records.
+    Changes,
 }
 
 impl Operation {
-    const ALL: [Operation; 4] = [
+    const ALL: [Operation; 5] = [
         Operation::Info,
         Operation::Search,
         Operation::Get,
         Operation::Statistics,
+        Operation::Changes,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +64,7 @@ impl Operation {
             Operation::Search => "search",
             Operation::Get => "get",
             Operation::Statistics => "statistics",
+            Operation::Changes => "changes",
         }
     }
 }

@@ -15,7 +15,10 @@ use lienthong_records::{AnyRecord, RecordId, RecordKind};
 use lienthong_store::{KindStatistics, SearchPage, SearchRequest, Store};
 use tonic::{Request, Response, Status};
 
+use tokio_stream::wrappers::ReceiverStream;
+
 use crate::access::{Access, Admitted};
+use crate::change_feed::Feed;
 use crate::policy::Operation;
 use crate::status::to_status;
 
@@ -465,6 +468,36 @@ impl ProvinceNode for NodeService {
             },
         )
         .await
+    }
+
+    type ListChangesStream = ReceiverStream<Result<pb::ChangeBatch, Status>>;
+
+    async fn list_changes(
+        &self,
+        request: Request<pb::ListChangesRequest>,
+    ) -> Result<Response<Self::ListChangesStream>, Status> {
+        let admitted = self
+            .access
+            .admit(&request, "ListChanges", Operation::Changes, None)
+            .await?;
+        let feed = match Feed::prepare(
+            self.store.clone(),
+            self.access.clone(),
+            admitted,
+            request.into_inner(),
+        )
+        .await
+        {
+            Ok(feed) => feed,
+            Err((admitted, status)) => {
+                return Err(self.access.refused_later(admitted, status).await);
+            }
+        };
+        // Two batches in flight at most: a slow reader slows the feed, and
+        // holds no more than that in memory.
+        let (sender, receiver) = tokio::sync::mpsc::channel(2);
+        tokio::spawn(feed.run(sender));
+        Ok(Response::new(ReceiverStream::new(receiver)))
     }
 }
 

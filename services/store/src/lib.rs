@@ -12,6 +12,7 @@
 
 mod error;
 pub mod fault;
+mod feed;
 mod reads;
 mod record_body;
 pub mod search;
@@ -26,6 +27,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use error::StoreError;
+pub use feed::FeedEntry;
 pub use reads::{Change, RecordCounts, StoredRecord};
 pub use search::{IndexLocation, MatchTier, Rank, SearchHit, SearchPage, SearchRequest};
 pub use statistics::KindStatistics;
@@ -123,10 +125,11 @@ impl Store {
     /// so that one node's config can never write into another node's data.
     async fn claim_for_node(&self) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO node_state (singleton, node_id) VALUES (1, $1) \
+            "INSERT INTO node_state (singleton, node_id, feed_epoch) VALUES (1, $1, $2) \
              ON CONFLICT (singleton) DO NOTHING",
         )
         .bind(&self.node_id)
+        .bind(feed::new_feed_epoch())
         .execute(&self.pool)
         .await?;
         let (node_id,): (String,) =
@@ -146,6 +149,11 @@ impl Store {
     /// lives in the same database).
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Seals and opens the tokens and cursors this node hands out.
+    pub fn token_seal(&self) -> &TokenSeal {
+        &self.seal
     }
 
     /// The node this store belongs to.

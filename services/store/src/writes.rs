@@ -358,15 +358,16 @@ async fn write_rows(
     backend: Backend,
     writes: &[PendingWrite],
 ) -> Result<(), StoreError> {
-    const RECORD_COLUMNS: usize = 10;
+    const RECORD_COLUMNS: usize = 11;
     // New and changed records in one statement: a changed record keeps its doc.
     for chunk in writes.chunks(MAX_BIND_PARAMETERS / RECORD_COLUMNS) {
         let sql = format!(
             "INSERT INTO records (doc, id, kind, version, seq, created_at, updated_at, shareable, \
-             year, body, deleted) VALUES {} \
+             year, shared_once, body, deleted) VALUES {} \
              ON CONFLICT (doc) DO UPDATE SET version = excluded.version, seq = excluded.seq, \
              created_at = excluded.created_at, updated_at = excluded.updated_at, shareable = excluded.shareable, \
-             year = excluded.year, body = excluded.body, deleted = 0",
+             year = excluded.year, body = excluded.body, deleted = 0, \
+             shared_once = CASE WHEN excluded.shareable = 1 THEN 1 ELSE records.shared_once END",
             row_placeholders(chunk.len(), RECORD_COLUMNS, Some("0"), |n| {
                 // The body is the last bound column of each row.
                 if n % RECORD_COLUMNS == 0 {
@@ -387,7 +388,9 @@ async fn write_rows(
                 .bind(w.created_at.as_str())
                 .bind(w.updated_at.as_str())
                 .bind(i64::from(w.shareable))
-                .bind(i64::from(w.year));
+                .bind(i64::from(w.year))
+                // A new row's `shared_once`; an existing row keeps a 1.
+                .bind(i64::from(w.shareable));
             query = w.body.bind(query);
         }
         query.execute(&mut **tx).await?;

@@ -42,9 +42,21 @@ pub(super) async fn open_directory(
     let last_seq = store.last_change_seq().await? as i64;
     let owned = path.to_owned();
     let node_id = store.node_id.clone();
-    tokio::task::spawn_blocking(move || check_directory(&owned, &node_id, last_seq, lock))
-        .await
-        .map_err(blocking_failed)?
+    let behind = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let found_behind = behind.clone();
+    let opened = tokio::task::spawn_blocking(move || {
+        check_directory(&owned, &node_id, last_seq, lock, &found_behind)
+    })
+    .await
+    .map_err(blocking_failed)??;
+    if behind.load(std::sync::atomic::Ordering::Relaxed) {
+        // The database went back in time: changes subscribers hold may
+        // never come again under the numbers they have.
+        store
+            .start_new_feed_epoch("the database ends before changes its search index includes (restored from a backup?)")
+            .await?;
+    }
+    Ok(opened)
 }
 
 enum Claim {
@@ -83,6 +95,7 @@ fn check_directory(
     node_id: &str,
     last_seq: i64,
     lock: Option<tantivy::directory::DirectoryLock>,
+    database_behind: &std::sync::atomic::AtomicBool,
 ) -> Result<(Index, Option<IndexWriter>), StoreError> {
     // Released before the directory is replaced, and when the writer takes
     // over; never after a new index has a lock of its own.
@@ -151,6 +164,7 @@ fn check_directory(
             return rebuild(format!("it belongs to node {:?}", payload.node_id));
         }
         Some(payload) if payload.seq > last_seq => {
+            database_behind.store(true, std::sync::atomic::Ordering::Relaxed);
             return rebuild(format!(
                 "it includes change {} but the database ends at {last_seq} (restored from a backup?)",
                 payload.seq

@@ -1,0 +1,128 @@
+//! The change feed as the store keeps it: the records changed after a point
+//! in the change log, each at its latest version, in change order. What a
+//! peer may see of them is the node's disclosure decision; the store only
+//! keeps records that never were shareable out of every feed, even as
+//! deletions (`shared_once`, migration 0006/0007).
+
+use std::collections::BTreeSet;
+
+use lienthong_records::{AnyRecord, RecordKind};
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::writes::numbered_placeholders;
+use crate::{Store, StoreError};
+
+/// One record's latest change.
+#[derive(Debug, Clone)]
+pub struct FeedEntry {
+    /// Position in the change log; feeds resume after it.
+    pub seq: i64,
+    pub id: String,
+    pub kind: RecordKind,
+    pub version: u64,
+    /// RFC 3339 UTC.
+    pub changed_at: String,
+    /// The record when it is live and shareable; `None` when it is deleted
+    /// or hidden (internal, classified), which peers see as a deletion.
+    pub record: Option<AnyRecord>,
+}
+
+impl Store {
+    /// Up to `limit` records of `kinds` whose latest change comes after
+    /// `after`, in change order. Records that never were shareable are left
+    /// out without a trace.
+    pub async fn feed_after(
+        &self,
+        after: i64,
+        kinds: &BTreeSet<RecordKind>,
+        limit: u32,
+    ) -> Result<Vec<FeedEntry>, StoreError> {
+        if kinds.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT seq, id, kind, version, updated_at, deleted, shareable, {} FROM records \
+             WHERE shared_once = 1 AND seq > $1 AND kind IN ({}) ORDER BY seq LIMIT {}",
+            self.backend.body_column(),
+            numbered_placeholders(self.backend, 2, kinds.len()),
+            limit
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(after);
+        for kind in kinds {
+            query = query.bind(kind.code());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let kind = crate::reads::kind_from_code(row.try_get("kind")?)?;
+                let live = row.try_get::<i64, _>("deleted")? == 0
+                    && row.try_get::<i64, _>("shareable")? != 0;
+                Ok(FeedEntry {
+                    seq: row.try_get("seq")?,
+                    id: row.try_get("id")?,
+                    kind,
+                    version: row.try_get::<i64, _>("version")? as u64,
+                    changed_at: row.try_get("updated_at")?,
+                    record: if live {
+                        self.backend.read_body(row, kind)?
+                    } else {
+                        None
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// How many records of `kinds` a feed after `after` still has to deliver,
+    /// and when the newest of them changed.
+    pub async fn feed_backlog(
+        &self,
+        after: i64,
+        kinds: &BTreeSet<RecordKind>,
+    ) -> Result<(u64, Option<String>), StoreError> {
+        if kinds.is_empty() {
+            return Ok((0, None));
+        }
+        let sql = format!(
+            "SELECT COUNT(*), MAX(updated_at) FROM records \
+             WHERE shared_once = 1 AND seq > $1 AND kind IN ({})",
+            numbered_placeholders(self.backend, 2, kinds.len())
+        );
+        let mut query = sqlx::query_as::<_, (i64, Option<String>)>(AssertSqlSafe(sql)).bind(after);
+        for kind in kinds {
+            query = query.bind(kind.code());
+        }
+        let (count, newest) = query.fetch_one(&self.pool).await?;
+        Ok((count as u64, newest))
+    }
+
+    /// The feed epoch: changes when the change log cannot be trusted to
+    /// continue where a subscriber left off.
+    pub async fn feed_epoch(&self) -> Result<String, StoreError> {
+        let (epoch,): (String,) =
+            sqlx::query_as("SELECT feed_epoch FROM node_state WHERE singleton = 1")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(epoch)
+    }
+
+    /// Starts a new feed epoch (after a restore from a backup, say), so that
+    /// every subscriber syncs again from the start. Returns it.
+    pub async fn start_new_feed_epoch(&self, reason: &str) -> Result<String, StoreError> {
+        let epoch = new_feed_epoch();
+        sqlx::query("UPDATE node_state SET feed_epoch = $1 WHERE singleton = 1")
+            .bind(&epoch)
+            .execute(&self.pool)
+            .await?;
+        tracing::warn!(%epoch, reason, "new change-feed epoch: subscribers sync again from the start");
+        Ok(epoch)
+    }
+}
+
+/// A fresh random epoch id.
+pub(crate) fn new_feed_epoch() -> String {
+    crate::token_seal::TokenSeal::random_key()[..16]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
