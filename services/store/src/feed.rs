@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use lienthong_records::{AnyRecord, RecordKind};
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::writes::numbered_placeholders;
+use crate::writes::{numbered_placeholders, placeholder};
 use crate::{Store, StoreError};
 
 /// One record's latest change.
@@ -42,8 +42,11 @@ impl Store {
         }
         let sql = format!(
             "SELECT seq, id, kind, version, updated_at, deleted, shareable, {} FROM records \
-             WHERE shared_once = 1 AND seq > $1 AND kind IN ({}) ORDER BY seq LIMIT {}",
+             WHERE shared_once = 1 AND seq > {} AND kind IN ({}) ORDER BY seq LIMIT {}",
             self.backend.body_column(),
+            // One style per statement: sqlx numbers SQLite's `?` from 1
+            // whatever `$n` came before.
+            placeholder(self.backend, 1),
             numbered_placeholders(self.backend, 2, kinds.len()),
             limit
         );
@@ -85,7 +88,8 @@ impl Store {
         }
         let sql = format!(
             "SELECT COUNT(*), MAX(updated_at) FROM records \
-             WHERE shared_once = 1 AND seq > $1 AND kind IN ({})",
+             WHERE shared_once = 1 AND seq > {} AND kind IN ({})",
+            placeholder(self.backend, 1),
             numbered_placeholders(self.backend, 2, kinds.len())
         );
         let mut query = sqlx::query_as::<_, (i64, Option<String>)>(AssertSqlSafe(sql)).bind(after);
