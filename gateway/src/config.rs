@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+pub use lienthong_peer_client::{BreakerConfig, NodeSettings, RetryConfig};
 use lienthong_runtime::config_source;
 pub use lienthong_runtime::config_source::{ConfigError, LogConfig, Secret};
 pub use lienthong_runtime::limits::ServerLimits;
@@ -252,87 +253,6 @@ pub struct NodeEntry {
     pub max_concurrency: Option<usize>,
 }
 
-/// A node's settings after defaults and overrides.
-#[derive(Clone, Debug)]
-pub struct NodeSettings {
-    pub id: String,
-    pub display_name: String,
-    pub endpoint: String,
-    pub timeout: Duration,
-    pub connect_timeout: Duration,
-    pub max_concurrency: usize,
-}
-
-/// When a node that keeps failing is skipped, and for how long.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BreakerConfig {
-    /// Consecutive failed calls (timeouts, unreachable, server errors) that open the breaker.
-    #[serde(default = "default_failure_threshold")]
-    pub failure_threshold: u32,
-    /// How long an open breaker skips the node before one trial call.
-    #[serde(default = "default_cool_down_ms")]
-    pub cool_down_ms: u64,
-}
-
-impl Default for BreakerConfig {
-    fn default() -> Self {
-        BreakerConfig {
-            failure_threshold: default_failure_threshold(),
-            cool_down_ms: default_cool_down_ms(),
-        }
-    }
-}
-
-fn default_failure_threshold() -> u32 {
-    5
-}
-fn default_cool_down_ms() -> u64 {
-    5_000
-}
-
-/// Retries of reads that failed because a node was unreachable.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RetryConfig {
-    /// Attempts per node call, the first included; 1 turns retries off.
-    #[serde(default = "default_max_attempts")]
-    pub max_attempts: u32,
-    /// Retries may add at most this share of calls, in percent.
-    #[serde(default = "default_budget_percent")]
-    pub budget_percent: u32,
-    /// Retries always allowed per second, however few the calls.
-    #[serde(default = "default_min_retries_per_second")]
-    pub min_retries_per_second: u32,
-    /// Wait before a retry.
-    #[serde(default = "default_backoff_ms")]
-    pub backoff_ms: u64,
-}
-
-impl Default for RetryConfig {
-    fn default() -> Self {
-        RetryConfig {
-            max_attempts: default_max_attempts(),
-            budget_percent: default_budget_percent(),
-            min_retries_per_second: default_min_retries_per_second(),
-            backoff_ms: default_backoff_ms(),
-        }
-    }
-}
-
-fn default_max_attempts() -> u32 {
-    2
-}
-fn default_budget_percent() -> u32 {
-    20
-}
-fn default_min_retries_per_second() -> u32 {
-    10
-}
-fn default_backoff_ms() -> u64 {
-    25
-}
-
 impl GatewayConfig {
     /// Reads `path`, then `LIENTHONG_*` environment overrides, then checks the result.
     pub fn load(path: &Path) -> Result<GatewayConfig, ConfigError> {
@@ -423,7 +343,7 @@ impl GatewayConfig {
             if node.display_name.trim().is_empty() {
                 return Err(key_error(&key("display_name"), "must not be empty"));
             }
-            crate::transport::check_endpoint(&node.endpoint)
+            lienthong_peer_client::transport::check_endpoint(&node.endpoint)
                 .map_err(|message| key_error(&key("endpoint"), &message))?;
             if node.timeout_ms == Some(0) {
                 return Err(key_error(&key("timeout_ms"), "must be at least 1"));

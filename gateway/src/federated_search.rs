@@ -155,7 +155,9 @@ pub async fn search(
         }
         size => size,
     } as usize;
-    let nodes = registry.select(&request.nodes)?;
+    let nodes = registry
+        .select(&request.nodes)
+        .map_err(RequestError::InvalidArgument)?;
     let node_ids: Vec<&str> = nodes.iter().map(|node| node.id()).collect();
     let filters = request.filters.clone().unwrap_or_default();
     // What every node would refuse is refused here, once: a node's own
@@ -612,7 +614,7 @@ mod tests {
              [[nodes]]\nid = \"nam-dinh\"\ndisplay_name = \"B\"\nendpoint = \"http://127.0.0.1:9\"\n",
         )
         .unwrap();
-        Registry::new(
+        crate::federation::node_registry(
             &config,
             &lienthong_runtime::tls::Transport::InsecurePlaintext,
         )

@@ -27,6 +27,27 @@ pub struct Federation {
     max_rounds: u32,
 }
 
+/// The gateway's nodes: each call carries the end user it is made for.
+pub fn node_registry(
+    config: &GatewayConfig,
+    transport: &lienthong_runtime::tls::Transport,
+) -> Result<Registry, String> {
+    let on_behalf = crate::access::OnBehalf {
+        enabled: matches!(transport, lienthong_runtime::tls::Transport::MutualTls(_)),
+    };
+    let policy = lienthong_peer_client::registry::CallPolicy {
+        breaker: config.breaker.clone(),
+        retry: config.retry.clone(),
+        max_message_bytes: config.grpc.max_message_bytes,
+        stamp: lienthong_peer_client::registry::CallStamp::new(move |request| {
+            let mut stamp = on_behalf;
+            tonic::service::Interceptor::call(&mut stamp, request)
+        }),
+        metrics: lienthong_peer_client::registry::CallMetrics::named("lienthong_gateway"),
+    };
+    Registry::new(config.node_settings(), transport, policy)
+}
+
 impl Federation {
     pub fn new(
         config: &GatewayConfig,
@@ -35,7 +56,7 @@ impl Federation {
         seal: lienthong_store::TokenSeal,
     ) -> Result<Federation, String> {
         Ok(Federation {
-            registry: Registry::new(config, transport)?,
+            registry: node_registry(config, transport)?,
             access,
             seal,
             request_timeout: Duration::from_millis(config.federation.request_timeout_ms),
@@ -356,7 +377,10 @@ impl Federation {
         request: pb::FederatedStatisticsRequest,
         deadline: Instant,
     ) -> Result<pb::FederatedStatistics, RequestError> {
-        let nodes = self.registry.select(&request.nodes)?;
+        let nodes = self
+            .registry
+            .select(&request.nodes)
+            .map_err(RequestError::InvalidArgument)?;
         let calls = self
             .registry
             .fan_out(&nodes, deadline, |_, mut client, timeout| async move {

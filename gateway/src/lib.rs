@@ -20,19 +20,16 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub use lienthong_peer_client::{breaker, registry, retry_budget, transport};
 pub mod admin;
 pub mod auth;
-pub mod breaker;
 pub mod config;
 pub mod federated_search;
 pub mod federation;
 pub mod http_api;
 pub mod page_token;
-pub mod registry;
 pub mod request_error;
-pub mod retry_budget;
 pub mod service;
-pub mod transport;
 pub mod twins;
 
 use std::future::Future;

@@ -1,4 +1,4 @@
-//! The nodes the gateway knows, and how one call to one node is made: circuit
+//! The nodes one party calls, and how one call to one node is made: circuit
 //! breaker, concurrency limit, deadline, retries within the budget, and the
 //! outcome every response reports. [`Registry::fan_out`] runs such calls on
 //! many nodes at once; dropping it (a client that cancels) drops every node
@@ -20,26 +20,65 @@ use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tracing::Instrument;
 
-use crate::access::OnBehalf;
 use crate::breaker::Breaker;
-use crate::config::{GatewayConfig, NodeSettings, RetryConfig};
-use crate::request_error::RequestError;
 use crate::retry_budget::RetryBudget;
+use crate::settings::{BreakerConfig, NodeSettings, RetryConfig};
 use crate::transport;
 
-/// A client of one node that stamps the current request's user on each call.
-pub type NodeClient = ProvinceNodeClient<InterceptedService<Channel, OnBehalf>>;
+/// A client of one node whose calls pass the registry's [`CallStamp`].
+pub type NodeClient = ProvinceNodeClient<InterceptedService<Channel, CallStamp>>;
 
-/// Counter of node calls, labelled by node and outcome.
-pub const NODE_CALLS: &str = "lienthong_gateway_node_calls_total";
-/// Histogram of node call latency in seconds (retries included), by node.
-pub const NODE_CALL_DURATION: &str = "lienthong_gateway_node_call_seconds";
-/// Gauge: 1 when the last call to the node succeeded, else 0.
-pub const NODE_UP: &str = "lienthong_gateway_node_up";
-/// Gauge: breaker state by node, 0 closed, 1 open, 2 half-open.
-pub const BREAKER_STATE: &str = "lienthong_gateway_breaker_state";
+type StampFn = dyn Fn(tonic::Request<()>) -> Result<tonic::Request<()>, Status> + Send + Sync;
 
-/// One node as the gateway sees it.
+/// What every call to a node carries besides its message (the gateway: the
+/// end user it acts for). Cheap to clone.
+#[derive(Clone)]
+pub struct CallStamp(Arc<StampFn>);
+
+impl CallStamp {
+    pub fn new(
+        stamp: impl Fn(tonic::Request<()>) -> Result<tonic::Request<()>, Status> + Send + Sync + 'static,
+    ) -> CallStamp {
+        CallStamp(Arc::new(stamp))
+    }
+
+    /// Calls carry nothing more.
+    pub fn none() -> CallStamp {
+        CallStamp::new(Ok)
+    }
+}
+
+impl tonic::service::Interceptor for CallStamp {
+    fn call(&mut self, request: tonic::Request<()>) -> Result<tonic::Request<()>, Status> {
+        (self.0)(request)
+    }
+}
+
+/// The metrics of node calls, named `<prefix>_node_calls_total` (by node and
+/// outcome), `<prefix>_node_call_seconds` (latency, retries included),
+/// `<prefix>_node_up` (1 when the last call succeeded) and
+/// `<prefix>_breaker_state` (0 closed, 1 open, 2 half-open).
+#[derive(Clone, Debug)]
+pub struct CallMetrics {
+    calls: String,
+    duration: String,
+    up: String,
+    breaker: String,
+}
+
+impl CallMetrics {
+    /// `prefix` such as "lienthong_gateway".
+    pub fn named(prefix: &str) -> CallMetrics {
+        CallMetrics {
+            calls: format!("{prefix}_node_calls_total"),
+            duration: format!("{prefix}_node_call_seconds"),
+            up: format!("{prefix}_node_up"),
+            breaker: format!("{prefix}_breaker_state"),
+        }
+    }
+}
+
+/// One node as the calling party sees it.
 pub struct NodeHandle {
     pub settings: NodeSettings,
     client: NodeClient,
@@ -144,30 +183,41 @@ impl<T> NodeCall<T> {
     }
 }
 
+/// How a registry's calls are made.
+pub struct CallPolicy {
+    pub breaker: BreakerConfig,
+    pub retry: RetryConfig,
+    /// Largest answer accepted from a node.
+    pub max_message_bytes: usize,
+    pub stamp: CallStamp,
+    pub metrics: CallMetrics,
+}
+
 /// Every node, and what their calls share.
 pub struct Registry {
     nodes: Vec<Arc<NodeHandle>>,
     retry: RetryConfig,
     budget: RetryBudget,
+    metrics: CallMetrics,
 }
 
 impl Registry {
     /// Builds one lazy channel per node; nothing connects yet.
-    pub fn new(config: &GatewayConfig, transport: &Transport) -> Result<Registry, String> {
-        let cool_down = Duration::from_millis(config.breaker.cool_down_ms);
-        let nodes = config
-            .node_settings()
+    pub fn new(
+        nodes: Vec<NodeSettings>,
+        transport: &Transport,
+        policy: CallPolicy,
+    ) -> Result<Registry, String> {
+        let cool_down = Duration::from_millis(policy.breaker.cool_down_ms);
+        let nodes = nodes
             .into_iter()
             .map(|settings| {
                 let channel = transport::node_channel(&settings, transport)?;
-                let on_behalf = OnBehalf {
-                    enabled: matches!(transport, Transport::MutualTls(_)),
-                };
                 Ok(Arc::new(NodeHandle {
-                    client: ProvinceNodeClient::with_interceptor(channel, on_behalf)
-                        .max_decoding_message_size(config.grpc.max_message_bytes),
+                    client: ProvinceNodeClient::with_interceptor(channel, policy.stamp.clone())
+                        .max_decoding_message_size(policy.max_message_bytes),
                     limiter: Semaphore::new(settings.max_concurrency),
-                    breaker: Breaker::new(config.breaker.failure_threshold, cool_down),
+                    breaker: Breaker::new(policy.breaker.failure_threshold, cool_down),
                     last_latency_micros: AtomicU64::new(0),
                     settings,
                 }))
@@ -175,11 +225,12 @@ impl Registry {
             .collect::<Result<Vec<_>, String>>()?;
         Ok(Registry {
             nodes,
-            retry: config.retry.clone(),
             budget: RetryBudget::new(
-                config.retry.budget_percent,
-                config.retry.min_retries_per_second,
+                policy.retry.budget_percent,
+                policy.retry.min_retries_per_second,
             ),
+            retry: policy.retry,
+            metrics: policy.metrics,
         })
     }
 
@@ -195,13 +246,13 @@ impl Registry {
 
     /// The nodes named in `ids` (every node when empty), in configuration
     /// order; an unknown id is an error that lists the known ones.
-    pub fn select(&self, ids: &[String]) -> Result<Vec<Arc<NodeHandle>>, RequestError> {
+    pub fn select(&self, ids: &[String]) -> Result<Vec<Arc<NodeHandle>>, String> {
         if let Some(unknown) = ids.iter().find(|id| self.node(id).is_none()) {
             let known: Vec<&str> = self.nodes.iter().map(|node| node.id()).collect();
-            return Err(RequestError::InvalidArgument(format!(
+            return Err(format!(
                 "nodes: no node {unknown:?} in this federation; known nodes: {}",
                 known.join(", ")
-            )));
+            ));
         }
         Ok(self
             .nodes
@@ -270,11 +321,15 @@ impl Registry {
         }
         node.last_latency_micros
             .store(latency.as_micros().max(1) as u64, Ordering::Relaxed);
-        metrics::counter!(NODE_CALLS, "node" => id.clone(), "outcome" => outcome).increment(1);
-        metrics::histogram!(NODE_CALL_DURATION, "node" => id.clone()).record(latency.as_secs_f64());
+        let names = &self.metrics;
+        metrics::counter!(names.calls.clone(), "node" => id.clone(), "outcome" => outcome)
+            .increment(1);
+        metrics::histogram!(names.duration.clone(), "node" => id.clone())
+            .record(latency.as_secs_f64());
         let up = result.is_ok() || result.as_ref().is_err_and(NodeFailure::node_healthy);
-        metrics::gauge!(NODE_UP, "node" => id.clone()).set(if up { 1.0 } else { 0.0 });
-        metrics::gauge!(BREAKER_STATE, "node" => id).set(breaker_gauge(node.breaker.state()));
+        metrics::gauge!(names.up.clone(), "node" => id.clone()).set(if up { 1.0 } else { 0.0 });
+        metrics::gauge!(names.breaker.clone(), "node" => id)
+            .set(breaker_gauge(node.breaker.state()));
         NodeCall {
             node,
             result,

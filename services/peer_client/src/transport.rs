@@ -1,9 +1,10 @@
-//! Every channel the gateway opens to a node is built here, so transport
+//! Every channel opened to a node (by the gateway, or by a node following a
+//! peer) is built here, so transport
 //! security and connection tuning change in one place.
 //!
 //! Channels are lazy and long-lived: one per node, shared by every request,
 //! multiplexing calls over HTTP/2 and reconnecting by themselves after a
-//! node restarts. With mutual TLS each connection presents the gateway's
+//! node restarts. With mutual TLS each connection presents the caller's
 //! certificate, checks the node's against the CA bundle and CRLs, and
 //! requires it to carry the identity `node:<id>` of the node configured at
 //! that endpoint.
@@ -14,7 +15,7 @@ use lienthong_runtime::identity::{PeerIdentity, PeerRole};
 use lienthong_runtime::tls::{NodeConnector, Transport};
 use tonic::transport::{Channel, Endpoint};
 
-use crate::config::NodeSettings;
+use crate::settings::NodeSettings;
 
 /// Checks that `endpoint` is an address a channel can be built for.
 pub fn check_endpoint(endpoint: &str) -> Result<(), String> {
@@ -34,7 +35,7 @@ pub fn node_channel(node: &NodeSettings, transport: &Transport) -> Result<Channe
     let secure = matches!(transport, Transport::MutualTls(_));
     if secure && node.endpoint.starts_with("http://") {
         return Err(format!(
-            "node {}: endpoint {} is plaintext, but the gateway runs mutual TLS; write https://",
+            "node {}: endpoint {} is plaintext, but this party runs mutual TLS; write https://",
             node.id, node.endpoint
         ));
     }
