@@ -38,6 +38,73 @@ pub struct NodeConfig {
     /// The search index.
     #[serde(default)]
     pub search: SearchConfig,
+    /// Peers whose change feeds this node mirrors.
+    #[serde(default)]
+    pub follow: Vec<FollowConfig>,
+    #[serde(default)]
+    pub sync: SyncConfig,
+}
+
+/// One peer to follow (`[[follow]]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowConfig {
+    /// The peer's node id, e.g. "nam-dinh"; its certificate must say `node:<peer>`.
+    pub peer: String,
+    /// The peer's gRPC address, e.g. "https://10.0.0.12:7101".
+    pub endpoint: String,
+    /// Record kinds to mirror; completed (and every other shared) task by default.
+    #[serde(default = "default_follow_kinds")]
+    pub kinds: Vec<String>,
+}
+
+fn default_follow_kinds() -> Vec<String> {
+    vec!["project".into()]
+}
+
+/// How following peers runs (`[sync]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncConfig {
+    /// Pause between polls of a caught-up peer.
+    #[serde(default = "default_sync_interval_ms")]
+    pub interval_ms: u64,
+    /// Changes asked for per call.
+    #[serde(default = "default_sync_batch")]
+    pub changes_per_call: u32,
+    /// Longest one call may take.
+    #[serde(default = "default_sync_call_timeout_ms")]
+    pub call_timeout_ms: u64,
+    /// Longest wait between retries after failures (backoff doubles up to it).
+    #[serde(default = "default_sync_max_backoff_ms")]
+    pub max_backoff_ms: u64,
+    #[serde(default)]
+    pub breaker: lienthong_peer_client::BreakerConfig,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            interval_ms: default_sync_interval_ms(),
+            changes_per_call: default_sync_batch(),
+            call_timeout_ms: default_sync_call_timeout_ms(),
+            max_backoff_ms: default_sync_max_backoff_ms(),
+            breaker: Default::default(),
+        }
+    }
+}
+
+fn default_sync_interval_ms() -> u64 {
+    1_000
+}
+fn default_sync_batch() -> u32 {
+    10_000
+}
+fn default_sync_call_timeout_ms() -> u64 {
+    120_000
+}
+fn default_sync_max_backoff_ms() -> u64 {
+    300_000
 }
 
 /// The search index, derived from the database and rebuilt from it.
@@ -219,6 +286,49 @@ impl NodeConfig {
                 "key search.index_dir: required with a PostgreSQL database; name a directory \
                  for the node's search index, e.g. \"/var/lib/lienthong/hung-yen.index\""
                     .into(),
+            ));
+        }
+        for (index, follow) in self.follow.iter().enumerate() {
+            let key = |field: &str| format!("key follow[{}].{field}", index + 1);
+            lienthong_records::identity::validate_node_id(&follow.peer)
+                .map_err(|error| ConfigError(format!("{}: {error}", key("peer"))))?;
+            if follow.peer == self.node.id {
+                return Err(ConfigError(format!(
+                    "{}: a node does not follow itself; name another node",
+                    key("peer")
+                )));
+            }
+            if self.follow[..index]
+                .iter()
+                .any(|other| other.peer == follow.peer)
+            {
+                return Err(ConfigError(format!(
+                    "{}: {:?} is followed twice; list its kinds in one entry",
+                    key("peer"),
+                    follow.peer
+                )));
+            }
+            lienthong_peer_client::transport::check_endpoint(&follow.endpoint)
+                .map_err(|error| ConfigError(format!("{}: {error}", key("endpoint"))))?;
+            if follow.kinds.is_empty() {
+                return Err(ConfigError(format!(
+                    "{}: name at least one of project, expert, publication, organization",
+                    key("kinds")
+                )));
+            }
+            for kind in &follow.kinds {
+                kind.parse::<lienthong_records::RecordKind>()
+                    .map_err(|error| ConfigError(format!("{}: {error}", key("kinds"))))?;
+            }
+        }
+        if self.sync.interval_ms == 0 || self.sync.call_timeout_ms == 0 {
+            return Err(ConfigError(
+                "key sync.interval_ms and sync.call_timeout_ms: must be at least 1".into(),
+            ));
+        }
+        if self.sync.changes_per_call == 0 || self.sync.changes_per_call > 100_000 {
+            return Err(ConfigError(
+                "key sync.changes_per_call: must be between 1 and 100000".into(),
             ));
         }
         if self.search.refresh_ms == 0 {

@@ -19,6 +19,7 @@ pub mod policy;
 pub mod record_files;
 pub mod service;
 pub mod status;
+pub mod subscriber;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -169,6 +170,9 @@ impl NodeServer {
             lienthong_runtime::reflection::method_paths(&descriptor_sets, &served)
                 .map_err(NodeError::Serve)?,
         );
+        let subscriber =
+            subscriber::Subscriber::new(&config, store.clone(), &transport, audit.clone())
+                .map_err(NodeError::Serve)?;
         let access = access::Access::new(policy, audit, refusals.clone());
         let peer_gate = peer_gate(&config.limits, methods.clone(), access.refusals().clone());
         let node_service = ProvinceNodeServer::new(service::NodeService::new(
@@ -188,6 +192,11 @@ impl NodeServer {
             axum::serve(admin, admin_router)
                 .with_graceful_shutdown(admin_stopped)
                 .await
+        });
+
+        let following = subscriber.map(|subscriber| {
+            tracing::info!(peers = ?subscriber.peers(), "following peers' change feeds");
+            tokio::spawn(subscriber.run(stop.clone().stopped()))
         });
 
         tracing::info!(node = %node_id, grpc = ?grpc_addr, admin = ?admin_addr, "node serving");
@@ -222,6 +231,9 @@ impl NodeServer {
         .await
         .unwrap_or(Ok(()))
         .map_err(|error| NodeError::Serve(error.to_string()));
+        if let Some(following) = following {
+            let _ = following.await;
+        }
         // The service (and with it every other audit writer handle) is gone:
         // write the counted refusals and the last entries before closing the
         // database. Calls cut at the end of the grace may still hold a

@@ -27,6 +27,34 @@ pub fn record_search_index_behind(node: &str, changes: u64) {
     metrics::gauge!(SEARCH_INDEX_BEHIND, "node" => node.to_owned()).set(changes as f64);
 }
 
+/// Counter of mirrored changes applied, by followed peer.
+pub const SYNC_APPLIED: &str = "lienthong_sync_changes_applied_total";
+/// Counter of changes refused (spoofed origin, version going backwards), by peer.
+pub const SYNC_REJECTED: &str = "lienthong_sync_changes_rejected_total";
+/// Counter of failed sync calls, by peer.
+pub const SYNC_ERRORS: &str = "lienthong_sync_errors_total";
+/// Gauge: changes a followed peer still has to send, as of the last call.
+pub const SYNC_LAG_CHANGES: &str = "lienthong_sync_lag_changes";
+/// Gauge: how far the mirror is behind the peer's newest change, in seconds.
+pub const SYNC_LAG_SECONDS: &str = "lienthong_sync_lag_seconds";
+
+/// Records one applied batch from `peer`.
+pub fn record_sync_batch(peer: &str, applied: u64, rejected: u64) {
+    metrics::counter!(SYNC_APPLIED, "peer" => peer.to_owned()).increment(applied);
+    metrics::counter!(SYNC_REJECTED, "peer" => peer.to_owned()).increment(rejected);
+}
+
+/// Records a failed sync call with `peer`.
+pub fn record_sync_error(peer: &str) {
+    metrics::counter!(SYNC_ERRORS, "peer" => peer.to_owned()).increment(1);
+}
+
+/// Records how far the mirror of `peer` is behind.
+pub fn record_sync_lag(peer: &str, changes: u64, seconds: f64) {
+    metrics::gauge!(SYNC_LAG_CHANGES, "peer" => peer.to_owned()).set(changes as f64);
+    metrics::gauge!(SYNC_LAG_SECONDS, "peer" => peer.to_owned()).set(seconds);
+}
+
 /// Installs the process-wide tracing subscriber. Later calls do nothing, so
 /// tests and the demo can start several nodes in one process.
 pub fn init_tracing(log: &LogConfig) {

@@ -13,6 +13,7 @@
 mod error;
 pub mod fault;
 mod feed;
+mod mirrors;
 mod reads;
 mod record_body;
 pub mod search;
@@ -28,6 +29,9 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use error::StoreError;
 pub use feed::FeedEntry;
+pub use mirrors::{
+    AppliedBatch, MirrorBatch, MirrorChange, MirrorRejection, MirroredRecord, PeerSync,
+};
 pub use reads::{Change, RecordCounts, StoredRecord};
 pub use search::{IndexLocation, MatchTier, Rank, SearchHit, SearchPage, SearchRequest};
 pub use statistics::KindStatistics;

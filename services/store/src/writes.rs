@@ -16,7 +16,7 @@ use crate::{Backend, Store, StoreError, now_rfc3339};
 
 /// Rows per multi-row INSERT; keeps every statement under SQLite's limit of
 /// 32,766 bound parameters.
-const MAX_BIND_PARAMETERS: usize = 30_000;
+pub(crate) const MAX_BIND_PARAMETERS: usize = 30_000;
 
 /// A record the store refused, with its position in the input batch.
 #[derive(Debug, Clone)]
@@ -435,7 +435,7 @@ pub(crate) fn placeholder(backend: Backend, n: usize) -> String {
 /// "($1, $2), ($3, $4)" for a multi-row VALUES list, parameter `n` written
 /// as `value(n)`, with `literal` (if any) appended as the last value of every
 /// row.
-fn row_placeholders(
+pub(crate) fn row_placeholders(
     rows: usize,
     columns: usize,
     literal: Option<&str>,

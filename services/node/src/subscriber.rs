@@ -1,0 +1,431 @@
+//! Following peers (`[[follow]]`): pulls each peer's change feed in batches
+//! over the shared peer client and applies every batch with its cursor in
+//! one transaction (see the store's mirrors), so a restart resumes where the
+//! last applied batch ended. Changes the store refuses (an id claiming
+//! another origin, a version going backwards) are written to the audit log.
+//!
+//! A node runs [`Subscriber::run`] in the background: each peer is polled
+//! every `sync.interval_ms` once caught up, at once while it has more, and
+//! after a failure with a backoff that doubles up to `sync.max_backoff_ms`,
+//! with jitter, so that many nodes do not retry in step.
+
+use std::time::Duration;
+
+use lienthong_audit::{AuditEntry, AuditWriter, Outcome};
+use lienthong_peer_client::registry::{CallMetrics, CallPolicy, CallStamp};
+use lienthong_peer_client::{NodeFailure, NodeSettings, Registry, RetryConfig};
+use lienthong_proto::v1 as pb;
+use lienthong_records::AnyRecord;
+use lienthong_runtime::telemetry;
+use lienthong_runtime::tls::Transport;
+use lienthong_store::{MirrorBatch, MirrorChange, Store};
+use tokio::time::Instant;
+
+use crate::config::NodeConfig;
+
+/// Progress of one peer's sync, reported after every applied batch.
+#[derive(Debug, Clone, Default)]
+pub struct SyncProgress {
+    pub peer: String,
+    /// Changes applied in this sync so far.
+    pub applied: u64,
+    /// Changes the peer still has to send (as of this call's first batch,
+    /// less what was applied since).
+    pub remaining: u64,
+    pub caught_up: bool,
+}
+
+/// What one sync with one peer did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SyncOutcome {
+    pub peer: String,
+    pub applied: u64,
+    pub rejected: u64,
+    /// Mirrors removed after a restarted feed caught up without them.
+    pub swept: u64,
+    pub restarted: bool,
+    pub caught_up: bool,
+}
+
+struct Follow {
+    peer: String,
+    kinds: Vec<String>,
+}
+
+/// Follows the peers of one node.
+pub struct Subscriber {
+    store: Store,
+    registry: Registry,
+    follows: Vec<Follow>,
+    changes_per_call: u32,
+    interval: Duration,
+    max_backoff: Duration,
+    audit: AuditWriter,
+}
+
+impl Subscriber {
+    /// A subscriber for the `[[follow]]` entries of `config` (none: `None`).
+    pub fn new(
+        config: &NodeConfig,
+        store: Store,
+        transport: &Transport,
+        audit: AuditWriter,
+    ) -> Result<Option<Subscriber>, String> {
+        if config.follow.is_empty() {
+            return Ok(None);
+        }
+        let timeout = Duration::from_millis(config.sync.call_timeout_ms);
+        let nodes = config
+            .follow
+            .iter()
+            .map(|follow| NodeSettings {
+                id: follow.peer.clone(),
+                display_name: follow.peer.clone(),
+                endpoint: follow.endpoint.clone(),
+                timeout,
+                connect_timeout: Duration::from_secs(5),
+                max_concurrency: 1,
+            })
+            .collect();
+        let policy = CallPolicy {
+            breaker: config.sync.breaker.clone(),
+            // The subscriber's own loop backs off; one call is one attempt.
+            retry: RetryConfig {
+                max_attempts: 1,
+                ..RetryConfig::default()
+            },
+            max_message_bytes: config.grpc.max_message_bytes,
+            stamp: CallStamp::none(),
+            metrics: CallMetrics::named("lienthong_sync"),
+        };
+        let registry = Registry::new(nodes, transport, policy)?;
+        Ok(Some(Subscriber {
+            store,
+            registry,
+            follows: config
+                .follow
+                .iter()
+                .map(|follow| Follow {
+                    peer: follow.peer.clone(),
+                    kinds: follow.kinds.clone(),
+                })
+                .collect(),
+            changes_per_call: config.sync.changes_per_call,
+            interval: Duration::from_millis(config.sync.interval_ms),
+            max_backoff: Duration::from_millis(config.sync.max_backoff_ms),
+            audit,
+        }))
+    }
+
+    /// The peers followed, in configuration order.
+    pub fn peers(&self) -> Vec<String> {
+        self.follows
+            .iter()
+            .map(|follow| follow.peer.clone())
+            .collect()
+    }
+
+    /// Syncs with `peer` until caught up.
+    pub async fn sync_peer(
+        &self,
+        peer: &str,
+        progress: &mut (dyn FnMut(&SyncProgress) + Send),
+    ) -> Result<SyncOutcome, String> {
+        let mut outcome = SyncOutcome {
+            peer: peer.to_owned(),
+            ..Default::default()
+        };
+        loop {
+            let call = self.sync_call(peer, &mut outcome, progress).await;
+            if let Err(error) = &call {
+                telemetry::record_sync_error(peer);
+                if let Err(store_error) = self.store.record_sync_error(peer, error).await {
+                    tracing::error!(%store_error, "cannot record a sync error");
+                }
+                return Err(error.clone());
+            }
+            if outcome.caught_up {
+                return Ok(outcome);
+            }
+        }
+    }
+
+    /// One `ListChanges` call, applying each batch as it arrives.
+    async fn sync_call(
+        &self,
+        peer: &str,
+        outcome: &mut SyncOutcome,
+        progress: &mut (dyn FnMut(&SyncProgress) + Send),
+    ) -> Result<(), String> {
+        let follow = self
+            .follows
+            .iter()
+            .find(|follow| follow.peer == peer)
+            .ok_or_else(|| format!("{peer:?} is not followed; add a [[follow]] entry"))?;
+        let node = self
+            .registry
+            .node(peer)
+            .cloned()
+            .ok_or_else(|| format!("{peer:?} is not followed"))?;
+        let cursor = self
+            .store
+            .peer_sync(peer)
+            .await
+            .map_err(|e| e.to_string())?
+            .cursor;
+        let request = pb::ListChangesRequest {
+            after: cursor,
+            kinds: follow.kinds.clone(),
+            limit: self.changes_per_call,
+        };
+        let deadline = Instant::now() + node.settings.timeout;
+        // Progress and the outcome are updated from inside the call.
+        let state = std::sync::Mutex::new((std::mem::take(outcome), 0u64));
+        let progress = std::sync::Mutex::new(progress);
+        let call = self
+            .registry
+            .call(node, deadline, &|mut client, _timeout| {
+                let request = request.clone();
+                let state = &state;
+                let progress = &progress;
+                async move {
+                    let mut stream = client.list_changes(request).await?.into_inner();
+                    while let Some(batch) = stream.message().await? {
+                        let applied = self.apply(peer, batch).await;
+                        let mut guard = state.lock().unwrap_or_else(|p| p.into_inner());
+                        let (outcome, remaining) = &mut *guard;
+                        match applied {
+                            Ok((report, backlog)) => {
+                                outcome.applied += report.applied;
+                                outcome.rejected += report.rejected;
+                                outcome.swept += report.swept;
+                                outcome.restarted |= report.restarted;
+                                outcome.caught_up = report.caught_up;
+                                if let Some(backlog) = backlog {
+                                    *remaining = backlog;
+                                } else {
+                                    *remaining = remaining.saturating_sub(report.applied);
+                                }
+                                let snapshot = SyncProgress {
+                                    peer: peer.to_owned(),
+                                    applied: outcome.applied,
+                                    remaining: *remaining,
+                                    caught_up: outcome.caught_up,
+                                };
+                                drop(guard);
+                                let mut progress =
+                                    progress.lock().unwrap_or_else(|p| p.into_inner());
+                                (*progress)(&snapshot);
+                            }
+                            // Not the peer's failure: reported apart.
+                            Err(local) => return Ok(Err(local)),
+                        }
+                    }
+                    Ok(Ok(()))
+                }
+            })
+            .await;
+        *outcome = state.into_inner().unwrap_or_else(|p| p.into_inner()).0;
+        match call.result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(local)) => Err(local),
+            Err(failure) => Err(describe(peer, &failure)),
+        }
+    }
+
+    /// Applies one batch; returns what it did and the backlog it announced.
+    async fn apply(
+        &self,
+        peer: &str,
+        batch: pb::ChangeBatch,
+    ) -> Result<(BatchReport, Option<u64>), String> {
+        let first = !batch.newest_change_at.is_empty() || batch.backlog > 0;
+        let mut changes = Vec::with_capacity(batch.changes.len());
+        for change in batch.changes {
+            let record = change
+                .record
+                .ok_or_else(|| format!("{peer} sent a change without a record"))
+                .and_then(|record| {
+                    AnyRecord::try_from(record)
+                        .map_err(|error| format!("{peer} sent a change without a kind: {error}"))
+                })?;
+            changes.push(MirrorChange {
+                record,
+                deleted: change.deleted,
+                changed_at: change.changed_at,
+            });
+        }
+        let backlog = first.then_some(batch.backlog);
+        let mirror_batch = MirrorBatch {
+            epoch: batch.epoch,
+            restart: batch.restart,
+            changes,
+            cursor: batch.cursor,
+            caught_up: batch.caught_up,
+            backlog,
+            newest_change_at: (!batch.newest_change_at.is_empty())
+                .then_some(batch.newest_change_at.clone()),
+        };
+        if batch.restart {
+            tracing::warn!(peer, reason = %batch.restart_reason, "the peer's feed restarted; syncing again from the start");
+        }
+        let applied = self
+            .store
+            .apply_mirror_batch(peer, mirror_batch)
+            .await
+            .map_err(|error| format!("cannot store {peer}'s changes: {error}"))?;
+        for rejection in &applied.rejected {
+            tracing::warn!(peer, id = %rejection.id, reason = %rejection.reason, "mirrored change rejected");
+            let entry = AuditEntry {
+                peer: format!("node:{peer}"),
+                end_user: String::new(),
+                action: "MirrorRejected".into(),
+                request: String::new(),
+                outcome: Outcome::Denied,
+                detail: rejection.reason.clone(),
+                record_ids: vec![rejection.id.clone()],
+            };
+            self.audit
+                .record(entry)
+                .await
+                .map_err(|error| format!("cannot audit a rejected change: {error}"))?;
+        }
+        telemetry::record_sync_batch(peer, applied.applied, applied.rejected.len() as u64);
+        let sync = self
+            .store
+            .peer_sync(peer)
+            .await
+            .map_err(|e| e.to_string())?;
+        let lag = if batch.caught_up {
+            0.0
+        } else {
+            seconds_between(&sync.last_change_at, &sync.newest_change_at)
+        };
+        telemetry::record_sync_lag(peer, sync.backlog, lag);
+        Ok((
+            BatchReport {
+                applied: applied.applied,
+                rejected: applied.rejected.len() as u64,
+                swept: applied.swept,
+                restarted: batch.restart,
+                caught_up: batch.caught_up,
+            },
+            backlog,
+        ))
+    }
+
+    /// Syncs every peer once, until each is caught up.
+    pub async fn sync_all(
+        &self,
+        progress: &mut (dyn FnMut(&SyncProgress) + Send),
+    ) -> Vec<(String, Result<SyncOutcome, String>)> {
+        let mut outcomes = Vec::new();
+        for peer in self.peers() {
+            let outcome = self.sync_peer(&peer, progress).await;
+            outcomes.push((peer, outcome));
+        }
+        outcomes
+    }
+
+    /// Follows every peer until `stop` completes.
+    pub async fn run(self, stop: impl std::future::Future<Output = ()>) {
+        let subscriber = std::sync::Arc::new(self);
+        let tasks: Vec<_> = subscriber
+            .peers()
+            .into_iter()
+            .map(|peer| {
+                let subscriber = subscriber.clone();
+                tokio::spawn(async move { subscriber.follow_forever(&peer).await })
+            })
+            .collect();
+        stop.await;
+        for task in tasks {
+            task.abort();
+        }
+    }
+
+    async fn follow_forever(&self, peer: &str) {
+        let mut failures = 0u32;
+        loop {
+            let wait = match self.sync_peer(peer, &mut |_| {}).await {
+                Ok(outcome) => {
+                    if failures > 0 {
+                        tracing::info!(peer, "following the peer again");
+                    }
+                    failures = 0;
+                    if outcome.applied > 0 {
+                        tracing::info!(
+                            peer,
+                            applied = outcome.applied,
+                            swept = outcome.swept,
+                            "mirror updated"
+                        );
+                    }
+                    self.interval
+                }
+                Err(error) => {
+                    failures = failures.saturating_add(1);
+                    let wait = backoff(self.interval, self.max_backoff, failures);
+                    tracing::warn!(peer, %error, retry_in_ms = wait.as_millis() as u64, "sync failed");
+                    wait
+                }
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+struct BatchReport {
+    applied: u64,
+    rejected: u64,
+    swept: u64,
+    restarted: bool,
+    caught_up: bool,
+}
+
+/// The wait after `failures` failures in a row: doubling from `base`, at
+/// most `max`, with up to half of it taken off at random.
+fn backoff(base: Duration, max: Duration, failures: u32) -> Duration {
+    let doubled = base.saturating_mul(1u32 << failures.min(16)).min(max);
+    let mut random = [0u8; 4];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut random);
+    let fraction = f64::from(u32::from_be_bytes(random)) / f64::from(u32::MAX);
+    doubled.mul_f64(1.0 - fraction / 2.0)
+}
+
+fn describe(peer: &str, failure: &NodeFailure) -> String {
+    format!("{peer}: {}", failure.message())
+}
+
+fn seconds_between(earlier: &str, later: &str) -> f64 {
+    use time::OffsetDateTime;
+    use time::format_description::well_known::Rfc3339;
+    match (
+        OffsetDateTime::parse(earlier, &Rfc3339),
+        OffsetDateTime::parse(later, &Rfc3339),
+    ) {
+        (Ok(earlier), Ok(later)) => (later - earlier).as_seconds_f64().max(0.0),
+        _ => 0.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_limit_with_jitter() {
+        let base = Duration::from_millis(100);
+        let max = Duration::from_secs(2);
+        for failures in 1..20 {
+            let wait = backoff(base, max, failures);
+            let ceiling = base.saturating_mul(1 << failures.min(16)).min(max);
+            assert!(
+                wait <= ceiling && wait >= ceiling / 2,
+                "{failures}: {wait:?}"
+            );
+        }
+        let waits: std::collections::BTreeSet<_> = (0..20).map(|_| backoff(base, max, 3)).collect();
+        assert!(waits.len() > 1, "jitter: {waits:?}");
+    }
+}

@@ -1,0 +1,416 @@
+//! Mirrors: other nodes' records this node follows through their change
+//! feeds, kept apart from its own records (table `mirrors`), each tagged with
+//! its origin, with one row of sync state per peer (`sync_peers`).
+//!
+//! A batch from a peer's feed and the cursor after it are applied in one
+//! transaction, so a subscriber killed at any point resumes exactly where
+//! the last applied batch ended: nothing lost, nothing applied twice. A
+//! record whose id names another origin than the peer that sent it, and a
+//! version older than the one held, are rejected and reported for the audit
+//! log. When a peer's feed restarts (a new epoch), its records are delivered
+//! again under a new generation, and what that generation did not deliver is
+//! removed once it has caught up.
+
+use std::collections::HashMap;
+
+use lienthong_proto::v1 as pb;
+use lienthong_records::{AnyRecord, RecordId, RecordKind};
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::record_body::StoredBody;
+use crate::writes::{numbered_placeholders, placeholder, row_placeholders};
+use crate::{Store, StoreError, now_rfc3339};
+
+/// One change from a peer's feed.
+#[derive(Debug, Clone)]
+pub struct MirrorChange {
+    /// The record; for a deletion only its id and version count.
+    pub record: AnyRecord,
+    pub deleted: bool,
+    /// When the origin made the change, RFC 3339 UTC.
+    pub changed_at: String,
+}
+
+/// One batch of a peer's feed, as received.
+#[derive(Debug, Clone, Default)]
+pub struct MirrorBatch {
+    pub epoch: String,
+    pub restart: bool,
+    pub changes: Vec<MirrorChange>,
+    pub cursor: String,
+    pub caught_up: bool,
+    /// Set on the first batch of a call: changes still to come.
+    pub backlog: Option<u64>,
+    /// Set on the first batch of a call: the origin's newest change.
+    pub newest_change_at: Option<String>,
+}
+
+/// A change refused, with the reason (for the audit log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MirrorRejection {
+    pub id: String,
+    pub reason: String,
+}
+
+/// What applying one batch did.
+#[derive(Debug, Clone, Default)]
+pub struct AppliedBatch {
+    pub applied: u64,
+    pub rejected: Vec<MirrorRejection>,
+    /// Mirrors removed because a restarted sync did not deliver them again.
+    pub swept: u64,
+}
+
+/// Where the sync with one peer stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PeerSync {
+    pub peer: String,
+    pub epoch: String,
+    #[serde(skip)]
+    pub cursor: String,
+    pub generation: i64,
+    /// A restarted sync that has not caught up yet.
+    pub sweeping: bool,
+    pub applied: u64,
+    pub rejected: u64,
+    /// Changes the peer still had to send at the last call.
+    pub backlog: u64,
+    /// When the origin made the newest change applied here.
+    pub last_change_at: String,
+    /// When the origin made its newest change, as of the last call.
+    pub newest_change_at: String,
+    pub last_sync_at: String,
+    pub caught_up_at: String,
+    pub last_error: String,
+    /// Records mirrored from this peer now.
+    pub mirrored: u64,
+}
+
+/// A mirrored record with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MirroredRecord {
+    pub record: AnyRecord,
+    pub origin: String,
+    pub changed_at: String,
+    pub received_at: String,
+    pub public: bool,
+}
+
+const PEER_COLUMNS: &str = "peer, epoch, cursor, generation, sweeping, applied, rejected, backlog, \
+     last_change_at, newest_change_at, last_sync_at, caught_up_at, last_error";
+
+impl Store {
+    /// Applies one batch from `peer`'s feed and the cursor after it, in one
+    /// transaction.
+    pub async fn apply_mirror_batch(
+        &self,
+        peer: &str,
+        batch: MirrorBatch,
+    ) -> Result<AppliedBatch, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO sync_peers (peer) VALUES ($1) ON CONFLICT (peer) DO NOTHING")
+            .bind(peer)
+            .execute(&mut *tx)
+            .await?;
+        // A no-op update takes the row lock: one applier per peer at a time.
+        let (held_epoch, mut generation, mut sweeping): (String, i64, i64) = sqlx::query_as(
+            "UPDATE sync_peers SET peer = peer WHERE peer = $1 RETURNING epoch, generation, sweeping",
+        )
+        .bind(peer)
+        .fetch_one(&mut *tx)
+        .await?;
+        if batch.restart || (!held_epoch.is_empty() && held_epoch != batch.epoch) {
+            generation += 1;
+            sweeping = 1;
+        }
+
+        let mut report = AppliedBatch::default();
+        let held = held_versions(&mut tx, self.backend, &batch.changes).await?;
+        let now = now_rfc3339();
+        let mut upserts: Vec<(&MirrorChange, StoredBody)> = Vec::new();
+        let mut deletions: Vec<&str> = Vec::new();
+        let mut last_change_at = String::new();
+        for change in &batch.changes {
+            let id = change.record.id();
+            if let Err(reason) = check_origin(peer, &change.record) {
+                report.rejected.push(MirrorRejection {
+                    id: id.to_owned(),
+                    reason,
+                });
+                continue;
+            }
+            let version = change.record.meta().map_or(0, |meta| meta.version);
+            if let Some(&held) = held.get(id)
+                && version < held
+            {
+                report.rejected.push(MirrorRejection {
+                    id: id.to_owned(),
+                    reason: format!(
+                        "version goes backwards: version {held} is held, {version} came"
+                    ),
+                });
+                continue;
+            }
+            if change.changed_at > last_change_at {
+                last_change_at.clone_from(&change.changed_at);
+            }
+            if change.deleted {
+                deletions.push(id);
+            } else {
+                upserts.push((change, StoredBody::encode(self.backend, &change.record)));
+            }
+            report.applied += 1;
+        }
+        // An id deleted and re-created in one batch: the feed sends each
+        // record once, at its latest state, so this cannot happen; if it
+        // did, deletions run first and the upsert wins.
+        for chunk in deletions.chunks(500) {
+            let sql = format!(
+                "DELETE FROM mirrors WHERE id IN ({})",
+                numbered_placeholders(self.backend, 1, chunk.len())
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        const COLUMNS: usize = 9;
+        for chunk in upserts.chunks(crate::writes::MAX_BIND_PARAMETERS / COLUMNS) {
+            let sql = format!(
+                "INSERT INTO mirrors (id, origin, kind, version, public, changed_at, received_at, \
+                 generation, body) VALUES {} ON CONFLICT (id) DO UPDATE SET \
+                 version = excluded.version, public = excluded.public, \
+                 changed_at = excluded.changed_at, received_at = excluded.received_at, \
+                 generation = excluded.generation, body = excluded.body",
+                row_placeholders(chunk.len(), COLUMNS, None, |n| {
+                    if n % COLUMNS == 0 {
+                        self.backend.body_placeholder(n)
+                    } else {
+                        placeholder(self.backend, n)
+                    }
+                })
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for (change, body) in chunk {
+                let meta = change.record.meta();
+                query = query
+                    .bind(change.record.id())
+                    .bind(peer)
+                    .bind(change.record.kind().code())
+                    .bind(meta.map_or(0, |meta| meta.version) as i64)
+                    .bind(i64::from(meta.is_some_and(|meta| {
+                        meta.visibility == pb::Visibility::Public as i32
+                    })))
+                    .bind(change.changed_at.as_str())
+                    .bind(now.as_str())
+                    .bind(generation);
+                query = body.bind(query);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        let caught_up_at = if batch.caught_up { now.as_str() } else { "" };
+        if batch.caught_up && sweeping == 1 {
+            let swept = sqlx::query("DELETE FROM mirrors WHERE origin = $1 AND generation < $2")
+                .bind(peer)
+                .bind(generation)
+                .execute(&mut *tx)
+                .await?;
+            report.swept = swept.rows_affected();
+            sweeping = 0;
+        }
+        sqlx::query(
+            "UPDATE sync_peers SET epoch = $1, cursor = $2, generation = $3, sweeping = $4, \
+             applied = applied + $5, rejected = rejected + $6, \
+             backlog = CASE WHEN $7 >= 0 THEN $7 ELSE backlog END, \
+             last_change_at = CASE WHEN $8 > last_change_at THEN $8 ELSE last_change_at END, \
+             newest_change_at = CASE WHEN $9 <> '' THEN $9 ELSE newest_change_at END, \
+             last_sync_at = $10, \
+             caught_up_at = CASE WHEN $11 <> '' THEN $11 ELSE caught_up_at END, \
+             last_error = '' WHERE peer = $12",
+        )
+        .bind(&batch.epoch)
+        .bind(&batch.cursor)
+        .bind(generation)
+        .bind(sweeping)
+        .bind(report.applied as i64)
+        .bind(report.rejected.len() as i64)
+        .bind(batch.backlog.map_or(-1, |backlog| backlog as i64))
+        .bind(&last_change_at)
+        .bind(batch.newest_change_at.as_deref().unwrap_or(""))
+        .bind(&now)
+        .bind(caught_up_at)
+        .bind(peer)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// Records why the last sync with `peer` failed, for `sync status`.
+    pub async fn record_sync_error(&self, peer: &str, error: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sync_peers (peer, last_error) VALUES ($1, $2) \
+             ON CONFLICT (peer) DO UPDATE SET last_error = excluded.last_error",
+        )
+        .bind(peer)
+        .bind(error)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Where the sync with each peer stands, by peer id.
+    pub async fn peer_syncs(&self) -> Result<Vec<PeerSync>, StoreError> {
+        let sql = format!("SELECT {PEER_COLUMNS} FROM sync_peers ORDER BY peer");
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
+        let counts: Vec<(String, i64)> =
+            sqlx::query_as("SELECT origin, COUNT(*) FROM mirrors GROUP BY origin")
+                .fetch_all(&self.pool)
+                .await?;
+        let counts: HashMap<String, i64> = counts.into_iter().collect();
+        rows.iter()
+            .map(|row| {
+                let peer: String = row.try_get("peer")?;
+                Ok(PeerSync {
+                    mirrored: counts.get(&peer).copied().unwrap_or(0) as u64,
+                    epoch: row.try_get("epoch")?,
+                    cursor: row.try_get("cursor")?,
+                    generation: row.try_get("generation")?,
+                    sweeping: row.try_get::<i64, _>("sweeping")? != 0,
+                    applied: row.try_get::<i64, _>("applied")? as u64,
+                    rejected: row.try_get::<i64, _>("rejected")? as u64,
+                    backlog: row.try_get::<i64, _>("backlog")? as u64,
+                    last_change_at: row.try_get("last_change_at")?,
+                    newest_change_at: row.try_get("newest_change_at")?,
+                    last_sync_at: row.try_get("last_sync_at")?,
+                    caught_up_at: row.try_get("caught_up_at")?,
+                    last_error: row.try_get("last_error")?,
+                    peer,
+                })
+            })
+            .collect()
+    }
+
+    /// The sync state of one peer (default when never synced).
+    pub async fn peer_sync(&self, peer: &str) -> Result<PeerSync, StoreError> {
+        Ok(self
+            .peer_syncs()
+            .await?
+            .into_iter()
+            .find(|sync| sync.peer == peer)
+            .unwrap_or_else(|| PeerSync {
+                peer: peer.to_owned(),
+                ..Default::default()
+            }))
+    }
+
+    /// Forgets `peer`: removes its mirrors and its cursor, so the next sync
+    /// starts from the beginning. Returns how many mirrors were removed.
+    pub async fn reset_peer(&self, peer: &str) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let removed = sqlx::query("DELETE FROM mirrors WHERE origin = $1")
+            .bind(peer)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM sync_peers WHERE peer = $1")
+            .bind(peer)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(removed)
+    }
+
+    /// The mirrored record with this id.
+    pub async fn get_mirror(&self, id: &str) -> Result<Option<MirroredRecord>, StoreError> {
+        let sql = format!(
+            "SELECT kind, origin, changed_at, received_at, public, {} FROM mirrors WHERE id = $1",
+            self.backend.body_column()
+        );
+        let Some(row) = sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let kind = crate::reads::kind_from_code(row.try_get("kind")?)?;
+        let Some(record) = self.backend.read_body(&row, kind)? else {
+            return Ok(None);
+        };
+        Ok(Some(MirroredRecord {
+            record,
+            origin: row.try_get("origin")?,
+            changed_at: row.try_get("changed_at")?,
+            received_at: row.try_get("received_at")?,
+            public: row.try_get::<i64, _>("public")? != 0,
+        }))
+    }
+
+    /// (id, version) of every record mirrored from `origin`, by id: for
+    /// comparing with the origin.
+    pub async fn mirrored_versions(
+        &self,
+        origin: &str,
+        kind: RecordKind,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT id, version FROM mirrors WHERE origin = $1 AND kind = $2 ORDER BY id",
+        )
+        .bind(origin)
+        .bind(kind.code())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, version)| (id, version as u64))
+            .collect())
+    }
+}
+
+/// A record may only come from the node its id names.
+fn check_origin(peer: &str, record: &AnyRecord) -> Result<(), String> {
+    let id = record.id();
+    let parsed: RecordId = id
+        .parse()
+        .map_err(|error| format!("not a record id: {error}"))?;
+    if parsed.node != peer {
+        return Err(format!(
+            "the id claims origin {:?} but came from peer {peer:?}",
+            parsed.node
+        ));
+    }
+    if parsed.kind != record.kind() {
+        return Err(format!(
+            "the id names a {} but the record is a {}",
+            parsed.kind,
+            record.kind()
+        ));
+    }
+    Ok(())
+}
+
+async fn held_versions(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    backend: crate::Backend,
+    changes: &[MirrorChange],
+) -> Result<HashMap<String, u64>, StoreError> {
+    let mut held = HashMap::with_capacity(changes.len());
+    for chunk in changes.chunks(500) {
+        let sql = format!(
+            "SELECT id, version FROM mirrors WHERE id IN ({})",
+            numbered_placeholders(backend, 1, chunk.len())
+        );
+        let mut query = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(sql));
+        for change in chunk {
+            query = query.bind(change.record.id().to_owned());
+        }
+        for (id, version) in query.fetch_all(&mut **tx).await? {
+            held.insert(id, version as u64);
+        }
+    }
+    Ok(held)
+}

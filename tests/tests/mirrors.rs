@@ -1,0 +1,270 @@
+//! Following a peer: real nodes over mutual TLS, one following the other's
+//! change feed into its mirrors, on each backend.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use lienthong_proto::v1 as pb;
+use lienthong_records::{AnyRecord, RecordKind};
+use lienthong_store::{MirrorBatch, MirrorChange, Store};
+use lienthong_tests::secure::{SecureNode, TestPki};
+use lienthong_tests::{TestDatabase, federation_meta, load, wait_for};
+
+/// Nam Định shares its tasks with Hưng Yên's feed.
+const ORIGIN_POLICY: &str = r#"
+[[grant]]
+peers = ["node:hung-yen"]
+rpcs = ["info", "changes"]
+kinds = ["project"]
+"#;
+
+fn project(local: &str, title: &str) -> AnyRecord {
+    AnyRecord::Project(pb::Project {
+        meta: Some(federation_meta(&format!("nam-dinh:project:{local}"))),
+        code: local.into(),
+        title: title.into(),
+        status: pb::ProjectStatus::Completed as i32,
+        ..Default::default()
+    })
+}
+
+/// (id, version) of every shareable project at the origin.
+async fn shared_projects(origin: &Store) -> BTreeMap<String, u64> {
+    let mut shared = BTreeMap::new();
+    let mut after = 0;
+    loop {
+        let (records, last) = origin
+            .scan(RecordKind::Project, after, 500)
+            .await
+            .expect("scan");
+        for record in records {
+            let stored = origin.get(record.id()).await.expect("get").expect("live");
+            if stored.shareable {
+                shared.insert(
+                    record.id().to_owned(),
+                    record.meta().map_or(0, |meta| meta.version),
+                );
+            }
+        }
+        if last == after {
+            return shared;
+        }
+        after = last;
+    }
+}
+
+async fn mirrored(store: &Store) -> BTreeMap<String, u64> {
+    store
+        .mirrored_versions("nam-dinh", RecordKind::Project)
+        .await
+        .expect("mirrors")
+        .into_iter()
+        .collect()
+}
+
+async fn converges(origin: &Store, follower: &Store) -> bool {
+    let want = shared_projects(origin).await;
+    wait_for(Duration::from_secs(20), || async {
+        mirrored(follower).await == want
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_mirrors_the_peers_shared_tasks_and_their_withdrawals() {
+    let pki = TestPki::new();
+    for database in TestDatabase::each_backend().await {
+        let backend = database.backend;
+        let origin_db = TestDatabase::sqlite();
+        let origin = SecureNode::start(&pki, "nam-dinh", &origin_db, ORIGIN_POLICY).await;
+        let mut records: Vec<AnyRecord> = (0..40)
+            .map(|n| project(&format!("P{n}"), &format!("Đề tài số {n} về lúa")))
+            .collect();
+        for record in records.iter_mut().step_by(5) {
+            record.meta_mut().visibility = pb::Visibility::Internal as i32;
+        }
+        load(&origin.store, records).await;
+
+        let follow = format!(
+            "[[follow]]\npeer = \"nam-dinh\"\nendpoint = \"{}\"\n[sync]\ninterval_ms = 50\nchanges_per_call = 7\n",
+            origin.url()
+        );
+        let follower = SecureNode::start_with(&pki, "hung-yen", &database.url, "", &follow).await;
+        assert!(
+            converges(&origin.store, &follower.store).await,
+            "{backend:?}: the mirror never matched: {} of {}",
+            mirrored(&follower.store).await.len(),
+            shared_projects(&origin.store).await.len()
+        );
+        assert_eq!(mirrored(&follower.store).await.len(), 32, "{backend:?}");
+
+        let mirror = follower
+            .store
+            .get_mirror("nam-dinh:project:P1")
+            .await
+            .expect("get")
+            .expect("mirrored");
+        assert_eq!(mirror.origin, "nam-dinh");
+        assert!(!mirror.changed_at.is_empty() && !mirror.received_at.is_empty());
+        assert!(
+            follower
+                .store
+                .get("nam-dinh:project:P1")
+                .await
+                .expect("get")
+                .is_none(),
+            "{backend:?}: mirrors are not the node's own records"
+        );
+
+        // Withdrawals propagate: a deletion, a task made internal, one
+        // classified; and an edit.
+        origin
+            .store
+            .delete("nam-dinh:project:P1")
+            .await
+            .expect("delete");
+        let mut internal = project("P2", "Đề tài số 2 về lúa");
+        internal.meta_mut().visibility = pb::Visibility::Internal as i32;
+        let mut classified = project("P3", "Đề tài số 3 về lúa");
+        classified.meta_mut().classification = pb::Classification::Secret as i32;
+        load(
+            &origin.store,
+            vec![internal, classified, project("P4", "Đề tài số 4 (sửa)")],
+        )
+        .await;
+        assert!(
+            converges(&origin.store, &follower.store).await,
+            "{backend:?}: withdrawals did not reach the mirror"
+        );
+        let mirrors = mirrored(&follower.store).await;
+        assert_eq!(mirrors.len(), 29, "{backend:?}");
+        assert_eq!(mirrors.get("nam-dinh:project:P4"), Some(&2));
+
+        let status = follower.store.peer_sync("nam-dinh").await.expect("status");
+        assert_eq!(status.mirrored, 29);
+        assert!(!status.caught_up_at.is_empty());
+        assert!(status.last_error.is_empty(), "{}", status.last_error);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_from_the_wrong_origin_or_going_backwards_is_rejected() {
+    for database in TestDatabase::each_backend().await {
+        let backend = database.backend;
+        let store = database.open_store("hung-yen").await;
+        let change = |record: AnyRecord| MirrorChange {
+            record,
+            deleted: false,
+            changed_at: "2026-11-30T00:00:00Z".into(),
+        };
+        let mut current = project("P1", "Đề tài");
+        current.meta_mut().version = 3;
+        let applied = store
+            .apply_mirror_batch(
+                "nam-dinh",
+                MirrorBatch {
+                    epoch: "e1".into(),
+                    changes: vec![change(current)],
+                    cursor: "c1".into(),
+                    caught_up: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("apply");
+        assert_eq!((applied.applied, applied.rejected.len()), (1, 0));
+
+        // Thái Bình's record sent by Nam Định; and P1 at an older version.
+        let mut spoofed = project("X", "Giả mạo");
+        spoofed.meta_mut().id = "thai-binh:project:X".into();
+        let mut older = project("P1", "Đề tài cũ");
+        older.meta_mut().version = 2;
+        let applied = store
+            .apply_mirror_batch(
+                "nam-dinh",
+                MirrorBatch {
+                    epoch: "e1".into(),
+                    changes: vec![change(spoofed), change(older)],
+                    cursor: "c2".into(),
+                    caught_up: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("apply");
+        assert_eq!(applied.applied, 0, "{backend:?}");
+        let reasons: Vec<&str> = applied.rejected.iter().map(|r| r.reason.as_str()).collect();
+        assert!(reasons[0].contains("thai-binh"), "{backend:?}: {reasons:?}");
+        assert!(reasons[1].contains("backwards"), "{backend:?}: {reasons:?}");
+        assert!(
+            store
+                .get_mirror("thai-binh:project:X")
+                .await
+                .expect("get")
+                .is_none()
+        );
+        let kept = store
+            .get_mirror("nam-dinh:project:P1")
+            .await
+            .expect("get")
+            .expect("kept");
+        assert_eq!(kept.record.meta().map(|meta| meta.version), Some(3));
+        let status = store.peer_sync("nam-dinh").await.expect("status");
+        assert_eq!(
+            (status.applied, status.rejected, status.cursor.as_str()),
+            (1, 2, "c2")
+        );
+
+        // A restarted feed that no longer delivers P1 removes it once it has
+        // caught up, not before.
+        let applied = store
+            .apply_mirror_batch(
+                "nam-dinh",
+                MirrorBatch {
+                    epoch: "e2".into(),
+                    restart: true,
+                    changes: vec![change(project("P9", "Đề tài mới"))],
+                    cursor: "c3".into(),
+                    caught_up: false,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("apply");
+        assert_eq!(applied.swept, 0);
+        assert!(
+            store
+                .get_mirror("nam-dinh:project:P1")
+                .await
+                .expect("get")
+                .is_some()
+        );
+        let applied = store
+            .apply_mirror_batch(
+                "nam-dinh",
+                MirrorBatch {
+                    epoch: "e2".into(),
+                    cursor: "c4".into(),
+                    caught_up: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("apply");
+        assert_eq!(applied.swept, 1, "{backend:?}");
+        assert!(
+            store
+                .get_mirror("nam-dinh:project:P1")
+                .await
+                .expect("get")
+                .is_none()
+        );
+        assert!(
+            store
+                .get_mirror("nam-dinh:project:P9")
+                .await
+                .expect("get")
+                .is_some()
+        );
+    }
+}
