@@ -105,6 +105,19 @@ pub enum Command {
     ///
     /// Example: lienthong reindex --config deploy/hung-yen.sqlite.toml
     Reindex(ReindexArgs),
+    /// Follow other nodes' change feeds: see where each stands, sync once,
+    /// or start a peer over.
+    ///
+    /// A running node follows the peers in its [[follow]] entries by itself.
+    /// These commands are for operators: `status` any time; `run` and `reset`
+    /// with the node stopped (a first sync of a large catalog, say, with a
+    /// progress bar).
+    ///
+    /// Examples:
+    ///   lienthong sync status --config deploy/hung-yen.sqlite.toml
+    ///   lienthong sync run --config deploy/hung-yen.sqlite.toml --peer nam-dinh
+    ///   lienthong sync reset nam-dinh --config deploy/hung-yen.sqlite.toml
+    Sync(SyncArgs),
 }
 
 #[derive(Args, Debug)]
@@ -574,4 +587,51 @@ pub struct SampleArgs {
     /// Random seed; the same seed gives the same data.
     #[arg(long, default_value_t = 2023)]
     pub seed: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    #[command(subcommand)]
+    pub command: SyncCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SyncCommand {
+    /// Each followed peer: records mirrored, changes applied and rejected,
+    /// lag in changes and in seconds, when it last caught up, the last error.
+    Status {
+        /// The node's config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sync with every followed peer (or one) until caught up, then exit.
+    /// Stop the node first; it follows its peers by itself while it runs.
+    Run {
+        /// The node's config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Only this peer.
+        #[arg(long)]
+        peer: Option<String>,
+        /// Call peers without TLS (development only; their feeds must grant
+        /// "insecure-anonymous").
+        #[arg(long)]
+        insecure_plaintext: bool,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget a peer: remove its mirrors and cursor, so the next sync starts
+    /// from the beginning (after the peer restored an older backup, say).
+    /// Stop the node first.
+    Reset {
+        /// The peer's node id, e.g. nam-dinh.
+        peer: String,
+        /// The node's config file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
 }

@@ -10,6 +10,7 @@ mod records;
 mod reindex;
 mod sample;
 mod search;
+mod sync;
 
 use crate::cli::{Cli, Command};
 
@@ -26,6 +27,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Records(args) => records::run(args).await,
         Command::Sample(args) => sample::run(args).await,
         Command::Reindex(args) => reindex::run(args).await,
+        Command::Sync(args) => sync::run(args).await,
         Command::Pki(args) => pki::run(args),
         Command::Audit(args) => audit::run(args).await,
     }
