@@ -28,7 +28,7 @@ kinds = ["project"]
 
 fn project(n: usize) -> AnyRecord {
     let mut meta = federation_meta(&format!("nam-dinh:project:P{n}"));
-    if n % 10 == 0 {
+    if n.is_multiple_of(10) {
         meta.visibility = pb::Visibility::Internal as i32;
     }
     AnyRecord::Project(pb::Project {
