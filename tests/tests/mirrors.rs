@@ -143,6 +143,8 @@ async fn a_follower_mirrors_the_peers_shared_tasks_and_their_withdrawals() {
         let status = follower.store.peer_sync("nam-dinh").await.expect("status");
         assert_eq!(status.mirrored, 29);
         assert!(!status.caught_up_at.is_empty());
+        assert_eq!(status.backlog, 0, "{backend:?}: caught up, nothing left");
+        assert_eq!(status.rejected, 0);
         assert!(status.last_error.is_empty(), "{}", status.last_error);
     }
 }

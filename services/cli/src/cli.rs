@@ -50,9 +50,11 @@ pub enum Command {
     ///   lienthong gateway token create --config deploy/gateway.toml --user an --role officer
     Gateway(GatewayServeArgs),
     /// Start the Hưng Yên and Nam Định nodes on 127.0.0.1:7101 and :7102 with
-    /// sample data, and the gateway in front of them on :7100 (gRPC) and :8080
-    /// (HTTPS), all over mutual TLS with a development PKI in the demo
-    /// directory, and print how to query them. Runs until Ctrl-C.
+    /// sample data, each mirroring the other's tasks, the national node
+    /// quoc-gia on :7103 mirroring both, and the gateway in front of the
+    /// provinces on :7100 (gRPC) and :8080 (HTTPS), all over mutual TLS with a
+    /// development PKI in the demo directory, and print how to query them.
+    /// Runs until Ctrl-C.
     Demo(DemoArgs),
     /// The federation PKI: a root CA, certificates for nodes, gateways and
     /// clients carrying their identity, revocation and CRLs.

@@ -382,6 +382,7 @@ mod tests {
             include_str!("../../../deploy/hung-yen.postgres.toml"),
             include_str!("../../../deploy/nam-dinh.sqlite.toml"),
             include_str!("../../../deploy/nam-dinh.postgres.toml"),
+            include_str!("../../../deploy/quoc-gia.postgres.toml"),
         ] {
             let config = NodeConfig::from_toml(text).unwrap();
             assert!(config.tls.is_some(), "{}", config.node.id);
@@ -391,9 +392,32 @@ mod tests {
         for policy in [
             include_str!("../../../deploy/policies/hung-yen.toml"),
             include_str!("../../../deploy/policies/nam-dinh.toml"),
+            include_str!("../../../deploy/policies/quoc-gia.toml"),
         ] {
             crate::policy::SharingPolicy::parse(policy).unwrap();
         }
+    }
+
+    #[test]
+    fn follow_errors_name_the_entry_and_key() {
+        let error = |follow: &str| {
+            NodeConfig::from_toml(&format!("{MINIMAL}\n{follow}"))
+                .unwrap_err()
+                .to_string()
+        };
+        let entry = |peer: &str, endpoint: &str, kinds: &str| {
+            format!("[[follow]]\npeer = \"{peer}\"\nendpoint = \"{endpoint}\"\nkinds = {kinds}\n")
+        };
+        let good = entry("nam-dinh", "https://127.0.0.1:7102", "[\"project\"]");
+        assert!(NodeConfig::from_toml(&format!("{MINIMAL}\n{good}")).is_ok());
+        assert!(
+            error(&entry("hung-yen", "https://127.0.0.1:7102", "[]")).contains("follow[1].peer")
+        );
+        assert!(error(&entry("Nam Định", "https://x:1", "[]")).contains("follow[1].peer"));
+        assert!(error(&entry("nam-dinh", "127.0.0.1:7102", "[]")).contains("follow[1].endpoint"));
+        assert!(error(&entry("nam-dinh", "https://x:1", "[\"task\"]")).contains("follow[1].kinds"));
+        assert!(error(&format!("{good}{good}")).contains("follow[2].peer"));
+        assert!(error("[sync]\nchanges_per_call = 0\n").contains("sync.changes_per_call"));
     }
 
     #[test]

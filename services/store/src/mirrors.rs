@@ -113,12 +113,14 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         // A no-op update takes the row lock: one applier per peer at a time.
-        let (held_epoch, mut generation, mut sweeping): (String, i64, i64) = sqlx::query_as(
-            "UPDATE sync_peers SET peer = peer WHERE peer = $1 RETURNING epoch, generation, sweeping",
-        )
-        .bind(peer)
-        .fetch_one(&mut *tx)
-        .await?;
+        let (held_epoch, mut generation, mut sweeping, held_backlog): (String, i64, i64, i64) =
+            sqlx::query_as(
+                "UPDATE sync_peers SET peer = peer WHERE peer = $1 \
+                 RETURNING epoch, generation, sweeping, backlog",
+            )
+            .bind(peer)
+            .fetch_one(&mut *tx)
+            .await?;
         if batch.restart || (!held_epoch.is_empty() && held_epoch != batch.epoch) {
             generation += 1;
             sweeping = 1;
@@ -222,7 +224,7 @@ impl Store {
         sqlx::query(
             "UPDATE sync_peers SET epoch = $1, cursor = $2, generation = $3, sweeping = $4, \
              applied = applied + $5, rejected = rejected + $6, \
-             backlog = CASE WHEN $7 >= 0 THEN $7 ELSE backlog END, \
+             backlog = $7, \
              last_change_at = CASE WHEN $8 > last_change_at THEN $8 ELSE last_change_at END, \
              newest_change_at = CASE WHEN $9 <> '' THEN $9 ELSE newest_change_at END, \
              last_sync_at = $10, \
@@ -235,7 +237,14 @@ impl Store {
         .bind(sweeping)
         .bind(report.applied as i64)
         .bind(report.rejected.len() as i64)
-        .bind(batch.backlog.map_or(-1, |backlog| backlog as i64))
+        .bind(if batch.caught_up {
+            0
+        } else {
+            batch.backlog.map_or_else(
+                || (held_backlog - report.applied as i64).max(0),
+                |backlog| backlog as i64,
+            )
+        })
         .bind(&last_change_at)
         .bind(batch.newest_change_at.as_deref().unwrap_or(""))
         .bind(&now)

@@ -1,6 +1,7 @@
 //! `lienthong demo`: two province nodes on this machine, with sample data,
-//! and the federation gateway in front of them, all over mutual TLS with a
-//! development PKI kept in the demo directory.
+//! each mirroring the other's task catalog; the national node (`quoc-gia`)
+//! mirroring both; and the federation gateway in front of the provinces, all
+//! over mutual TLS with a development PKI kept in the demo directory.
 
 use std::path::Path;
 
@@ -23,23 +24,59 @@ use crate::cli::DemoArgs;
 const GATEWAY_GRPC_PORT: u16 = 7100;
 const GATEWAY_HTTP_PORT: u16 = 8080;
 
-/// (node id, display name, gRPC port, admin port, sharing policy)
-const DEMO_NODES: [(&str, &str, u16, u16, &str); 2] = [
-    (
-        "hung-yen",
-        "Sở KH&CN Hưng Yên",
-        7101,
-        9101,
-        include_str!("../../../../deploy/policies/hung-yen.toml"),
-    ),
-    (
-        "nam-dinh",
-        "Sở KH&CN Nam Định",
-        7102,
-        9102,
-        include_str!("../../../../deploy/policies/nam-dinh.toml"),
-    ),
+/// One demo node.
+struct DemoNode {
+    id: &'static str,
+    name: &'static str,
+    grpc_port: u16,
+    admin_port: u16,
+    policy: &'static str,
+    /// Gets sample data of its own (the national node holds mirrors only).
+    sample: bool,
+    /// (peer, kinds) this node follows through the peers' change feeds.
+    follows: &'static [(&'static str, &'static str)],
+}
+
+const DEMO_NODES: [DemoNode; 3] = [
+    DemoNode {
+        id: "hung-yen",
+        name: "Sở KH&CN Hưng Yên",
+        grpc_port: 7101,
+        admin_port: 9101,
+        policy: include_str!("../../../../deploy/policies/hung-yen.toml"),
+        sample: true,
+        follows: &[("nam-dinh", r#"["project"]"#)],
+    },
+    DemoNode {
+        id: "nam-dinh",
+        name: "Sở KH&CN Nam Định",
+        grpc_port: 7102,
+        admin_port: 9102,
+        policy: include_str!("../../../../deploy/policies/nam-dinh.toml"),
+        sample: true,
+        follows: &[("hung-yen", r#"["project"]"#)],
+    },
+    DemoNode {
+        id: "quoc-gia",
+        name: "Quốc gia (national node)",
+        grpc_port: 7103,
+        admin_port: 9103,
+        policy: include_str!("../../../../deploy/policies/quoc-gia.toml"),
+        sample: false,
+        follows: &[
+            ("hung-yen", r#"["project", "expert", "publication"]"#),
+            ("nam-dinh", r#"["project", "expert", "publication"]"#),
+        ],
+    },
 ];
+
+/// The gRPC port of a demo node.
+fn demo_port(id: &str) -> u16 {
+    DEMO_NODES
+        .iter()
+        .find(|node| node.id == id)
+        .map_or(0, |node| node.grpc_port)
+}
 
 /// The demo's command-line client: a system certificate the demo nodes'
 /// policies grant searches to, and the gateway treats as an administrator.
@@ -64,7 +101,25 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
     let mut addresses = Vec::new();
-    for (id, name, grpc_port, admin_port, policy) in DEMO_NODES {
+    for DemoNode {
+        id,
+        name,
+        grpc_port,
+        admin_port,
+        policy,
+        sample,
+        follows,
+    } in DEMO_NODES
+    {
+        let follow_toml: String = follows
+            .iter()
+            .map(|(peer, kinds)| {
+                format!(
+                    "[[follow]]\npeer = \"{peer}\"\nendpoint = \"https://127.0.0.1:{}\"\nkinds = {kinds}\n",
+                    demo_port(peer)
+                )
+            })
+            .collect();
         let database = dir.join(format!("{id}.db"));
         let policy_path = dir.join(format!("{id}.policy.toml"));
         std::fs::write(
@@ -81,7 +136,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
              [database]\nurl = {}\n\
              [grpc]\nlisten = \"127.0.0.1:{grpc_port}\"\n\
              [admin]\nlisten = \"127.0.0.1:{admin_port}\"\n\
-             [sharing]\npolicy = {}\n{}",
+             [sharing]\npolicy = {}\n{}{follow_toml}",
             toml_string(&format!("sqlite://{}", database.display())),
             toml_path(&policy_path),
             TlsFiles::to_toml(&TlsFiles::in_pki_dir(
@@ -94,7 +149,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         // Fill the store before listening, so that no client waits on a node
         // that is still loading.
         let store = super::sample::open_store(&config).await?;
-        if store.counts(false).await?.experts == 0 {
+        if sample && store.counts(false).await?.experts == 0 {
             println!(
                 "first run: generating sample data for {name} into {}",
                 database.display()
@@ -127,7 +182,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         toml_string(&format!("sqlite://{}", gateway_database.display())),
         TlsFiles::to_toml(&TlsFiles::in_pki_dir(&pki_dir, &identity(DEMO_GATEWAY)?)),
     );
-    for ((id, name, _, _, _), (_, grpc, _)) in DEMO_NODES.iter().zip(&addresses) {
+    // The gateway asks the provinces; the national node holds mirrors.
+    for (node, (_, grpc, _)) in DEMO_NODES
+        .iter()
+        .zip(&addresses)
+        .filter(|(node, _)| node.sample)
+    {
+        let (id, name) = (node.id, node.name);
         gateway_toml.push_str(&format!(
             "[[nodes]]\nid = \"{id}\"\ndisplay_name = \"{name}\"\nendpoint = \"https://{grpc}\"\n"
         ));
@@ -188,6 +249,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     );
     println!("  lienthong info --node https://127.0.0.1:7101");
     println!(
+        "  lienthong sync status --config {}    # Nam Định's tasks mirrored at Hưng Yên",
+        dir.join("hung-yen.toml").display()
+    );
+    println!(
+        "  lienthong sync status --config {}    # both provinces mirrored at the national node",
+        dir.join("quoc-gia.toml").display()
+    );
+    println!(
         "  curl --cacert $LIENTHONG_CA -H 'Authorization: Bearer {officer_token}' \\\n       \
          'https://{gateway_http}/api/v1/experts?q=nguyen&field=4&page_size=5'"
     );
@@ -228,7 +297,13 @@ fn development_pki(dir: &Path) -> anyhow::Result<Pki> {
         Pki::init(dir, "Liên thông demo CA (development only)", 3650)?
     };
     let hosts = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
-    for name in ["node:hung-yen", "node:nam-dinh", DEMO_GATEWAY, DEMO_CLIENT] {
+    for name in [
+        "node:hung-yen",
+        "node:nam-dinh",
+        "node:quoc-gia",
+        DEMO_GATEWAY,
+        DEMO_CLIENT,
+    ] {
         let identity = identity(name)?;
         let files = TlsFiles::in_pki_dir(dir, &identity);
         if !files.certificate.exists() || !files.private_key.exists() {
