@@ -21,7 +21,7 @@ use rand::{Rng, SeedableRng};
 const POLICY: &str = r#"
 [[grant]]
 peers = ["gateway:national", "system:prober"]
-rpcs = ["info", "search", "get", "statistics"]
+rpcs = ["info", "search", "get", "statistics", "changes"]
 kinds = ["expert", "project", "publication", "organization"]
 personal_fields = ["email", "phone", "birth_year"]
 "#;
@@ -375,6 +375,41 @@ async fn no_canary_ever_leaves_and_every_request_is_audited() {
         gateway_requests += 1;
         assert_eq!(code, 404, "{id}: {body}");
         assert_clean("the gateway's refusal", &body);
+    }
+
+    // The whole change feed of each node: no canary, and no hidden record at
+    // all, not even as a deletion. Each batch is one audit entry.
+    for (which, node) in direct.iter_mut().enumerate() {
+        let mut cursor = String::new();
+        let mut delivered = 0;
+        loop {
+            let mut stream = node
+                .list_changes(pb::ListChangesRequest {
+                    after: cursor.clone(),
+                    kinds: Vec::new(),
+                    limit: 100,
+                })
+                .await
+                .expect("feed")
+                .into_inner();
+            let mut caught_up = false;
+            while let Some(batch) = stream.message().await.expect("batch") {
+                direct_requests[which] += 1;
+                delivered += batch.changes.len();
+                let text = serde_json::to_string(&batch).expect("json");
+                assert_clean("a node's change feed", &text);
+                assert_no_reference("a node's change feed", &text, &hidden_ids);
+                cursor = batch.cursor;
+                caught_up = batch.caught_up;
+            }
+            if caught_up {
+                break;
+            }
+        }
+        assert!(
+            delivered > 100,
+            "the feed delivered only {delivered} changes"
+        );
     }
 
     // Statistics count only what is shared.
