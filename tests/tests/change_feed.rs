@@ -23,6 +23,14 @@ kinds = ["expert", "project"]
 peers = ["system:prober"]
 rpcs = ["search"]
 kinds = ["expert", "project"]
+
+# Granted for get only: neither the kind nor the personal fields may flow
+# into Nam Định's feed.
+[[grant]]
+peers = ["node:nam-dinh"]
+rpcs = ["get"]
+kinds = ["organization"]
+personal_fields = ["email", "phone", "birth_year"]
 "#;
 
 /// As [`POLICY`], with birth years granted to Nam Định.
@@ -115,6 +123,7 @@ async fn pull(
                 after: pulled.cursor.clone(),
                 kinds: kinds.iter().map(|kind| (*kind).to_owned()).collect(),
                 limit,
+                ..Default::default()
             })
             .await?
             .into_inner();
@@ -301,6 +310,36 @@ async fn withdrawn_records_come_as_deletions_and_hidden_changes_leave_no_trace()
             ]),
             "{backend:?}"
         );
+        // Edits to a withdrawn record, and its deletion while hidden, are
+        // hidden changes too: nothing comes, nothing is counted.
+        for round in 0..3 {
+            load(
+                &node.store,
+                vec![hidden(
+                    shared_expert("E1", &format!("Nguyễn Xuân Hải {round}")),
+                    pb::Visibility::Internal,
+                )],
+            )
+            .await;
+        }
+        let hidden_edits = pull(&mut client, &update.cursor, &[], 100)
+            .await
+            .expect("feed");
+        assert!(
+            hidden_edits.changes.is_empty(),
+            "{backend:?}: {:?}",
+            hidden_edits.changes
+        );
+        assert_eq!(hidden_edits.batches[0].backlog, 0, "{backend:?}");
+        // A new subscriber gets no deletions for records withdrawn before it
+        // came: it holds none of them.
+        let fresh = pull(&mut client, "", &[], 100).await.expect("feed");
+        assert!(
+            fresh.changes.iter().all(|change| !change.deleted),
+            "{backend:?}: {:?}",
+            fresh.changes
+        );
+        assert_eq!(fresh.changes.len(), 1, "{backend:?}: only E3 is shared now");
         for change in update.changes.iter().filter(|change| change.deleted) {
             let record = AnyRecord::try_from(change.record.clone().expect("record")).expect("kind");
             let text = format!("{record:?}");

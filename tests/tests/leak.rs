@@ -388,6 +388,7 @@ async fn no_canary_ever_leaves_and_every_request_is_audited() {
                     after: cursor.clone(),
                     kinds: Vec::new(),
                     limit: 100,
+                    ..Default::default()
                 })
                 .await
                 .expect("feed")

@@ -164,6 +164,7 @@ async fn a_change_from_the_wrong_origin_or_going_backwards_is_rejected() {
         let applied = store
             .apply_mirror_batch(
                 "nam-dinh",
+                "",
                 MirrorBatch {
                     epoch: "e1".into(),
                     changes: vec![change(current)],
@@ -184,6 +185,7 @@ async fn a_change_from_the_wrong_origin_or_going_backwards_is_rejected() {
         let applied = store
             .apply_mirror_batch(
                 "nam-dinh",
+                "c1",
                 MirrorBatch {
                     epoch: "e1".into(),
                     changes: vec![change(spoofed), change(older)],
@@ -217,11 +219,39 @@ async fn a_change_from_the_wrong_origin_or_going_backwards_is_rejected() {
             (1, 2, "c2")
         );
 
+        // A second process applying from a stale cursor is turned away, and
+        // nothing it carried is applied.
+        let stale = store
+            .apply_mirror_batch(
+                "nam-dinh",
+                "c1",
+                MirrorBatch {
+                    epoch: "e1".into(),
+                    changes: vec![change(project("P7", "Từ tiến trình khác"))],
+                    cursor: "c9".into(),
+                    caught_up: true,
+                    ..Default::default()
+                },
+            )
+            .await;
+        assert!(
+            matches!(stale, Err(lienthong_store::StoreError::Conflict(_))),
+            "{backend:?}: {stale:?}"
+        );
+        assert!(
+            store
+                .get_mirror("nam-dinh:project:P7")
+                .await
+                .expect("get")
+                .is_none()
+        );
+
         // A restarted feed that no longer delivers P1 removes it once it has
         // caught up, not before.
         let applied = store
             .apply_mirror_batch(
                 "nam-dinh",
+                "c2",
                 MirrorBatch {
                     epoch: "e2".into(),
                     restart: true,
@@ -244,6 +274,7 @@ async fn a_change_from_the_wrong_origin_or_going_backwards_is_rejected() {
         let applied = store
             .apply_mirror_batch(
                 "nam-dinh",
+                "c3",
                 MirrorBatch {
                     epoch: "e2".into(),
                     cursor: "c4".into(),

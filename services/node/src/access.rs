@@ -149,11 +149,14 @@ impl Access {
             );
             return Err(self.refuse(admitted, status).await);
         }
-        admitted.disclosure = Disclosure::decide(
+        // The change feed copies in bulk: only grants that name it count.
+        let through = (operation == Operation::Changes).then_some(Operation::Changes);
+        admitted.disclosure = Disclosure::decide_for(
             &self.policy,
             identity.as_ref(),
             &caller,
             end_user_may_see_personal,
+            through,
         );
         if let Err(denial) = admitted.disclosure.permit(operation, kind) {
             return Err(self

@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 
 use lienthong_proto::v1 as pb;
 use lienthong_records::{AnyRecord, RecordKind};
+use lienthong_store::digest::{IdRange, digest};
 use lienthong_store::{FeedEntry, Store, TokenSeal};
 use tokio::sync::mpsc;
 use tonic::Status;
@@ -30,6 +31,10 @@ pub const DEFAULT_LIMIT: u32 = 10_000;
 pub const MAX_LIMIT: u32 = 100_000;
 /// Changes per streamed batch.
 const BATCH: u32 = 500;
+/// Encoded size a batch stops growing at (well under the default 4 MiB
+/// message limit; keep `grpc.max_message_bytes` at 2 MiB or more on nodes
+/// that publish a feed).
+const BATCH_BYTES: usize = 1024 * 1024;
 /// A subscriber may stay away this long and resume; after that it starts over.
 const CURSOR_MAX_AGE_SECONDS: u64 = 400 * 24 * 3600;
 const CURSOR_PREFIX: &str = "f1.";
@@ -38,6 +43,10 @@ const CURSOR_PREFIX: &str = "f1.";
 struct Start {
     after: i64,
     restart_reason: Option<String>,
+    /// The end of the log when this subscriber started from the beginning:
+    /// up to there, withdrawn records are not sent as deletions (it holds
+    /// none of them).
+    initial_until: i64,
 }
 
 /// The feed for one admitted call: checks the request, then streams batches
@@ -50,7 +59,12 @@ pub struct Feed {
     limit: u32,
     epoch: String,
     start: Start,
+    /// Only these records (a repair), in one batch.
+    ids: Vec<String>,
 }
+
+/// Most ids in one repair call.
+pub const MAX_REPAIR_IDS: usize = 1_000;
 
 impl Feed {
     /// Checks the request against the caller's grants and its cursor.
@@ -70,6 +84,7 @@ impl Feed {
                 limit,
                 epoch,
                 start,
+                ids: request.ids,
             }),
             Err(status) => Err((admitted, status)),
         }
@@ -85,7 +100,11 @@ impl Feed {
             limit,
             epoch,
             start,
+            ids,
         } = self;
+        if !ids.is_empty() {
+            return repair_batch(store, access, admitted, kinds, epoch, ids, sender).await;
+        }
         let mut after = start.after;
         let mut left = limit;
         let mut first = true;
@@ -109,9 +128,36 @@ impl Feed {
                     batch.newest_change_at = newest.unwrap_or_default();
                 }
                 batch.caught_up = (entries.len() as u32) < want;
-                let last = entries.last().map_or(after, |entry| entry.seq);
+                let mut last = entries.last().map_or(after, |entry| entry.seq);
+                let entries: Vec<FeedEntry> = entries
+                    .into_iter()
+                    .filter(|entry| entry.record.is_some() || entry.seq > start.initial_until)
+                    .collect();
+                let seqs: Vec<i64> = entries.iter().map(|entry| entry.seq).collect();
                 batch.changes = changes(&store, &admitted, entries).await?;
-                batch.cursor = seal_cursor(store.token_seal(), &epoch, last, &kinds);
+                // Large records: end the batch early rather than exceed the
+                // message size; the rest comes in the next one.
+                let mut bytes = 0;
+                if let Some(cut) = batch.changes.iter().position(|change| {
+                    bytes += prost::Message::encoded_len(change);
+                    bytes > BATCH_BYTES
+                }) {
+                    let keep = cut.max(1);
+                    if keep < batch.changes.len() {
+                        batch.changes.truncate(keep);
+                        last = seqs[keep - 1];
+                        batch.caught_up = false;
+                    }
+                }
+                batch.cursor = seal_cursor(
+                    store.token_seal(),
+                    &Cursor {
+                        epoch: epoch.clone(),
+                        seq: last,
+                        kinds: kinds_mask(&kinds),
+                        initial_until: start.initial_until,
+                    },
+                );
                 Ok::<_, Status>((batch, last))
             }
             .await;
@@ -134,8 +180,8 @@ impl Feed {
                 let _ = sender.send(Err(status)).await;
                 return;
             }
-            let done = batch.caught_up || batch.changes.len() as u32 >= left;
-            left -= (batch.changes.len() as u32).min(left);
+            let done = batch.caught_up || want >= left;
+            left -= want.min(left);
             if sender.send(Ok(batch)).await.is_err() {
                 return; // The caller went away.
             }
@@ -144,6 +190,51 @@ impl Feed {
             }
             after = last;
             first = false;
+        }
+    }
+}
+
+/// The current state of the records in `ids`, in one batch.
+async fn repair_batch(
+    store: Store,
+    access: Access,
+    admitted: Admitted,
+    kinds: BTreeSet<RecordKind>,
+    epoch: String,
+    ids: Vec<String>,
+    sender: mpsc::Sender<Result<pb::ChangeBatch, Status>>,
+) {
+    let batch = async {
+        let entries = store.feed_of(&ids, &kinds).await.map_err(to_status)?;
+        Ok::<_, Status>(pb::ChangeBatch {
+            epoch: epoch.clone(),
+            changes: changes(&store, &admitted, entries).await?,
+            caught_up: true,
+            ..Default::default()
+        })
+    }
+    .await;
+    let batch = match batch {
+        Ok(batch) => batch,
+        Err(status) => {
+            let status = access.refused_later(admitted, status).await;
+            let _ = sender.send(Err(status)).await;
+            return;
+        }
+    };
+    let sent = batch
+        .changes
+        .iter()
+        .filter_map(|change| change.record.clone())
+        .filter_map(|record| AnyRecord::try_from(record).ok())
+        .map(|record| record.id().to_owned())
+        .collect();
+    match access.audit_sent(&admitted, sent).await {
+        Ok(()) => {
+            let _ = sender.send(Ok(batch)).await;
+        }
+        Err(status) => {
+            let _ = sender.send(Err(status)).await;
         }
     }
 }
@@ -176,6 +267,23 @@ async fn check(
             "the sharing policy grants this caller no record kinds; nothing to follow",
         ));
     }
+    if request.ids.len() > MAX_REPAIR_IDS {
+        return Err(Status::invalid_argument(format!(
+            "ids: {} ids, at most {MAX_REPAIR_IDS} per call",
+            request.ids.len()
+        )));
+    }
+    for id in &request.ids {
+        let parsed: lienthong_records::RecordId = id
+            .parse()
+            .map_err(|error| Status::invalid_argument(format!("ids: {error}")))?;
+        if !kinds.contains(&parsed.kind) {
+            return Err(Status::invalid_argument(format!(
+                "ids: {id} is a {}, not one of the kinds asked for",
+                parsed.kind
+            )));
+        }
+    }
     let limit = match request.limit {
         0 => DEFAULT_LIMIT,
         n if n > MAX_LIMIT => {
@@ -187,28 +295,25 @@ async fn check(
     };
     let database_epoch = store.feed_epoch().await.map_err(to_status)?;
     let epoch = caller_epoch(&database_epoch, &disclosure.scope());
+    let end_of_log = store.last_change_seq().await.map_err(to_status)? as i64;
+    let from_start = |restart_reason: Option<String>| Start {
+        after: 0,
+        restart_reason,
+        initial_until: end_of_log,
+    };
     let start = if request.after.is_empty() {
-        Start {
-            after: 0,
-            restart_reason: None,
-        }
+        from_start(None)
     } else {
         match open_cursor(store.token_seal(), &request.after) {
-            None => Start {
-                after: 0,
-                restart_reason: Some(
-                    "the cursor was not issued by this node, or is too old; syncing from the start"
-                        .into(),
-                ),
-            },
-            Some(cursor) if cursor.epoch != epoch => Start {
-                after: 0,
-                restart_reason: Some(
-                    "new feed epoch: this node's change log was restored or rebuilt, or what \
-                     its sharing policy lets you see changed; syncing from the start"
-                        .into(),
-                ),
-            },
+            None => from_start(Some(
+                "the cursor was not issued by this node, or is too old; syncing from the start"
+                    .into(),
+            )),
+            Some(cursor) if cursor.epoch != epoch => from_start(Some(
+                "new feed epoch: this node's change log was restored or rebuilt, or what \
+                 its sharing policy lets you see changed; syncing from the start"
+                    .into(),
+            )),
             Some(cursor) if cursor.kinds != kinds_mask(&kinds) => {
                 return Err(Status::invalid_argument(
                     "kinds: the cursor was issued for other kinds; ask for the same kinds, or \
@@ -216,8 +321,7 @@ async fn check(
                 ));
             }
             Some(cursor) => {
-                let last = store.last_change_seq().await.map_err(to_status)? as i64;
-                if cursor.seq > last {
+                if cursor.seq > end_of_log {
                     // The log went back in time under this subscriber.
                     let database_epoch = store
                         .start_new_feed_epoch(
@@ -230,18 +334,16 @@ async fn check(
                         kinds,
                         limit,
                         epoch,
-                        Start {
-                            after: 0,
-                            restart_reason: Some(
-                                "new feed epoch: this node's change log was restored; syncing from the start"
-                                    .into(),
-                            ),
-                        },
+                        from_start(Some(
+                            "new feed epoch: this node's change log was restored; syncing from the start"
+                                .into(),
+                        )),
                     ));
                 }
                 Start {
                     after: cursor.seq,
                     restart_reason: None,
+                    initial_until: cursor.initial_until,
                 }
             }
         }
@@ -331,14 +433,19 @@ struct Cursor {
     epoch: String,
     seq: i64,
     kinds: u8,
+    initial_until: i64,
 }
 
 fn kinds_mask(kinds: &BTreeSet<RecordKind>) -> u8 {
     kinds.iter().fold(0, |mask, kind| mask | (1 << kind.code()))
 }
 
-fn seal_cursor(seal: &TokenSeal, epoch: &str, seq: i64, kinds: &BTreeSet<RecordKind>) -> String {
-    let payload = format!("{epoch} {seq} {}", kinds_mask(kinds));
+/// Numbers at a fixed width, so a cursor's length says nothing of them.
+fn seal_cursor(seal: &TokenSeal, cursor: &Cursor) -> String {
+    let payload = format!(
+        "{} {:020} {:03} {:020}",
+        cursor.epoch, cursor.seq, cursor.kinds, cursor.initial_until
+    );
     seal.seal(CURSOR_PREFIX, payload.as_bytes())
 }
 
@@ -352,6 +459,58 @@ fn open_cursor(seal: &TokenSeal, cursor: &str) -> Option<Cursor> {
         epoch: parts.next()?.to_owned(),
         seq: parts.next()?.parse().ok()?,
         kinds: parts.next()?.parse().ok()?,
+        initial_until: parts.next()?.parse().ok()?,
     };
     parts.next().is_none().then_some(cursor)
+}
+
+/// Most ranges in one `CatalogDigest` call.
+pub const MAX_DIGEST_RANGES: usize = 64;
+/// Most records listed per range with `with_versions`.
+pub const MAX_LISTED_VERSIONS: usize = 1_000;
+
+/// `CatalogDigest` over the records of `kind` a follower may hold (the kind
+/// is granted: checked on admission).
+pub async fn catalog_digest(
+    store: &Store,
+    kind: RecordKind,
+    request: pb::CatalogDigestRequest,
+) -> Result<Vec<pb::RangeDigest>, Status> {
+    if request.ranges.is_empty() || request.ranges.len() > MAX_DIGEST_RANGES {
+        return Err(Status::invalid_argument(format!(
+            "ranges: give 1 to {MAX_DIGEST_RANGES} id ranges (an empty range covers every id)"
+        )));
+    }
+    let mut digests = Vec::with_capacity(request.ranges.len());
+    for range in request.ranges {
+        let bounds = IdRange {
+            from: range.from_id.clone(),
+            to: range.to_id.clone(),
+        };
+        let versions = store
+            .shared_versions(kind, &bounds)
+            .await
+            .map_err(to_status)?;
+        if request.with_versions && versions.len() > MAX_LISTED_VERSIONS {
+            return Err(Status::invalid_argument(format!(
+                "with_versions: the range from {:?} to {:?} holds more than {MAX_LISTED_VERSIONS} records; split it",
+                range.from_id, range.to_id
+            )));
+        }
+        let (count, hash) = digest(&versions);
+        digests.push(pb::RangeDigest {
+            range: Some(range),
+            count,
+            hash,
+            records: if request.with_versions {
+                versions
+                    .into_iter()
+                    .map(|(id, version)| pb::RecordVersion { id, version })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        });
+    }
+    Ok(digests)
 }

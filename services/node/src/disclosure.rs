@@ -81,7 +81,25 @@ impl Disclosure {
         caller: &str,
         end_user_sees_personal_fields: bool,
     ) -> Disclosure {
-        let permissions = policy.permissions(identity);
+        Disclosure::decide_for(
+            policy,
+            identity,
+            caller,
+            end_user_sees_personal_fields,
+            None,
+        )
+    }
+
+    /// As [`Disclosure::decide`], from only the grants that include
+    /// `operation` when one is given (see [`SharingPolicy::permissions_through`]).
+    pub fn decide_for(
+        policy: &SharingPolicy,
+        identity: Option<&PeerIdentity>,
+        caller: &str,
+        end_user_sees_personal_fields: bool,
+        operation: Option<Operation>,
+    ) -> Disclosure {
+        let permissions = policy.permissions_through(identity, operation);
         let granted =
             |field| end_user_sees_personal_fields && permissions.personal_fields.contains(&field);
         let personal = PersonalFields {

@@ -238,9 +238,22 @@ impl SharingPolicy {
 
     /// What `caller` (`None` for a plaintext caller) may do.
     pub fn permissions(&self, caller: Option<&PeerIdentity>) -> Permissions {
+        self.permissions_through(caller, None)
+    }
+
+    /// As [`SharingPolicy::permissions`], counting only the grants that
+    /// include `operation`. The change feed is decided so: it copies in
+    /// bulk, so kinds and personal fields granted for search or get alone do
+    /// not flow into it.
+    pub fn permissions_through(
+        &self,
+        caller: Option<&PeerIdentity>,
+        operation: Option<Operation>,
+    ) -> Permissions {
         let mut permissions = Permissions::default();
         for grant in &self.grants {
-            if grant.peers.iter().any(|pattern| pattern.matches(caller)) {
+            let through = operation.is_none_or(|operation| grant.operations.contains(&operation));
+            if through && grant.peers.iter().any(|pattern| pattern.matches(caller)) {
                 permissions.operations.extend(&grant.operations);
                 permissions.kinds.extend(&grant.kinds);
                 permissions.personal_fields.extend(&grant.personal_fields);

@@ -470,6 +470,30 @@ impl ProvinceNode for NodeService {
         .await
     }
 
+    async fn catalog_digest(
+        &self,
+        request: Request<pb::CatalogDigestRequest>,
+    ) -> Result<Response<pb::CatalogDigestResponse>, Status> {
+        let kind: Option<RecordKind> = request.get_ref().kind.parse().ok();
+        let Some(kind) = kind else {
+            return Err(Status::invalid_argument(format!(
+                "kind: {:?} is not expert, project, publication or organization",
+                request.get_ref().kind
+            )));
+        };
+        self.audited(
+            request,
+            "CatalogDigest",
+            Operation::Changes,
+            Some(kind),
+            async |request, _| {
+                let ranges = crate::change_feed::catalog_digest(&self.store, kind, request).await?;
+                Ok((pb::CatalogDigestResponse { ranges }, Vec::new()))
+            },
+        )
+        .await
+    }
+
     type ListChangesStream = ReceiverStream<Result<pb::ChangeBatch, Status>>;
 
     async fn list_changes(

@@ -12,6 +12,7 @@ pub fn to_status(error: StoreError) -> Status {
         StoreError::InvalidRecord(error) => Status::invalid_argument(error.to_string()),
         StoreError::NotFound(id) => Status::not_found(format!("no record with id {id}")),
         StoreError::Unavailable(message) => Status::unavailable(message),
+        StoreError::Conflict(message) => Status::aborted(message),
         StoreError::Config(_) | StoreError::Internal => {
             Status::internal("internal error; the node's log has the details")
         }

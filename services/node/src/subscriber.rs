@@ -15,9 +15,10 @@ use lienthong_audit::{AuditEntry, AuditWriter, Outcome};
 use lienthong_peer_client::registry::{CallMetrics, CallPolicy, CallStamp};
 use lienthong_peer_client::{NodeFailure, NodeSettings, Registry, RetryConfig};
 use lienthong_proto::v1 as pb;
-use lienthong_records::AnyRecord;
+use lienthong_records::{AnyRecord, RecordKind};
 use lienthong_runtime::telemetry;
 use lienthong_runtime::tls::Transport;
+use lienthong_store::digest::{IdRange, digest};
 use lienthong_store::{MirrorBatch, MirrorChange, Store};
 use tokio::time::Instant;
 
@@ -177,6 +178,7 @@ impl Subscriber {
             after: cursor,
             kinds: follow.kinds.clone(),
             limit: self.changes_per_call,
+            ids: Vec::new(),
         };
         let deadline = Instant::now() + node.settings.timeout;
         // Progress and the outcome are updated from inside the call.
@@ -189,9 +191,12 @@ impl Subscriber {
                 let state = &state;
                 let progress = &progress;
                 async move {
+                    let mut expected = request.after.clone();
                     let mut stream = client.list_changes(request).await?.into_inner();
                     while let Some(batch) = stream.message().await? {
-                        let applied = self.apply(peer, batch).await;
+                        let next = batch.cursor.clone();
+                        let applied = self.apply(peer, &expected, batch).await;
+                        expected = next;
                         let mut guard = state.lock().unwrap_or_else(|p| p.into_inner());
                         let (outcome, remaining) = &mut *guard;
                         match applied {
@@ -237,24 +242,11 @@ impl Subscriber {
     async fn apply(
         &self,
         peer: &str,
+        expected_cursor: &str,
         batch: pb::ChangeBatch,
     ) -> Result<(BatchReport, Option<u64>), String> {
         let first = !batch.newest_change_at.is_empty() || batch.backlog > 0;
-        let mut changes = Vec::with_capacity(batch.changes.len());
-        for change in batch.changes {
-            let record = change
-                .record
-                .ok_or_else(|| format!("{peer} sent a change without a record"))
-                .and_then(|record| {
-                    AnyRecord::try_from(record)
-                        .map_err(|error| format!("{peer} sent a change without a kind: {error}"))
-                })?;
-            changes.push(MirrorChange {
-                record,
-                deleted: change.deleted,
-                changed_at: change.changed_at,
-            });
-        }
+        let changes = mirror_changes(peer, batch.changes)?;
         let backlog = first.then_some(batch.backlog);
         let mirror_batch = MirrorBatch {
             epoch: batch.epoch,
@@ -271,25 +263,10 @@ impl Subscriber {
         }
         let applied = self
             .store
-            .apply_mirror_batch(peer, mirror_batch)
+            .apply_mirror_batch(peer, expected_cursor, mirror_batch)
             .await
             .map_err(|error| format!("cannot store {peer}'s changes: {error}"))?;
-        for rejection in &applied.rejected {
-            tracing::warn!(peer, id = %rejection.id, reason = %rejection.reason, "mirrored change rejected");
-            let entry = AuditEntry {
-                peer: format!("node:{peer}"),
-                end_user: String::new(),
-                action: "MirrorRejected".into(),
-                request: String::new(),
-                outcome: Outcome::Denied,
-                detail: rejection.reason.clone(),
-                record_ids: vec![rejection.id.clone()],
-            };
-            self.audit
-                .record(entry)
-                .await
-                .map_err(|error| format!("cannot audit a rejected change: {error}"))?;
-        }
+        self.audit_rejections(peer, &applied.rejected).await?;
         telemetry::record_sync_batch(peer, applied.applied, applied.rejected.len() as u64);
         let sync = self
             .store
@@ -312,6 +289,203 @@ impl Subscriber {
             },
             backlog,
         ))
+    }
+
+    /// Compares the mirror of `peer` with the peer's catalog digests, kind by
+    /// kind, narrowing to the id ranges that differ, and repairs only those:
+    /// records missing or behind are fetched again, records the peer no
+    /// longer shares are removed. A range too large to list whose mirror
+    /// holds too few ids to split it restarts the feed from the beginning.
+    pub async fn verify_peer(&self, peer: &str) -> Result<VerifyOutcome, String> {
+        let follow = self
+            .follows
+            .iter()
+            .find(|follow| follow.peer == peer)
+            .ok_or_else(|| format!("{peer:?} is not followed; add a [[follow]] entry"))?;
+        let mut outcome = VerifyOutcome {
+            peer: peer.to_owned(),
+            ..Default::default()
+        };
+        for kind_name in &follow.kinds {
+            let kind: RecordKind = kind_name.parse().map_err(|e| format!("{e}"))?;
+            let mut work = vec![IdRange::all()];
+            while let Some(range) = work.pop() {
+                outcome.ranges_compared += 1;
+                let remote = self.remote_digest(peer, kind_name, &range, false).await?;
+                let local = self
+                    .store
+                    .mirror_versions(peer, kind, &range)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let (count, hash) = digest(&local);
+                if remote.count == count && remote.hash == hash {
+                    continue;
+                }
+                outcome.ranges_differing += 1;
+                if remote.count as usize <= MAX_LISTED {
+                    let listed = self.remote_digest(peer, kind_name, &range, true).await?;
+                    self.repair(peer, kind_name, listed.records, local, &mut outcome)
+                        .await?;
+                    continue;
+                }
+                let inner: Vec<String> = local
+                    .iter()
+                    .map(|(id, _)| id.clone())
+                    .filter(|id| *id > range.from)
+                    .collect();
+                if inner.len() < 2 {
+                    self.store
+                        .restart_peer(peer)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    outcome.restarted = true;
+                    return Ok(outcome);
+                }
+                // Up to 16 parts, split at the mirror's own ids.
+                let step = inner.len().div_ceil(16).max(1);
+                let mut from = range.from.clone();
+                for boundary in inner.iter().step_by(step).skip(1) {
+                    work.push(IdRange {
+                        from: std::mem::replace(&mut from, boundary.clone()),
+                        to: boundary.clone(),
+                    });
+                }
+                work.push(IdRange {
+                    from,
+                    to: range.to.clone(),
+                });
+            }
+        }
+        Ok(outcome)
+    }
+
+    async fn repair(
+        &self,
+        peer: &str,
+        kind: &str,
+        remote: Vec<pb::RecordVersion>,
+        local: Vec<(String, u64)>,
+        outcome: &mut VerifyOutcome,
+    ) -> Result<(), String> {
+        let remote: std::collections::HashMap<String, u64> = remote
+            .into_iter()
+            .map(|record| (record.id, record.version))
+            .collect();
+        let local: std::collections::HashMap<String, u64> = local.into_iter().collect();
+        let fetch: Vec<String> = remote
+            .iter()
+            .filter(|(id, version)| local.get(*id) != Some(version))
+            .map(|(id, _)| id.clone())
+            .collect();
+        let remove: Vec<String> = local
+            .keys()
+            .filter(|id| !remote.contains_key(*id))
+            .cloned()
+            .collect();
+        let mut changes = Vec::new();
+        for chunk in fetch.chunks(1_000) {
+            let request = pb::ListChangesRequest {
+                kinds: vec![kind.to_owned()],
+                ids: chunk.to_vec(),
+                ..Default::default()
+            };
+            let batches = self
+                .call_peer(peer, move |mut client| {
+                    let request = request.clone();
+                    async move {
+                        let mut stream = client.list_changes(request).await?.into_inner();
+                        let mut batches = Vec::new();
+                        while let Some(batch) = stream.message().await? {
+                            batches.push(batch);
+                        }
+                        Ok(batches)
+                    }
+                })
+                .await?;
+            for batch in batches {
+                changes.extend(mirror_changes(peer, batch.changes)?);
+            }
+        }
+        let repaired = self
+            .store
+            .repair_mirrors(peer, &changes, &remove)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.audit_rejections(peer, &repaired.rejected).await?;
+        outcome.repaired += repaired.applied;
+        outcome.removed += repaired.swept;
+        Ok(())
+    }
+
+    async fn remote_digest(
+        &self,
+        peer: &str,
+        kind: &str,
+        range: &IdRange,
+        with_versions: bool,
+    ) -> Result<pb::RangeDigest, String> {
+        let request = pb::CatalogDigestRequest {
+            kind: kind.to_owned(),
+            ranges: vec![pb::IdRange {
+                from_id: range.from.clone(),
+                to_id: range.to.clone(),
+            }],
+            with_versions,
+        };
+        let response = self
+            .call_peer(peer, move |mut client| {
+                let request = request.clone();
+                async move { Ok(client.catalog_digest(request).await?.into_inner()) }
+            })
+            .await?;
+        response
+            .ranges
+            .into_iter()
+            .next()
+            .ok_or_else(|| format!("{peer} answered a digest without its range"))
+    }
+
+    /// One call to `peer` through the registry (breaker, deadline).
+    async fn call_peer<T, F, Fut>(&self, peer: &str, call: F) -> Result<T, String>
+    where
+        F: Fn(lienthong_peer_client::NodeClient) -> Fut,
+        Fut: std::future::Future<Output = Result<T, tonic::Status>>,
+    {
+        let node = self
+            .registry
+            .node(peer)
+            .cloned()
+            .ok_or_else(|| format!("{peer:?} is not followed"))?;
+        let deadline = Instant::now() + node.settings.timeout;
+        let done = self
+            .registry
+            .call(node, deadline, &|client, _| call(client))
+            .await;
+        done.result.map_err(|failure| describe(peer, &failure))
+    }
+
+    async fn audit_rejections(
+        &self,
+        peer: &str,
+        rejected: &[lienthong_store::MirrorRejection],
+    ) -> Result<(), String> {
+        for rejection in rejected {
+            tracing::warn!(peer, id = %rejection.id, reason = %rejection.reason, "mirrored change rejected");
+            let entry = AuditEntry {
+                peer: format!("node:{peer}"),
+                end_user: String::new(),
+                action: "MirrorRejected".into(),
+                request: String::new(),
+                outcome: Outcome::Denied,
+                detail: rejection.reason.clone(),
+                record_ids: vec![rejection.id.clone()],
+            };
+            self.audit
+                .record(entry)
+                .await
+                .map_err(|error| format!("cannot audit a rejected change: {error}"))?;
+        }
+        Ok(())
     }
 
     /// Syncs every peer once, until each is caught up.
@@ -373,6 +547,44 @@ impl Subscriber {
             tokio::time::sleep(wait).await;
         }
     }
+}
+
+/// What comparing one peer's catalog with its mirror did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct VerifyOutcome {
+    pub peer: String,
+    pub ranges_compared: u64,
+    pub ranges_differing: u64,
+    /// Records fetched again.
+    pub repaired: u64,
+    /// Mirrors the peer no longer shares, removed.
+    pub removed: u64,
+    /// The mirror differed too much to narrow down: the feed starts over.
+    pub restarted: bool,
+}
+
+/// Most records listed per range when repairing (the peer's limit).
+const MAX_LISTED: usize = 1_000;
+
+/// The changes of a batch as the store takes them.
+fn mirror_changes(peer: &str, changes: Vec<pb::RecordChange>) -> Result<Vec<MirrorChange>, String> {
+    changes
+        .into_iter()
+        .map(|change| {
+            let record = change
+                .record
+                .ok_or_else(|| format!("{peer} sent a change without a record"))
+                .and_then(|record| {
+                    AnyRecord::try_from(record)
+                        .map_err(|error| format!("{peer} sent a change without a kind: {error}"))
+                })?;
+            Ok(MirrorChange {
+                record,
+                deleted: change.deleted,
+                changed_at: change.changed_at,
+            })
+        })
+        .collect()
 }
 
 struct BatchReport {

@@ -163,7 +163,7 @@ impl AnyRecord {
 
 /// A record body stored as JSON that does not read back as its kind.
 #[derive(Debug, thiserror::Error)]
-#[error("stored {kind:?} body is not valid protobuf JSON: {source}")]
+#[error("{kind:?} record does not convert to or from protobuf JSON: {source}")]
 pub struct JsonBodyError {
     kind: RecordKind,
     source: serde_json::Error,
@@ -173,16 +173,18 @@ impl AnyRecord {
     /// The record body in the protobuf JSON mapping (camelCase fields, enum
     /// names as strings), as PostgreSQL keeps it in a `jsonb` column so
     /// that reporting tools can read it with plain SQL.
-    pub fn to_json(&self) -> String {
+    pub fn to_json(&self) -> Result<String, JsonBodyError> {
         let encoded = match self {
             AnyRecord::Organization(r) => serde_json::to_string(r),
             AnyRecord::Expert(r) => serde_json::to_string(r),
             AnyRecord::Project(r) => serde_json::to_string(r),
             AnyRecord::Publication(r) => serde_json::to_string(r),
         };
-        // Generated serializers write only strings, numbers and enums:
-        // nothing in a record can fail to serialize.
-        encoded.unwrap_or_else(|error| unreachable!("record serializes to JSON: {error}"))
+        // Fails for an enum value this version does not know.
+        encoded.map_err(|source| JsonBodyError {
+            kind: self.kind(),
+            source,
+        })
     }
 
     /// Reads a body written by [`AnyRecord::to_json`].

@@ -146,6 +146,20 @@ fn required(field: &str, value: &str) -> Result<(), RecordError> {
 }
 
 fn text(field: &str, value: &str) -> Result<(), RecordError> {
+    // NUL cannot be stored in PostgreSQL text or jsonb; other control
+    // characters (but tab and line breaks) are garbage from conversions.
+    if let Some(bad) = value
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(RecordError::invalid(
+            field,
+            format!(
+                "holds the control character U+{:04X}; remove it",
+                u32::from(bad)
+            ),
+        ));
+    }
     if value.len() > MAX_TEXT_BYTES {
         return Err(RecordError::invalid(
             field,

@@ -21,6 +21,9 @@ pub enum StoreError {
     /// The store cannot work with this configuration or database.
     #[error("{0}")]
     Config(String),
+    /// The state changed under the caller (another process); try again.
+    #[error("{0}")]
+    Conflict(String),
     /// The database cannot be reached.
     #[error("{0}")]
     Unavailable(String),

@@ -41,8 +41,9 @@ impl Store {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT seq, id, kind, version, updated_at, deleted, shareable, {} FROM records \
-             WHERE shared_once = 1 AND seq > {} AND kind IN ({}) ORDER BY seq LIMIT {}",
+            "SELECT feed_seq, id, kind, feed_version, feed_changed_at, deleted, shareable, {} \
+             FROM records WHERE shared_once = 1 AND feed_seq > {} AND kind IN ({}) \
+             ORDER BY feed_seq LIMIT {}",
             self.backend.body_column(),
             // One style per statement: sqlx numbers SQLite's `?` from 1
             // whatever `$n` came before.
@@ -55,25 +56,54 @@ impl Store {
             query = query.bind(kind.code());
         }
         let rows = query.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|row| {
-                let kind = crate::reads::kind_from_code(row.try_get("kind")?)?;
-                let live = row.try_get::<i64, _>("deleted")? == 0
-                    && row.try_get::<i64, _>("shareable")? != 0;
-                Ok(FeedEntry {
-                    seq: row.try_get("seq")?,
-                    id: row.try_get("id")?,
-                    kind,
-                    version: row.try_get::<i64, _>("version")? as u64,
-                    changed_at: row.try_get("updated_at")?,
-                    record: if live {
-                        self.backend.read_body(row, kind)?
-                    } else {
-                        None
-                    },
-                })
-            })
-            .collect()
+        rows.iter().map(|row| self.feed_entry(row)).collect()
+    }
+
+    /// The current state of the records named in `ids` (of `kinds`), in
+    /// change order, as [`Store::feed_after`] would deliver them: for
+    /// repairing a follower's mirror. Records never shared are left out.
+    pub async fn feed_of(
+        &self,
+        ids: &[String],
+        kinds: &BTreeSet<RecordKind>,
+    ) -> Result<Vec<FeedEntry>, StoreError> {
+        if kinds.is_empty() || ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT feed_seq, id, kind, feed_version, feed_changed_at, deleted, shareable, {} \
+             FROM records WHERE shared_once = 1 AND id IN ({}) AND kind IN ({}) ORDER BY feed_seq",
+            self.backend.body_column(),
+            numbered_placeholders(self.backend, 1, ids.len()),
+            numbered_placeholders(self.backend, ids.len() + 1, kinds.len()),
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(id.clone());
+        }
+        for kind in kinds {
+            query = query.bind(kind.code());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(|row| self.feed_entry(row)).collect()
+    }
+
+    fn feed_entry(&self, row: &sqlx::any::AnyRow) -> Result<FeedEntry, StoreError> {
+        let kind = crate::reads::kind_from_code(row.try_get("kind")?)?;
+        let live =
+            row.try_get::<i64, _>("deleted")? == 0 && row.try_get::<i64, _>("shareable")? != 0;
+        Ok(FeedEntry {
+            seq: row.try_get("feed_seq")?,
+            id: row.try_get("id")?,
+            kind,
+            version: row.try_get::<i64, _>("feed_version")? as u64,
+            changed_at: row.try_get("feed_changed_at")?,
+            record: if live {
+                self.backend.read_body(row, kind)?
+            } else {
+                None
+            },
+        })
     }
 
     /// How many records of `kinds` a feed after `after` still has to deliver,
@@ -87,8 +117,8 @@ impl Store {
             return Ok((0, None));
         }
         let sql = format!(
-            "SELECT COUNT(*), MAX(updated_at) FROM records \
-             WHERE shared_once = 1 AND seq > {} AND kind IN ({})",
+            "SELECT COUNT(*), MAX(feed_changed_at) FROM records \
+             WHERE shared_once = 1 AND feed_seq > {} AND kind IN ({})",
             placeholder(self.backend, 1),
             numbered_placeholders(self.backend, 2, kinds.len())
         );

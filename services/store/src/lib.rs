@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod digest;
 mod error;
 pub mod fault;
 mod feed;

@@ -102,9 +102,15 @@ const PEER_COLUMNS: &str = "peer, epoch, cursor, generation, sweeping, applied, 
 impl Store {
     /// Applies one batch from `peer`'s feed and the cursor after it, in one
     /// transaction.
+    ///
+    /// `expected_cursor` is the cursor the batch follows (the call's start,
+    /// then the previous batch's). When the stored one differs, another
+    /// process applied or reset this peer meanwhile: nothing is applied and
+    /// the call must start again from the stored cursor.
     pub async fn apply_mirror_batch(
         &self,
         peer: &str,
+        expected_cursor: &str,
         batch: MirrorBatch,
     ) -> Result<AppliedBatch, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -113,104 +119,42 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         // A no-op update takes the row lock: one applier per peer at a time.
-        let (held_epoch, mut generation, mut sweeping, held_backlog): (String, i64, i64, i64) =
-            sqlx::query_as(
-                "UPDATE sync_peers SET peer = peer WHERE peer = $1 \
-                 RETURNING epoch, generation, sweeping, backlog",
-            )
-            .bind(peer)
-            .fetch_one(&mut *tx)
-            .await?;
+        let (held_cursor, held_epoch, mut generation, mut sweeping, held_backlog): (
+            String,
+            String,
+            i64,
+            i64,
+            i64,
+        ) = sqlx::query_as(
+            "UPDATE sync_peers SET peer = peer WHERE peer = $1 \
+             RETURNING cursor, epoch, generation, sweeping, backlog",
+        )
+        .bind(peer)
+        .fetch_one(&mut *tx)
+        .await?;
+        if held_cursor != expected_cursor {
+            return Err(StoreError::Conflict(format!(
+                "the sync with {peer} moved on under this call (another process follows it, \
+                 or it was reset); starting again from where it stands"
+            )));
+        }
         if batch.restart || (!held_epoch.is_empty() && held_epoch != batch.epoch) {
             generation += 1;
             sweeping = 1;
         }
 
         let mut report = AppliedBatch::default();
-        let held = held_versions(&mut tx, self.backend, &batch.changes).await?;
+        let last_change_at = apply_changes(
+            &mut tx,
+            self.backend,
+            peer,
+            &batch.changes,
+            generation,
+            sweeping == 1,
+            &mut report,
+        )
+        .await?;
         let now = now_rfc3339();
-        let mut upserts: Vec<(&MirrorChange, StoredBody)> = Vec::new();
-        let mut deletions: Vec<&str> = Vec::new();
-        let mut last_change_at = String::new();
-        for change in &batch.changes {
-            let id = change.record.id();
-            if let Err(reason) = check_origin(peer, &change.record) {
-                report.rejected.push(MirrorRejection {
-                    id: id.to_owned(),
-                    reason,
-                });
-                continue;
-            }
-            let version = change.record.meta().map_or(0, |meta| meta.version);
-            if let Some(&held) = held.get(id)
-                && version < held
-            {
-                report.rejected.push(MirrorRejection {
-                    id: id.to_owned(),
-                    reason: format!(
-                        "version goes backwards: version {held} is held, {version} came"
-                    ),
-                });
-                continue;
-            }
-            if change.changed_at > last_change_at {
-                last_change_at.clone_from(&change.changed_at);
-            }
-            if change.deleted {
-                deletions.push(id);
-            } else {
-                upserts.push((change, StoredBody::encode(self.backend, &change.record)));
-            }
-            report.applied += 1;
-        }
-        // An id deleted and re-created in one batch: the feed sends each
-        // record once, at its latest state, so this cannot happen; if it
-        // did, deletions run first and the upsert wins.
-        for chunk in deletions.chunks(500) {
-            let sql = format!(
-                "DELETE FROM mirrors WHERE id IN ({})",
-                numbered_placeholders(self.backend, 1, chunk.len())
-            );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            query.execute(&mut *tx).await?;
-        }
-        const COLUMNS: usize = 9;
-        for chunk in upserts.chunks(crate::writes::MAX_BIND_PARAMETERS / COLUMNS) {
-            let sql = format!(
-                "INSERT INTO mirrors (id, origin, kind, version, public, changed_at, received_at, \
-                 generation, body) VALUES {} ON CONFLICT (id) DO UPDATE SET \
-                 version = excluded.version, public = excluded.public, \
-                 changed_at = excluded.changed_at, received_at = excluded.received_at, \
-                 generation = excluded.generation, body = excluded.body",
-                row_placeholders(chunk.len(), COLUMNS, None, |n| {
-                    if n % COLUMNS == 0 {
-                        self.backend.body_placeholder(n)
-                    } else {
-                        placeholder(self.backend, n)
-                    }
-                })
-            );
-            let mut query = sqlx::query(AssertSqlSafe(sql));
-            for (change, body) in chunk {
-                let meta = change.record.meta();
-                query = query
-                    .bind(change.record.id())
-                    .bind(peer)
-                    .bind(change.record.kind().code())
-                    .bind(meta.map_or(0, |meta| meta.version) as i64)
-                    .bind(i64::from(meta.is_some_and(|meta| {
-                        meta.visibility == pb::Visibility::Public as i32
-                    })))
-                    .bind(change.changed_at.as_str())
-                    .bind(now.as_str())
-                    .bind(generation);
-                query = body.bind(query);
-            }
-            query.execute(&mut *tx).await?;
-        }
         let caught_up_at = if batch.caught_up { now.as_str() } else { "" };
         if batch.caught_up && sweeping == 1 {
             let swept = sqlx::query("DELETE FROM mirrors WHERE origin = $1 AND generation < $2")
@@ -254,6 +198,67 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(report)
+    }
+
+    /// Repairs the mirror of `peer` where it was found to differ from the
+    /// peer's catalog: applies `changes` (the current state of records the
+    /// peer holds) and removes the mirrors in `remove`, which the peer no
+    /// longer shares. The feed's cursor is not touched.
+    pub async fn repair_mirrors(
+        &self,
+        peer: &str,
+        changes: &[MirrorChange],
+        remove: &[String],
+    ) -> Result<AppliedBatch, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO sync_peers (peer) VALUES ($1) ON CONFLICT (peer) DO NOTHING")
+            .bind(peer)
+            .execute(&mut *tx)
+            .await?;
+        let (generation,): (i64,) = sqlx::query_as(
+            "UPDATE sync_peers SET peer = peer WHERE peer = $1 RETURNING generation",
+        )
+        .bind(peer)
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut report = AppliedBatch::default();
+        apply_changes(
+            &mut tx,
+            self.backend,
+            peer,
+            changes,
+            generation,
+            false,
+            &mut report,
+        )
+        .await?;
+        for chunk in remove.chunks(500) {
+            let sql = format!(
+                "DELETE FROM mirrors WHERE origin = {} AND id IN ({})",
+                placeholder(self.backend, 1),
+                numbered_placeholders(self.backend, 2, chunk.len())
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(peer);
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            report.swept += query.execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// Starts the feed of `peer` over from the beginning under a new
+    /// generation: what it no longer delivers is removed once it catches up.
+    pub async fn restart_peer(&self, peer: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sync_peers SET cursor = '', generation = generation + 1, sweeping = 1 \
+             WHERE peer = $1",
+        )
+        .bind(peer)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Records why the last sync with `peer` failed, for `sync status`.
@@ -378,6 +383,148 @@ impl Store {
             .map(|(id, version)| (id, version as u64))
             .collect())
     }
+}
+
+/// Applies `changes` from `peer` under `generation`, adding to `report`;
+/// returns the origin's time of the newest change applied.
+async fn apply_changes(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    backend: crate::Backend,
+    peer: &str,
+    changes: &[MirrorChange],
+    generation: i64,
+    accept_older: bool,
+    report: &mut AppliedBatch,
+) -> Result<String, StoreError> {
+    let held = held_versions(&mut *tx, backend, changes).await?;
+    let now = now_rfc3339();
+    let mut upserts: Vec<(&MirrorChange, StoredBody)> = Vec::new();
+    let mut deletions: Vec<&str> = Vec::new();
+    let mut last_change_at = String::new();
+    let mut seen = std::collections::HashSet::new();
+    for change in changes {
+        let id = change.record.id();
+        let refused = if !seen.insert(id) {
+            Err("the same record came twice in one batch".to_owned())
+        } else {
+            check_origin(peer, &change.record).and_then(|()| check_content(change))
+        };
+        if let Err(reason) = refused {
+            report.rejected.push(MirrorRejection {
+                id: id.to_owned(),
+                reason,
+            });
+            continue;
+        }
+        let version = change.record.meta().map_or(0, |meta| meta.version);
+        // A restarted feed (a restored origin) may legitimately go back.
+        if let Some(&held) = held.get(id)
+            && version < held
+            && !accept_older
+        {
+            report.rejected.push(MirrorRejection {
+                id: id.to_owned(),
+                reason: format!("version goes backwards: version {held} is held, {version} came"),
+            });
+            continue;
+        }
+        if change.changed_at > last_change_at {
+            last_change_at.clone_from(&change.changed_at);
+        }
+        if change.deleted {
+            deletions.push(id);
+        } else {
+            match StoredBody::encode(backend, &change.record) {
+                Ok(body) => upserts.push((change, body)),
+                Err(reason) => {
+                    report.rejected.push(MirrorRejection {
+                        id: id.to_owned(),
+                        reason,
+                    });
+                    continue;
+                }
+            }
+        }
+        report.applied += 1;
+    }
+    // An id deleted and re-created in one batch: the feed sends each
+    // record once, at its latest state, so this cannot happen; if it
+    // did, deletions run first and the upsert wins.
+    for chunk in deletions.chunks(500) {
+        let sql = format!(
+            "DELETE FROM mirrors WHERE id IN ({})",
+            numbered_placeholders(backend, 1, chunk.len())
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    const COLUMNS: usize = 9;
+    for chunk in upserts.chunks(crate::writes::MAX_BIND_PARAMETERS / COLUMNS) {
+        let sql = format!(
+            "INSERT INTO mirrors (id, origin, kind, version, public, changed_at, received_at, \
+                 generation, body) VALUES {} ON CONFLICT (id) DO UPDATE SET \
+                 version = excluded.version, public = excluded.public, \
+                 changed_at = excluded.changed_at, received_at = excluded.received_at, \
+                 generation = excluded.generation, body = excluded.body",
+            row_placeholders(chunk.len(), COLUMNS, None, |n| {
+                if n % COLUMNS == 0 {
+                    backend.body_placeholder(n)
+                } else {
+                    placeholder(backend, n)
+                }
+            })
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for (change, body) in chunk {
+            let meta = change.record.meta();
+            query = query
+                .bind(change.record.id())
+                .bind(peer)
+                .bind(change.record.kind().code())
+                .bind(meta.map_or(0, |meta| meta.version) as i64)
+                .bind(i64::from(meta.is_some_and(|meta| {
+                    meta.visibility == pb::Visibility::Public as i32
+                })))
+                .bind(change.changed_at.as_str())
+                .bind(now.as_str())
+                .bind(generation);
+            query = body.bind(query);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(last_change_at)
+}
+
+/// What a record must hold to be stored: a version that fits the database,
+/// a change time, and (for a live record) what validation asks of a
+/// record of its origin (no control characters, sizes within limits).
+fn check_content(change: &MirrorChange) -> Result<(), String> {
+    let version = change.record.meta().map_or(0, |meta| meta.version);
+    if version > i64::MAX as u64 {
+        return Err(format!("version {version} is out of range"));
+    }
+    if time::OffsetDateTime::parse(
+        &change.changed_at,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .is_err()
+    {
+        return Err(format!(
+            "changed_at {:?} is not an RFC 3339 time",
+            change.changed_at
+        ));
+    }
+    if change.deleted {
+        return Ok(());
+    }
+    let origin = change.record.id().split(':').next().unwrap_or_default();
+    lienthong_records::validation::validate(&change.record, origin)
+        .map(|_| ())
+        .map_err(|error| format!("invalid record: {error}"))?;
+    Ok(())
 }
 
 /// A record may only come from the node its id names.

@@ -25,10 +25,15 @@ pub(crate) enum StoredBody {
 }
 
 impl StoredBody {
-    pub(crate) fn encode(backend: Backend, record: &AnyRecord) -> StoredBody {
+    /// Fails (on PostgreSQL) for a record holding an enum value this
+    /// version does not know; such a record is refused, never stored.
+    pub(crate) fn encode(backend: Backend, record: &AnyRecord) -> Result<StoredBody, String> {
         match backend {
-            Backend::Sqlite => StoredBody::Protobuf(record.encode()),
-            Backend::Postgres => StoredBody::Json(record.to_json()),
+            Backend::Sqlite => Ok(StoredBody::Protobuf(record.encode())),
+            Backend::Postgres => record
+                .to_json()
+                .map(StoredBody::Json)
+                .map_err(|error| format!("record {}: {error}", record.id())),
         }
     }
 
@@ -128,7 +133,7 @@ pub(crate) async fn convert_protobuf_bodies(pool: &sqlx::AnyPool) -> Result<(), 
         for row in rows {
             let kind = crate::reads::kind_from_code(row.try_get("kind")?)?;
             let bytes: Vec<u8> = row.try_get("body_protobuf")?;
-            let json = AnyRecord::decode(kind, &bytes)?.to_json();
+            let json = AnyRecord::decode(kind, &bytes)?.to_json()?;
             sqlx::query(
                 "UPDATE records SET body = CAST($1 AS jsonb), body_protobuf = NULL WHERE doc = $2",
             )

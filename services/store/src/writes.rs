@@ -168,7 +168,8 @@ impl Store {
                     version,
                     created_at,
                     updated_at,
-                    body: StoredBody::encode(self.backend, &record),
+                    body: StoredBody::encode(self.backend, &record)
+                        .map_err(StoreError::InvalidArgument)?,
                     shareable: document.shareable,
                     year: document.year,
                 });
@@ -221,9 +222,14 @@ impl Store {
         }
         let seq = last_seq + 1;
         let now = now_rfc3339();
+        // A deletion moves the record in the feed only if peers could see it.
         sqlx::query(
             "UPDATE records SET version = $1, seq = $2, updated_at = $3, deleted = 1, \
-             body = NULL WHERE doc = $4",
+             body = NULL, \
+             feed_seq = CASE WHEN shareable = 1 THEN $2 ELSE feed_seq END, \
+             feed_version = CASE WHEN shareable = 1 THEN $1 ELSE feed_version END, \
+             feed_changed_at = CASE WHEN shareable = 1 THEN $3 ELSE feed_changed_at END \
+             WHERE doc = $4",
         )
         .bind(version)
         .bind(seq)
@@ -358,19 +364,26 @@ async fn write_rows(
     backend: Backend,
     writes: &[PendingWrite],
 ) -> Result<(), StoreError> {
-    const RECORD_COLUMNS: usize = 11;
+    const RECORD_COLUMNS: usize = 14;
     // New and changed records in one statement: a changed record keeps its doc.
     for chunk in writes.chunks(MAX_BIND_PARAMETERS / RECORD_COLUMNS) {
         let sql = format!(
             "INSERT INTO records (doc, id, kind, version, seq, created_at, updated_at, shareable, \
-             year, shared_once, body, deleted) VALUES {} \
+             year, shared_once, body, feed_seq, feed_version, feed_changed_at, deleted) \
+             VALUES {} \
              ON CONFLICT (doc) DO UPDATE SET version = excluded.version, seq = excluded.seq, \
              created_at = excluded.created_at, updated_at = excluded.updated_at, shareable = excluded.shareable, \
              year = excluded.year, body = excluded.body, deleted = 0, \
-             shared_once = CASE WHEN excluded.shareable = 1 THEN 1 ELSE records.shared_once END",
+             shared_once = CASE WHEN excluded.shareable = 1 THEN 1 ELSE records.shared_once END, \
+             feed_seq = CASE WHEN excluded.shareable = 1 OR records.shareable = 1 \
+                 THEN excluded.seq ELSE records.feed_seq END, \
+             feed_version = CASE WHEN excluded.shareable = 1 OR records.shareable = 1 \
+                 THEN excluded.version ELSE records.feed_version END, \
+             feed_changed_at = CASE WHEN excluded.shareable = 1 OR records.shareable = 1 \
+                 THEN excluded.updated_at ELSE records.feed_changed_at END",
             row_placeholders(chunk.len(), RECORD_COLUMNS, Some("0"), |n| {
-                // The body is the last bound column of each row.
-                if n % RECORD_COLUMNS == 0 {
+                // The body is the 11th bound column of each row.
+                if n % RECORD_COLUMNS == 11 % RECORD_COLUMNS {
                     backend.body_placeholder(n)
                 } else {
                     placeholder(backend, n)
@@ -391,7 +404,14 @@ async fn write_rows(
                 .bind(i64::from(w.year))
                 // A new row's `shared_once`; an existing row keeps a 1.
                 .bind(i64::from(w.shareable));
-            query = w.body.bind(query);
+            query = w
+                .body
+                .bind(query)
+                // A new row's place in the feed (the update keeps the old one
+                // while the record stays hidden).
+                .bind(w.seq)
+                .bind(w.version)
+                .bind(w.updated_at.as_str());
         }
         query.execute(&mut **tx).await?;
     }
