@@ -162,6 +162,56 @@ async fn a_sync_killed_at_random_points_loses_and_repeats_nothing() {
         "the sync finished after {killed_mid_sync} kills; the test proves little with fewer"
     );
 
+    // The mirror goes wrong behind the subscriber's back: rows lost, one set
+    // back, one the origin never had. The next run's catalog comparison
+    // finds the ranges that differ and repairs them.
+    for statement in [
+        "DELETE FROM mirrors WHERE id IN ('nam-dinh:project:P1', 'nam-dinh:project:P777', 'nam-dinh:project:P15001')",
+        "UPDATE mirrors SET version = 0 WHERE id = 'nam-dinh:project:P9999'",
+        "INSERT INTO mirrors (id, origin, kind, version, public, changed_at, received_at, generation, body) \
+         SELECT 'nam-dinh:project:GHOST', origin, kind, version, public, changed_at, received_at, generation, body \
+         FROM mirrors LIMIT 1",
+    ] {
+        sqlx::query(statement)
+            .execute(follower.pool())
+            .await
+            .expect("tamper with the mirror");
+    }
+    follower.close().await;
+    let output = run({
+        let mut command = lienthong();
+        command
+            .args(["sync", "run", "--json", "--config"])
+            .arg(&config);
+        command
+    })
+    .await;
+    assert_success(&output, "the repairing sync run");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON report");
+    let verify = &report[0]["verify"];
+    assert!(verify["ranges_differing"].as_u64() > Some(0), "{report}");
+    assert_eq!(verify["repaired"].as_u64(), Some(4), "{report}");
+    assert_eq!(verify["removed"].as_u64(), Some(1), "{report}");
+    let follower = Store::open(&StoreOptions {
+        url: format!("sqlite://{}", dir.path().join("hung-yen.db").display()),
+        node_id: "hung-yen".into(),
+        max_connections: 2,
+        search_index: IndexLocation::Memory,
+    })
+    .await
+    .expect("open the follower's store");
+    let repaired: BTreeMap<String, u64> = follower
+        .mirrored_versions("nam-dinh", RecordKind::Project)
+        .await
+        .expect("mirrors")
+        .into_iter()
+        .collect();
+    assert!(
+        repaired == want,
+        "the repaired mirror differs from the origin"
+    );
+    follower.close().await;
+
     let status = run({
         let mut command = lienthong();
         command.args(["sync", "status", "--config"]).arg(&config);

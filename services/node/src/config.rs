@@ -78,6 +78,10 @@ pub struct SyncConfig {
     /// Longest wait between retries after failures (backoff doubles up to it).
     #[serde(default = "default_sync_max_backoff_ms")]
     pub max_backoff_ms: u64,
+    /// How often each peer's catalog digests are compared with its mirror
+    /// (and differing ranges repaired).
+    #[serde(default = "default_sync_verify_interval_ms")]
+    pub verify_interval_ms: u64,
     #[serde(default)]
     pub breaker: lienthong_peer_client::BreakerConfig,
 }
@@ -89,6 +93,7 @@ impl Default for SyncConfig {
             changes_per_call: default_sync_batch(),
             call_timeout_ms: default_sync_call_timeout_ms(),
             max_backoff_ms: default_sync_max_backoff_ms(),
+            verify_interval_ms: default_sync_verify_interval_ms(),
             breaker: Default::default(),
         }
     }
@@ -105,6 +110,9 @@ fn default_sync_call_timeout_ms() -> u64 {
 }
 fn default_sync_max_backoff_ms() -> u64 {
     300_000
+}
+fn default_sync_verify_interval_ms() -> u64 {
+    3_600_000
 }
 
 /// The search index, derived from the database and rebuilt from it.

@@ -61,6 +61,7 @@ pub struct Subscriber {
     changes_per_call: u32,
     interval: Duration,
     max_backoff: Duration,
+    verify_every: Duration,
     audit: AuditWriter,
 }
 
@@ -114,6 +115,7 @@ impl Subscriber {
             changes_per_call: config.sync.changes_per_call,
             interval: Duration::from_millis(config.sync.interval_ms),
             max_backoff: Duration::from_millis(config.sync.max_backoff_ms),
+            verify_every: Duration::from_millis(config.sync.verify_interval_ms),
             audit,
         }))
     }
@@ -520,8 +522,28 @@ impl Subscriber {
 
     async fn follow_forever(&self, peer: &str) {
         let mut failures = 0u32;
+        // The first comparison comes one interval after start.
+        let mut verified = Instant::now();
         loop {
             let wait = match self.sync_peer(peer, &mut |_| {}).await {
+                Ok(_) if verified.elapsed() >= self.verify_every => {
+                    verified = Instant::now();
+                    match self.verify_peer(peer).await {
+                        Ok(verify) if verify.ranges_differing > 0 => tracing::warn!(
+                            peer,
+                            ranges = verify.ranges_differing,
+                            repaired = verify.repaired,
+                            removed = verify.removed,
+                            restarted = verify.restarted,
+                            "the mirror differed from the peer's catalog; repaired"
+                        ),
+                        Ok(_) => tracing::debug!(peer, "the mirror matches the peer's catalog"),
+                        Err(error) => {
+                            tracing::warn!(peer, %error, "cannot compare the mirror with the peer's catalog")
+                        }
+                    }
+                    self.interval
+                }
                 Ok(outcome) => {
                     if failures > 0 {
                         tracing::info!(peer, "following the peer again");

@@ -163,6 +163,14 @@ async fn sync_once(
                 bar.set_position(progress.applied);
             })
             .await;
+        // Caught up: compare with the peer's catalog and repair what differs.
+        let outcome = match outcome {
+            Ok(synced) => match subscriber.verify_peer(&peer).await {
+                Ok(verify) => Ok((synced, verify)),
+                Err(error) => Err(error),
+            },
+            Err(error) => Err(error),
+        };
         outcomes.push((peer, outcome));
     }
     bar.finish_and_clear();
@@ -184,7 +192,11 @@ async fn sync_once(
         let report: Vec<serde_json::Value> = outcomes
             .iter()
             .map(|(peer, outcome)| match outcome {
-                Ok(outcome) => serde_json::to_value(outcome).unwrap_or_default(),
+                Ok((synced, verify)) => serde_json::json!({
+                    "peer": peer,
+                    "sync": synced,
+                    "verify": verify,
+                }),
                 Err(error) => serde_json::json!({"peer": peer, "error": error}),
             })
             .collect();
@@ -192,8 +204,9 @@ async fn sync_once(
     } else {
         for (peer, outcome) in &outcomes {
             match outcome {
-                Ok(outcome) => println!(
-                    "{peer}: caught up; {} change(s) applied, {} rejected, {} removed{}",
+                Ok((outcome, verify)) => println!(
+                    "{peer}: caught up; {} change(s) applied, {} rejected, {} removed{}; \
+                     catalog compared in {} range(s): {}",
                     outcome.applied,
                     outcome.rejected,
                     outcome.swept,
@@ -201,6 +214,22 @@ async fn sync_once(
                         " (the peer's feed restarted)"
                     } else {
                         ""
+                    },
+                    verify.ranges_compared,
+                    if verify.ranges_differing == 0 {
+                        "the mirror matches".to_owned()
+                    } else {
+                        format!(
+                            "{} differed; {} record(s) fetched again, {} removed{}",
+                            verify.ranges_differing,
+                            verify.repaired,
+                            verify.removed,
+                            if verify.restarted {
+                                ", feed restarted"
+                            } else {
+                                ""
+                            }
+                        )
                     }
                 ),
                 Err(error) => println!("{peer}: FAILED: {error}"),
