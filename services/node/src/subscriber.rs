@@ -275,12 +275,7 @@ impl Subscriber {
             .peer_sync(peer)
             .await
             .map_err(|e| e.to_string())?;
-        let lag = if batch.caught_up {
-            0.0
-        } else {
-            seconds_between(&sync.last_change_at, &sync.newest_change_at)
-        };
-        telemetry::record_sync_lag(peer, sync.backlog, lag);
+        telemetry::record_sync_lag(peer, sync.backlog, sync.lag_seconds());
         Ok((
             BatchReport {
                 applied: applied.applied,
@@ -629,18 +624,6 @@ fn backoff(base: Duration, max: Duration, failures: u32) -> Duration {
 
 fn describe(peer: &str, failure: &NodeFailure) -> String {
     format!("{peer}: {}", failure.message())
-}
-
-fn seconds_between(earlier: &str, later: &str) -> f64 {
-    use time::OffsetDateTime;
-    use time::format_description::well_known::Rfc3339;
-    match (
-        OffsetDateTime::parse(earlier, &Rfc3339),
-        OffsetDateTime::parse(later, &Rfc3339),
-    ) {
-        (Ok(earlier), Ok(later)) => (later - earlier).as_seconds_f64().max(0.0),
-        _ => 0.0,
-    }
 }
 
 #[cfg(test)]

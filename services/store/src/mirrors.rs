@@ -86,6 +86,25 @@ pub struct PeerSync {
     pub mirrored: u64,
 }
 
+impl PeerSync {
+    /// How far the mirror is behind the peer's newest change, in seconds (0
+    /// when caught up).
+    pub fn lag_seconds(&self) -> f64 {
+        use time::OffsetDateTime;
+        use time::format_description::well_known::Rfc3339;
+        if self.backlog == 0 {
+            return 0.0;
+        }
+        match (
+            OffsetDateTime::parse(&self.last_change_at, &Rfc3339),
+            OffsetDateTime::parse(&self.newest_change_at, &Rfc3339),
+        ) {
+            (Ok(applied), Ok(newest)) => (newest - applied).as_seconds_f64().max(0.0),
+            _ => 0.0,
+        }
+    }
+}
+
 /// A mirrored record with where it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MirroredRecord {

@@ -84,7 +84,7 @@ async fn status(config: &NodeConfig, json: bool) -> anyhow::Result<()> {
             sync.applied.to_string(),
             sync.rejected.to_string(),
             sync.backlog.to_string(),
-            format!("{:.0}", lag_seconds(sync)),
+            format!("{:.0}", sync.lag_seconds()),
             if sync.caught_up_at.is_empty() {
                 "never".to_owned()
             } else {
@@ -98,22 +98,6 @@ async fn status(config: &NodeConfig, json: bool) -> anyhow::Result<()> {
         println!("no peers followed; add [[follow]] entries to the node's config");
     }
     Ok(())
-}
-
-/// How far the mirror is behind the peer's newest change.
-fn lag_seconds(sync: &PeerSync) -> f64 {
-    use time::OffsetDateTime;
-    use time::format_description::well_known::Rfc3339;
-    if sync.backlog == 0 {
-        return 0.0;
-    }
-    match (
-        OffsetDateTime::parse(&sync.last_change_at, &Rfc3339),
-        OffsetDateTime::parse(&sync.newest_change_at, &Rfc3339),
-    ) {
-        (Ok(applied), Ok(newest)) => (newest - applied).as_seconds_f64().max(0.0),
-        _ => 0.0,
-    }
 }
 
 async fn sync_once(

@@ -10,8 +10,11 @@ ALTER TABLE records RENAME COLUMN body TO body_protobuf;
 ALTER TABLE records ADD COLUMN body jsonb;
 
 -- Per-kind views of the live records with their main columns, for reporting
--- tools (Metabase, Excel over ODBC). Contact details (email, phone) are left
--- out on purpose: they are personal data, in the body for those who need them.
+-- tools (Metabase, Excel over ODBC). Experts' personal fields (email, phone,
+-- birth year) are left out on purpose; they are in the body for those who
+-- need them. The views hold every live record, internal and classified ones
+-- included, with their visibility and classification: grant them to the
+-- department's own reporting role only.
 -- `visibility` and `classification` come as enum names; NULL means unset.
 CREATE VIEW report_organizations AS
 SELECT id, version, created_at::timestamptz AS created_at, updated_at::timestamptz AS updated_at,
@@ -32,7 +35,6 @@ SELECT id, version, created_at::timestamptz AS created_at, updated_at::timestamp
        body->'meta'->>'classification'  AS classification,
        body->>'fullName'                AS full_name,
        body->>'gender'                  AS gender,
-       (body->>'birthYear')::integer    AS birth_year,
        body->>'academicTitle'           AS academic_title,
        body->>'degree'                  AS degree,
        body->>'position'                AS position,
