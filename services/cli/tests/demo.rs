@@ -1,0 +1,89 @@
+//! The demo as a user runs it: the real binary, its fixed ports, and the
+//! mirrors it promises: Nam Định's tasks at Hưng Yên, and both provinces at
+//! the national node.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+mod common;
+
+use common::{lienthong, run, text};
+
+/// `sync status --json` of one demo node, once its config exists.
+async fn sync_status(config: &std::path::Path) -> Option<serde_json::Value> {
+    if !config.exists() {
+        return None;
+    }
+    let mut command = lienthong();
+    command
+        .args(["sync", "status", "--json", "--config"])
+        .arg(config);
+    let output = run(command).await;
+    output
+        .status
+        .success()
+        .then(|| serde_json::from_slice(&output.stdout).ok())
+        .flatten()
+}
+
+fn mirrored(status: &serde_json::Value, peer: &str) -> u64 {
+    status
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|sync| sync["peer"] == peer)
+        .and_then(|sync| sync["mirrored"].as_u64())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_mirrors_tasks_between_provinces_and_at_the_national_node() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut demo = lienthong()
+        .args(["demo", "--experts", "150", "--dir"])
+        .arg(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the demo");
+    let hung_yen = dir.path().join("hung-yen.toml");
+    let quoc_gia = dir.path().join("quoc-gia.toml");
+    let started = Instant::now();
+    let mut last = (0, 0, 0);
+    while started.elapsed() < Duration::from_secs(120) {
+        if let Some(exit) = demo.try_wait().expect("poll") {
+            let output = demo.wait_with_output().expect("output");
+            panic!(
+                "the demo exited ({exit}):\n{}\n{}",
+                text(&output.stdout),
+                text(&output.stderr)
+            );
+        }
+        if let (Some(at_hung_yen), Some(national)) =
+            (sync_status(&hung_yen).await, sync_status(&quoc_gia).await)
+        {
+            last = (
+                mirrored(&at_hung_yen, "nam-dinh"),
+                mirrored(&national, "hung-yen"),
+                mirrored(&national, "nam-dinh"),
+            );
+            if last.0 > 0 && last.1 > last.0 && last.2 > last.0 {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let _ = demo.kill();
+    let _ = demo.wait();
+    let (tasks_at_hung_yen, national_from_hung_yen, national_from_nam_dinh) = last;
+    assert!(
+        tasks_at_hung_yen > 0,
+        "Hưng Yên mirrors none of Nam Định's tasks: {last:?}"
+    );
+    // The national node follows experts and publications too.
+    assert!(
+        national_from_hung_yen > tasks_at_hung_yen && national_from_nam_dinh > tasks_at_hung_yen,
+        "the national node mirrors too little: {last:?}"
+    );
+}
