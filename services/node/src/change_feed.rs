@@ -52,9 +52,9 @@ struct Start {
 /// The feed for one admitted call: checks the request, then streams batches
 /// into `sender` until the limit or the end of the log.
 pub struct Feed {
-    pub store: Store,
-    pub access: Access,
-    pub admitted: Admitted,
+    store: Store,
+    access: Access,
+    admitted: Admitted,
     kinds: BTreeSet<RecordKind>,
     limit: u32,
     epoch: String,
