@@ -163,29 +163,11 @@ impl Feed {
             .await;
             let (batch, last) = match batch {
                 Ok(done) => done,
-                Err(status) => {
-                    let status = access.refused_later(admitted, status).await;
-                    let _ = sender.send(Err(status)).await;
-                    return;
-                }
+                Err(status) => return fail(&access, admitted, &sender, status).await,
             };
-            let ids = batch
-                .changes
-                .iter()
-                .filter_map(|change| change.record.clone())
-                .filter_map(|record| AnyRecord::try_from(record).ok())
-                .map(|record| record.id().to_owned())
-                .collect();
-            if let Err(status) = access.audit_sent(&admitted, ids).await {
-                let _ = sender.send(Err(status)).await;
-                return;
-            }
             let done = batch.caught_up || want >= left;
             left -= want.min(left);
-            if sender.send(Ok(batch)).await.is_err() {
-                return; // The caller went away.
-            }
-            if done {
+            if !send_audited(&access, &admitted, &sender, batch).await || done {
                 return;
             }
             after = last;
@@ -214,29 +196,58 @@ async fn repair_batch(
         })
     }
     .await;
-    let batch = match batch {
-        Ok(batch) => batch,
-        Err(status) => {
-            let status = access.refused_later(admitted, status).await;
-            let _ = sender.send(Err(status)).await;
-            return;
+    match batch {
+        Ok(batch) => {
+            send_audited(&access, &admitted, &sender, batch).await;
         }
-    };
-    let sent = batch
+        Err(status) => fail(&access, admitted, &sender, status).await,
+    }
+}
+
+/// Audits `batch` with the ids it carries, then sends it. False when the
+/// stream must end (the audit failed, or the caller went away).
+async fn send_audited(
+    access: &Access,
+    admitted: &Admitted,
+    sender: &mpsc::Sender<Result<pb::ChangeBatch, Status>>,
+    batch: pb::ChangeBatch,
+) -> bool {
+    let ids = batch
         .changes
         .iter()
-        .filter_map(|change| change.record.clone())
-        .filter_map(|record| AnyRecord::try_from(record).ok())
-        .map(|record| record.id().to_owned())
+        .filter_map(|change| record_id(change.record.as_ref()?))
+        .map(str::to_owned)
         .collect();
-    match access.audit_sent(&admitted, sent).await {
-        Ok(()) => {
-            let _ = sender.send(Ok(batch)).await;
-        }
+    match access.audit_sent(admitted, ids).await {
+        Ok(()) => sender.send(Ok(batch)).await.is_ok(),
         Err(status) => {
             let _ = sender.send(Err(status)).await;
+            false
         }
     }
+}
+
+/// Ends the stream with `status`, audited as a refusal.
+async fn fail(
+    access: &Access,
+    admitted: Admitted,
+    sender: &mpsc::Sender<Result<pb::ChangeBatch, Status>>,
+    status: Status,
+) {
+    let status = access.refused_later(admitted, status).await;
+    let _ = sender.send(Err(status)).await;
+}
+
+/// The id in a record's metadata, without copying the record.
+fn record_id(record: &pb::Record) -> Option<&str> {
+    use pb::record::Record as R;
+    let meta = match record.record.as_ref()? {
+        R::Expert(r) => r.meta.as_ref(),
+        R::Project(r) => r.meta.as_ref(),
+        R::Publication(r) => r.meta.as_ref(),
+        R::Organization(r) => r.meta.as_ref(),
+    };
+    meta.map(|meta| meta.id.as_str())
 }
 
 async fn check(

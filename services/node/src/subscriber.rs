@@ -172,10 +172,9 @@ impl Subscriber {
             .ok_or_else(|| format!("{peer:?} is not followed"))?;
         let cursor = self
             .store
-            .peer_sync(peer)
+            .peer_cursor(peer)
             .await
-            .map_err(|e| e.to_string())?
-            .cursor;
+            .map_err(|e| e.to_string())?;
         let request = pb::ListChangesRequest {
             after: cursor,
             kinds: follow.kinds.clone(),
@@ -270,12 +269,7 @@ impl Subscriber {
             .map_err(|error| format!("cannot store {peer}'s changes: {error}"))?;
         self.audit_rejections(peer, &applied.rejected).await?;
         telemetry::record_sync_batch(peer, applied.applied, applied.rejected.len() as u64);
-        let sync = self
-            .store
-            .peer_sync(peer)
-            .await
-            .map_err(|e| e.to_string())?;
-        telemetry::record_sync_lag(peer, sync.backlog, sync.lag_seconds());
+        telemetry::record_sync_lag(peer, applied.backlog, applied.lag_seconds);
         Ok((
             BatchReport {
                 applied: applied.applied,

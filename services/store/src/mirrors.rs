@@ -59,6 +59,10 @@ pub struct AppliedBatch {
     pub rejected: Vec<MirrorRejection>,
     /// Mirrors removed because a restarted sync did not deliver them again.
     pub swept: u64,
+    /// Changes the peer still has to send, and how far behind its newest
+    /// change the mirror is, after this batch (0 when caught up).
+    pub backlog: u64,
+    pub lag_seconds: f64,
 }
 
 /// Where the sync with one peer stands.
@@ -184,7 +188,7 @@ impl Store {
             report.swept = swept.rows_affected();
             sweeping = 0;
         }
-        sqlx::query(
+        let after: (i64, String, String) = sqlx::query_as(
             "UPDATE sync_peers SET epoch = $1, cursor = $2, generation = $3, sweeping = $4, \
              applied = applied + $5, rejected = rejected + $6, \
              backlog = $7, \
@@ -192,7 +196,8 @@ impl Store {
              newest_change_at = CASE WHEN $9 <> '' THEN $9 ELSE newest_change_at END, \
              last_sync_at = $10, \
              caught_up_at = CASE WHEN $11 <> '' THEN $11 ELSE caught_up_at END, \
-             last_error = '' WHERE peer = $12",
+             last_error = '' WHERE peer = $12 \
+             RETURNING backlog, last_change_at, newest_change_at",
         )
         .bind(&batch.epoch)
         .bind(&batch.cursor)
@@ -213,9 +218,17 @@ impl Store {
         .bind(&now)
         .bind(caught_up_at)
         .bind(peer)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
+        report.backlog = after.0 as u64;
+        report.lag_seconds = PeerSync {
+            backlog: report.backlog,
+            last_change_at: after.1,
+            newest_change_at: after.2,
+            ..Default::default()
+        }
+        .lag_seconds();
         Ok(report)
     }
 
@@ -278,6 +291,16 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// The cursor a sync with `peer` resumes from ("" to start).
+    pub async fn peer_cursor(&self, peer: &str) -> Result<String, StoreError> {
+        let cursor: Option<(String,)> =
+            sqlx::query_as("SELECT cursor FROM sync_peers WHERE peer = $1")
+                .bind(peer)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(cursor.map(|(cursor,)| cursor).unwrap_or_default())
     }
 
     /// Records why the last sync with `peer` failed, for `sync status`.
