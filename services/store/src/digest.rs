@@ -70,7 +70,7 @@ impl Store {
         kind: RecordKind,
         range: &IdRange,
     ) -> Result<Vec<(String, u64)>, StoreError> {
-        self.versions_in("mirrors", "origin = ", Some(origin), kind, range)
+        self.versions_in("mirrors", "deleted = 0 AND origin = ", Some(origin), kind, range)
             .await
     }
 

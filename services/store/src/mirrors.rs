@@ -10,6 +10,12 @@
 //! log. When a peer's feed restarts (a new epoch), its records are delivered
 //! again under a new generation, and what that generation did not deliver is
 //! removed once it has caught up.
+//!
+//! Mirrors are searchable: every mirror transaction takes a change-log
+//! number from the node's counters (and so the node's write lock), stamps
+//! what it changes with it, and gives each new mirror a position from the
+//! same counter as the node's own records. The search index catches up from
+//! both tables. A removed mirror stays as a tombstone (`deleted = 1`).
 
 use std::collections::HashMap;
 
@@ -18,7 +24,9 @@ use lienthong_records::{AnyRecord, RecordId, RecordKind};
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::record_body::StoredBody;
-use crate::writes::{numbered_placeholders, placeholder, row_placeholders};
+use crate::writes::{
+    lock_counters, numbered_placeholders, placeholder, row_placeholders, store_counters,
+};
 use crate::{Store, StoreError, now_rfc3339};
 
 /// One change from a peer's feed.
@@ -167,8 +175,10 @@ impl Store {
         }
 
         let mut report = AppliedBatch::default();
+        let mut stamp = Stamp::default();
         let last_change_at = apply_changes(
             &mut tx,
+            &mut stamp,
             self.backend,
             peer,
             &batch.changes,
@@ -180,14 +190,20 @@ impl Store {
         let now = now_rfc3339();
         let caught_up_at = if batch.caught_up { now.as_str() } else { "" };
         if batch.caught_up && sweeping == 1 {
-            let swept = sqlx::query("DELETE FROM mirrors WHERE origin = $1 AND generation < $2")
-                .bind(peer)
-                .bind(generation)
-                .execute(&mut *tx)
-                .await?;
+            let seq = stamp.seq(&mut tx).await?;
+            let swept = sqlx::query(
+                "UPDATE mirrors SET deleted = 1, seq = $1 \
+                 WHERE origin = $2 AND generation < $3 AND deleted = 0",
+            )
+            .bind(seq)
+            .bind(peer)
+            .bind(generation)
+            .execute(&mut *tx)
+            .await?;
             report.swept = swept.rows_affected();
             sweeping = 0;
         }
+        stamp.finish(&mut tx).await?;
         let after: (i64, String, String) = sqlx::query_as(
             "UPDATE sync_peers SET epoch = $1, cursor = $2, generation = $3, sweeping = $4, \
              applied = applied + $5, rejected = rejected + $6, \
@@ -254,8 +270,10 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let mut report = AppliedBatch::default();
+        let mut stamp = Stamp::default();
         apply_changes(
             &mut tx,
+            &mut stamp,
             self.backend,
             peer,
             changes,
@@ -265,17 +283,21 @@ impl Store {
         )
         .await?;
         for chunk in remove.chunks(500) {
+            let seq = stamp.seq(&mut tx).await?;
             let sql = format!(
-                "DELETE FROM mirrors WHERE origin = {} AND id IN ({})",
+                "UPDATE mirrors SET deleted = 1, seq = {} \
+                 WHERE origin = {} AND deleted = 0 AND id IN ({})",
                 placeholder(self.backend, 1),
-                numbered_placeholders(self.backend, 2, chunk.len())
+                placeholder(self.backend, 2),
+                numbered_placeholders(self.backend, 3, chunk.len())
             );
-            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(peer);
+            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(seq).bind(peer);
             for id in chunk {
                 query = query.bind(id.as_str());
             }
             report.swept += query.execute(&mut *tx).await?.rows_affected();
         }
+        stamp.finish(&mut tx).await?;
         tx.commit().await?;
         Ok(report)
     }
@@ -323,7 +345,7 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         let counts: Vec<(String, i64)> =
-            sqlx::query_as("SELECT origin, COUNT(*) FROM mirrors GROUP BY origin")
+            sqlx::query_as("SELECT origin, COUNT(*) FROM mirrors WHERE deleted = 0 GROUP BY origin")
                 .fetch_all(&self.pool)
                 .await?;
         let counts: HashMap<String, i64> = counts.into_iter().collect();
@@ -367,11 +389,16 @@ impl Store {
     /// starts from the beginning. Returns how many mirrors were removed.
     pub async fn reset_peer(&self, peer: &str) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let removed = sqlx::query("DELETE FROM mirrors WHERE origin = $1")
-            .bind(peer)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let mut stamp = Stamp::default();
+        let seq = stamp.seq(&mut tx).await?;
+        let removed =
+            sqlx::query("UPDATE mirrors SET deleted = 1, seq = $1 WHERE origin = $2 AND deleted = 0")
+                .bind(seq)
+                .bind(peer)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        stamp.finish(&mut tx).await?;
         sqlx::query("DELETE FROM sync_peers WHERE peer = $1")
             .bind(peer)
             .execute(&mut *tx)
@@ -383,7 +410,8 @@ impl Store {
     /// The mirrored record with this id.
     pub async fn get_mirror(&self, id: &str) -> Result<Option<MirroredRecord>, StoreError> {
         let sql = format!(
-            "SELECT kind, origin, changed_at, received_at, public, {} FROM mirrors WHERE id = $1",
+            "SELECT kind, origin, changed_at, received_at, public, {} FROM mirrors \
+             WHERE id = $1 AND deleted = 0",
             self.backend.body_column()
         );
         let Some(row) = sqlx::query(AssertSqlSafe(sql))
@@ -414,7 +442,8 @@ impl Store {
         kind: RecordKind,
     ) -> Result<Vec<(String, u64)>, StoreError> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT id, version FROM mirrors WHERE origin = $1 AND kind = $2 ORDER BY id",
+            "SELECT id, version FROM mirrors WHERE origin = $1 AND kind = $2 AND deleted = 0 \
+             ORDER BY id",
         )
         .bind(origin)
         .bind(kind.code())
@@ -429,8 +458,10 @@ impl Store {
 
 /// Applies `changes` from `peer` under `generation`, adding to `report`;
 /// returns the origin's time of the newest change applied.
+#[allow(clippy::too_many_arguments)]
 async fn apply_changes(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    stamp: &mut Stamp,
     backend: crate::Backend,
     peer: &str,
     changes: &[MirrorChange],
@@ -493,24 +524,30 @@ async fn apply_changes(
     // record once, at its latest state, so this cannot happen; if it
     // did, deletions run first and the upsert wins.
     for chunk in deletions.chunks(500) {
+        let seq = stamp.seq(tx).await?;
         let sql = format!(
-            "DELETE FROM mirrors WHERE id IN ({})",
-            numbered_placeholders(backend, 1, chunk.len())
+            "UPDATE mirrors SET deleted = 1, seq = {} WHERE deleted = 0 AND id IN ({})",
+            placeholder(backend, 1),
+            numbered_placeholders(backend, 2, chunk.len())
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(seq);
         for id in chunk {
             query = query.bind(*id);
         }
         query.execute(&mut **tx).await?;
     }
-    const COLUMNS: usize = 9;
+    const COLUMNS: usize = 11;
     for chunk in upserts.chunks(crate::writes::MAX_BIND_PARAMETERS / COLUMNS) {
+        let seq = stamp.seq(tx).await?;
+        // A position for each; an id already held keeps its own.
+        let mut doc = stamp.positions(tx, chunk.len()).await?;
         let sql = format!(
             "INSERT INTO mirrors (id, origin, kind, version, public, changed_at, received_at, \
-                 generation, body) VALUES {} ON CONFLICT (id) DO UPDATE SET \
+                 generation, seq, doc, body) VALUES {} ON CONFLICT (id) DO UPDATE SET \
                  version = excluded.version, public = excluded.public, \
                  changed_at = excluded.changed_at, received_at = excluded.received_at, \
-                 generation = excluded.generation, body = excluded.body",
+                 generation = excluded.generation, seq = excluded.seq, deleted = 0, \
+                 body = excluded.body",
             row_placeholders(chunk.len(), COLUMNS, None, |n| {
                 if n % COLUMNS == 0 {
                     backend.body_placeholder(n)
@@ -532,7 +569,10 @@ async fn apply_changes(
                 })))
                 .bind(change.changed_at.as_str())
                 .bind(now.as_str())
-                .bind(generation);
+                .bind(generation)
+                .bind(seq)
+                .bind(doc);
+            doc += 1;
             query = body.bind(query);
         }
         query.execute(&mut **tx).await?;
@@ -599,7 +639,7 @@ async fn held_versions(
     let mut held = HashMap::with_capacity(changes.len());
     for chunk in changes.chunks(500) {
         let sql = format!(
-            "SELECT id, version FROM mirrors WHERE id IN ({})",
+            "SELECT id, version FROM mirrors WHERE deleted = 0 AND id IN ({})",
             numbered_placeholders(backend, 1, chunk.len())
         );
         let mut query = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(sql));
@@ -611,4 +651,58 @@ async fn held_versions(
         }
     }
     Ok(held)
+}
+
+/// The change-log number a mirror transaction stamps its changes with, and
+/// the positions it gives new mirrors, from the node's counters. The
+/// counters (and with them the node's write lock) are taken on first use,
+/// so a transaction that changes nothing takes neither, and numbers follow
+/// commit order as for the node's own writes.
+#[derive(Default)]
+struct Stamp {
+    /// (this transaction's sequence number, last position given).
+    taken: Option<(i64, i64)>,
+}
+
+impl Stamp {
+    async fn take(
+        &mut self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    ) -> Result<&mut (i64, i64), StoreError> {
+        if self.taken.is_none() {
+            let (last_seq, last_doc) = lock_counters(tx).await?;
+            self.taken = Some((last_seq + 1, last_doc));
+        }
+        Ok(self.taken.as_mut().expect("taken above"))
+    }
+
+    async fn seq(
+        &mut self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    ) -> Result<i64, StoreError> {
+        Ok(self.take(tx).await?.0)
+    }
+
+    /// The first of `count` new positions.
+    async fn positions(
+        &mut self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        count: usize,
+    ) -> Result<i64, StoreError> {
+        let taken = self.take(tx).await?;
+        let first = taken.1 + 1;
+        taken.1 += count as i64;
+        Ok(first)
+    }
+
+    /// Stores the counters, when they were taken.
+    async fn finish(
+        self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    ) -> Result<(), StoreError> {
+        match self.taken {
+            Some((seq, last_doc)) => store_counters(tx, seq, last_doc).await,
+            None => Ok(()),
+        }
+    }
 }

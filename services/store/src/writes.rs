@@ -280,7 +280,7 @@ impl SharedChanges {
 /// Takes the node's write lock (a row lock on PostgreSQL, the database write
 /// lock on SQLite) and reads the counters. Holding it until commit makes
 /// change-log sequence order equal commit order.
-async fn lock_counters(tx: &mut Transaction<'static, Any>) -> Result<(i64, i64), StoreError> {
+pub(crate) async fn lock_counters(tx: &mut Transaction<'static, Any>) -> Result<(i64, i64), StoreError> {
     let counters: (i64, i64) = sqlx::query_as(
         "UPDATE node_state SET last_seq = last_seq WHERE singleton = 1 RETURNING last_seq, last_doc",
     )
@@ -289,7 +289,7 @@ async fn lock_counters(tx: &mut Transaction<'static, Any>) -> Result<(i64, i64),
     Ok(counters)
 }
 
-async fn store_counters(
+pub(crate) async fn store_counters(
     tx: &mut Transaction<'static, Any>,
     last_seq: i64,
     last_doc: i64,
