@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use lienthong_proto::v1 as pb;
 use lienthong_records::{AnyRecord, RecordKind};
-use lienthong_store::{MirrorBatch, MirrorChange, Store};
+use lienthong_store::{MirrorBatch, MirrorChange, MirrorScope, SearchRequest, Store};
 use lienthong_tests::secure::{SecureNode, TestPki};
 use lienthong_tests::{TestDatabase, federation_meta, load, wait_for};
 
@@ -62,6 +62,29 @@ async fn mirrored(store: &Store) -> BTreeMap<String, u64> {
         .collect()
 }
 
+/// Ids of the projects a search for "lúa" finds at `store`, each with the
+/// origin of its mirror ("" for the node's own).
+async fn found(store: &Store, mirrors: MirrorScope) -> BTreeMap<String, String> {
+    let page = store
+        .search(&SearchRequest {
+            kind: Some(RecordKind::Project),
+            query: "lúa".into(),
+            page_size: 100,
+            caller: "test".into(),
+            mirrors,
+            ..Default::default()
+        })
+        .await
+        .expect("search");
+    page.hits
+        .into_iter()
+        .map(|hit| {
+            let origin = hit.mirror.map(|mirror| mirror.origin).unwrap_or_default();
+            (hit.record.id().to_owned(), origin)
+        })
+        .collect()
+}
+
 async fn converges(origin: &Store, follower: &Store) -> bool {
     let want = shared_projects(origin).await;
     wait_for(Duration::from_secs(20), || async {
@@ -83,6 +106,7 @@ async fn a_follower_mirrors_the_peers_shared_tasks_and_their_withdrawals() {
         for record in records.iter_mut().step_by(5) {
             record.meta_mut().visibility = pb::Visibility::Internal as i32;
         }
+        records[6].meta_mut().visibility = pb::Visibility::Public as i32;
         load(&origin.store, records).await;
 
         let follow = format!(
@@ -97,6 +121,26 @@ async fn a_follower_mirrors_the_peers_shared_tasks_and_their_withdrawals() {
             shared_projects(&origin.store).await.len()
         );
         assert_eq!(mirrored(&follower.store).await.len(), 32, "{backend:?}");
+
+        // The mirrors are searchable, tagged with their origin, and only
+        // when a search asks for them; one is public at the origin.
+        assert!(
+            wait_for(Duration::from_secs(10), || async {
+                found(&follower.store, MirrorScope::All).await.len() == 32
+            })
+            .await,
+            "{backend:?}: the mirrors never became searchable"
+        );
+        let hits = found(&follower.store, MirrorScope::All).await;
+        assert!(hits.values().all(|origin| origin == "nam-dinh"), "{hits:?}");
+        assert!(found(&follower.store, MirrorScope::None).await.is_empty());
+        assert_eq!(
+            found(&follower.store, MirrorScope::Public)
+                .await
+                .into_keys()
+                .collect::<Vec<_>>(),
+            ["nam-dinh:project:P6"]
+        );
 
         let mirror = follower
             .store
@@ -138,6 +182,17 @@ async fn a_follower_mirrors_the_peers_shared_tasks_and_their_withdrawals() {
         );
         let mirrors = mirrored(&follower.store).await;
         assert_eq!(mirrors.len(), 29, "{backend:?}");
+        assert!(
+            wait_for(Duration::from_secs(10), || async {
+                found(&follower.store, MirrorScope::All).await.len() == 29
+            })
+            .await,
+            "{backend:?}: withdrawn mirrors are still found"
+        );
+        let hits = found(&follower.store, MirrorScope::All).await;
+        for gone in ["P1", "P2", "P3"] {
+            assert!(!hits.contains_key(&format!("nam-dinh:project:{gone}")));
+        }
         assert_eq!(mirrors.get("nam-dinh:project:P4"), Some(&2));
 
         let status = follower.store.peer_sync("nam-dinh").await.expect("status");

@@ -168,9 +168,9 @@ async fn a_sync_killed_at_random_points_loses_and_repeats_nothing() {
     for statement in [
         "DELETE FROM mirrors WHERE id IN ('nam-dinh:project:P1', 'nam-dinh:project:P777', 'nam-dinh:project:P15001')",
         "UPDATE mirrors SET version = 0 WHERE id = 'nam-dinh:project:P9999'",
-        "INSERT INTO mirrors (id, origin, kind, version, public, changed_at, received_at, generation, body) \
-         SELECT 'nam-dinh:project:GHOST', origin, kind, version, public, changed_at, received_at, generation, body \
-         FROM mirrors LIMIT 1",
+        "INSERT INTO mirrors (id, origin, kind, version, public, changed_at, received_at, generation, seq, doc, body) \
+         SELECT 'nam-dinh:project:GHOST', origin, kind, version, public, changed_at, received_at, generation, seq, \
+         (SELECT MAX(doc) + 1000000 FROM mirrors), body FROM mirrors LIMIT 1",
     ] {
         sqlx::query(statement)
             .execute(follower.pool())

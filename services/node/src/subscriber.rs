@@ -140,6 +140,9 @@ impl Subscriber {
         };
         loop {
             let call = self.sync_call(peer, &mut outcome, progress).await;
+            // What the call applied becomes searchable: once per call, as
+            // one index commit per batch would cost more than the batches.
+            self.store.index_committed_writes().await;
             if let Err(error) = &call {
                 telemetry::record_sync_error(peer);
                 if let Err(store_error) = self.store.record_sync_error(peer, error).await {

@@ -70,8 +70,14 @@ impl Store {
         kind: RecordKind,
         range: &IdRange,
     ) -> Result<Vec<(String, u64)>, StoreError> {
-        self.versions_in("mirrors", "deleted = 0 AND origin = ", Some(origin), kind, range)
-            .await
+        self.versions_in(
+            "mirrors",
+            "deleted = 0 AND origin = ",
+            Some(origin),
+            kind,
+            range,
+        )
+        .await
     }
 
     async fn versions_in(

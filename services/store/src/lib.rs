@@ -31,10 +31,13 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 pub use error::StoreError;
 pub use feed::FeedEntry;
 pub use mirrors::{
-    AppliedBatch, MirrorBatch, MirrorChange, MirrorRejection, MirroredRecord, PeerSync,
+    AppliedBatch, MirrorBatch, MirrorChange, MirrorRejection, MirrorSource, MirroredRecord,
+    PeerSync,
 };
 pub use reads::{Change, RecordCounts, StoredRecord};
-pub use search::{IndexLocation, MatchTier, Rank, SearchHit, SearchPage, SearchRequest};
+pub use search::{
+    IndexLocation, MatchTier, MirrorScope, Rank, SearchHit, SearchPage, SearchRequest,
+};
 pub use statistics::KindStatistics;
 pub use token_seal::{TokenSeal, server_secret};
 pub use writes::{Rejection, WriteReport};

@@ -127,6 +127,18 @@ pub struct MirroredRecord {
     pub public: bool,
 }
 
+/// Where a mirrored search hit came from, and how fresh it is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MirrorSource {
+    /// The node that holds the record.
+    pub origin: String,
+    /// When the origin made the change mirrored here.
+    pub changed_at: String,
+    /// When the sync with the origin last caught up ("" if never): every
+    /// change the origin made before then is reflected here.
+    pub synced_at: String,
+}
+
 const PEER_COLUMNS: &str = "peer, epoch, cursor, generation, sweeping, applied, rejected, backlog, \
      last_change_at, newest_change_at, last_sync_at, caught_up_at, last_error";
 
@@ -138,6 +150,9 @@ impl Store {
     /// then the previous batch's). When the stored one differs, another
     /// process applied or reset this peer meanwhile: nothing is applied and
     /// the call must start again from the stored cursor.
+    ///
+    /// The batch reaches the search index at the next
+    /// [`Store::index_committed_writes`] (or the node's refresh timer).
     pub async fn apply_mirror_batch(
         &self,
         peer: &str,
@@ -299,6 +314,7 @@ impl Store {
         }
         stamp.finish(&mut tx).await?;
         tx.commit().await?;
+        self.index_committed_writes().await;
         Ok(report)
     }
 
@@ -344,10 +360,11 @@ impl Store {
         let rows = sqlx::query(AssertSqlSafe(sql))
             .fetch_all(&self.pool)
             .await?;
-        let counts: Vec<(String, i64)> =
-            sqlx::query_as("SELECT origin, COUNT(*) FROM mirrors WHERE deleted = 0 GROUP BY origin")
-                .fetch_all(&self.pool)
-                .await?;
+        let counts: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT origin, COUNT(*) FROM mirrors WHERE deleted = 0 GROUP BY origin",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         let counts: HashMap<String, i64> = counts.into_iter().collect();
         rows.iter()
             .map(|row| {
@@ -391,19 +408,21 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let mut stamp = Stamp::default();
         let seq = stamp.seq(&mut tx).await?;
-        let removed =
-            sqlx::query("UPDATE mirrors SET deleted = 1, seq = $1 WHERE origin = $2 AND deleted = 0")
-                .bind(seq)
-                .bind(peer)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+        let removed = sqlx::query(
+            "UPDATE mirrors SET deleted = 1, seq = $1 WHERE origin = $2 AND deleted = 0",
+        )
+        .bind(seq)
+        .bind(peer)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         stamp.finish(&mut tx).await?;
         sqlx::query("DELETE FROM sync_peers WHERE peer = $1")
             .bind(peer)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.index_committed_writes().await;
         Ok(removed)
     }
 
@@ -432,6 +451,47 @@ impl Store {
             received_at: row.try_get("received_at")?,
             public: row.try_get::<i64, _>("public")? != 0,
         }))
+    }
+
+    /// Whether `id` names one of this node's own records (rather than
+    /// another node's, which can only be a mirror).
+    pub(crate) fn holds_own(&self, id: &str) -> bool {
+        id.split(':').next() == Some(self.node_id.as_str())
+    }
+
+    /// Which of `ids` name live mirrors (public at their origin, with
+    /// `public_only`), with where each came from.
+    pub(crate) async fn live_mirrors(
+        &self,
+        ids: &[&str],
+        public_only: bool,
+    ) -> Result<HashMap<String, MirrorSource>, StoreError> {
+        let mut live = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT m.id, m.origin, m.changed_at, COALESCE(p.caught_up_at, '') \
+                 FROM mirrors m LEFT JOIN sync_peers p ON p.peer = m.origin \
+                 WHERE m.deleted = 0 {} AND m.id IN ({})",
+                if public_only { "AND m.public = 1" } else { "" },
+                numbered_placeholders(self.backend, 1, chunk.len())
+            );
+            let mut query =
+                sqlx::query_as::<_, (String, String, String, String)>(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for (id, origin, changed_at, synced_at) in query.fetch_all(&self.pool).await? {
+                live.insert(
+                    id,
+                    MirrorSource {
+                        origin,
+                        changed_at,
+                        synced_at,
+                    },
+                );
+            }
+        }
+        Ok(live)
     }
 
     /// (id, version) of every record mirrored from `origin`, by id: for

@@ -183,11 +183,12 @@ impl Store {
         Ok(report)
     }
 
-    /// Brings the search index up to the writes just committed. They are
-    /// durable already: when the index cannot follow, the failure is logged
-    /// and the next catch-up (on the timer, or on the next start) applies
-    /// them.
-    async fn index_committed_writes(&self) {
+    /// Brings the search index up to the writes just committed (records, or
+    /// mirror batches, which their follower indexes once per call rather
+    /// than per batch). They are durable already: when the index cannot
+    /// follow, the failure is logged and the next catch-up (on the timer,
+    /// or on the next start) applies them.
+    pub async fn index_committed_writes(&self) {
         crate::fault::point("after-database-commit");
         if let Some(index) = &self.index
             && let Err(error) = index.catch_up(self, &mut |_, _| {}).await
@@ -280,7 +281,9 @@ impl SharedChanges {
 /// Takes the node's write lock (a row lock on PostgreSQL, the database write
 /// lock on SQLite) and reads the counters. Holding it until commit makes
 /// change-log sequence order equal commit order.
-pub(crate) async fn lock_counters(tx: &mut Transaction<'static, Any>) -> Result<(i64, i64), StoreError> {
+pub(crate) async fn lock_counters(
+    tx: &mut Transaction<'static, Any>,
+) -> Result<(i64, i64), StoreError> {
     let counters: (i64, i64) = sqlx::query_as(
         "UPDATE node_state SET last_seq = last_seq WHERE singleton = 1 RETURNING last_seq, last_doc",
     )

@@ -16,6 +16,18 @@ use crate::cli::{Cli, Command};
 
 /// Runs the parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if !matches!(
+        cli.command,
+        Command::Node(_) | Command::Gateway(_) | Command::Demo(_)
+    ) {
+        // One-shot commands: what goes wrong inside (a damaged index being
+        // rebuilt, a storage failure behind an error) reaches the operator
+        // on stderr. Servers set their own level from their config.
+        lienthong_runtime::telemetry::init_tracing(&lienthong_runtime::config_source::LogConfig {
+            level: "warn".into(),
+            ..Default::default()
+        });
+    }
     match cli.command {
         Command::Node(args) => node::run(args).await,
         Command::Gateway(args) => gateway::run(args).await,

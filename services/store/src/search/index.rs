@@ -8,7 +8,9 @@
 //!   made by other processes, and on open, so a process killed between a
 //!   database commit and an index commit answers as if it had not been,
 //!   once it restarts.
-//! - Only records that may leave the node are indexed.
+//! - Only records that may leave the node are indexed, and the node's
+//!   mirrors of other nodes' records, each tagged with its scope
+//!   (`schema::Scope`) so that a search takes mirrors only when asked.
 //! - A missing, unreadable or damaged index, one of another format, one of
 //!   another node, or one ahead of its database (a database restored from
 //!   a backup) is rebuilt from the database, with a log line saying why
@@ -22,7 +24,7 @@ use lienthong_records::search_document::search_document;
 use sqlx::Row;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError};
 
-use super::schema::{Fields, INDEX_FORMAT, tokenizers};
+use super::schema::{Fields, INDEX_FORMAT, Scope, tokenizers};
 use crate::{Store, StoreError};
 
 /// Rows read from the database per catch-up step.
@@ -345,12 +347,12 @@ pub(super) async fn index_changes_since(
     fault: Option<&str>,
 ) -> Result<(i64, u64), StoreError> {
     let to_do = store.changed_record_count(from).await?;
-    let mut after = from;
+    let mut after = (from, 0);
     let mut done = 0;
     let mut indexed = 0;
     loop {
         let rows = store.changed_records(after, CATCH_UP_BATCH).await?;
-        let Some(last) = rows.last().map(|row| row.seq) else {
+        let Some(last) = rows.last().map(|row| (row.seq, row.doc)) else {
             break;
         };
         after = last;
@@ -365,7 +367,7 @@ pub(super) async fn index_changes_since(
             crate::fault::point(fault);
         }
     }
-    Ok((after, indexed))
+    Ok((after.0, indexed))
 }
 
 /// Commits what the writer holds, recording that it includes change `seq`.
@@ -392,12 +394,13 @@ pub(super) async fn commit_including(
     Ok(())
 }
 
-/// A changed record as the catch-up reads it.
+/// A changed record or mirror as the catch-up reads it.
 pub(crate) struct ChangedRecord {
     pub doc: i64,
     pub seq: i64,
-    /// The live, shareable record; `None` when it is deleted or hidden.
-    pub record: Option<AnyRecord>,
+    /// The live, shareable record or live mirror; `None` when it is deleted
+    /// or hidden.
+    pub record: Option<(AnyRecord, Scope)>,
 }
 
 /// Replaces the entries of `rows`. Every row deletes first, even in a new
@@ -411,10 +414,10 @@ fn apply(
     let writer = writer.lock().unwrap_or_else(|poison| poison.into_inner());
     for row in rows {
         writer.delete_term(fields.doc_term(row.doc));
-        if let Some(record) = row.record {
+        if let Some((record, scope)) = row.record {
             let search = search_document(&record);
             let document: TantivyDocument =
-                fields.document(row.doc, &record, &search, &record.encode());
+                fields.document(row.doc, &record, scope, &search, &record.encode());
             writer
                 .add_document(document)
                 .map_err(index_error("cannot add a document"))?;
@@ -449,28 +452,40 @@ pub(super) fn writer_of(
 }
 
 impl Store {
-    /// How many records changed after `after` (what a catch-up will read).
+    /// How many records and mirrors changed after `after` (what a catch-up
+    /// will read).
     pub(crate) async fn changed_record_count(&self, after: i64) -> Result<u64, StoreError> {
-        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM records WHERE seq > $1")
-            .bind(after)
-            .fetch_one(&self.pool)
-            .await?;
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM records WHERE seq > $1) \
+                  + (SELECT COUNT(*) FROM mirrors WHERE seq > $1)",
+        )
+        .bind(after)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(count as u64)
     }
 
-    /// Up to `limit` records whose last change came after `after`, in change
-    /// order, with their bodies when they are live and shareable.
+    /// Up to `limit` records and mirrors whose last change came after
+    /// `after` (sequence number, position), in that order, with their
+    /// bodies when they are live (and, for records, shareable). Changes of
+    /// one mirror transaction share a sequence number.
     pub(crate) async fn changed_records(
         &self,
-        after: i64,
+        after: (i64, i64),
         limit: i64,
     ) -> Result<Vec<ChangedRecord>, StoreError> {
+        let body = self.backend.body_column();
         let sql = format!(
-            "SELECT doc, seq, kind, deleted, shareable, {} FROM records WHERE seq > $1 ORDER BY seq LIMIT $2",
-            self.backend.body_column()
+            "SELECT doc, seq, kind, deleted, shareable, -1 AS public, {body} FROM records \
+                 WHERE seq > $1 OR (seq = $1 AND doc > $2) \
+             UNION ALL \
+             SELECT doc, seq, kind, deleted, 1 AS shareable, public, {body} FROM mirrors \
+                 WHERE seq > $1 OR (seq = $1 AND doc > $2) \
+             ORDER BY seq, doc LIMIT $3"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(after)
+            .bind(after.0)
+            .bind(after.1)
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
@@ -480,7 +495,14 @@ impl Store {
                     && row.try_get::<i64, _>("shareable")? != 0;
                 let record = if live {
                     let kind = crate::reads::kind_from_code(row.try_get("kind")?)?;
-                    self.backend.read_body(row, kind)?
+                    let scope = match row.try_get::<i64, _>("public")? {
+                        -1 => Scope::Local,
+                        0 => Scope::Mirror,
+                        _ => Scope::PublicMirror,
+                    };
+                    self.backend
+                        .read_body(row, kind)?
+                        .map(|record| (record, scope))
                 } else {
                     None
                 };

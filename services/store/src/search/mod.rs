@@ -63,6 +63,33 @@ pub struct SearchRequest {
     /// Who is searching (`node:nam-dinh`, or a gateway and its user): page
     /// tokens are bound to it, so one caller's tokens are refused to another.
     pub caller: String,
+    /// Which of the node's mirrors of other nodes' records it also takes.
+    pub mirrors: MirrorScope,
+}
+
+/// Which mirrors a search takes besides the node's own records.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MirrorScope {
+    /// None: the node's own records only.
+    #[default]
+    None,
+    /// Those public at their origin: what a grant may let go onward.
+    Public,
+    /// Every mirror: for the node's own users.
+    All,
+}
+
+impl MirrorScope {
+    /// Facet terms of the scopes left out.
+    fn excluded(self) -> Vec<&'static str> {
+        let mirror = schema::Scope::Mirror.facet();
+        let public = schema::Scope::PublicMirror.facet();
+        match self {
+            MirrorScope::None => [mirror, public].into_iter().flatten().collect(),
+            MirrorScope::Public => mirror.into_iter().collect(),
+            MirrorScope::All => Vec::new(),
+        }
+    }
 }
 
 impl SearchRequest {
@@ -88,6 +115,7 @@ impl SearchRequest {
             page_size: request.page_size,
             page_token: request.page_token,
             caller,
+            mirrors: MirrorScope::None,
         }
     }
 }
@@ -158,6 +186,8 @@ pub struct SearchHit {
     pub matched_words: Vec<String>,
     /// A page token that resumes right after this hit.
     pub cursor: String,
+    /// Set when the hit is a mirror of another node's record.
+    pub mirror: Option<crate::MirrorSource>,
 }
 
 /// One page of hits.
@@ -233,6 +263,7 @@ impl Store {
                         corrected,
                     }
                     .encode(&self.seal, parsed.fingerprint),
+                    mirror: None,
                 });
             }
             if more_in_tier {
@@ -255,13 +286,30 @@ impl Store {
             }
         }
         // The index follows the database; should it lag or fail, a hit the
-        // database no longer holds as live and shareable is not returned.
-        let live = {
-            let ids: Vec<&str> = page.hits.iter().map(|hit| hit.record.id()).collect();
-            self.visible_among(&ids, &RecordKind::ALL.into_iter().collect())
+        // database no longer holds as live and shareable (or as a live
+        // mirror in the search's scope) is not returned.
+        let (own, mirrored): (Vec<&str>, Vec<&str>) = page
+            .hits
+            .iter()
+            .map(|hit| hit.record.id())
+            .partition(|id| self.holds_own(id));
+        let live = self
+            .visible_among(&own, &RecordKind::ALL.into_iter().collect())
+            .await?;
+        let mut mirrors = if mirrored.is_empty() {
+            Default::default()
+        } else {
+            self.live_mirrors(&mirrored, request.mirrors == MirrorScope::Public)
                 .await?
         };
-        page.hits.retain(|hit| live.contains(hit.record.id()));
+        page.hits.retain_mut(|hit| {
+            let id = hit.record.id();
+            if live.contains(id) {
+                return true;
+            }
+            hit.mirror = mirrors.remove(id);
+            hit.mirror.is_some()
+        });
         if let Some(next) = next {
             page.next_page_token = next.encode(&self.seal, parsed.fingerprint);
             let tier = tiers[next.tier].tier;

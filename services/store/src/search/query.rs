@@ -65,6 +65,8 @@ pub(crate) struct ParsedQuery {
     pub phrases: Vec<Vec<String>>,
     /// Filters as facet-term groups.
     pub facets: Vec<TermGroup>,
+    /// Facet terms of the mirror scopes the search leaves out.
+    pub excluded_scopes: Vec<&'static str>,
     pub year_from: u32,
     pub year_to: u32,
     pub page_size: u32,
@@ -155,6 +157,7 @@ pub(crate) fn parse(request: &SearchRequest) -> Result<ParsedQuery, StoreError> 
         words,
         phrases,
         facets,
+        excluded_scopes: request.mirrors.excluded(),
         year_from: request.year_from,
         year_to: request.year_to,
         page_size,
@@ -311,11 +314,12 @@ fn known<E: TryFrom<i32>>(filter: &str, value: i32) -> Result<(), StoreError> {
 /// FNV-1a over a canonical description of the query.
 fn fingerprint(parsed: &ParsedQuery) -> u64 {
     let description = format!(
-        "{}|{:?}|{:?}|{:?}|{}|{}|{:?}",
+        "{}|{:?}|{:?}|{:?}|{:?}|{}|{}|{:?}",
         parsed.kind,
         parsed.words,
         parsed.phrases,
         parsed.facets,
+        parsed.excluded_scopes,
         parsed.year_from,
         parsed.year_to,
         parsed.caller

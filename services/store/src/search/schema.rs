@@ -15,10 +15,32 @@ use tantivy::{TantivyDocument, Term};
 
 /// Version of what the index holds and how it is tokenized. An index written
 /// by another version is rebuilt from the database when the store opens.
-pub const INDEX_FORMAT: u32 = 1;
+pub const INDEX_FORMAT: u32 = 2;
 
 const FOLDED: &str = "lienthong_folded";
 const ACCENTED: &str = "lienthong_accented";
+
+/// Whose a document is: the node's own record, or a mirror of another
+/// node's, public at its origin or not. Mirrors carry a facet term of their
+/// scope; the node's own records carry none, so a search that leaves mirrors
+/// out costs nothing on a node without them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scope {
+    Local,
+    Mirror,
+    PublicMirror,
+}
+
+impl Scope {
+    /// The facet term of a mirror's scope.
+    pub fn facet(self) -> Option<&'static str> {
+        match self {
+            Scope::Local => None,
+            Scope::Mirror => Some("scope:mirror"),
+            Scope::PublicMirror => Some("scope:public-mirror"),
+        }
+    }
+}
 
 /// The fields of the index.
 #[derive(Clone, Copy, Debug)]
@@ -89,11 +111,12 @@ impl Fields {
         (builder.build(), fields)
     }
 
-    /// The index document of a shareable record at `doc`.
+    /// The index document of a shareable record or a mirror at `doc`.
     pub fn document(
         &self,
         doc: i64,
         record: &AnyRecord,
+        scope: Scope,
         search: &SearchDocument,
         body: &[u8],
     ) -> TantivyDocument {
@@ -116,6 +139,9 @@ impl Fields {
         }
         for value in &search.facets {
             document.add_text(self.facet, value);
+        }
+        if let Some(scope) = scope.facet() {
+            document.add_text(self.facet, scope);
         }
         document.add_bytes(self.body, body);
         document

@@ -283,6 +283,12 @@ impl Builder<'_> {
                 .collect();
             clauses.push((Occur::Must, any(terms)));
         }
+        for scope in &self.parsed.excluded_scopes {
+            clauses.push((
+                Occur::MustNot,
+                term(Term::from_field_text(self.fields.facet, scope)),
+            ));
+        }
         for phrase in &self.parsed.phrases {
             clauses.push((Occur::Must, phrase_of(self.fields.text, phrase)));
         }
