@@ -19,6 +19,12 @@
 //!
 //! A node that fails is reported, and left out of the rest of that search's
 //! pages (like shard failures in a scroll), so that paging always ends.
+//!
+//! With `include_mirrors`, nodes also answer from their mirrors of other
+//! nodes' records. A mirrored hit stands in for its origin only: it is
+//! dropped while the origin answers this search (the origin's own hit is
+//! the one shown), and shown once however many nodes mirror it (later
+//! copies are absorbed, as twins are, across pages too).
 
 use std::cmp::Ordering;
 use std::collections::{HashSet, VecDeque};
@@ -72,7 +78,14 @@ struct NodeHit {
     record: AnyRecord,
     rank: pb::HitRank,
     cursor: String,
+    /// Set when the node answered from its mirror of another node.
+    mirror: Option<pb::MirrorInfo>,
 }
+
+/// Mirrored hits shown, remembered in the page token so that another node's
+/// copy on a later page is absorbed; past this many, the oldest are
+/// forgotten (a copy may then show again).
+const MAX_REMEMBERED_MIRRORS: usize = 200;
 
 /// One node's page, whatever the kind.
 struct NodePage {
@@ -169,6 +182,7 @@ pub async fn search(
             filters: Some(filters.clone()),
             page_size: page_size as u32,
             page_token: String::new(),
+            include_mirrors: request.include_mirrors,
         },
         String::new(),
     );
@@ -182,6 +196,7 @@ pub async fn search(
         &filters.encode_to_vec(),
         node_ids.join(",").as_bytes(),
         tokens.user.as_bytes(),
+        &[u8::from(request.include_mirrors)],
     ]);
     let token = FederatedToken::decode(tokens.seal, &request.page_token, print, &node_ids)?;
     let mut absorbed: HashSet<String> = token.absorbed.into_iter().collect();
@@ -227,7 +242,7 @@ pub async fn search(
         )
         .await?;
         round += 1;
-        merge(&mut streams, &mut hits, page_size);
+        merge(&mut streams, &mut hits, page_size, &mut absorbed);
         if hits.len() == page_size {
             break;
         }
@@ -328,6 +343,7 @@ async fn fetch(
                 .as_ref()
                 .map(|(token, _)| token.clone())
                 .unwrap_or_default(),
+            include_mirrors: request.include_mirrors,
         })
         .collect();
     let results = registry
@@ -345,7 +361,12 @@ async fn fetch(
                 stream.status.hits += page.hits.len() as u32;
                 let last_score = page.hits.last().map(|hit| hit.rank.score);
                 for hit in page.hits {
-                    let seen = absorbed.remove(hit.record.id());
+                    // A shown mirror stays remembered: more nodes may hold it.
+                    let seen = if hit.mirror.is_some() {
+                        absorbed.contains(hit.record.id())
+                    } else {
+                        absorbed.remove(hit.record.id())
+                    };
                     stream.positions = stream.positions.saturating_add(1);
                     stream.buffer.push_back(Buffered {
                         twins: twin_keys(&hit.record),
@@ -381,7 +402,13 @@ async fn fetch(
 }
 
 /// Moves hits into the page while no unread hit could outrank them.
-fn merge(streams: &mut [Stream], hits: &mut Vec<MergedHit>, page_size: usize) {
+/// `shown_mirrors` gains the ids of mirrored hits shown.
+fn merge(
+    streams: &mut [Stream],
+    hits: &mut Vec<MergedHit>,
+    page_size: usize,
+    shown_mirrors: &mut HashSet<String>,
+) {
     while hits.len() < page_size {
         let mut best: Option<(usize, (f64, usize, u64))> = None;
         for (index, stream) in streams.iter_mut().enumerate() {
@@ -416,9 +443,30 @@ fn merge(streams: &mut [Stream], hits: &mut Vec<MergedHit>, page_size: usize) {
         };
         streams[winner].cursor = entry.hit.cursor.clone();
         streams[winner].taken = streams[winner].taken.saturating_add(1);
+        if let Some(mirror) = &entry.hit.mirror {
+            let origin_answers = streams.iter().any(|stream| {
+                stream.status.node_id == mirror.origin_node_id
+                    && !matches!(stream.state, StreamState::Failed { .. })
+            });
+            if origin_answers {
+                continue;
+            }
+            let id = entry.hit.record.id();
+            for stream in streams.iter_mut() {
+                for other in stream.buffer.iter_mut() {
+                    if other.hit.record.id() == id {
+                        other.absorbed = true;
+                    }
+                }
+            }
+            if shown_mirrors.len() < MAX_REMEMBERED_MIRRORS {
+                shown_mirrors.insert(id.to_owned());
+            }
+        }
         let mut provenance = vec![pb::Provenance {
             node_id: streams[winner].status.node_id.clone(),
             record_id: entry.hit.record.id().to_owned(),
+            mirror: entry.hit.mirror.clone(),
         }];
         if entry.twins.any() {
             for (index, stream) in streams.iter_mut().enumerate() {
@@ -434,6 +482,7 @@ fn merge(streams: &mut [Stream], hits: &mut Vec<MergedHit>, page_size: usize) {
                     provenance.push(pb::Provenance {
                         node_id: stream.status.node_id.clone(),
                         record_id: twin.hit.record.id().to_owned(),
+                        mirror: twin.hit.mirror.clone(),
                     });
                 }
             }
@@ -493,18 +542,24 @@ fn finish(
         any_more |= matches!(cursor, NodeCursor::More { .. });
         cursors.push(cursor);
     }
-    // Only ids on nodes that still have results can come back.
+    // Only ids on nodes that still have results can come back: a node's own
+    // records, or (as mirrors) those of nodes that are not answering.
     let active: HashSet<&str> = cursors
         .iter()
         .filter(|cursor| matches!(cursor, NodeCursor::More { .. }))
         .map(NodeCursor::id)
         .collect();
+    let answering: HashSet<&str> = cursors
+        .iter()
+        .filter(|cursor| !matches!(cursor, NodeCursor::Failed { .. }))
+        .map(NodeCursor::id)
+        .collect();
     let mut absorbed: Vec<String> = absorbed
         .into_iter()
         .filter(|id| {
-            id.split(':')
-                .next()
-                .is_some_and(|node| active.contains(node))
+            id.split(':').next().is_some_and(|node| {
+                active.contains(node) || (!answering.contains(node) && !active.is_empty())
+            })
         })
         .collect();
     absorbed.sort();
@@ -545,7 +600,12 @@ async fn search_node(
                     .hits
                     .into_iter()
                     .filter_map(|hit| {
-                        node_hit(hit.expert.map(AnyRecord::Expert), hit.rank, hit.cursor)
+                        node_hit(
+                            hit.expert.map(AnyRecord::Expert),
+                            hit.rank,
+                            hit.cursor,
+                            hit.mirror,
+                        )
                     })
                     .collect(),
             }
@@ -559,7 +619,12 @@ async fn search_node(
                     .hits
                     .into_iter()
                     .filter_map(|hit| {
-                        node_hit(hit.project.map(AnyRecord::Project), hit.rank, hit.cursor)
+                        node_hit(
+                            hit.project.map(AnyRecord::Project),
+                            hit.rank,
+                            hit.cursor,
+                            hit.mirror,
+                        )
                     })
                     .collect(),
             }
@@ -577,6 +642,7 @@ async fn search_node(
                             hit.publication.map(AnyRecord::Publication),
                             hit.rank,
                             hit.cursor,
+                            hit.mirror,
                         )
                     })
                     .collect(),
@@ -595,11 +661,13 @@ fn node_hit(
     record: Option<AnyRecord>,
     rank: Option<pb::HitRank>,
     cursor: String,
+    mirror: Option<pb::MirrorInfo>,
 ) -> Option<NodeHit> {
     Some(NodeHit {
         record: record?,
         rank: rank.unwrap_or_default(),
         cursor,
+        mirror,
     })
 }
 
@@ -653,7 +721,20 @@ mod tests {
                 ..Default::default()
             },
             cursor: format!("after-{local}"),
+            mirror: None,
         }
+    }
+
+    /// `holder`'s mirror of `origin`'s record `local`.
+    fn mirrored(holder: &str, origin: &str, local: &str, score: f64) -> NodeHit {
+        let mut mirrored = hit(origin, local, score);
+        mirrored.cursor = format!("{holder}-after-{local}");
+        mirrored.mirror = Some(pb::MirrorInfo {
+            origin_node_id: origin.into(),
+            changed_at: "2026-11-30T08:00:00Z".into(),
+            synced_at: "2026-11-30T09:00:00Z".into(),
+        });
+        mirrored
     }
 
     fn fill(stream: &mut Stream, hits: Vec<NodeHit>, unread: Option<(&str, f64)>) {
@@ -694,7 +775,7 @@ mod tests {
         );
         let mut streams = vec![a, b];
         let mut hits = Vec::new();
-        merge(&mut streams, &mut hits, 3);
+        merge(&mut streams, &mut hits, 3, &mut HashSet::new());
         // a1 and b1 are first of their nodes; b2 (second of B) must wait for
         // A's second hit, which could tie it and comes first by node order.
         assert_eq!(placed(&hits), ["hung-yen:expert:a1", "nam-dinh:expert:b1"]);
@@ -722,6 +803,80 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_mirror_stands_in_only_for_an_origin_that_did_not_answer_and_only_once() {
+        let registry = registry();
+        let [mut a, mut b] = first_page_streams(&registry);
+        // Hưng Yên answers with its own hit, a mirror of a Nam Định record
+        // and a mirror of a record of a node not asked, which stands in.
+        fill(
+            &mut a,
+            vec![
+                hit("hung-yen", "a1", 0.9),
+                mirrored("hung-yen", "nam-dinh", "b1", 0.8),
+                mirrored("hung-yen", "thai-binh", "c1", 0.7),
+            ],
+            None,
+        );
+        // Nam Định answers: Hưng Yên's mirror of b1 is dropped, its own b1
+        // is shown.
+        fill(&mut b, vec![hit("nam-dinh", "b1", 0.8)], None);
+        let mut streams = vec![a, b];
+        let mut hits = Vec::new();
+        let mut shown = HashSet::new();
+        merge(&mut streams, &mut hits, 10, &mut shown);
+        assert_eq!(
+            placed(&hits),
+            [
+                "hung-yen:expert:a1",
+                "nam-dinh:expert:b1",
+                "thai-binh:expert:c1"
+            ]
+        );
+        assert!(hits[1].provenance[0].mirror.is_none());
+        let stand_in = &hits[2].provenance[0];
+        assert_eq!(stand_in.node_id, "hung-yen");
+        assert_eq!(
+            stand_in.mirror.as_ref().map(|m| m.origin_node_id.as_str()),
+            Some("thai-binh")
+        );
+        assert!(shown.contains("thai-binh:expert:c1"));
+
+        // Both nodes mirror a record of a node not asked: it shows once.
+        let [mut a, mut b] = first_page_streams(&registry);
+        fill(
+            &mut a,
+            vec![mirrored("hung-yen", "thai-binh", "c1", 0.8)],
+            None,
+        );
+        fill(
+            &mut b,
+            vec![mirrored("nam-dinh", "thai-binh", "c1", 0.8)],
+            None,
+        );
+        let mut streams = vec![a, b];
+        let mut hits = Vec::new();
+        merge(&mut streams, &mut hits, 10, &mut HashSet::new());
+        assert_eq!(placed(&hits), ["thai-binh:expert:c1"]);
+
+        // Nam Định fails: Hưng Yên's mirror of its record stands in.
+        let [mut a, mut b] = first_page_streams(&registry);
+        fill(
+            &mut a,
+            vec![mirrored("hung-yen", "nam-dinh", "b1", 0.8)],
+            None,
+        );
+        b.state = StreamState::Failed {
+            outcome: pb::NodeOutcome::Unavailable as i32,
+            message: "down".into(),
+        };
+        let mut streams = vec![a, b];
+        let mut hits = Vec::new();
+        merge(&mut streams, &mut hits, 10, &mut HashSet::new());
+        assert_eq!(placed(&hits), ["nam-dinh:expert:b1"]);
+        assert_eq!(hits[0].provenance[0].node_id, "hung-yen");
+    }
+
+    #[tokio::test]
     async fn lower_bounds_let_the_page_fill_and_exhausted_nodes_finish() {
         let registry = registry();
         let [mut a, mut b] = first_page_streams(&registry);
@@ -741,7 +896,7 @@ mod tests {
         );
         let mut streams = vec![a, b];
         let mut hits = Vec::new();
-        merge(&mut streams, &mut hits, 4);
+        merge(&mut streams, &mut hits, 4, &mut HashSet::new());
         assert_eq!(
             placed(&hits),
             [

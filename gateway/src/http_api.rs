@@ -172,6 +172,11 @@ fn parse_search(query: Option<&str>) -> Result<SearchParams, RequestError> {
                     .parse()
                     .map_err(|_| bad("require_all_nodes", value, "true or false"))?
             }
+            "include_mirrors" => {
+                request.include_mirrors = value
+                    .parse()
+                    .map_err(|_| bad("include_mirrors", value, "true or false"))?
+            }
             "timeout_ms" => {
                 let millis: u64 = value
                     .parse()
@@ -180,7 +185,7 @@ fn parse_search(query: Option<&str>) -> Result<SearchParams, RequestError> {
             }
             other => {
                 return Err(RequestError::InvalidArgument(format!(
-                    "unknown query parameter {other:?}; known: q, field, organization, title, degree, year_from, year_to, status, level, page_size, page_token, node, require_all_nodes, timeout_ms"
+                    "unknown query parameter {other:?}; known: q, field, organization, title, degree, year_from, year_to, status, level, page_size, page_token, node, require_all_nodes, include_mirrors, timeout_ms"
                 )));
             }
         }

@@ -216,6 +216,7 @@ impl Target {
                     filters,
                     page_size: 20,
                     page_token: String::new(),
+                    include_mirrors: false,
                 })
                 .await
                 .is_ok_and(|response| !response.get_ref().hits.is_empty()),

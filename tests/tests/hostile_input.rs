@@ -116,6 +116,7 @@ async fn random_hostile_requests_get_answers_or_client_errors_and_the_node_keeps
                     1 => format!("p1.{}", dice.text(2)),
                     _ => String::new(),
                 },
+                include_mirrors: dice.below(2) == 0,
             };
             let result = match dice.below(4) {
                 0 => client.search_experts(request).await.map(|_| ()),

@@ -174,6 +174,7 @@ fn random_request(rng: &mut impl Rng) -> pb::SearchRequest {
         filters: Some(filters),
         page_size: rng.random_range(1..=100),
         page_token: String::new(),
+        include_mirrors: rng.random_bool(0.5),
     }
 }
 

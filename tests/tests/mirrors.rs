@@ -356,3 +356,154 @@ async fn a_change_from_the_wrong_origin_or_going_backwards_is_rejected() {
         );
     }
 }
+
+/// The national node follows Nam Định and lets the gateway (not Hưng Yên)
+/// have its mirrors of Nam Định's public tasks.
+const NATIONAL_POLICY: &str = r#"
+[[grant]]
+peers = ["gateway:national"]
+rpcs = ["search"]
+kinds = ["project"]
+public_mirrors = true
+
+[[grant]]
+peers = ["node:hung-yen"]
+rpcs = ["search"]
+kinds = ["project"]
+"#;
+
+/// Nam Định shares its tasks with the national node's feed and the gateway.
+const ORIGIN_FOR_NATIONAL: &str = r#"
+[[grant]]
+peers = ["node:quoc-gia"]
+rpcs = ["changes"]
+kinds = ["project"]
+
+[[grant]]
+peers = ["gateway:national"]
+rpcs = ["search"]
+kinds = ["project"]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_mirrors_go_onward_only_where_granted_and_stand_in_for_an_origin_that_is_down() {
+    use lienthong_gateway::auth::UserRole;
+    use lienthong_tests::secure::{SecureGateway, gateway_client, node_client};
+
+    let pki = TestPki::new();
+    let origin_db = TestDatabase::sqlite();
+    let origin = SecureNode::start(&pki, "nam-dinh", &origin_db, ORIGIN_FOR_NATIONAL).await;
+    let mut records: Vec<AnyRecord> = (0..10)
+        .map(|n| project(&format!("P{n}"), &format!("Giống lúa chịu mặn số {n}")))
+        .collect();
+    for record in records.iter_mut().take(5) {
+        record.meta_mut().visibility = pb::Visibility::Public as i32;
+    }
+    load(&origin.store, records).await;
+
+    let national_db = TestDatabase::sqlite();
+    let follow = format!(
+        "[[follow]]\npeer = \"nam-dinh\"\nendpoint = \"{}\"\n[sync]\ninterval_ms = 50\n",
+        origin.url()
+    );
+    let national =
+        SecureNode::start_with(&pki, "quoc-gia", &national_db.url, NATIONAL_POLICY, &follow).await;
+    assert!(
+        wait_for(Duration::from_secs(20), || async {
+            found(&national.store, MirrorScope::All).await.len() == 10
+        })
+        .await,
+        "the national node never mirrored Nam Định's tasks"
+    );
+
+    let search = |include_mirrors: bool| pb::SearchRequest {
+        query: "lúa chịu mặn".into(),
+        page_size: 50,
+        include_mirrors,
+        ..Default::default()
+    };
+    let onward = |response: pb::SearchProjectsResponse| -> Vec<(String, String)> {
+        response
+            .hits
+            .into_iter()
+            .map(|hit| {
+                let id = hit.project.and_then(|p| p.meta).map(|m| m.id);
+                let origin = hit.mirror.map(|m| m.origin_node_id);
+                (id.unwrap_or_default(), origin.unwrap_or_default())
+            })
+            .collect()
+    };
+    // A grant without public_mirrors: nothing mirrored goes onward.
+    let (hung_yen, _) = pki.issue("node:hung-yen");
+    let mut client = node_client(&national.url(), &hung_yen).await;
+    let answer = client.search_projects(search(true)).await.expect("search");
+    assert!(onward(answer.into_inner()).is_empty());
+    // With it: the public ones, tagged with their origin; and only when asked.
+    let (gateway_files, _) = pki.issue("gateway:national");
+    let mut client = node_client(&national.url(), &gateway_files).await;
+    let answer = client.search_projects(search(false)).await.expect("search");
+    assert!(onward(answer.into_inner()).is_empty());
+    let answer = client.search_projects(search(true)).await.expect("search");
+    let mut served = onward(answer.into_inner());
+    served.sort();
+    let public: Vec<(String, String)> = (0..5)
+        .map(|n| (format!("nam-dinh:project:P{n}"), "nam-dinh".to_owned()))
+        .collect();
+    assert_eq!(served, public);
+
+    // Through the gateway: while Nam Định answers, its own hits, each once;
+    // when it is down, the national node's mirrors stand in.
+    let gateway = SecureGateway::start(
+        &pki,
+        &[("nam-dinh", origin.url()), ("quoc-gia", national.url())],
+        "",
+    )
+    .await;
+    let officer = gateway.token("tran.thi.binh", UserRole::Officer).await;
+    let (staff, _) = pki.issue("staff:tran-thi-binh");
+    let mut client = gateway_client(&gateway.url(), &staff).await;
+    let federated = |officer: &str| {
+        let mut request = tonic::Request::new(pb::FederatedSearchRequest {
+            query: "lúa chịu mặn".into(),
+            page_size: 50,
+            include_mirrors: true,
+            ..Default::default()
+        });
+        request.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {officer}").parse().expect("header"),
+        );
+        request
+    };
+    let page = client
+        .search_projects(federated(&officer))
+        .await
+        .expect("federated search")
+        .into_inner();
+    assert_eq!(page.hits.len(), 10, "each task once, from its origin");
+    assert!(page.hits.iter().all(|hit| hit.provenance.len() == 1
+        && hit.provenance[0].node_id == "nam-dinh"
+        && hit.provenance[0].mirror.is_none()));
+
+    drop(origin);
+    assert!(
+        wait_for(Duration::from_secs(20), || async {
+            let page = client
+                .clone()
+                .search_projects(federated(&officer))
+                .await
+                .expect("federated search")
+                .into_inner();
+            page.hits.len() == 5
+                && page.hits.iter().all(|hit| {
+                    let provenance = &hit.provenance[0];
+                    provenance.node_id == "quoc-gia"
+                        && provenance.mirror.as_ref().is_some_and(|mirror| {
+                            mirror.origin_node_id == "nam-dinh" && !mirror.synced_at.is_empty()
+                        })
+                })
+        })
+        .await,
+        "with Nam Định down, the national node's public mirrors did not stand in"
+    );
+}

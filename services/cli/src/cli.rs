@@ -345,6 +345,12 @@ pub struct SearchArgs {
     /// With --gateway: fail unless every province answers.
     #[arg(long, requires = "gateway")]
     pub require_all_nodes: bool,
+    /// Also search mirrors of other nodes' records: shown when their origin
+    /// does not answer, tagged with the origin and how fresh the mirror is.
+    /// A node serves mirrors only where its sharing policy grants
+    /// `public_mirrors`, and then only records public at their origin.
+    #[arg(long)]
+    pub include_mirrors: bool,
     /// Field-code prefix (repeatable; any of them), e.g. 4 or 40101.
     #[arg(long = "field")]
     pub fields: Vec<String>,

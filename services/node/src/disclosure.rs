@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 use lienthong_proto::v1 as pb;
 use lienthong_records::{AnyRecord, RecordKind};
 use lienthong_runtime::identity::PeerIdentity;
-use lienthong_store::{Store, StoreError, StoredRecord};
+use lienthong_store::{MirrorScope, Store, StoreError, StoredRecord};
 
 use crate::policy::{Denial, Operation, Permissions, PersonalField, SharingPolicy};
 
@@ -139,6 +139,17 @@ impl Disclosure {
         )
     }
 
+    /// Which mirrors a search that asks for them (`include_mirrors`) takes:
+    /// those public at their origin, when the grant says `public_mirrors`;
+    /// otherwise none. A node's mirrors never go onward otherwise.
+    pub fn mirror_scope(&self, requested: bool) -> MirrorScope {
+        if requested && self.permissions.public_mirrors {
+            MirrorScope::Public
+        } else {
+            MirrorScope::None
+        }
+    }
+
     /// The personal fields that go out.
     pub fn personal_fields(&self) -> PersonalFields {
         self.personal
@@ -206,8 +217,16 @@ impl Disclosure {
         };
         for record in &mut records {
             record.retain_references(|id| visible.contains(id));
+            let own = store.holds_own(record.id());
             if let AnyRecord::Expert(expert) = record {
-                self.personal.apply(expert);
+                if own {
+                    self.personal.apply(expert);
+                } else {
+                    // Another node's expert (a mirror): its origin decided
+                    // what this node saw, not what goes onward. Nothing
+                    // personal does.
+                    PersonalFields::default().apply(expert);
+                }
             }
         }
         Ok(())

@@ -136,6 +136,8 @@ struct GrantText {
     kinds: Vec<String>,
     #[serde(default)]
     personal_fields: Vec<String>,
+    #[serde(default)]
+    public_mirrors: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -151,6 +153,7 @@ struct Grant {
     operations: BTreeSet<Operation>,
     kinds: BTreeSet<RecordKind>,
     personal_fields: BTreeSet<PersonalField>,
+    public_mirrors: bool,
 }
 
 /// A parsed sharing policy.
@@ -165,6 +168,9 @@ pub struct Permissions {
     pub operations: BTreeSet<Operation>,
     pub kinds: BTreeSet<RecordKind>,
     pub personal_fields: BTreeSet<PersonalField>,
+    /// Searches may also take this node's mirrors of other nodes' records
+    /// that are public at their origin (of the granted kinds).
+    pub public_mirrors: bool,
 }
 
 /// Why a call was refused; the message is sent to the caller.
@@ -226,11 +232,19 @@ impl SharingPolicy {
                 PersonalField::as_str,
             )
             .map_err(|e| format!("{}: {e}", key("personal_fields")))?;
+            if grant.public_mirrors && !operations.contains(&Operation::Search) {
+                return Err(format!(
+                    "{}: public mirrors are served through search; add \"search\" to {} or drop it",
+                    key("public_mirrors"),
+                    key("rpcs")
+                ));
+            }
             grants.push(Grant {
                 peers,
                 operations,
                 kinds,
                 personal_fields,
+                public_mirrors: grant.public_mirrors,
             });
         }
         Ok(SharingPolicy { grants })
@@ -257,6 +271,7 @@ impl SharingPolicy {
                 permissions.operations.extend(&grant.operations);
                 permissions.kinds.extend(&grant.kinds);
                 permissions.personal_fields.extend(&grant.personal_fields);
+                permissions.public_mirrors |= grant.public_mirrors;
             }
         }
         permissions
@@ -356,6 +371,36 @@ mod tests {
                 .is_err()
         );
         assert!(node.personal_fields.is_empty());
+    }
+
+    #[test]
+    fn public_mirrors_go_onward_only_to_the_peers_whose_grant_says_so() {
+        let policy = SharingPolicy::parse(POLICY).unwrap();
+        assert!(
+            !policy
+                .permissions(Some(&identity("gateway:national")))
+                .public_mirrors
+        );
+        let onward = SharingPolicy::parse(
+            "[[grant]]\npeers = [\"gateway:national\"]\nrpcs = [\"search\"]\n\
+             kinds = [\"project\"]\npublic_mirrors = true\n",
+        )
+        .unwrap();
+        assert!(
+            onward
+                .permissions(Some(&identity("gateway:national")))
+                .public_mirrors
+        );
+        assert!(
+            !onward
+                .permissions(Some(&identity("node:nam-dinh")))
+                .public_mirrors
+        );
+        let error = SharingPolicy::parse(
+            "[[grant]]\npeers = [\"node:*\"]\nrpcs = [\"changes\"]\npublic_mirrors = true\n",
+        )
+        .unwrap_err();
+        assert!(error.contains("grant[1].public_mirrors"), "{error}");
     }
 
     #[test]

@@ -67,7 +67,9 @@ impl NodeService {
         admitted: &Admitted,
     ) -> Result<(SearchPage, Vec<String>), Status> {
         let disclosure = &admitted.disclosure;
-        let search = SearchRequest::from_proto(kind, request, admitted.who());
+        let include_mirrors = request.include_mirrors;
+        let mut search = SearchRequest::from_proto(kind, request, admitted.who());
+        search.mirrors = disclosure.mirror_scope(include_mirrors);
         let filters_by_year = search.year_from != 0 || search.year_to != 0;
         disclosure
             .check_search(kind, filters_by_year)
@@ -157,13 +159,18 @@ pub fn rank(rank: lienthong_store::Rank, matched_words: Vec<String>) -> pb::HitR
 fn hits<T, H>(
     page: SearchPage,
     pick: impl Fn(AnyRecord) -> Option<T>,
-    hit: impl Fn(T, pb::HitRank, String) -> H,
+    hit: impl Fn(T, pb::HitRank, String, Option<pb::MirrorInfo>) -> H,
 ) -> Vec<H> {
     page.hits
         .into_iter()
         .filter_map(|h| {
             let rank = rank(h.rank, h.matched_words);
-            pick(h.record).map(|record| hit(record, rank, h.cursor))
+            let mirror = h.mirror.map(|source| pb::MirrorInfo {
+                origin_node_id: source.origin,
+                changed_at: source.changed_at,
+                synced_at: source.synced_at,
+            });
+            pick(h.record).map(|record| hit(record, rank, h.cursor, mirror))
         })
         .collect()
 }
@@ -250,10 +257,13 @@ impl ProvinceNode for NodeService {
                 let (page, ids) = self.search(kind, request, admitted).await?;
                 let next_page_token = page.next_page_token.clone();
                 let next_page_rank = page.next_page_rank.map(|next| rank(next, Vec::new()));
-                let hits = hits(page, as_expert, |expert, rank, cursor| pb::ExpertHit {
-                    expert: Some(expert),
-                    rank: Some(rank),
-                    cursor,
+                let hits = hits(page, as_expert, |expert, rank, cursor, mirror| {
+                    pb::ExpertHit {
+                        expert: Some(expert),
+                        rank: Some(rank),
+                        cursor,
+                        mirror,
+                    }
                 });
                 let response = pb::SearchExpertsResponse {
                     hits,
@@ -298,10 +308,13 @@ impl ProvinceNode for NodeService {
                 let (page, ids) = self.search(kind, request, admitted).await?;
                 let next_page_token = page.next_page_token.clone();
                 let next_page_rank = page.next_page_rank.map(|next| rank(next, Vec::new()));
-                let hits = hits(page, as_project, |project, rank, cursor| pb::ProjectHit {
-                    project: Some(project),
-                    rank: Some(rank),
-                    cursor,
+                let hits = hits(page, as_project, |project, rank, cursor, mirror| {
+                    pb::ProjectHit {
+                        project: Some(project),
+                        rank: Some(rank),
+                        cursor,
+                        mirror,
+                    }
                 });
                 let response = pb::SearchProjectsResponse {
                     hits,
@@ -346,11 +359,12 @@ impl ProvinceNode for NodeService {
                 let (page, ids) = self.search(kind, request, admitted).await?;
                 let next_page_token = page.next_page_token.clone();
                 let next_page_rank = page.next_page_rank.map(|next| rank(next, Vec::new()));
-                let hits = hits(page, as_publication, |publication, rank, cursor| {
+                let hits = hits(page, as_publication, |publication, rank, cursor, mirror| {
                     pb::PublicationHit {
                         publication: Some(publication),
                         rank: Some(rank),
                         cursor,
+                        mirror,
                     }
                 });
                 let response = pb::SearchPublicationsResponse {
@@ -396,13 +410,15 @@ impl ProvinceNode for NodeService {
                 let (page, ids) = self.search(kind, request, admitted).await?;
                 let next_page_token = page.next_page_token.clone();
                 let next_page_rank = page.next_page_rank.map(|next| rank(next, Vec::new()));
-                let hits = hits(page, as_organization, |organization, rank, cursor| {
-                    pb::OrganizationHit {
+                let hits = hits(
+                    page,
+                    as_organization,
+                    |organization, rank, cursor, _mirror| pb::OrganizationHit {
                         organization: Some(organization),
                         rank: Some(rank),
                         cursor,
-                    }
-                });
+                    },
+                );
                 let response = pb::SearchOrganizationsResponse {
                     hits,
                     next_page_token,

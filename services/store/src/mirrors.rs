@@ -455,7 +455,7 @@ impl Store {
 
     /// Whether `id` names one of this node's own records (rather than
     /// another node's, which can only be a mirror).
-    pub(crate) fn holds_own(&self, id: &str) -> bool {
+    pub fn holds_own(&self, id: &str) -> bool {
         id.split(':').next() == Some(self.node_id.as_str())
     }
 

@@ -70,6 +70,7 @@ pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
         filters: Some(filters(&args)),
         page_size: args.page_size,
         page_token: args.page_token.clone(),
+        include_mirrors: args.include_mirrors,
     };
     match args.kind {
         SearchKind::Experts => {
@@ -145,6 +146,7 @@ async fn run_federated(args: &SearchArgs, gateway: &str) -> anyhow::Result<()> {
         page_token: args.page_token.clone(),
         nodes: args.only.clone(),
         require_all_nodes: args.require_all_nodes,
+        include_mirrors: args.include_mirrors,
     };
     match args.kind {
         SearchKind::Experts => {
