@@ -53,13 +53,24 @@ pub struct FollowConfig {
     pub peer: String,
     /// The peer's gRPC address, e.g. "https://10.0.0.12:7101".
     pub endpoint: String,
-    /// Record kinds to mirror; completed (and every other shared) task by default.
-    #[serde(default = "default_follow_kinds")]
-    pub kinds: Vec<String>,
+    /// Record kinds to mirror. By default a province mirrors tasks
+    /// (completed and every other shared one); an aggregator mirrors tasks,
+    /// experts and publications.
+    #[serde(default)]
+    pub kinds: Option<Vec<String>>,
 }
 
-fn default_follow_kinds() -> Vec<String> {
-    vec!["project".into()]
+impl FollowConfig {
+    /// The kinds to mirror, the role's default when none are named.
+    pub fn kinds_for(&self, role: NodeRole) -> Vec<String> {
+        match (&self.kinds, role) {
+            (Some(kinds), _) => kinds.clone(),
+            (None, NodeRole::Province) => vec!["project".into()],
+            (None, NodeRole::Aggregator) => {
+                vec!["project".into(), "expert".into(), "publication".into()]
+            }
+        }
+    }
 }
 
 /// How following peers runs (`[sync]`).
@@ -158,6 +169,22 @@ pub struct NodeIdentity {
     pub id: String,
     /// Human name, e.g. "Sở KH&CN Hưng Yên".
     pub display_name: String,
+    /// `province` (the default), or `aggregator`: a node that follows every
+    /// province (the national S&T information system), mirroring tasks,
+    /// experts and publications by default.
+    #[serde(default)]
+    pub role: NodeRole,
+}
+
+/// What a node is for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeRole {
+    /// A province's department: its own records, following a few peers.
+    #[default]
+    Province,
+    /// Follows every province; its records are mostly mirrors.
+    Aggregator,
 }
 
 /// Where the records live.
@@ -296,6 +323,13 @@ impl NodeConfig {
                     .into(),
             ));
         }
+        if self.node.role == NodeRole::Aggregator && self.follow.is_empty() {
+            return Err(ConfigError(
+                "key node.role: an aggregator follows the provinces; add a [[follow]] entry \
+                 per province"
+                    .into(),
+            ));
+        }
         for (index, follow) in self.follow.iter().enumerate() {
             let key = |field: &str| format!("key follow[{}].{field}", index + 1);
             lienthong_records::identity::validate_node_id(&follow.peer)
@@ -318,13 +352,14 @@ impl NodeConfig {
             }
             lienthong_peer_client::transport::check_endpoint(&follow.endpoint)
                 .map_err(|error| ConfigError(format!("{}: {error}", key("endpoint"))))?;
-            if follow.kinds.is_empty() {
+            let kinds = follow.kinds_for(self.node.role);
+            if kinds.is_empty() {
                 return Err(ConfigError(format!(
                     "{}: name at least one of project, expert, publication, organization",
                     key("kinds")
                 )));
             }
-            for kind in &follow.kinds {
+            for kind in &kinds {
                 kind.parse::<lienthong_records::RecordKind>()
                     .map_err(|error| ConfigError(format!("{}: {error}", key("kinds"))))?;
             }
@@ -426,6 +461,35 @@ mod tests {
         assert!(error(&entry("nam-dinh", "https://x:1", "[\"task\"]")).contains("follow[1].kinds"));
         assert!(error(&format!("{good}{good}")).contains("follow[2].peer"));
         assert!(error("[sync]\nchanges_per_call = 0\n").contains("sync.changes_per_call"));
+    }
+
+    #[test]
+    fn an_aggregator_follows_every_kind_by_default_and_must_follow_someone() {
+        let aggregator = MINIMAL.replace(
+            "display_name = \"Sở KH&CN Hưng Yên\"",
+            "display_name = \"Cục Thông tin KH&CN Quốc gia\"\nrole = \"aggregator\"",
+        );
+        let error = NodeConfig::from_toml(&aggregator).unwrap_err().to_string();
+        assert!(error.contains("node.role"), "{error}");
+        let follow = "[[follow]]\npeer = \"nam-dinh\"\nendpoint = \"https://127.0.0.1:7102\"\n";
+        let config = NodeConfig::from_toml(&format!("{aggregator}\n{follow}")).unwrap();
+        assert_eq!(config.node.role, NodeRole::Aggregator);
+        assert_eq!(
+            config.follow[0].kinds_for(config.node.role),
+            ["project", "expert", "publication"]
+        );
+        let province = NodeConfig::from_toml(&format!("{MINIMAL}\n{follow}")).unwrap();
+        assert_eq!(
+            province.follow[0].kinds_for(province.node.role),
+            ["project"]
+        );
+        let bad = NodeConfig::from_toml(&MINIMAL.replace(
+            "display_name = \"Sở KH&CN Hưng Yên\"",
+            "display_name = \"x\"\nrole = \"national\"",
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(bad.contains("role"), "{bad}");
     }
 
     #[test]

@@ -109,7 +109,7 @@ impl Subscriber {
                 .iter()
                 .map(|follow| Follow {
                     peer: follow.peer.clone(),
-                    kinds: follow.kinds.clone(),
+                    kinds: follow.kinds_for(config.node.role),
                 })
                 .collect(),
             changes_per_call: config.sync.changes_per_call,

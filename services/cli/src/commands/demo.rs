@@ -33,6 +33,8 @@ struct DemoNode {
     policy: &'static str,
     /// Gets sample data of its own (the national node holds mirrors only).
     sample: bool,
+    /// `province` or `aggregator` (the national node).
+    role: &'static str,
     /// (peer, kinds) this node follows through the peers' change feeds.
     follows: &'static [(&'static str, &'static str)],
 }
@@ -45,6 +47,7 @@ const DEMO_NODES: [DemoNode; 3] = [
         admin_port: 9101,
         policy: include_str!("../../../../deploy/policies/hung-yen.toml"),
         sample: true,
+        role: "province",
         follows: &[("nam-dinh", r#"["project"]"#)],
     },
     DemoNode {
@@ -54,6 +57,7 @@ const DEMO_NODES: [DemoNode; 3] = [
         admin_port: 9102,
         policy: include_str!("../../../../deploy/policies/nam-dinh.toml"),
         sample: true,
+        role: "province",
         follows: &[("hung-yen", r#"["project"]"#)],
     },
     DemoNode {
@@ -63,6 +67,7 @@ const DEMO_NODES: [DemoNode; 3] = [
         admin_port: 9103,
         policy: include_str!("../../../../deploy/policies/quoc-gia.toml"),
         sample: false,
+        role: "aggregator",
         follows: &[
             ("hung-yen", r#"["project", "expert", "publication"]"#),
             ("nam-dinh", r#"["project", "expert", "publication"]"#),
@@ -108,6 +113,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         admin_port,
         policy,
         sample,
+        role,
         follows,
     } in DEMO_NODES
     {
@@ -132,7 +138,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         )
         .with_context(|| format!("cannot write {}", policy_path.display()))?;
         let config_text = format!(
-            "[node]\nid = \"{id}\"\ndisplay_name = \"{name}\"\n\
+            "[node]\nid = \"{id}\"\ndisplay_name = \"{name}\"\nrole = \"{role}\"\n\
              [database]\nurl = {}\n\
              [grpc]\nlisten = \"127.0.0.1:{grpc_port}\"\n\
              [admin]\nlisten = \"127.0.0.1:{admin_port}\"\n\
