@@ -36,7 +36,8 @@ pub use mirrors::{
 };
 pub use reads::{Change, RecordCounts, StoredRecord};
 pub use search::{
-    IndexLocation, MatchTier, MirrorScope, Rank, SearchHit, SearchPage, SearchRequest,
+    IndexLocation, MatchTier, MirrorScope, ProposalCheck, Rank, SearchHit, SearchPage,
+    SearchRequest, SimilarTask,
 };
 pub use statistics::KindStatistics;
 pub use token_seal::{TokenSeal, server_secret};

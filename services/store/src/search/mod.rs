@@ -16,6 +16,7 @@ mod collector;
 pub(crate) mod index;
 mod index_directory;
 mod page_token;
+mod proposal;
 mod query;
 pub(crate) mod schema;
 mod tiers;
@@ -32,6 +33,10 @@ use query::ParsedQuery;
 
 pub use index::IndexLocation;
 pub(crate) use index_directory::rebuild as rebuild_index;
+pub use proposal::{
+    LIKELY_REPEAT, MAX_RESULTS as MAX_PROPOSAL_RESULTS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS,
+    MIN_SCORE, ProposalCheck, SimilarTask,
+};
 pub use query::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_QUERY_WORDS};
 
 /// A search over one record kind.
@@ -288,28 +293,16 @@ impl Store {
         // The index follows the database; should it lag or fail, a hit the
         // database no longer holds as live and shareable (or as a live
         // mirror in the search's scope) is not returned.
-        let (own, mirrored): (Vec<&str>, Vec<&str>) = page
-            .hits
-            .iter()
-            .map(|hit| hit.record.id())
-            .partition(|id| self.holds_own(id));
-        let live = self
-            .visible_among(&own, &RecordKind::ALL.into_iter().collect())
-            .await?;
-        let mut mirrors = if mirrored.is_empty() {
-            Default::default()
-        } else {
-            self.live_mirrors(&mirrored, request.mirrors == MirrorScope::Public)
-                .await?
-        };
-        page.hits.retain_mut(|hit| {
-            let id = hit.record.id();
-            if live.contains(id) {
-                return true;
-            }
-            hit.mirror = mirrors.remove(id);
-            hit.mirror.is_some()
-        });
+        let ids: Vec<&str> = page.hits.iter().map(|hit| hit.record.id()).collect();
+        let mut live = self.live_among(&ids, request.mirrors).await?;
+        page.hits
+            .retain_mut(|hit| match live.remove(hit.record.id()) {
+                Some(mirror) => {
+                    hit.mirror = mirror;
+                    true
+                }
+                None => false,
+            });
         if let Some(next) = next {
             page.next_page_token = next.encode(&self.seal, parsed.fingerprint);
             let tier = tiers[next.tier].tier;
@@ -322,6 +315,34 @@ impl Store {
             });
         }
         Ok(page)
+    }
+}
+
+impl Store {
+    /// Which of `ids` (index hits) the database holds as live: the node's
+    /// own records live and shareable, mirrors live and in `scope`, each
+    /// mirror with where it came from. The index follows the database and
+    /// may lag it; nothing leaves on the index's word alone.
+    pub(crate) async fn live_among(
+        &self,
+        ids: &[&str],
+        scope: MirrorScope,
+    ) -> Result<std::collections::HashMap<String, Option<crate::MirrorSource>>, StoreError> {
+        let (own, mirrored): (Vec<&str>, Vec<&str>) =
+            ids.iter().copied().partition(|id| self.holds_own(id));
+        let mut live: std::collections::HashMap<_, _> = self
+            .visible_among(&own, &RecordKind::ALL.into_iter().collect())
+            .await?
+            .into_iter()
+            .map(|id| (id, None))
+            .collect();
+        if !mirrored.is_empty() && scope != MirrorScope::None {
+            let mirrors = self
+                .live_mirrors(&mirrored, scope == MirrorScope::Public)
+                .await?;
+            live.extend(mirrors.into_iter().map(|(id, source)| (id, Some(source))));
+        }
+        Ok(live)
     }
 }
 
