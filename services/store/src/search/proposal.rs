@@ -258,9 +258,9 @@ impl Store {
             )));
         }
         let prefix = check.field_code_prefix.trim();
-        if !prefix.is_empty()
-            && !((1..=7).contains(&prefix.len()) && prefix.bytes().all(|b| b.is_ascii_digit()))
-        {
+        let well_formed =
+            (1..=7).contains(&prefix.len()) && prefix.bytes().all(|b| b.is_ascii_digit());
+        if !prefix.is_empty() && !well_formed {
             return Err(StoreError::InvalidArgument(format!(
                 "field code {prefix:?} is not valid; use 1-7 digits, e.g. \"4\" or \"40101\""
             )));
