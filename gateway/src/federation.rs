@@ -401,6 +401,140 @@ impl Federation {
     }
 }
 
+impl Federation {
+    /// Completed and ongoing tasks resembling a proposal, across the nodes:
+    /// best first, each task once, from its origin when the origin answered
+    /// (a mirrored copy stands in only for an origin that did not).
+    pub async fn check_proposal(
+        &self,
+        credentials: &Credentials,
+        request: pb::FederatedProposalCheckRequest,
+        deadline: Instant,
+    ) -> Result<pb::FederatedProposalCheck, RequestError> {
+        let admitted = self
+            .access
+            .admit(credentials, "CheckProposal", &request, UserRole::Viewer)
+            .await?;
+        let result = admitted
+            .on_behalf(self.node_proposal_checks(request, deadline))
+            .await;
+        self.access
+            .finish(admitted, result, |answer| {
+                answer
+                    .tasks
+                    .iter()
+                    .filter_map(|task| task.task.as_ref()?.project.as_ref()?.meta.as_ref())
+                    .map(|meta| meta.id.clone())
+                    .collect()
+            })
+            .await
+    }
+
+    async fn node_proposal_checks(
+        &self,
+        request: pb::FederatedProposalCheckRequest,
+        deadline: Instant,
+    ) -> Result<pb::FederatedProposalCheck, RequestError> {
+        use lienthong_store::search::{MAX_PROPOSAL_RESULTS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS};
+        // What every node would refuse is refused here, once.
+        let title_chars = request.title.chars().count();
+        if request.title.trim().is_empty() || title_chars > MAX_TITLE_CHARS {
+            return Err(RequestError::InvalidArgument(format!(
+                "title must hold the proposed task's title, 1 to {MAX_TITLE_CHARS} characters \
+                 (it has {title_chars})"
+            )));
+        }
+        if request.summary.chars().count() > MAX_SUMMARY_CHARS {
+            return Err(RequestError::LimitExceeded(format!(
+                "summary is over {MAX_SUMMARY_CHARS} characters; give the objectives and main \
+                 content only"
+            )));
+        }
+        let limit = match request.limit as usize {
+            0 => 20,
+            limit => limit.min(MAX_PROPOSAL_RESULTS),
+        };
+        let nodes = self
+            .registry
+            .select(&request.nodes)
+            .map_err(RequestError::InvalidArgument)?;
+        let node_request = pb::ProposalCheckRequest {
+            title: request.title,
+            summary: request.summary,
+            field_code: request.field_code,
+            limit: limit as u32,
+            include_mirrors: request.include_mirrors,
+        };
+        let calls = self
+            .registry
+            .fan_out(&nodes, deadline, |_, mut client, timeout| {
+                let node_request = node_request.clone();
+                async move {
+                    let mut call = tonic::Request::new(node_request);
+                    call.set_timeout(timeout);
+                    Ok(client.check_proposal(call).await?.into_inner())
+                }
+            })
+            .await;
+        let mut answer = pb::FederatedProposalCheck::default();
+        let mut answering = std::collections::HashSet::new();
+        let mut found: Vec<pb::FederatedSimilarTask> = Vec::new();
+        for call in calls {
+            let status = call.status();
+            if call.result.is_ok() {
+                answering.insert(status.node_id.clone());
+            }
+            if let Ok(response) = call.result {
+                found.extend(response.tasks.into_iter().map(|task| {
+                    pb::FederatedSimilarTask {
+                        provenance: Some(pb::Provenance {
+                            node_id: status.node_id.clone(),
+                            record_id: task
+                                .project
+                                .as_ref()
+                                .and_then(|project| project.meta.as_ref())
+                                .map(|meta| meta.id.clone())
+                                .unwrap_or_default(),
+                            mirror: task.mirror.clone(),
+                        }),
+                        task: Some(task),
+                    }
+                }));
+            }
+            answer.nodes.push(status);
+        }
+        // Best first; a node's own copy before mirrors of it.
+        let score = |task: &pb::FederatedSimilarTask| task.task.as_ref().map_or(0.0, |t| t.score);
+        let mirrored = |task: &pb::FederatedSimilarTask| {
+            task.provenance
+                .as_ref()
+                .and_then(|provenance| provenance.mirror.as_ref())
+                .map(|mirror| mirror.origin_node_id.clone())
+        };
+        found.sort_by(|a, b| {
+            score(b)
+                .total_cmp(&score(a))
+                .then_with(|| mirrored(a).is_some().cmp(&mirrored(b).is_some()))
+        });
+        let mut shown = std::collections::HashSet::new();
+        for task in found {
+            if let Some(origin) = mirrored(&task)
+                && answering.contains(&origin)
+            {
+                continue;
+            }
+            let id = task.provenance.as_ref().map(|p| p.record_id.clone());
+            if shown.insert(id) {
+                answer.tasks.push(task);
+            }
+            if answer.tasks.len() == limit {
+                break;
+            }
+        }
+        Ok(answer)
+    }
+}
+
 /// The audited name of a search of `kind`.
 pub fn search_action(kind: RecordKind) -> &'static str {
     match kind {

@@ -42,6 +42,7 @@ pub fn router(federation: Arc<Federation>) -> Router {
         .route("/api/v1/publications", get(search_publications))
         .route("/api/v1/records/{id}", get(get_record))
         .route("/api/v1/statistics", get(statistics))
+        .route("/api/v1/proposal-check", get(check_proposal))
         .route("/api/v1/status", get(status))
         .route("/api/v1/audit/summary", get(audit_summary))
         .route("/api/v1/openapi.json", get(openapi))
@@ -312,6 +313,54 @@ async fn parsed<T>(
                 .into())
         }
     }
+}
+
+/// `title=...&summary=...&field=4&limit=20&include_mirrors=true&node=...`.
+fn parse_proposal_check(
+    query: Option<&str>,
+) -> Result<pb::FederatedProposalCheckRequest, RequestError> {
+    let mut request = pb::FederatedProposalCheckRequest::default();
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let bad = |expected: &str| {
+            RequestError::InvalidArgument(format!(
+                "query parameter {key}={value:?}: expected {expected}"
+            ))
+        };
+        match key.as_ref() {
+            "title" => request.title = value.clone().into_owned(),
+            "summary" => request.summary = value.clone().into_owned(),
+            "field" => request.field_code = value.clone().into_owned(),
+            "limit" => request.limit = value.parse().map_err(|_| bad("a number from 1 to 100"))?,
+            "include_mirrors" => {
+                request.include_mirrors = value.parse().map_err(|_| bad("true or false"))?
+            }
+            "node" => request.nodes.push(value.clone().into_owned()),
+            other => {
+                return Err(RequestError::InvalidArgument(format!(
+                    "unknown query parameter {other:?}; known: title, summary, field, limit, \
+                     include_mirrors, node"
+                )));
+            }
+        }
+    }
+    Ok(request)
+}
+
+/// `GET /api/v1/proposal-check?title=...`: completed and ongoing tasks of
+/// every province resembling a proposed one (kiểm tra trùng lặp).
+async fn check_proposal(
+    State(federation): State<Arc<Federation>>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Json<pb::FederatedProposalCheck>, ApiError> {
+    let parse = parse_proposal_check(query.as_deref());
+    let request = parsed(&federation, &caller, "CheckProposal", &query, parse).await?;
+    let deadline = federation.deadline(None);
+    Ok(Json(
+        federation
+            .check_proposal(&caller.0, request, deadline)
+            .await?,
+    ))
 }
 
 fn parse_statistics(query: Option<&str>) -> Result<pb::FederatedStatisticsRequest, RequestError> {

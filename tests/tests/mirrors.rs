@@ -388,7 +388,7 @@ kinds = ["project"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn public_mirrors_go_onward_only_where_granted_and_stand_in_for_an_origin_that_is_down() {
     use lienthong_gateway::auth::UserRole;
-    use lienthong_tests::secure::{SecureGateway, gateway_client, node_client};
+    use lienthong_tests::secure::{SecureGateway, gateway_client, https_get, node_client};
 
     let pki = TestPki::new();
     let origin_db = TestDatabase::sqlite();
@@ -450,6 +450,30 @@ async fn public_mirrors_go_onward_only_where_granted_and_stand_in_for_an_origin_
         .map(|n| (format!("nam-dinh:project:P{n}"), "nam-dinh".to_owned()))
         .collect();
     assert_eq!(served, public);
+    // The proposal check follows the same rule.
+    let proposal = pb::ProposalCheckRequest {
+        title: "Giong lua chiu man".into(),
+        include_mirrors: true,
+        ..Default::default()
+    };
+    let checked = client
+        .check_proposal(proposal.clone())
+        .await
+        .expect("proposal check")
+        .into_inner();
+    assert_eq!(checked.tasks.len(), 5, "{checked:?}");
+    assert!(checked.tasks.iter().all(|task| {
+        task.mirror
+            .as_ref()
+            .is_some_and(|mirror| mirror.origin_node_id == "nam-dinh")
+    }));
+    let mut client = node_client(&national.url(), &hung_yen).await;
+    let checked = client
+        .check_proposal(proposal)
+        .await
+        .expect("proposal check")
+        .into_inner();
+    assert!(checked.tasks.is_empty(), "{checked:?}");
 
     // Through the gateway: while Nam Định answers, its own hits, each once;
     // when it is down, the national node's mirrors stand in.
@@ -481,6 +505,28 @@ async fn public_mirrors_go_onward_only_where_granted_and_stand_in_for_an_origin_
         .expect("federated search")
         .into_inner();
     assert_eq!(page.hits.len(), 10, "each task once, from its origin");
+    let ca = pki.dir().join("ca.crt");
+    let path = "/api/v1/proposal-check?title=gi%E1%BB%91ng+l%C3%BAa+ch%E1%BB%8Bu+m%E1%BA%B7n&include_mirrors=true";
+    let (code, body) = https_get(gateway.http_addr, &ca, path, Some(&officer)).await;
+    assert_eq!(code, 200, "{body}");
+    let checked: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let tasks = checked["tasks"].as_array().expect("tasks");
+    assert_eq!(tasks.len(), 10, "each task once, from its origin: {body}");
+    assert!(
+        tasks
+            .iter()
+            .all(|task| task["provenance"]["nodeId"] == "nam-dinh"),
+        "{body}"
+    );
+    let (code, body) = https_get(
+        gateway.http_addr,
+        &ca,
+        "/api/v1/proposal-check?summary=x",
+        Some(&officer),
+    )
+    .await;
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("title"), "{body}");
     assert!(page.hits.iter().all(|hit| hit.provenance.len() == 1
         && hit.provenance[0].node_id == "nam-dinh"
         && hit.provenance[0].mirror.is_none()));
@@ -505,5 +551,17 @@ async fn public_mirrors_go_onward_only_where_granted_and_stand_in_for_an_origin_
         })
         .await,
         "with Nam Định down, the national node's public mirrors did not stand in"
+    );
+    let (code, body) = https_get(gateway.http_addr, &ca, path, Some(&officer)).await;
+    assert_eq!(code, 200, "{body}");
+    let checked: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let tasks = checked["tasks"].as_array().expect("tasks");
+    assert_eq!(tasks.len(), 5, "the public mirrors stand in: {body}");
+    assert!(
+        tasks
+            .iter()
+            .all(|task| task["provenance"]["nodeId"] == "quoc-gia"
+                && task["provenance"]["mirror"]["originNodeId"] == "nam-dinh"),
+        "{body}"
     );
 }

@@ -120,6 +120,22 @@ pub enum Command {
     ///   lienthong sync run --config deploy/hung-yen.sqlite.toml --peer nam-dinh
     ///   lienthong sync reset nam-dinh --config deploy/hung-yen.sqlite.toml
     Sync(SyncArgs),
+    /// Check a proposed task against completed and ongoing tasks (kiểm tra
+    /// trùng lặp): the node's own and those it mirrors from other provinces.
+    ///
+    /// Tasks whose title, objectives or keywords resemble the proposal are
+    /// listed best first, with a similarity score (0 to 1; from 0.35 a likely
+    /// repeat), where each comes from, and the phrases the two share. Works
+    /// with and without diacritics. Reads the node's database and search
+    /// index; the node may be running. Across every province, use the
+    /// gateway: GET /api/v1/proposal-check?title=...
+    ///
+    /// Examples:
+    ///   lienthong check-proposal --config deploy/hung-yen.sqlite.toml \
+    ///       --title "Nghiên cứu chọn tạo giống lúa chịu mặn"
+    ///   lienthong check-proposal --config deploy/hung-yen.sqlite.toml \
+    ///       --title "nuoi tom the chan trang" --summary de-xuat.txt --field 4 --json
+    CheckProposal(CheckProposalArgs),
 }
 
 #[derive(Args, Debug)]
@@ -534,6 +550,28 @@ pub enum AuditCommand {
         #[arg(long)]
         older_than_days: u32,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct CheckProposalArgs {
+    /// The node's config file (its database and search index).
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// The proposed task's title.
+    #[arg(long)]
+    pub title: String,
+    /// A UTF-8 text file with the proposal's summary or objectives.
+    #[arg(long)]
+    pub summary: Option<PathBuf>,
+    /// Field-code prefix the tasks must have, e.g. 4 or 40101.
+    #[arg(long = "field")]
+    pub field: Option<String>,
+    /// Most tasks listed (at most 100).
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

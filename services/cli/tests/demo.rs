@@ -1,6 +1,6 @@
 //! The demo as a user runs it: the real binary, its fixed ports, and the
 //! mirrors it promises: Nam Định's tasks at Hưng Yên, and both provinces at
-//! the national node.
+//! the national node; and the proposal check it suggests.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -74,8 +74,40 @@ async fn the_demo_mirrors_tasks_between_provinces_and_at_the_national_node() {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    // The proposal check the demo suggests finds Nam Định's planted task at
+    // Hưng Yên, from its mirror, as a likely repeat.
+    let mut check = None;
+    while started.elapsed() < Duration::from_secs(150) {
+        let mut command = lienthong();
+        command
+            .args(["check-proposal", "--json", "--title"])
+            .arg("Chọn tạo giống lúa chịu mặn cho vùng ven biển tỉnh Hưng Yên")
+            .arg("--config")
+            .arg(&hung_yen);
+        let output = run(command).await;
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let tasks: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        let planted =
+            tasks.as_array().into_iter().flatten().find(|task| {
+                task["project"]["meta"]["id"] == "nam-dinh:project:DT-ND-2023-LUA-MAN"
+            });
+        if let Some(planted) = planted {
+            check = Some(planted.clone());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     let _ = demo.kill();
     let _ = demo.wait();
+    let planted = check.expect("the proposal check never found the planted Nam Định task");
+    assert_eq!(planted["likelyRepeat"], true, "{planted}");
+    assert_eq!(planted["mirror"]["originNodeId"], "nam-dinh", "{planted}");
+    assert!(
+        planted["sharedPhrases"]
+            .as_array()
+            .is_some_and(|phrases| !phrases.is_empty()),
+        "{planted}"
+    );
     let (tasks_at_hung_yen, national_from_hung_yen, national_from_nam_dinh) = last;
     assert!(
         tasks_at_hung_yen > 0,

@@ -12,7 +12,7 @@
 use lienthong_proto::v1 as pb;
 use lienthong_proto::v1::province_node_server::ProvinceNode;
 use lienthong_records::{AnyRecord, RecordId, RecordKind};
-use lienthong_store::{KindStatistics, SearchPage, SearchRequest, Store};
+use lienthong_store::{KindStatistics, ProposalCheck, SearchPage, SearchRequest, Store};
 use tonic::{Request, Response, Status};
 
 use tokio_stream::wrappers::ReceiverStream;
@@ -165,11 +165,7 @@ fn hits<T, H>(
         .into_iter()
         .filter_map(|h| {
             let rank = rank(h.rank, h.matched_words);
-            let mirror = h.mirror.map(|source| pb::MirrorInfo {
-                origin_node_id: source.origin,
-                changed_at: source.changed_at,
-                synced_at: source.synced_at,
-            });
+            let mirror = h.mirror.map(Into::into);
             pick(h.record).map(|record| hit(record, rank, h.cursor, mirror))
         })
         .collect()
@@ -443,6 +439,47 @@ impl ProvinceNode for NodeService {
             async |request, admitted| {
                 let (record, ids) = self.get_shareable(kind, &request.id, admitted).await?;
                 Ok((expect_kind(record, as_organization)?, ids))
+            },
+        )
+        .await
+    }
+
+    async fn check_proposal(
+        &self,
+        request: Request<pb::ProposalCheckRequest>,
+    ) -> Result<Response<pb::ProposalCheckResponse>, Status> {
+        self.audited(
+            request,
+            "CheckProposal",
+            Operation::Search,
+            Some(RecordKind::Project),
+            async |request, admitted| {
+                let disclosure = &admitted.disclosure;
+                let check = ProposalCheck {
+                    title: request.title,
+                    summary: request.summary,
+                    field_code_prefix: request.field_code,
+                    limit: request.limit as usize,
+                    mirrors: disclosure.mirror_scope(request.include_mirrors),
+                };
+                let similar = self.store.check_proposal(&check).await.map_err(to_status)?;
+                let mut tasks: Vec<pb::SimilarTask> = similar.into_iter().map(Into::into).collect();
+                let mut records: Vec<AnyRecord> = tasks
+                    .iter_mut()
+                    .filter_map(|task| task.project.take().map(AnyRecord::Project))
+                    .collect();
+                disclosure
+                    .redact(&self.store, records.iter_mut())
+                    .await
+                    .map_err(to_status)?;
+                let ids = records
+                    .iter()
+                    .map(|record| record.id().to_owned())
+                    .collect();
+                for (task, record) in tasks.iter_mut().zip(records) {
+                    task.project = as_project(record);
+                }
+                Ok((pb::ProposalCheckResponse { tasks }, ids))
             },
         )
         .await

@@ -139,6 +139,16 @@ pub struct MirrorSource {
     pub synced_at: String,
 }
 
+impl From<MirrorSource> for pb::MirrorInfo {
+    fn from(source: MirrorSource) -> pb::MirrorInfo {
+        pb::MirrorInfo {
+            origin_node_id: source.origin,
+            changed_at: source.changed_at,
+            synced_at: source.synced_at,
+        }
+    }
+}
+
 const PEER_COLUMNS: &str = "peer, epoch, cursor, generation, sweeping, applied, rejected, backlog, \
      last_change_at, newest_change_at, last_sync_at, caught_up_at, last_error";
 

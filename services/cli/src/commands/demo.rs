@@ -75,6 +75,40 @@ const DEMO_NODES: [DemoNode; 3] = [
     },
 ];
 
+/// A completed Nam Định task that a proposal check at Hưng Yên (from its
+/// mirror) should flag: (node, local id, title).
+const PLANTED_TASK: (&str, &str, &str) = (
+    "nam-dinh",
+    "DT-ND-2023-LUA-MAN",
+    "Nghiên cứu chọn tạo giống lúa chịu mặn phù hợp vùng ven biển tỉnh Nam Định",
+);
+/// The proposal the demo suggests checking at Hưng Yên.
+pub const DEMO_PROPOSAL: &str = "Chọn tạo giống lúa chịu mặn cho vùng ven biển tỉnh Hưng Yên";
+
+fn planted_task() -> lienthong_records::AnyRecord {
+    use lienthong_proto::v1 as pb;
+    let (node, local, title) = PLANTED_TASK;
+    lienthong_records::AnyRecord::Project(pb::Project {
+        meta: Some(pb::RecordMeta {
+            id: format!("{node}:project:{local}"),
+            visibility: pb::Visibility::Public as i32,
+            classification: pb::Classification::Normal as i32,
+            ..Default::default()
+        }),
+        code: local.into(),
+        title: title.into(),
+        status: pb::ProjectStatus::Completed as i32,
+        project_type: pb::ProjectType::Research as i32,
+        management_level: pb::ManagementLevel::Province as i32,
+        field_codes: vec!["40101".into()],
+        objectives: "Chọn tạo 02 giống lúa chịu mặn năng suất cao cho các huyện ven biển.".into(),
+        keywords: vec!["lúa chịu mặn".into(), "giống lúa".into(), "ven biển".into()],
+        actual_start: "2021-01-01".into(),
+        actual_end: "2023-06-30".into(),
+        ..Default::default()
+    })
+}
+
 /// The gRPC port of a demo node.
 fn demo_port(id: &str) -> u16 {
     DEMO_NODES
@@ -165,6 +199,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                 SampleSpec::sized(profile_for(&config), args.experts),
             )
             .await?;
+            if id == PLANTED_TASK.0 {
+                store.upsert(vec![planted_task()]).await?;
+            }
             store.analyze().await?;
         }
         store.close().await;
@@ -261,6 +298,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!(
         "  lienthong sync status --config {}    # both provinces mirrored at the national node",
         dir.join("quoc-gia.toml").display()
+    );
+    println!(
+        "  lienthong check-proposal --config {} --title \"{DEMO_PROPOSAL}\"    # finds a Nam Định task",
+        dir.join("hung-yen.toml").display()
     );
     println!(
         "  curl --cacert $LIENTHONG_CA -H 'Authorization: Bearer {officer_token}' \\\n       \

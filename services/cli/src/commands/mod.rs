@@ -1,6 +1,7 @@
 //! One module per command.
 
 mod audit;
+mod check_proposal;
 mod client;
 mod demo;
 mod gateway;
@@ -40,6 +41,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sample(args) => sample::run(args).await,
         Command::Reindex(args) => reindex::run(args).await,
         Command::Sync(args) => sync::run(args).await,
+        Command::CheckProposal(args) => check_proposal::run(args).await,
         Command::Pki(args) => pki::run(args),
         Command::Audit(args) => audit::run(args).await,
     }

@@ -89,6 +89,18 @@ pub struct SimilarTask {
     pub mirror: Option<MirrorSource>,
 }
 
+impl From<SimilarTask> for pb::SimilarTask {
+    fn from(task: SimilarTask) -> pb::SimilarTask {
+        pb::SimilarTask {
+            project: Some(task.project),
+            likely_repeat: task.score >= LIKELY_REPEAT,
+            score: task.score,
+            shared_phrases: task.shared_phrases,
+            mirror: task.mirror.map(Into::into),
+        }
+    }
+}
+
 /// A text as words: each as written, and folded.
 struct Words {
     written: Vec<String>,
