@@ -158,6 +158,27 @@ impl SecureNode {
         policy: &str,
         extra_toml: &str,
     ) -> Result<SecureNode, String> {
+        SecureNode::try_start_at(
+            pki,
+            node_id,
+            database_url,
+            policy,
+            extra_toml,
+            "127.0.0.1:0",
+        )
+        .await
+    }
+
+    /// As [`SecureNode::try_start`], listening on `listen` (to come back on
+    /// the same address after a stop).
+    pub async fn try_start_at(
+        pki: &TestPki,
+        node_id: &str,
+        database_url: &str,
+        policy: &str,
+        extra_toml: &str,
+        listen: &str,
+    ) -> Result<SecureNode, String> {
         let (files, _) = pki.issue(&format!("node:{node_id}"));
         let policy = crate::policy_file(policy);
         let (search_index, search_toml) = crate::search_index_section();
@@ -165,7 +186,7 @@ impl SecureNode {
             "[node]\nid = \"{node_id}\"\ndisplay_name = \"Sở KH&CN {node_id}\"\n\
              [database]\nurl = \"{}\"\nmax_connections = 4\n\
              [sharing]\npolicy = \"{}\"\n{search_toml}\
-             [grpc]\nlisten = \"127.0.0.1:0\"\nconcurrency_per_connection = 256\n\
+             [grpc]\nlisten = \"{listen}\"\nconcurrency_per_connection = 256\n\
              [admin]\nlisten = \"127.0.0.1:0\"\n{}\n{extra_toml}",
             database_url,
             policy.display(),

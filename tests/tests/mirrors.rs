@@ -565,3 +565,99 @@ async fn public_mirrors_go_onward_only_where_granted_and_stand_in_for_an_origin_
         "{body}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_goes_down_mid_sync_and_comes_back_under_a_new_epoch_is_followed_to_the_end() {
+    let pki = TestPki::new();
+    let origin_db = TestDatabase::sqlite();
+    let origin = SecureNode::start(&pki, "nam-dinh", &origin_db, ORIGIN_POLICY).await;
+    let address = origin.grpc_addr;
+    load(
+        &origin.store,
+        (0..4_000)
+            .map(|n| project(&format!("P{n}"), &format!("Đề tài số {n} về lúa")))
+            .collect(),
+    )
+    .await;
+    let total = shared_projects(&origin.store).await.len();
+
+    let follower_db = TestDatabase::sqlite();
+    let follow = format!(
+        "[[follow]]\npeer = \"nam-dinh\"\nendpoint = \"{}\"\n\
+         [sync]\ninterval_ms = 20\nchanges_per_call = 100\nmax_backoff_ms = 200\n\
+         [sync.breaker]\nfailure_threshold = 100\ncool_down_ms = 100\n",
+        origin.url()
+    );
+    let follower = SecureNode::start_with(&pki, "hung-yen", &follower_db.url, "", &follow).await;
+    assert!(
+        wait_for(Duration::from_secs(20), || async {
+            !mirrored(&follower.store).await.is_empty()
+        })
+        .await,
+        "the sync never started"
+    );
+
+    // The peer goes down mid-sync.
+    drop(origin);
+    assert!(
+        wait_for(Duration::from_secs(20), || async {
+            let status = follower.store.peer_sync("nam-dinh").await.expect("status");
+            !status.last_error.is_empty()
+        })
+        .await,
+        "the follower never noticed the peer was down"
+    );
+    let before = follower.store.peer_sync("nam-dinh").await.expect("status");
+    assert!(
+        (before.mirrored as usize) < total,
+        "the sync finished before the peer went down ({} of {total}); nothing was tested",
+        before.mirrored
+    );
+
+    // While down, it is restored (a new feed epoch) and withdraws tasks.
+    let store = origin_db.open_store("nam-dinh").await;
+    store
+        .start_new_feed_epoch("restored from a backup")
+        .await
+        .expect("new epoch");
+    for n in 0..10 {
+        store
+            .delete(&format!("nam-dinh:project:P{n}"))
+            .await
+            .expect("delete");
+    }
+    store.close().await;
+
+    // It comes back at the same address.
+    let mut back = None;
+    let started = std::time::Instant::now();
+    while back.is_none() && started.elapsed() < Duration::from_secs(20) {
+        match SecureNode::try_start_at(
+            &pki,
+            "nam-dinh",
+            &origin_db.url,
+            ORIGIN_POLICY,
+            "",
+            &address.to_string(),
+        )
+        .await
+        {
+            Ok(node) => back = Some(node),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    let origin = back.expect("the peer could not come back on its address");
+    assert!(
+        converges(&origin.store, &follower.store).await,
+        "after the outage and the new epoch the mirror never matched: {} of {}",
+        mirrored(&follower.store).await.len(),
+        shared_projects(&origin.store).await.len()
+    );
+    assert_eq!(mirrored(&follower.store).await.len(), total - 10);
+    let after = follower.store.peer_sync("nam-dinh").await.expect("status");
+    assert!(
+        after.generation > before.generation,
+        "the new epoch restarted the sync"
+    );
+    assert!(after.last_error.is_empty(), "{}", after.last_error);
+}
