@@ -141,6 +141,7 @@ async fn sync_once(
     for peer in peers {
         bar.set_prefix(peer.clone());
         bar.set_position(0);
+        let started = std::time::Instant::now();
         let outcome = subscriber
             .sync_peer(&peer, &mut |progress| {
                 bar.set_length(progress.applied + progress.remaining);
@@ -148,6 +149,7 @@ async fn sync_once(
             })
             .await;
         // Caught up: compare with the peer's catalog and repair what differs.
+        let synced_in = started.elapsed().as_secs_f64();
         let outcome = match outcome {
             Ok(synced) => match subscriber.verify_peer(&peer).await {
                 Ok(verify) => Ok((synced, verify)),
@@ -155,7 +157,8 @@ async fn sync_once(
             },
             Err(error) => Err(error),
         };
-        outcomes.push((peer, outcome));
+        let seconds = (synced_in, started.elapsed().as_secs_f64() - synced_in);
+        outcomes.push((peer, outcome, seconds));
     }
     bar.finish_and_clear();
     // The last writer handle goes with the subscriber: the audit writer
@@ -170,23 +173,25 @@ async fn sync_once(
     store.close().await;
     let failed = outcomes
         .iter()
-        .filter(|(_, outcome)| outcome.is_err())
+        .filter(|(_, outcome, _)| outcome.is_err())
         .count();
     if json {
         let report: Vec<serde_json::Value> = outcomes
             .iter()
-            .map(|(peer, outcome)| match outcome {
+            .map(|(peer, outcome, (sync_seconds, verify_seconds))| match outcome {
                 Ok((synced, verify)) => serde_json::json!({
                     "peer": peer,
                     "sync": synced,
                     "verify": verify,
+                    "sync_seconds": sync_seconds,
+                    "verify_seconds": verify_seconds,
                 }),
                 Err(error) => serde_json::json!({"peer": peer, "error": error}),
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        for (peer, outcome) in &outcomes {
+        for (peer, outcome, _) in &outcomes {
             match outcome {
                 Ok((outcome, verify)) => println!(
                     "{peer}: caught up; {} change(s) applied, {} rejected, {} removed{}; \

@@ -1,0 +1,220 @@
+//! Full sync of a province's completed-task catalog to another node, over
+//! mutual TLS: the origin is a real node (in this process), the follower is
+//! `lienthong sync run` (its own process, whose peak RSS is sampled).
+//!
+//! ```sh
+//! cargo bench -p lienthong --bench catalog_sync -- --records 200000 --logical-replication
+//! ```
+//!
+//! Prints, per backend: loading the origin, the sync (records/s), the
+//! catalog comparison that follows it, the follower's peak RSS, and checks
+//! that the mirrors are searchable when `sync run` ends. The logical
+//! replication baseline is `tests/benches/logical_replication.sh`.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use lienthong_proto::v1 as pb;
+use lienthong_records::{AnyRecord, RecordKind};
+use lienthong_store::{IndexLocation, MirrorScope, SearchRequest, Store, StoreOptions};
+use lienthong_tests::secure::{SecureNode, TestPki};
+use lienthong_store::Backend;
+use lienthong_tests::{TestDatabase, federation_meta};
+
+const ORIGIN_POLICY: &str = r#"
+[[grant]]
+peers = ["node:hung-yen"]
+rpcs = ["changes"]
+kinds = ["project"]
+"#;
+
+/// A completed task of about 1.4 KB (protobuf).
+fn task(n: usize) -> AnyRecord {
+    AnyRecord::Project(pb::Project {
+        meta: Some(federation_meta(&format!("nam-dinh:project:P{n}"))),
+        code: format!("ĐT.{n}/2023"),
+        title: format!(
+            "Nghiên cứu chọn tạo giống lúa chịu mặn phù hợp vùng ven biển, mã số T{n}"
+        ),
+        status: pb::ProjectStatus::Completed as i32,
+        project_type: pb::ProjectType::Research as i32,
+        management_level: pb::ManagementLevel::Province as i32,
+        host_organization_name: "Trung tâm Ứng dụng tiến bộ KH&CN Nam Định".into(),
+        managing_agency: "Sở Khoa học và Công nghệ tỉnh Nam Định".into(),
+        field_codes: vec!["40101".into(), "40102".into()],
+        actual_start: "2021-01-01".into(),
+        actual_end: "2023-06-30".into(),
+        total_budget_vnd: 1_850_000_000,
+        state_budget_vnd: 1_200_000_000,
+        objectives: "Chọn tạo được 02 giống lúa chịu mặn, năng suất đạt 6 tấn/ha trở lên, \
+                     chất lượng gạo khá, thích ứng với điều kiện xâm nhập mặn vùng ven biển; \
+                     xây dựng quy trình kỹ thuật canh tác và mô hình trình diễn 20 ha. "
+            .repeat(2),
+        summary: "Đề tài đánh giá nguồn vật liệu khởi đầu, lai tạo và chọn lọc các dòng lúa \
+                  triển vọng, khảo nghiệm tác giả tại ba huyện ven biển, hoàn thiện hồ sơ \
+                  công nhận giống và chuyển giao cho hợp tác xã. "
+            .repeat(2),
+        keywords: vec!["lúa chịu mặn".into(), "giống lúa".into(), "ven biển".into()],
+        ..Default::default()
+    })
+}
+
+fn argument(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|arg| arg == name)
+        .and_then(|index| args.get(index + 1).cloned())
+}
+
+/// The peak RSS (VmHWM) of a running process, in KiB.
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+async fn origin_database(backend: Backend) -> TestDatabase {
+    match backend {
+        Backend::Sqlite => TestDatabase::sqlite(),
+        Backend::Postgres => TestDatabase::postgres()
+            .await
+            .expect("PostgreSQL at TEST_DATABASE_URL"),
+    }
+}
+
+async fn one_run(backend: Backend, records: usize, pki: &TestPki, dir: &Path) {
+    let origin_db = origin_database(backend).await;
+    let origin = SecureNode::start(pki, "nam-dinh", &origin_db, ORIGIN_POLICY).await;
+    let loading = Instant::now();
+    let mut bytes = 0usize;
+    for start in (0..records).step_by(5_000) {
+        let batch: Vec<AnyRecord> = (start..(start + 5_000).min(records)).map(task).collect();
+        bytes += batch.iter().map(|record| record.encode().len()).sum::<usize>();
+        let report = origin.store.upsert(batch).await.expect("load the origin");
+        assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    }
+    let loaded_in = loading.elapsed();
+
+    let follower_db = origin_database(backend).await;
+    let (tls, _) = pki.issue("node:hung-yen");
+    let index = dir.join(format!("{backend:?}-follower.index"));
+    let config = dir.join(format!("{backend:?}-follower.toml"));
+    std::fs::write(
+        &config,
+        format!(
+            "[node]\nid = \"hung-yen\"\ndisplay_name = \"Sở KH&CN Hưng Yên\"\n\
+             [database]\nurl = \"{}\"\n[search]\nindex_dir = \"{}\"\n{}\
+             [[follow]]\npeer = \"nam-dinh\"\nendpoint = \"{}\"\n",
+            follower_db.url,
+            index.display(),
+            tls.to_toml(),
+            origin.url()
+        ),
+    )
+    .expect("write the follower's config");
+
+    let started = Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lienthong"))
+        .args(["sync", "run", "--json", "--config"])
+        .arg(&config)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start lienthong sync run");
+    let pid = child.id();
+    let mut peak = 0;
+    let output = loop {
+        if let Some(rss) = peak_rss_kib(pid) {
+            peak = peak.max(rss);
+        }
+        if child.try_wait().expect("poll").is_some() {
+            break child.wait_with_output().expect("output");
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    let wall = started.elapsed();
+    assert!(
+        output.status.success(),
+        "sync run failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let sync_seconds = report[0]["sync_seconds"].as_f64().expect("sync_seconds");
+    let verify_seconds = report[0]["verify_seconds"].as_f64().expect("verify_seconds");
+    let applied = report[0]["sync"]["applied"].as_u64().expect("applied");
+    assert_eq!(applied as usize, records, "{report}");
+
+    // The mirrors are searchable as `sync run` leaves them.
+    let follower = Store::open(&StoreOptions {
+        url: follower_db.url.clone(),
+        node_id: "hung-yen".into(),
+        max_connections: 2,
+        search_index: IndexLocation::Directory(index.clone()),
+    })
+    .await
+    .expect("open the follower");
+    let last = records - 1;
+    let page = follower
+        .search(&SearchRequest {
+            kind: Some(RecordKind::Project),
+            query: format!("T{last}"),
+            page_size: 5,
+            caller: "bench".into(),
+            mirrors: MirrorScope::All,
+            ..Default::default()
+        })
+        .await
+        .expect("search the mirrors");
+    assert!(
+        page.hits
+            .iter()
+            .any(|hit| hit.record.id() == format!("nam-dinh:project:P{last}")),
+        "the last task mirrored is not searchable"
+    );
+    follower.close().await;
+    println!(
+        "| {backend:?} → {backend:?} | {records} | {:.0} B | {:.1} s | {:.1} s | **{:.0}** | {:.1} s | {:.1} s | {} MiB |",
+        bytes as f64 / records as f64,
+        loaded_in.as_secs_f64(),
+        sync_seconds,
+        records as f64 / sync_seconds,
+        verify_seconds,
+        wall.as_secs_f64(),
+        peak / 1024
+    );
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let records: usize = argument("--records").map_or(200_000, |n| n.parse().expect("--records N"));
+    let backends = match argument("--backend").as_deref() {
+        Some("sqlite") => vec![Backend::Sqlite],
+        Some("postgres") => vec![Backend::Postgres],
+        _ => vec![Backend::Sqlite, Backend::Postgres],
+    };
+    let pki = TestPki::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    println!(
+        "| origin → follower | tasks | size (protobuf) | load origin | sync | tasks/s | compare catalogs | sync run wall | follower peak RSS |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for backend in backends {
+        one_run(backend, records, &pki, dir.path()).await;
+    }
+    if std::env::args().any(|arg| arg == "--logical-replication") {
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/benches/logical_replication.sh"
+        );
+        let output = std::process::Command::new(script)
+            .arg(records.to_string())
+            .output()
+            .expect("run the logical replication baseline");
+        print!("{}", String::from_utf8_lossy(&output.stdout));
+        if !output.status.success() {
+            eprintln!("{}", String::from_utf8_lossy(&output.stderr));
+        }
+    }
+}
