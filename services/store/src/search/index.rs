@@ -468,7 +468,9 @@ impl Store {
     /// Up to `limit` records and mirrors whose last change came after
     /// `after` (sequence number, position), in that order, with their
     /// bodies when they are live (and, for records, shareable). Changes of
-    /// one mirror transaction share a sequence number.
+    /// one mirror transaction share a sequence number (a record's is its
+    /// own). Each table is read as a range of its `seq` index, at most
+    /// `limit` rows.
     pub(crate) async fn changed_records(
         &self,
         after: (i64, i64),
@@ -476,11 +478,13 @@ impl Store {
     ) -> Result<Vec<ChangedRecord>, StoreError> {
         let body = self.backend.body_column();
         let sql = format!(
-            "SELECT doc, seq, kind, deleted, shareable, -1 AS public, {body} FROM records \
-                 WHERE seq > $1 OR (seq = $1 AND doc > $2) \
+            "SELECT * FROM (SELECT doc, seq, kind, deleted, shareable, -1 AS public, {body} \
+                 FROM records WHERE seq >= $1 AND (seq > $1 OR doc > $2) \
+                 ORDER BY seq LIMIT $3) AS own \
              UNION ALL \
-             SELECT doc, seq, kind, deleted, 1 AS shareable, public, {body} FROM mirrors \
-                 WHERE seq > $1 OR (seq = $1 AND doc > $2) \
+             SELECT * FROM (SELECT doc, seq, kind, deleted, 1 AS shareable, public, {body} \
+                 FROM mirrors WHERE seq >= $1 AND (seq > $1 OR doc > $2) \
+                 ORDER BY seq, doc LIMIT $3) AS mirrored \
              ORDER BY seq, doc LIMIT $3"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
