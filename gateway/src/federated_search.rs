@@ -443,9 +443,12 @@ fn merge(
         };
         streams[winner].cursor = entry.hit.cursor.clone();
         streams[winner].taken = streams[winner].taken.saturating_add(1);
-        if let Some(mirror) = &entry.hit.mirror {
+        if entry.hit.mirror.is_some() {
+            // The origin is the record id's first part, whatever the
+            // mirroring node says.
+            let origin = entry.hit.record.id().split(':').next().unwrap_or_default();
             let origin_answers = streams.iter().any(|stream| {
-                stream.status.node_id == mirror.origin_node_id
+                stream.status.node_id == origin
                     && !matches!(stream.state, StreamState::Failed { .. })
             });
             if origin_answers {

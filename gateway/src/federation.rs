@@ -450,6 +450,14 @@ impl Federation {
                  content only"
             )));
         }
+        let field = request.field_code.trim();
+        let well_formed =
+            (1..=7).contains(&field.len()) && field.bytes().all(|b| b.is_ascii_digit());
+        if !field.is_empty() && !well_formed {
+            return Err(RequestError::InvalidArgument(format!(
+                "field code {field:?} is not valid; use 1-7 digits, e.g. \"4\" or \"40101\""
+            )));
+        }
         let limit = match request.limit as usize {
             0 => 20,
             limit => limit.min(MAX_PROPOSAL_RESULTS),
@@ -477,13 +485,9 @@ impl Federation {
             })
             .await;
         let mut answer = pb::FederatedProposalCheck::default();
-        let mut answering = std::collections::HashSet::new();
         let mut found: Vec<pb::FederatedSimilarTask> = Vec::new();
         for call in calls {
             let status = call.status();
-            if call.result.is_ok() {
-                answering.insert(status.node_id.clone());
-            }
             if let Ok(response) = call.result {
                 found.extend(response.tasks.into_iter().map(|task| {
                     pb::FederatedSimilarTask {
@@ -503,27 +507,39 @@ impl Federation {
             }
             answer.nodes.push(status);
         }
-        // Best first; a node's own copy before mirrors of it.
-        let score = |task: &pb::FederatedSimilarTask| task.task.as_ref().map_or(0.0, |t| t.score);
-        let mirrored = |task: &pb::FederatedSimilarTask| {
+        // A task its origin returned is shown from there; a mirror stands
+        // in only for what the origin did not return. The origin is the
+        // record id's first part, not what the mirroring node says.
+        let record_id = |task: &pb::FederatedSimilarTask| {
             task.provenance
                 .as_ref()
-                .and_then(|provenance| provenance.mirror.as_ref())
-                .map(|mirror| mirror.origin_node_id.clone())
+                .map(|provenance| provenance.record_id.clone())
+                .unwrap_or_default()
         };
+        let from_origin = |task: &pb::FederatedSimilarTask| {
+            let id = record_id(task);
+            task.provenance
+                .as_ref()
+                .is_some_and(|provenance| id.split(':').next() == Some(provenance.node_id.as_str()))
+        };
+        let returned_by_origin: std::collections::HashSet<String> = found
+            .iter()
+            .filter(|task| from_origin(task))
+            .map(record_id)
+            .collect();
+        // Best first; an origin's own copy before mirrors of it.
+        let score = |task: &pb::FederatedSimilarTask| task.task.as_ref().map_or(0.0, |t| t.score);
         found.sort_by(|a, b| {
             score(b)
                 .total_cmp(&score(a))
-                .then_with(|| mirrored(a).is_some().cmp(&mirrored(b).is_some()))
+                .then_with(|| from_origin(b).cmp(&from_origin(a)))
         });
         let mut shown = std::collections::HashSet::new();
         for task in found {
-            if let Some(origin) = mirrored(&task)
-                && answering.contains(&origin)
-            {
+            let id = record_id(&task);
+            if !from_origin(&task) && returned_by_origin.contains(&id) {
                 continue;
             }
-            let id = task.provenance.as_ref().map(|p| p.record_id.clone());
             if shown.insert(id) {
                 answer.tasks.push(task);
             }

@@ -182,17 +182,34 @@ async fn a_follower_mirrors_the_peers_shared_tasks_and_their_withdrawals() {
         );
         let mirrors = mirrored(&follower.store).await;
         assert_eq!(mirrors.len(), 29, "{backend:?}");
-        assert!(
-            wait_for(Duration::from_secs(10), || async {
-                found(&follower.store, MirrorScope::All).await.len() == 29
-            })
-            .await,
-            "{backend:?}: withdrawn mirrors are still found"
-        );
         let hits = found(&follower.store, MirrorScope::All).await;
         for gone in ["P1", "P2", "P3"] {
-            assert!(!hits.contains_key(&format!("nam-dinh:project:{gone}")));
+            assert!(
+                !hits.contains_key(&format!("nam-dinh:project:{gone}")),
+                "{backend:?}: withdrawn mirror {gone} is still found"
+            );
         }
+        // A withdrawn mirror keeps no body; the node's figures are its own.
+        let emptied = match backend {
+            lienthong_store::Backend::Sqlite => "length(body) = 0",
+            lienthong_store::Backend::Postgres => "body::text = '{}'",
+        };
+        let (kept,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM mirrors WHERE deleted = 1 AND NOT ({emptied})"
+        )))
+        .fetch_one(follower.store.pool())
+        .await
+        .expect("count tombstones");
+        assert_eq!(kept, 0, "{backend:?}: withdrawn mirrors keep their bodies");
+        let figures = follower
+            .store
+            .statistics(RecordKind::Project)
+            .await
+            .expect("statistics");
+        assert!(
+            figures.by_status.is_empty() && figures.by_field.is_empty(),
+            "{backend:?}: mirrors counted as the node's own: {figures:?}"
+        );
         assert_eq!(mirrors.get("nam-dinh:project:P4"), Some(&2));
 
         let status = follower.store.peer_sync("nam-dinh").await.expect("status");
@@ -518,15 +535,12 @@ async fn public_mirrors_go_onward_only_where_granted_and_stand_in_for_an_origin_
             .all(|task| task["provenance"]["nodeId"] == "nam-dinh"),
         "{body}"
     );
-    let (code, body) = https_get(
-        gateway.http_addr,
-        &ca,
-        "/api/v1/proposal-check?summary=x",
-        Some(&officer),
-    )
-    .await;
-    assert_eq!(code, 400, "{body}");
-    assert!(body.contains("title"), "{body}");
+    for (query, names) in [("summary=x", "title"), ("title=lua&field=4a", "field")] {
+        let path = format!("/api/v1/proposal-check?{query}");
+        let (code, body) = https_get(gateway.http_addr, &ca, &path, Some(&officer)).await;
+        assert_eq!(code, 400, "{body}");
+        assert!(body.contains(names), "{body}");
+    }
     assert!(page.hits.iter().all(|hit| hit.provenance.len() == 1
         && hit.provenance[0].node_id == "nam-dinh"
         && hit.provenance[0].mirror.is_none()));

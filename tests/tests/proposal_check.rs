@@ -209,6 +209,14 @@ async fn a_proposal_check_names_what_is_wrong_with_its_input() {
         let error = store.check_proposal(&request).await.expect_err("refused");
         assert!(error.to_string().contains(names), "{error}");
     }
+    // A long summary of many short words costs words times phrase length.
+    let long = "lúa chịu mặn ven biển a b c d e ".repeat(600);
+    assert!(long.chars().count() <= 20_000);
+    let answer = store
+        .check_proposal(&check("Giống lúa chịu mặn", &long, ""))
+        .await
+        .expect("a long summary is checked");
+    assert!(answer.iter().all(|task| task.shared_phrases.len() <= 8));
     // Mirrors are left out unless asked for.
     let set = judged_set();
     let store = hung_yen_with_mirror(&TestDatabase::sqlite(), &set).await;

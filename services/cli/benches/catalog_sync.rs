@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 
 use lienthong_proto::v1 as pb;
 use lienthong_records::{AnyRecord, RecordKind};
+use lienthong_store::Backend;
 use lienthong_store::{IndexLocation, MirrorScope, SearchRequest, Store, StoreOptions};
 use lienthong_tests::secure::{SecureNode, TestPki};
-use lienthong_store::Backend;
 use lienthong_tests::{TestDatabase, federation_meta};
 
 const ORIGIN_POLICY: &str = r#"
@@ -33,9 +33,7 @@ fn task(n: usize) -> AnyRecord {
     AnyRecord::Project(pb::Project {
         meta: Some(federation_meta(&format!("nam-dinh:project:P{n}"))),
         code: format!("ĐT.{n}/2023"),
-        title: format!(
-            "Nghiên cứu chọn tạo giống lúa chịu mặn phù hợp vùng ven biển, mã số T{n}"
-        ),
+        title: format!("Nghiên cứu chọn tạo giống lúa chịu mặn phù hợp vùng ven biển, mã số T{n}"),
         status: pb::ProjectStatus::Completed as i32,
         project_type: pb::ProjectType::Research as i32,
         management_level: pb::ManagementLevel::Province as i32,
@@ -91,7 +89,10 @@ async fn one_run(backend: Backend, records: usize, pki: &TestPki, dir: &Path) {
     let mut bytes = 0usize;
     for start in (0..records).step_by(5_000) {
         let batch: Vec<AnyRecord> = (start..(start + 5_000).min(records)).map(task).collect();
-        bytes += batch.iter().map(|record| record.encode().len()).sum::<usize>();
+        bytes += batch
+            .iter()
+            .map(|record| record.encode().len())
+            .sum::<usize>();
         let report = origin.store.upsert(batch).await.expect("load the origin");
         assert!(report.rejected.is_empty(), "{:?}", report.rejected);
     }
@@ -142,7 +143,9 @@ async fn one_run(backend: Backend, records: usize, pki: &TestPki, dir: &Path) {
     );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let sync_seconds = report[0]["sync_seconds"].as_f64().expect("sync_seconds");
-    let verify_seconds = report[0]["verify_seconds"].as_f64().expect("verify_seconds");
+    let verify_seconds = report[0]["verify_seconds"]
+        .as_f64()
+        .expect("verify_seconds");
     let applied = report[0]["sync"]["applied"].as_u64().expect("applied");
     assert_eq!(applied as usize, records, "{report}");
 

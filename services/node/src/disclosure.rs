@@ -139,11 +139,12 @@ impl Disclosure {
         )
     }
 
-    /// Which mirrors a search that asks for them (`include_mirrors`) takes:
-    /// those public at their origin, when the grant says `public_mirrors`;
-    /// otherwise none. A node's mirrors never go onward otherwise.
-    pub fn mirror_scope(&self, requested: bool) -> MirrorScope {
-        if requested && self.permissions.public_mirrors {
+    /// Which mirrors of `kind` a search that asks for them
+    /// (`include_mirrors`) takes: those public at their origin, when a grant
+    /// of that kind says `public_mirrors`; otherwise none. A node's mirrors
+    /// never go onward otherwise.
+    pub fn mirror_scope(&self, requested: bool, kind: RecordKind) -> MirrorScope {
+        if requested && self.permissions.public_mirror_kinds.contains(&kind) {
             MirrorScope::Public
         } else {
             MirrorScope::None

@@ -168,9 +168,9 @@ pub struct Permissions {
     pub operations: BTreeSet<Operation>,
     pub kinds: BTreeSet<RecordKind>,
     pub personal_fields: BTreeSet<PersonalField>,
-    /// Searches may also take this node's mirrors of other nodes' records
-    /// that are public at their origin (of the granted kinds).
-    pub public_mirrors: bool,
+    /// The kinds whose mirrors (public at their origin) searches may also
+    /// take: those of the grants that say `public_mirrors`.
+    pub public_mirror_kinds: BTreeSet<RecordKind>,
 }
 
 /// Why a call was refused; the message is sent to the caller.
@@ -271,7 +271,9 @@ impl SharingPolicy {
                 permissions.operations.extend(&grant.operations);
                 permissions.kinds.extend(&grant.kinds);
                 permissions.personal_fields.extend(&grant.personal_fields);
-                permissions.public_mirrors |= grant.public_mirrors;
+                if grant.public_mirrors {
+                    permissions.public_mirror_kinds.extend(&grant.kinds);
+                }
             }
         }
         permissions
@@ -377,24 +379,27 @@ mod tests {
     fn public_mirrors_go_onward_only_to_the_peers_whose_grant_says_so() {
         let policy = SharingPolicy::parse(POLICY).unwrap();
         assert!(
-            !policy
+            policy
                 .permissions(Some(&identity("gateway:national")))
-                .public_mirrors
+                .public_mirror_kinds
+                .is_empty()
         );
         let onward = SharingPolicy::parse(
             "[[grant]]\npeers = [\"gateway:national\"]\nrpcs = [\"search\"]\n\
              kinds = [\"project\"]\npublic_mirrors = true\n",
         )
         .unwrap();
-        assert!(
+        assert_eq!(
             onward
                 .permissions(Some(&identity("gateway:national")))
-                .public_mirrors
+                .public_mirror_kinds,
+            BTreeSet::from([RecordKind::Project])
         );
         assert!(
-            !onward
+            onward
                 .permissions(Some(&identity("node:nam-dinh")))
-                .public_mirrors
+                .public_mirror_kinds
+                .is_empty()
         );
         let error = SharingPolicy::parse(
             "[[grant]]\npeers = [\"node:*\"]\nrpcs = [\"changes\"]\npublic_mirrors = true\n",

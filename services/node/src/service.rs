@@ -69,7 +69,7 @@ impl NodeService {
         let disclosure = &admitted.disclosure;
         let include_mirrors = request.include_mirrors;
         let mut search = SearchRequest::from_proto(kind, request, admitted.who());
-        search.mirrors = disclosure.mirror_scope(include_mirrors);
+        search.mirrors = disclosure.mirror_scope(include_mirrors, kind);
         let filters_by_year = search.year_from != 0 || search.year_to != 0;
         disclosure
             .check_search(kind, filters_by_year)
@@ -460,7 +460,7 @@ impl ProvinceNode for NodeService {
                     summary: request.summary,
                     field_code_prefix: request.field_code,
                     limit: request.limit as usize,
-                    mirrors: disclosure.mirror_scope(request.include_mirrors),
+                    mirrors: disclosure.mirror_scope(request.include_mirrors, RecordKind::Project),
                 };
                 let similar = self.store.check_proposal(&check).await.map_err(to_status)?;
                 let mut tasks: Vec<pb::SimilarTask> = similar.into_iter().map(Into::into).collect();

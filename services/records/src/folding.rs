@@ -245,7 +245,11 @@ mod tests {
         let nfd: String = "Nguyễn Xuân Hải".nfd().collect();
         samples.push(nfd);
         for sample in &samples {
-            assert_eq!(fold_vietnamese(sample), reference_fold(sample), "{sample:?}");
+            assert_eq!(
+                fold_vietnamese(sample),
+                reference_fold(sample),
+                "{sample:?}"
+            );
             let reference: String = sample.nfd().collect();
             let mut decomposed = String::new();
             for_each_decomposed(sample, |c| decomposed.push(c));

@@ -216,15 +216,16 @@ impl Store {
         let caught_up_at = if batch.caught_up { now.as_str() } else { "" };
         if batch.caught_up && sweeping == 1 {
             let seq = stamp.seq(&mut tx).await?;
-            let swept = sqlx::query(
-                "UPDATE mirrors SET deleted = 1, seq = $1 \
-                 WHERE origin = $2 AND generation < $3 AND deleted = 0",
-            )
-            .bind(seq)
-            .bind(peer)
-            .bind(generation)
-            .execute(&mut *tx)
-            .await?;
+            let sql = format!(
+                "UPDATE mirrors SET {} WHERE origin = $2 AND generation < $3 AND deleted = 0",
+                self.backend.mirror_tombstone("$1")
+            );
+            let swept = sqlx::query(AssertSqlSafe(sql))
+                .bind(seq)
+                .bind(peer)
+                .bind(generation)
+                .execute(&mut *tx)
+                .await?;
             report.swept = swept.rows_affected();
             sweeping = 0;
         }
@@ -310,9 +311,8 @@ impl Store {
         for chunk in remove.chunks(500) {
             let seq = stamp.seq(&mut tx).await?;
             let sql = format!(
-                "UPDATE mirrors SET deleted = 1, seq = {} \
-                 WHERE origin = {} AND deleted = 0 AND id IN ({})",
-                placeholder(self.backend, 1),
+                "UPDATE mirrors SET {} WHERE origin = {} AND deleted = 0 AND id IN ({})",
+                self.backend.mirror_tombstone(&placeholder(self.backend, 1)),
                 placeholder(self.backend, 2),
                 numbered_placeholders(self.backend, 3, chunk.len())
             );
@@ -418,14 +418,16 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let mut stamp = Stamp::default();
         let seq = stamp.seq(&mut tx).await?;
-        let removed = sqlx::query(
-            "UPDATE mirrors SET deleted = 1, seq = $1 WHERE origin = $2 AND deleted = 0",
-        )
-        .bind(seq)
-        .bind(peer)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let sql = format!(
+            "UPDATE mirrors SET {} WHERE origin = $2 AND deleted = 0",
+            self.backend.mirror_tombstone("$1")
+        );
+        let removed = sqlx::query(AssertSqlSafe(sql))
+            .bind(seq)
+            .bind(peer)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         stamp.finish(&mut tx).await?;
         sqlx::query("DELETE FROM sync_peers WHERE peer = $1")
             .bind(peer)
@@ -596,8 +598,8 @@ async fn apply_changes(
     for chunk in deletions.chunks(500) {
         let seq = stamp.seq(tx).await?;
         let sql = format!(
-            "UPDATE mirrors SET deleted = 1, seq = {} WHERE deleted = 0 AND id IN ({})",
-            placeholder(backend, 1),
+            "UPDATE mirrors SET {} WHERE deleted = 0 AND id IN ({})",
+            backend.mirror_tombstone(&placeholder(backend, 1)),
             numbered_placeholders(backend, 2, chunk.len())
         );
         let mut query = sqlx::query(AssertSqlSafe(sql)).bind(seq);

@@ -59,6 +59,16 @@ impl Backend {
         }
     }
 
+    /// `SET` clause of a mirror tombstone: deleted, its body emptied (a
+    /// withdrawn record is not kept), stamped with the sequence number
+    /// `seq` (a placeholder in the statement's own style).
+    pub(crate) fn mirror_tombstone(self, seq: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("deleted = 1, body = X'', seq = {seq}"),
+            Backend::Postgres => format!("deleted = 1, body = '{{}}'::jsonb, seq = {seq}"),
+        }
+    }
+
     /// The placeholder that writes parameter `n` into `body`.
     pub(crate) fn body_placeholder(self, n: usize) -> String {
         match self {

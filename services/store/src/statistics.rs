@@ -126,6 +126,25 @@ impl Store {
                     Occur::Must,
                     term(Term::from_field_text(fields.facet, value)),
                 ),
+                // The node's own records only: mirrors are other nodes' figures.
+                (
+                    Occur::MustNot,
+                    term(Term::from_field_text(
+                        fields.facet,
+                        crate::search::schema::Scope::Mirror
+                            .facet()
+                            .unwrap_or_default(),
+                    )),
+                ),
+                (
+                    Occur::MustNot,
+                    term(Term::from_field_text(
+                        fields.facet,
+                        crate::search::schema::Scope::PublicMirror
+                            .facet()
+                            .unwrap_or_default(),
+                    )),
+                ),
             ]);
             let count = searcher.search(&query, &Count).map_err(|error| {
                 tracing::error!(%error, "search index count failed");

@@ -178,16 +178,18 @@ async fn sync_once(
     if json {
         let report: Vec<serde_json::Value> = outcomes
             .iter()
-            .map(|(peer, outcome, (sync_seconds, verify_seconds))| match outcome {
-                Ok((synced, verify)) => serde_json::json!({
-                    "peer": peer,
-                    "sync": synced,
-                    "verify": verify,
-                    "sync_seconds": sync_seconds,
-                    "verify_seconds": verify_seconds,
-                }),
-                Err(error) => serde_json::json!({"peer": peer, "error": error}),
-            })
+            .map(
+                |(peer, outcome, (sync_seconds, verify_seconds))| match outcome {
+                    Ok((synced, verify)) => serde_json::json!({
+                        "peer": peer,
+                        "sync": synced,
+                        "verify": verify,
+                        "sync_seconds": sync_seconds,
+                        "verify_seconds": verify_seconds,
+                    }),
+                    Err(error) => serde_json::json!({"peer": peer, "error": error}),
+                },
+            )
             .collect();
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

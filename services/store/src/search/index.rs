@@ -347,7 +347,8 @@ pub(super) async fn index_changes_since(
     fault: Option<&str>,
 ) -> Result<(i64, u64), StoreError> {
     let to_do = store.changed_record_count(from).await?;
-    let mut after = (from, 0);
+    // Everything up to and including change `from` is indexed.
+    let mut after = (from, i64::MAX);
     let mut done = 0;
     let mut indexed = 0;
     loop {
@@ -483,7 +484,7 @@ impl Store {
                  ORDER BY seq LIMIT $3) AS own \
              UNION ALL \
              SELECT * FROM (SELECT doc, seq, kind, deleted, 1 AS shareable, public, {body} \
-                 FROM mirrors WHERE seq >= $1 AND (seq > $1 OR doc > $2) \
+                 FROM mirrors WHERE (seq, doc) > ($1, $2) \
                  ORDER BY seq, doc LIMIT $3) AS mirrored \
              ORDER BY seq, doc LIMIT $3"
         );

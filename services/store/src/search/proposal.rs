@@ -51,6 +51,10 @@ pub const MIN_SCORE: f64 = 0.2;
 pub const LIKELY_REPEAT: f64 = 0.35;
 /// Feature words of the summary kept (the rarest).
 const SUMMARY_WORDS: usize = 40;
+/// Longest shared phrase reported, in words.
+const MAX_PHRASE_WORDS: usize = 12;
+/// Words of the proposal (title, then summary) phrases are looked for in.
+const MAX_PHRASE_SOURCE_WORDS: usize = 600;
 
 /// Folded words that say nothing about a task's subject.
 const GENERIC_WORDS: &[&str] = &[
@@ -202,18 +206,28 @@ impl Weights<'_> {
     }
 }
 
+/// Every run of up to [`MAX_PHRASE_WORDS`] words of the proposal's first
+/// [`MAX_PHRASE_SOURCE_WORDS`] (folded): built once per check, so a long
+/// summary costs words times phrase length, not more.
+fn proposal_runs(proposal: &Words) -> HashSet<&[String]> {
+    let folded = &proposal.folded[..proposal.folded.len().min(MAX_PHRASE_SOURCE_WORDS)];
+    (1..=MAX_PHRASE_WORDS.min(folded.len()))
+        .flat_map(|len| folded.windows(len))
+        .collect()
+}
+
 /// The runs of words (two or more, or one subject word of 5+ letters) the
 /// task's text shares with the proposal, as the task writes them, longest
 /// first, without repeats or runs inside longer ones.
-fn shared_phrases(proposal: &Words, task: &Words) -> Vec<String> {
-    let proposal_runs: HashSet<&[String]> = (1..=proposal.folded.len())
-        .flat_map(|len| proposal.folded.windows(len))
-        .collect();
+fn shared_phrases(proposal_runs: &HashSet<&[String]>, task: &Words) -> Vec<String> {
     let mut found: Vec<(usize, usize)> = Vec::new();
     let mut start = 0;
     while start < task.folded.len() {
         let mut end = start;
-        while end < task.folded.len() && proposal_runs.contains(&task.folded[start..=end]) {
+        while end < task.folded.len()
+            && end - start < MAX_PHRASE_WORDS
+            && proposal_runs.contains(&task.folded[start..=end])
+        {
             end += 1;
         }
         let run = &task.folded[start..end];
@@ -329,6 +343,8 @@ impl Store {
         let top = searcher
             .search(&query, &TopDocs::with_limit(CANDIDATES).order_by_score())
             .map_err(search_failed)?;
+        let proposal_text = Words::join(&[check.title.as_str(), check.summary.as_str()]);
+        let runs = proposal_runs(&proposal_text);
         let mut scored = Vec::new();
         for (_, address) in top {
             let AnyRecord::Project(project) =
@@ -347,11 +363,14 @@ impl Store {
             );
             let title_similarity = weights.cosine(&title_features, &features(&task_title));
             let topic_similarity = weights.cosine(&topic_features, &features(&task_topic));
-            let score = (0.5 * title_similarity + 0.5 * topic_similarity).clamp(0.0, 1.0);
+            // Two decimals: finer scores would tell a caller how many
+            // records (its scope or not) hold a word.
+            let score = ((0.5 * title_similarity + 0.5 * topic_similarity).clamp(0.0, 1.0) * 100.0)
+                .round()
+                / 100.0;
             if score >= MIN_SCORE {
-                let proposal_text = Words::join(&[check.title.as_str(), check.summary.as_str()]);
                 scored.push(SimilarTask {
-                    shared_phrases: shared_phrases(&proposal_text, &task_topic),
+                    shared_phrases: shared_phrases(&runs, &task_topic),
                     project,
                     score,
                     mirror: None,
@@ -453,7 +472,7 @@ mod tests {
         let proposal = Words::of("Nghien cuu chon tao giong lua chiu man cho vung ven bien");
         let task =
             Words::of("Nghiên cứu chọn tạo giống lúa chịu mặn phù hợp vùng ven biển tỉnh Nam Định");
-        let phrases = shared_phrases(&proposal, &task);
+        let phrases = shared_phrases(&proposal_runs(&proposal), &task);
         assert_eq!(
             phrases,
             ["Nghiên cứu chọn tạo giống lúa chịu mặn", "vùng ven biển"]

@@ -15,7 +15,7 @@ use tantivy::{TantivyDocument, Term};
 
 /// Version of what the index holds and how it is tokenized. An index written
 /// by another version is rebuilt from the database when the store opens.
-pub const INDEX_FORMAT: u32 = 2;
+pub const INDEX_FORMAT: u32 = 3;
 
 const FOLDED: &str = "lienthong_folded";
 const ACCENTED: &str = "lienthong_accented";
@@ -123,7 +123,15 @@ impl Fields {
         let mut document = TantivyDocument::new();
         document.add_u64(self.kind, record.kind().code() as u64);
         document.add_u64(self.doc, doc as u64);
-        document.add_u64(self.year, u64::from(search.year));
+        // A mirrored expert's year is a birth year its origin disclosed to
+        // this node, not to whoever searches it here: no year filter reaches it.
+        let year =
+            if scope != Scope::Local && record.kind() == lienthong_records::RecordKind::Expert {
+                0
+            } else {
+                search.year
+            };
+        document.add_u64(self.year, u64::from(year));
         document.add_text(self.name_key, normalized(&search.name));
         document.add_text(self.name, &search.name);
         document.add_text(self.name_accent, &search.name);

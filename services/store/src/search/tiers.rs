@@ -135,10 +135,19 @@ pub(crate) fn unknown_words(parsed: &ParsedQuery, fields: &Fields, searcher: &Se
             continue;
         }
         let held = word.alternatives().any(|form| {
-            let both = BooleanQuery::new(vec![
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![
                 (Occur::Must, term(kind.clone())),
                 (Occur::Must, term(Term::from_field_text(fields.text, form))),
-            ]);
+            ];
+            // Only what this search may reach decides: mirrors left out
+            // must not stop a correction (and so reveal their words).
+            for scope in &parsed.excluded_scopes {
+                clauses.push((
+                    Occur::MustNot,
+                    term(Term::from_field_text(fields.facet, scope)),
+                ));
+            }
+            let both = BooleanQuery::new(clauses);
             // An error counts as held: no correction, nothing to reveal.
             any_live_match(searcher, &both).unwrap_or(true)
         });
