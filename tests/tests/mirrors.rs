@@ -182,11 +182,20 @@ async fn a_follower_mirrors_the_peers_shared_tasks_and_their_withdrawals() {
         );
         let mirrors = mirrored(&follower.store).await;
         assert_eq!(mirrors.len(), 29, "{backend:?}");
+        // The index follows: the withdrawn are not found, nor the edited
+        // task, whose new title no longer holds the word.
+        assert!(
+            wait_for(Duration::from_secs(10), || async {
+                found(&follower.store, MirrorScope::All).await.len() == 28
+            })
+            .await,
+            "{backend:?}: the index never followed the withdrawals and the edit"
+        );
         let hits = found(&follower.store, MirrorScope::All).await;
-        for gone in ["P1", "P2", "P3"] {
+        for gone in ["P1", "P2", "P3", "P4"] {
             assert!(
                 !hits.contains_key(&format!("nam-dinh:project:{gone}")),
-                "{backend:?}: withdrawn mirror {gone} is still found"
+                "{backend:?}: {gone} is still found"
             );
         }
         // A withdrawn mirror keeps no body; the node's figures are its own.
