@@ -435,33 +435,20 @@ impl Federation {
         request: pb::FederatedProposalCheckRequest,
         deadline: Instant,
     ) -> Result<pb::FederatedProposalCheck, RequestError> {
-        use lienthong_store::search::{MAX_PROPOSAL_RESULTS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS};
         // What every node would refuse is refused here, once.
-        let title_chars = request.title.chars().count();
-        if request.title.trim().is_empty() || title_chars > MAX_TITLE_CHARS {
-            return Err(RequestError::InvalidArgument(format!(
-                "title must hold the proposed task's title, 1 to {MAX_TITLE_CHARS} characters \
-                 (it has {title_chars})"
-            )));
-        }
-        if request.summary.chars().count() > MAX_SUMMARY_CHARS {
-            return Err(RequestError::LimitExceeded(format!(
-                "summary is over {MAX_SUMMARY_CHARS} characters; give the objectives and main \
-                 content only"
-            )));
-        }
-        let field = request.field_code.trim();
-        let well_formed =
-            (1..=7).contains(&field.len()) && field.bytes().all(|b| b.is_ascii_digit());
-        if !field.is_empty() && !well_formed {
-            return Err(RequestError::InvalidArgument(format!(
-                "field code {field:?} is not valid; use 1-7 digits, e.g. \"4\" or \"40101\""
-            )));
-        }
-        let limit = match request.limit as usize {
-            0 => 20,
-            limit => limit.min(MAX_PROPOSAL_RESULTS),
+        let check = lienthong_store::ProposalCheck {
+            title: request.title.clone(),
+            summary: request.summary.clone(),
+            field_code_prefix: request.field_code.clone(),
+            ..Default::default()
         };
+        lienthong_store::search::check_proposal_input(&check).map_err(|error| match error {
+            lienthong_store::StoreError::LimitExceeded(message) => {
+                RequestError::LimitExceeded(message)
+            }
+            other => RequestError::InvalidArgument(other.to_string()),
+        })?;
+        let limit = lienthong_store::search::result_limit(request.limit as usize);
         let nodes = self
             .registry
             .select(&request.nodes)

@@ -544,7 +544,11 @@ async fn public_mirrors_go_onward_only_where_granted_and_stand_in_for_an_origin_
             .all(|task| task["provenance"]["nodeId"] == "nam-dinh"),
         "{body}"
     );
-    for (query, names) in [("summary=x", "title"), ("title=lua&field=4a", "field")] {
+    for (query, names) in [
+        ("summary=x", "title"),
+        ("title=lua&field=4a", "field"),
+        ("title=nghien%20cuu%20ung%20dung%20giai%20phap", "title"),
+    ] {
         let path = format!("/api/v1/proposal-check?{query}");
         let (code, body) = https_get(gateway.http_addr, &ca, &path, Some(&officer)).await;
         assert_eq!(code, 400, "{body}");

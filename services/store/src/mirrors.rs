@@ -215,18 +215,8 @@ impl Store {
         let now = now_rfc3339();
         let caught_up_at = if batch.caught_up { now.as_str() } else { "" };
         if batch.caught_up && sweeping == 1 {
-            let seq = stamp.seq(&mut tx).await?;
-            let sql = format!(
-                "UPDATE mirrors SET {} WHERE origin = $2 AND generation < $3 AND deleted = 0",
-                self.backend.mirror_tombstone("$1")
-            );
-            let swept = sqlx::query(AssertSqlSafe(sql))
-                .bind(seq)
-                .bind(peer)
-                .bind(generation)
-                .execute(&mut *tx)
-                .await?;
-            report.swept = swept.rows_affected();
+            report.swept =
+                remove_mirrors_of(&mut tx, &mut stamp, self.backend, peer, generation).await?;
             sweeping = 0;
         }
         stamp.finish(&mut tx).await?;
@@ -417,17 +407,7 @@ impl Store {
     pub async fn reset_peer(&self, peer: &str) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut stamp = Stamp::default();
-        let seq = stamp.seq(&mut tx).await?;
-        let sql = format!(
-            "UPDATE mirrors SET {} WHERE origin = $2 AND deleted = 0",
-            self.backend.mirror_tombstone("$1")
-        );
-        let removed = sqlx::query(AssertSqlSafe(sql))
-            .bind(seq)
-            .bind(peer)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let removed = remove_mirrors_of(&mut tx, &mut stamp, self.backend, peer, i64::MAX).await?;
         stamp.finish(&mut tx).await?;
         sqlx::query("DELETE FROM sync_peers WHERE peer = $1")
             .bind(peer)
@@ -650,6 +630,29 @@ async fn apply_changes(
         query.execute(&mut **tx).await?;
     }
     Ok(last_change_at)
+}
+
+/// Tombstones the live mirrors of `peer` from generations before
+/// `generation` (every one with `i64::MAX`); returns how many.
+async fn remove_mirrors_of(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    stamp: &mut Stamp,
+    backend: crate::Backend,
+    peer: &str,
+    generation: i64,
+) -> Result<u64, StoreError> {
+    let seq = stamp.seq(tx).await?;
+    let sql = format!(
+        "UPDATE mirrors SET {} WHERE origin = $2 AND generation < $3 AND deleted = 0",
+        backend.mirror_tombstone("$1")
+    );
+    let removed = sqlx::query(AssertSqlSafe(sql))
+        .bind(seq)
+        .bind(peer)
+        .bind(generation)
+        .execute(&mut **tx)
+        .await?;
+    Ok(removed.rows_affected())
 }
 
 /// What a record must hold to be stored: a version that fits the database,

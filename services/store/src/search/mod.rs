@@ -33,10 +33,7 @@ use query::ParsedQuery;
 
 pub use index::IndexLocation;
 pub(crate) use index_directory::rebuild as rebuild_index;
-pub use proposal::{
-    LIKELY_REPEAT, MAX_RESULTS as MAX_PROPOSAL_RESULTS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS,
-    MIN_SCORE, ProposalCheck, SimilarTask,
-};
+pub use proposal::{LIKELY_REPEAT, ProposalCheck, SimilarTask, check_proposal_input, result_limit};
 pub use query::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_QUERY_CHARS, MAX_QUERY_WORDS};
 
 /// A search over one record kind.

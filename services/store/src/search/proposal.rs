@@ -265,36 +265,8 @@ impl Store {
         &self,
         check: &ProposalCheck,
     ) -> Result<Vec<SimilarTask>, StoreError> {
-        let title_chars = check.title.chars().count();
-        if check.title.trim().is_empty() {
-            return Err(StoreError::InvalidArgument(
-                "title is empty; give the proposed task's title".into(),
-            ));
-        }
-        if title_chars > MAX_TITLE_CHARS {
-            return Err(StoreError::LimitExceeded(format!(
-                "title has {title_chars} characters; the limit is {MAX_TITLE_CHARS}"
-            )));
-        }
-        let summary_chars = check.summary.chars().count();
-        if summary_chars > MAX_SUMMARY_CHARS {
-            return Err(StoreError::LimitExceeded(format!(
-                "summary has {summary_chars} characters; the limit is {MAX_SUMMARY_CHARS}; \
-                 give the objectives and main content only"
-            )));
-        }
-        let prefix = check.field_code_prefix.trim();
-        let well_formed =
-            (1..=7).contains(&prefix.len()) && prefix.bytes().all(|b| b.is_ascii_digit());
-        if !prefix.is_empty() && !well_formed {
-            return Err(StoreError::InvalidArgument(format!(
-                "field code {prefix:?} is not valid; use 1-7 digits, e.g. \"4\" or \"40101\""
-            )));
-        }
-        let limit = match check.limit {
-            0 => 20,
-            limit => limit.min(MAX_RESULTS),
-        };
+        check_proposal_input(check)?;
+        let limit = result_limit(check.limit);
 
         let index = self.search_index()?;
         let searcher = index.searcher();
@@ -332,13 +304,7 @@ impl Store {
             .into_iter()
             .collect();
         words.sort();
-        if words.is_empty() {
-            return Err(StoreError::InvalidArgument(
-                "the title has no words that say what the task is about (only words such as \
-                 \"nghiên cứu\", \"ứng dụng\", \"giải pháp\"); give a more specific title"
-                    .into(),
-            ));
-        }
+        let prefix = check.field_code_prefix.trim();
         let query = candidates_query(fields, &words, prefix, check.mirrors);
         let top = searcher
             .search(&query, &TopDocs::with_limit(CANDIDATES).order_by_score())
@@ -398,6 +364,53 @@ impl Store {
         }
         kept.truncate(limit);
         Ok(kept)
+    }
+}
+
+/// Checks a proposal check's input as every node would, without a store:
+/// the gateway refuses what every node would refuse before asking any.
+pub fn check_proposal_input(check: &ProposalCheck) -> Result<(), StoreError> {
+    let title_chars = check.title.chars().count();
+    if check.title.trim().is_empty() {
+        return Err(StoreError::InvalidArgument(
+            "title is empty; give the proposed task's title".into(),
+        ));
+    }
+    if title_chars > MAX_TITLE_CHARS {
+        return Err(StoreError::LimitExceeded(format!(
+            "title has {title_chars} characters; the limit is {MAX_TITLE_CHARS}"
+        )));
+    }
+    let summary_chars = check.summary.chars().count();
+    if summary_chars > MAX_SUMMARY_CHARS {
+        return Err(StoreError::LimitExceeded(format!(
+            "summary has {summary_chars} characters; the limit is {MAX_SUMMARY_CHARS}; \
+             give the objectives and main content only"
+        )));
+    }
+    let prefix = check.field_code_prefix.trim();
+    let well_formed = (1..=7).contains(&prefix.len()) && prefix.bytes().all(|b| b.is_ascii_digit());
+    if !prefix.is_empty() && !well_formed {
+        return Err(StoreError::InvalidArgument(format!(
+            "field code {prefix:?} is not valid; use 1-7 digits, e.g. \"4\" or \"40101\""
+        )));
+    }
+    let subject = |text: &str| Words::of(text).folded.iter().any(|word| !generic(word));
+    if !subject(&check.title) && !subject(&check.summary) {
+        return Err(StoreError::InvalidArgument(
+            "the title has no words that say what the task is about (only words such as \
+             \"nghiên cứu\", \"ứng dụng\", \"giải pháp\"); give a more specific title"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// How many tasks a check returns when `requested` are asked for.
+pub fn result_limit(requested: usize) -> usize {
+    match requested {
+        0 => 20,
+        limit => limit.min(MAX_RESULTS),
     }
 }
 
