@@ -138,11 +138,26 @@ impl Subscriber {
             peer: peer.to_owned(),
             ..Default::default()
         };
+        // What the calls apply becomes searchable in the background, while
+        // the next call transfers: one index commit per call (one per batch
+        // would cost more than the batches), and all of it before returning.
+        let mut indexing: Option<tokio::task::JoinHandle<()>> = None;
         loop {
             let call = self.sync_call(peer, &mut outcome, progress).await;
-            // What the call applied becomes searchable: once per call, as
-            // one index commit per batch would cost more than the batches.
-            self.store.index_committed_writes().await;
+            if indexing.as_ref().is_none_or(|task| task.is_finished()) {
+                let store = self.store.clone();
+                indexing = Some(tokio::spawn(async move {
+                    store.index_committed_writes().await;
+                }));
+            }
+            let done = call.is_err() || outcome.caught_up;
+            if done {
+                if let Some(task) = indexing.take() {
+                    let _ = task.await;
+                }
+                // Whatever the last background catch-up started too early for.
+                self.store.index_committed_writes().await;
+            }
             if let Err(error) = &call {
                 telemetry::record_sync_error(peer);
                 if let Err(store_error) = self.store.record_sync_error(peer, error).await {
@@ -150,7 +165,7 @@ impl Subscriber {
                 }
                 return Err(error.clone());
             }
-            if outcome.caught_up {
+            if done {
                 return Ok(outcome);
             }
         }
@@ -195,42 +210,63 @@ impl Subscriber {
                 let state = &state;
                 let progress = &progress;
                 async move {
-                    let mut expected = request.after.clone();
-                    let mut stream = client.list_changes(request).await?.into_inner();
-                    while let Some(batch) = stream.message().await? {
-                        let next = batch.cursor.clone();
-                        let applied = self.apply(peer, &expected, batch).await;
-                        expected = next;
-                        let mut guard = state.lock().unwrap_or_else(|p| p.into_inner());
-                        let (outcome, remaining) = &mut *guard;
-                        match applied {
-                            Ok((report, backlog)) => {
-                                outcome.applied += report.applied;
-                                outcome.rejected += report.rejected;
-                                outcome.swept += report.swept;
-                                outcome.restarted |= report.restarted;
-                                outcome.caught_up = report.caught_up;
-                                if let Some(backlog) = backlog {
-                                    *remaining = backlog;
-                                } else {
-                                    *remaining = remaining.saturating_sub(report.applied);
-                                }
-                                let snapshot = SyncProgress {
-                                    peer: peer.to_owned(),
-                                    applied: outcome.applied,
-                                    remaining: *remaining,
-                                    caught_up: outcome.caught_up,
-                                };
-                                drop(guard);
-                                let mut progress =
-                                    progress.lock().unwrap_or_else(|p| p.into_inner());
-                                (*progress)(&snapshot);
+                    let mut stream = client.list_changes(request.clone()).await?.into_inner();
+                    // Receiving (TLS, decoding) runs ahead of applying, by
+                    // up to `READ_AHEAD` batches, so neither waits on the
+                    // other.
+                    let (sender, mut received) = tokio::sync::mpsc::channel(READ_AHEAD);
+                    let receive = async move {
+                        loop {
+                            let message = tokio::select! {
+                                message = stream.message() => message?,
+                                // Applying failed: stop at once.
+                                () = sender.closed() => break,
+                            };
+                            let Some(batch) = message else { break };
+                            if sender.send(batch).await.is_err() {
+                                break;
                             }
-                            // Not the peer's failure: reported apart.
-                            Err(local) => return Ok(Err(local)),
                         }
+                        Ok::<(), tonic::Status>(())
+                    };
+                    let apply = async {
+                        let mut expected = request.after.clone();
+                        while let Some(batch) = received.recv().await {
+                            let next = batch.cursor.clone();
+                            let (report, backlog) = self.apply(peer, &expected, batch).await?;
+                            expected = next;
+                            let mut guard = state.lock().unwrap_or_else(|p| p.into_inner());
+                            let (outcome, remaining) = &mut *guard;
+                            outcome.applied += report.applied;
+                            outcome.rejected += report.rejected;
+                            outcome.swept += report.swept;
+                            outcome.restarted |= report.restarted;
+                            outcome.caught_up = report.caught_up;
+                            if let Some(backlog) = backlog {
+                                *remaining = backlog;
+                            } else {
+                                *remaining = remaining.saturating_sub(report.applied);
+                            }
+                            let snapshot = SyncProgress {
+                                peer: peer.to_owned(),
+                                applied: outcome.applied,
+                                remaining: *remaining,
+                                caught_up: outcome.caught_up,
+                            };
+                            drop(guard);
+                            let mut progress = progress.lock().unwrap_or_else(|p| p.into_inner());
+                            (*progress)(&snapshot);
+                        }
+                        Ok::<(), String>(())
+                    };
+                    // What arrived before a failure of the peer is applied;
+                    // a local failure ends the call (and with it receiving).
+                    let (received, applied) = tokio::join!(receive, apply);
+                    match applied {
+                        // Not the peer's failure: reported apart.
+                        Err(local) => Ok(Err(local)),
+                        Ok(()) => received.map(Ok),
                     }
-                    Ok(Ok(()))
                 }
             })
             .await;
@@ -576,6 +612,9 @@ pub struct VerifyOutcome {
     /// The mirror differed too much to narrow down: the feed starts over.
     pub restarted: bool,
 }
+
+/// Batches received ahead of the one being applied.
+const READ_AHEAD: usize = 4;
 
 /// Most records listed per range when repairing (the peer's limit).
 const MAX_LISTED: usize = 1_000;

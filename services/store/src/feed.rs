@@ -40,20 +40,34 @@ impl Store {
         if kinds.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
+        // One ordered range of `records_feed_by_kind` per kind, merged: the
+        // plan stays a range read on a table whose statistics are stale
+        // (just loaded), where a filter on several kinds would sort every
+        // later change of the log, for every batch.
+        let body = self.backend.body_column();
+        let per_kind: Vec<String> = kinds
+            .iter()
+            .enumerate()
+            .map(|(n, kind)| {
+                format!(
+                    "SELECT * FROM (SELECT feed_seq, id, kind, feed_version, feed_changed_at, \
+                         deleted, shareable, {body} FROM records \
+                         WHERE shared_once = 1 AND kind = {} AND feed_seq > {} \
+                         ORDER BY feed_seq LIMIT {limit}) AS kind{n}",
+                    kind.code(),
+                    // One style per statement: sqlx numbers SQLite's `?`
+                    // from 1 whatever `$n` came before.
+                    placeholder(self.backend, n + 1),
+                )
+            })
+            .collect();
         let sql = format!(
-            "SELECT feed_seq, id, kind, feed_version, feed_changed_at, deleted, shareable, {} \
-             FROM records WHERE shared_once = 1 AND feed_seq > {} AND kind IN ({}) \
-             ORDER BY feed_seq LIMIT {}",
-            self.backend.body_column(),
-            // One style per statement: sqlx numbers SQLite's `?` from 1
-            // whatever `$n` came before.
-            placeholder(self.backend, 1),
-            numbered_placeholders(self.backend, 2, kinds.len()),
-            limit
+            "{} ORDER BY feed_seq LIMIT {limit}",
+            per_kind.join(" UNION ALL ")
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(after);
-        for kind in kinds {
-            query = query.bind(kind.code());
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for _ in kinds {
+            query = query.bind(after);
         }
         let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(|row| self.feed_entry(row)).collect()
@@ -107,27 +121,43 @@ impl Store {
     }
 
     /// How many records of `kinds` a feed after `after` still has to deliver,
-    /// and when the newest of them changed.
+    /// and when the last of them (in change order) changed.
     pub async fn feed_backlog(
         &self,
         after: i64,
         kinds: &BTreeSet<RecordKind>,
     ) -> Result<(u64, Option<String>), StoreError> {
-        if kinds.is_empty() {
-            return Ok((0, None));
-        }
-        let sql = format!(
-            "SELECT COUNT(*), MAX(feed_changed_at) FROM records \
-             WHERE shared_once = 1 AND feed_seq > {} AND kind IN ({})",
-            placeholder(self.backend, 1),
-            numbered_placeholders(self.backend, 2, kinds.len())
-        );
-        let mut query = sqlx::query_as::<_, (i64, Option<String>)>(AssertSqlSafe(sql)).bind(after);
+        let mut count = 0;
+        let mut newest: Option<String> = None;
+        // Per kind, from `records_feed_by_kind` alone: the count, and the
+        // time of the last change in the log.
         for kind in kinds {
-            query = query.bind(kind.code());
+            let (kind_count,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM records \
+                 WHERE shared_once = 1 AND kind = $1 AND feed_seq > $2",
+            )
+            .bind(kind.code())
+            .bind(after)
+            .fetch_one(&self.pool)
+            .await?;
+            if kind_count == 0 {
+                continue;
+            }
+            count += kind_count as u64;
+            let last: Option<(String,)> = sqlx::query_as(
+                "SELECT feed_changed_at FROM records WHERE shared_once = 1 AND kind = $1 \
+                 ORDER BY feed_seq DESC LIMIT 1",
+            )
+            .bind(kind.code())
+            .fetch_optional(&self.pool)
+            .await?;
+            if let Some((changed_at,)) = last
+                && newest.as_ref().is_none_or(|newest| changed_at > *newest)
+            {
+                newest = Some(changed_at);
+            }
         }
-        let (count, newest) = query.fetch_one(&self.pool).await?;
-        Ok((count as u64, newest))
+        Ok((count, newest))
     }
 
     /// The feed epoch: changes when the change log cannot be trusted to
