@@ -30,6 +30,7 @@ use lienthong_proto::v1::province_node_client::ProvinceNodeClient;
 use lienthong_store::{Store, StoreOptions};
 use lienthong_tests::federation::TestGateway;
 use lienthong_tests::secure::{SecureGateway, SecureNode, TestPki, gateway_client};
+use lienthong_tests::{EXPERT_QUERIES, process_cpu_time};
 use tonic::transport::Channel;
 
 /// The mTLS nodes' sharing policy: the gateway gets what deploy/ grants it.
@@ -51,19 +52,6 @@ const NODE_IDS: [&str; 8] = [
     "hai-duong",
     "bac-ninh",
     "ha-noi",
-];
-
-/// What department staff type: surnames, full names, topics, phrases, with
-/// and without a field filter.
-const QUERIES: &[(&str, &[&str])] = &[
-    ("nguyễn", &[]),
-    ("Nguyễn Xuân Hải", &[]),
-    ("trần thị hương", &[]),
-    ("lúa", &[]),
-    ("\"nghiên cứu\"", &["4"]),
-    ("công nghệ sinh học", &[]),
-    ("phạm", &["2"]),
-    ("kinh tế", &["5"]),
 ];
 
 struct Options {
@@ -189,7 +177,7 @@ async fn channel(url: &str) -> Channel {
 }
 
 fn search_request(index: u64) -> (String, Vec<String>) {
-    let (query, fields) = QUERIES[(index % QUERIES.len() as u64) as usize];
+    let (query, fields) = EXPERT_QUERIES[(index % EXPERT_QUERIES.len() as u64) as usize];
     (
         query.to_owned(),
         fields.iter().map(|f| (*f).to_owned()).collect(),
@@ -240,19 +228,6 @@ impl Target {
     }
 }
 
-/// CPU time of this process so far (user + system), from /proc.
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 here.
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|&index| fields.get(index)?.parse::<u64>().ok())
-        .sum();
-    Duration::from_millis(ticks * 10)
-}
-
 struct Run {
     requests: u64,
     failures: u64,
@@ -266,7 +241,7 @@ async fn run(targets: &[Target], concurrency: usize, duration: Duration) -> Run 
     let stop = Arc::new(AtomicBool::new(false));
     let next = Arc::new(AtomicU64::new(0));
     let failures = Arc::new(AtomicU64::new(0));
-    let cpu_before = cpu_time();
+    let cpu_before = process_cpu_time();
     let started = Instant::now();
     let workers: Vec<_> = (0..concurrency)
         .map(|worker| {
@@ -298,7 +273,7 @@ async fn run(targets: &[Target], concurrency: usize, duration: Duration) -> Run 
         failures: failures.load(Ordering::Relaxed),
         histogram,
         elapsed: started.elapsed(),
-        cpu: cpu_time().saturating_sub(cpu_before),
+        cpu: process_cpu_time().saturating_sub(cpu_before),
     }
 }
 
@@ -307,7 +282,7 @@ async fn run(targets: &[Target], concurrency: usize, duration: Duration) -> Run 
 /// shows up as latency instead of slowing the senders (no coordinated omission).
 async fn run_at_rate(targets: &[Target], rate: u32, duration: Duration) -> Run {
     let failures = Arc::new(AtomicU64::new(0));
-    let cpu_before = cpu_time();
+    let cpu_before = process_cpu_time();
     let started = Instant::now();
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -335,7 +310,7 @@ async fn run_at_rate(targets: &[Target], rate: u32, duration: Duration) -> Run {
         failures: failures.load(Ordering::Relaxed),
         histogram,
         elapsed: started.elapsed(),
-        cpu: cpu_time().saturating_sub(cpu_before),
+        cpu: process_cpu_time().saturating_sub(cpu_before),
     }
 }
 

@@ -351,6 +351,36 @@ where
 
 /// Metadata for a record of this node that the federation may see: id `id`,
 /// visibility federation, classification bình thường, no version or timestamps.
+/// Completed task number `n` of `origin`, of about 1.4 KB (protobuf), for
+/// bulk benchmarks: `{origin}:project:P{n}`, titled with its number.
+pub fn bulk_task(origin: &str, n: usize) -> AnyRecord {
+    AnyRecord::Project(lienthong_proto::v1::Project {
+        meta: Some(federation_meta(&format!("{origin}:project:P{n}"))),
+        code: format!("ĐT.{n}/2023"),
+        title: format!("Nghiên cứu chọn tạo giống lúa chịu mặn phù hợp vùng ven biển, mã số T{n}"),
+        status: lienthong_proto::v1::ProjectStatus::Completed as i32,
+        project_type: lienthong_proto::v1::ProjectType::Research as i32,
+        management_level: lienthong_proto::v1::ManagementLevel::Province as i32,
+        host_organization_name: "Trung tâm Ứng dụng tiến bộ KH&CN Nam Định".into(),
+        managing_agency: "Sở Khoa học và Công nghệ tỉnh Nam Định".into(),
+        field_codes: vec!["40101".into(), "40102".into()],
+        actual_start: "2021-01-01".into(),
+        actual_end: "2023-06-30".into(),
+        total_budget_vnd: 1_850_000_000,
+        state_budget_vnd: 1_200_000_000,
+        objectives: "Chọn tạo được 02 giống lúa chịu mặn, năng suất đạt 6 tấn/ha trở lên, \
+                     chất lượng gạo khá, thích ứng với điều kiện xâm nhập mặn vùng ven biển; \
+                     xây dựng quy trình kỹ thuật canh tác và mô hình trình diễn 20 ha. "
+            .repeat(2),
+        summary: "Đề tài đánh giá nguồn vật liệu khởi đầu, lai tạo và chọn lọc các dòng lúa \
+                  triển vọng, khảo nghiệm tác giả tại ba huyện ven biển, hoàn thiện hồ sơ \
+                  công nhận giống và chuyển giao cho hợp tác xã. "
+            .repeat(2),
+        keywords: vec!["lúa chịu mặn".into(), "giống lúa".into(), "ven biển".into()],
+        ..Default::default()
+    })
+}
+
 pub fn federation_meta(id: &str) -> RecordMeta {
     RecordMeta {
         id: id.to_owned(),
@@ -423,4 +453,30 @@ pub fn hung_yen_expert(local: &str, name: &str) -> lienthong_proto::v1::Expert {
         full_name: name.into(),
         ..Default::default()
     }
+}
+
+/// What department staff type: surnames, full names, topics, phrases, with
+/// and without a field filter.
+pub const EXPERT_QUERIES: &[(&str, &[&str])] = &[
+    ("nguyễn", &[]),
+    ("Nguyễn Xuân Hải", &[]),
+    ("trần thị hương", &[]),
+    ("lúa", &[]),
+    ("\"nghiên cứu\"", &["4"]),
+    ("công nghệ sinh học", &[]),
+    ("phạm", &["2"]),
+    ("kinh tế", &["5"]),
+];
+
+/// CPU time of this process so far (user + system), from /proc.
+pub fn process_cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 here.
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&index| fields.get(index)?.parse::<u64>().ok())
+        .sum();
+    Duration::from_millis(ticks * 10)
 }

@@ -14,12 +14,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use lienthong_proto::v1 as pb;
 use lienthong_records::{AnyRecord, RecordKind};
 use lienthong_store::Backend;
 use lienthong_store::{IndexLocation, MirrorScope, SearchRequest, Store, StoreOptions};
 use lienthong_tests::secure::{SecureNode, TestPki};
-use lienthong_tests::{TestDatabase, federation_meta};
+use lienthong_tests::{TestDatabase, bulk_task};
 
 const ORIGIN_POLICY: &str = r#"
 [[grant]]
@@ -27,35 +26,6 @@ peers = ["node:hung-yen"]
 rpcs = ["changes"]
 kinds = ["project"]
 "#;
-
-/// A completed task of about 1.4 KB (protobuf).
-fn task(n: usize) -> AnyRecord {
-    AnyRecord::Project(pb::Project {
-        meta: Some(federation_meta(&format!("nam-dinh:project:P{n}"))),
-        code: format!("ĐT.{n}/2023"),
-        title: format!("Nghiên cứu chọn tạo giống lúa chịu mặn phù hợp vùng ven biển, mã số T{n}"),
-        status: pb::ProjectStatus::Completed as i32,
-        project_type: pb::ProjectType::Research as i32,
-        management_level: pb::ManagementLevel::Province as i32,
-        host_organization_name: "Trung tâm Ứng dụng tiến bộ KH&CN Nam Định".into(),
-        managing_agency: "Sở Khoa học và Công nghệ tỉnh Nam Định".into(),
-        field_codes: vec!["40101".into(), "40102".into()],
-        actual_start: "2021-01-01".into(),
-        actual_end: "2023-06-30".into(),
-        total_budget_vnd: 1_850_000_000,
-        state_budget_vnd: 1_200_000_000,
-        objectives: "Chọn tạo được 02 giống lúa chịu mặn, năng suất đạt 6 tấn/ha trở lên, \
-                     chất lượng gạo khá, thích ứng với điều kiện xâm nhập mặn vùng ven biển; \
-                     xây dựng quy trình kỹ thuật canh tác và mô hình trình diễn 20 ha. "
-            .repeat(2),
-        summary: "Đề tài đánh giá nguồn vật liệu khởi đầu, lai tạo và chọn lọc các dòng lúa \
-                  triển vọng, khảo nghiệm tác giả tại ba huyện ven biển, hoàn thiện hồ sơ \
-                  công nhận giống và chuyển giao cho hợp tác xã. "
-            .repeat(2),
-        keywords: vec!["lúa chịu mặn".into(), "giống lúa".into(), "ven biển".into()],
-        ..Default::default()
-    })
-}
 
 fn argument(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
@@ -88,7 +58,9 @@ async fn one_run(backend: Backend, records: usize, pki: &TestPki, dir: &Path) {
     let loading = Instant::now();
     let mut bytes = 0usize;
     for start in (0..records).step_by(5_000) {
-        let batch: Vec<AnyRecord> = (start..(start + 5_000).min(records)).map(task).collect();
+        let batch: Vec<AnyRecord> = (start..(start + 5_000).min(records))
+            .map(|n| bulk_task("nam-dinh", n))
+            .collect();
         bytes += batch
             .iter()
             .map(|record| record.encode().len())
