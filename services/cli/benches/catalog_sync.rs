@@ -7,9 +7,10 @@
 //! ```
 //!
 //! Prints, per backend: loading the origin, the sync (records/s), the
-//! catalog comparison that follows it, the follower's peak RSS, and checks
-//! that the mirrors are searchable when `sync run` ends. The logical
-//! replication baseline is `tests/benches/logical_replication.sh`.
+//! catalog comparison that follows it, the follower's peak RSS and peak
+//! anonymous memory (its own, apart from mapped index files), and checks that
+//! the mirrors are searchable when `sync run` ends. The logical replication
+//! baseline is `tests/benches/logical_replication.sh`.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -34,12 +35,14 @@ fn argument(name: &str) -> Option<String> {
         .and_then(|index| args.get(index + 1).cloned())
 }
 
-/// The peak RSS (VmHWM) of a running process, in KiB.
-fn peak_rss_kib(pid: u32) -> Option<u64> {
+/// A field of a running process's `/proc/PID/status`, in KiB: `VmHWM`
+/// (peak RSS) or `RssAnon` (its own memory now, apart from mapped files such
+/// as the search index's segments, which the kernel can drop).
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
@@ -97,10 +100,13 @@ async fn one_run(backend: Backend, records: usize, pki: &TestPki, dir: &Path) {
         .spawn()
         .expect("start lienthong sync run");
     let pid = child.id();
-    let mut peak = 0;
+    let (mut peak, mut peak_anon) = (0, 0);
     let output = loop {
-        if let Some(rss) = peak_rss_kib(pid) {
+        if let Some(rss) = status_kib(pid, "VmHWM") {
             peak = peak.max(rss);
+        }
+        if let Some(anon) = status_kib(pid, "RssAnon") {
+            peak_anon = peak_anon.max(anon);
         }
         if child.try_wait().expect("poll").is_some() {
             break child.wait_with_output().expect("output");
@@ -150,14 +156,15 @@ async fn one_run(backend: Backend, records: usize, pki: &TestPki, dir: &Path) {
     );
     follower.close().await;
     println!(
-        "| {backend:?} → {backend:?} | {records} | {:.0} B | {:.1} s | {:.1} s | **{:.0}** | {:.1} s | {:.1} s | {} MiB |",
+        "| {backend:?} → {backend:?} | {records} | {:.0} B | {:.1} s | {:.1} s | **{:.0}** | {:.1} s | {:.1} s | {} MiB | {} MiB |",
         bytes as f64 / records as f64,
         loaded_in.as_secs_f64(),
         sync_seconds,
         records as f64 / sync_seconds,
         verify_seconds,
         wall.as_secs_f64(),
-        peak / 1024
+        peak / 1024,
+        peak_anon / 1024
     );
 }
 
@@ -172,9 +179,9 @@ async fn main() {
     let pki = TestPki::new();
     let dir = tempfile::tempdir().expect("tempdir");
     println!(
-        "| origin → follower | tasks | size (protobuf) | load origin | sync | tasks/s | compare catalogs | sync run wall | follower peak RSS |"
+        "| origin → follower | tasks | size (protobuf) | load origin | sync | tasks/s | compare catalogs | sync run wall | follower peak RSS | follower peak RssAnon |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for backend in backends {
         one_run(backend, records, &pki, dir.path()).await;
     }
