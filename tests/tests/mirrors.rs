@@ -688,3 +688,91 @@ async fn a_peer_that_goes_down_mid_sync_and_comes_back_under_a_new_epoch_is_foll
     );
     assert!(after.last_error.is_empty(), "{}", after.last_error);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mirrored_organization_hit_names_its_origin() {
+    use lienthong_tests::secure::node_client;
+    let pki = TestPki::new();
+    let origin_db = TestDatabase::sqlite();
+    let origin = SecureNode::start(
+        &pki,
+        "nam-dinh",
+        &origin_db,
+        "[[grant]]\npeers = [\"node:hung-yen\"]\nrpcs = [\"changes\"]\nkinds = [\"organization\"]\n",
+    )
+    .await;
+    let organization = |local: &str, name: &str| {
+        let mut meta = federation_meta(&format!("nam-dinh:organization:{local}"));
+        meta.visibility = pb::Visibility::Public as i32;
+        AnyRecord::Organization(pb::Organization {
+            meta: Some(meta),
+            name: name.into(),
+            ..Default::default()
+        })
+    };
+    load(
+        &origin.store,
+        vec![
+            organization("TTUD", "Trung tâm Ứng dụng tiến bộ khoa học và công nghệ"),
+            organization("VLUA", "Viện Nghiên cứu lúa ven biển"),
+        ],
+    )
+    .await;
+    let follower_db = TestDatabase::sqlite();
+    let follower = SecureNode::start_with(
+        &pki,
+        "hung-yen",
+        &follower_db.url,
+        "[[grant]]\npeers = [\"gateway:national\"]\nrpcs = [\"search\"]\n\
+         kinds = [\"organization\"]\npublic_mirrors = true\n",
+        &format!(
+            "[[follow]]\npeer = \"nam-dinh\"\nendpoint = \"{}\"\nkinds = [\"organization\"]\n\
+             [sync]\ninterval_ms = 50\n",
+            origin.url()
+        ),
+    )
+    .await;
+    let (files, _) = pki.issue("gateway:national");
+    let mut client = node_client(&follower.url(), &files).await;
+    let search = |include_mirrors: bool| pb::SearchRequest {
+        query: "viện nghiên cứu lúa".into(),
+        page_size: 10,
+        include_mirrors,
+        ..Default::default()
+    };
+    let mut hits = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while hits.is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        hits = client
+            .search_organizations(search(true))
+            .await
+            .map(|response| response.into_inner().hits)
+            .unwrap_or_default();
+    }
+    let found = !hits.is_empty();
+    assert!(found, "the mirrored organization was never found");
+    let hit = &hits[0];
+    assert_eq!(
+        hit.organization
+            .as_ref()
+            .and_then(|o| o.meta.as_ref())
+            .map(|m| m.id.as_str()),
+        Some("nam-dinh:organization:VLUA")
+    );
+    let mirror = hit
+        .mirror
+        .as_ref()
+        .expect("a mirrored hit carries its origin");
+    assert_eq!(mirror.origin_node_id, "nam-dinh");
+    assert!(
+        !mirror.changed_at.is_empty() && !mirror.synced_at.is_empty(),
+        "{mirror:?}"
+    );
+    let own_only = client
+        .search_organizations(search(false))
+        .await
+        .expect("search without mirrors")
+        .into_inner();
+    assert!(own_only.hits.is_empty(), "{own_only:?}");
+}

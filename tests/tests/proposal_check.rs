@@ -38,8 +38,9 @@ struct Query {
     relevant: Vec<String>,
 }
 
-fn judged_set() -> JudgedSet {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/relevance/proposals.json");
+/// A judged set under `tests/relevance/`.
+fn judged_set(file: &str) -> JudgedSet {
+    let path = format!("{}/relevance/{file}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).expect("read the judged set"))
         .expect("parse the judged set")
 }
@@ -102,14 +103,29 @@ fn ids(results: &[SimilarTask]) -> Vec<&str> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn proposal_checks_flag_repeats_and_not_look_alikes_on_each_backend() {
-    let set = judged_set();
+/// How a judged set came out on one backend.
+struct Figures {
+    /// Of the tasks flagged as likely repeats (score from [`FLAGGED`]).
+    precision: f64,
+    recall: f64,
+    /// Recall per class, flagged.
+    class_recall: BTreeMap<String, f64>,
+    /// Of the repeats, those in the list a check shows (ranked, scored,
+    /// flagged or not).
+    listed_recall: f64,
+}
+
+/// Checks every proposal of the judged set `file` on each backend, printing
+/// what was flagged and the figures per class.
+async fn judged_checks(file: &str) -> Vec<(lienthong_store::Backend, Figures)> {
+    let set = judged_set(file);
+    let mut figures = Vec::new();
     for database in TestDatabase::each_backend().await {
         let backend = database.backend;
         let store = hung_yen_with_mirror(&database, &set).await;
         // (flagged relevant, flagged, relevant) per class.
         let mut tally: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
+        let mut listed = 0;
         for query in &set.queries {
             let results = store
                 .check_proposal(&ProposalCheck {
@@ -165,27 +181,88 @@ async fn proposal_checks_flag_repeats_and_not_look_alikes_on_each_backend() {
                     ))
                     .collect::<Vec<_>>()
             );
+            listed += query
+                .relevant
+                .iter()
+                .filter(|id| ids(&results).contains(&id.as_str()))
+                .count();
             let entry = tally.entry(query.class.as_str()).or_default();
             entry.0 += hits;
             entry.1 += flagged.len();
             entry.2 += query.relevant.len();
         }
         let (mut hits, mut flagged, mut relevant) = (0, 0, 0);
+        let mut class_recall = BTreeMap::new();
         for (class, (h, f, r)) in &tally {
             println!(
                 "{backend:?} {class}: {h} of {f} flagged are repeats; {h} of {r} repeats flagged"
             );
+            class_recall.insert(class.to_string(), *h as f64 / (*r).max(1) as f64);
             hits += h;
             flagged += f;
             relevant += r;
         }
         let precision = hits as f64 / flagged.max(1) as f64;
         let recall = hits as f64 / relevant.max(1) as f64;
+        let listed_recall = listed as f64 / relevant.max(1) as f64;
         println!(
-            "{backend:?} precision {precision:.3} recall {recall:.3} (flagged from {FLAGGED})"
+            "{file} {backend:?} precision {precision:.3} recall {recall:.3} (flagged from \
+             {FLAGGED}); {listed} of {relevant} repeats listed ({listed_recall:.3})"
         );
-        assert!(precision >= 0.85, "{backend:?}: precision {precision:.3}");
-        assert!(recall >= 0.85, "{backend:?}: recall {recall:.3}");
+        figures.push((
+            backend,
+            Figures {
+                precision,
+                recall,
+                class_recall,
+                listed_recall,
+            },
+        ));
+    }
+    figures
+}
+
+/// The set the threshold and weights were chosen on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proposal_checks_flag_repeats_and_not_look_alikes_on_each_backend() {
+    for (backend, figures) in judged_checks("proposals.json").await {
+        assert!(
+            figures.precision >= 0.85,
+            "{backend:?}: precision {:.3}",
+            figures.precision
+        );
+        assert!(
+            figures.recall >= 0.85,
+            "{backend:?}: recall {:.3}",
+            figures.recall
+        );
+    }
+}
+
+/// A set written after the method was fixed and never used to tune it: the
+/// figures a department can expect (docs/benchmarks.md). What is held here:
+/// what is flagged is nearly always a repeat, near-duplicates are flagged,
+/// and nearly every repeat is in the list a check shows. Rewordings mostly
+/// score under the flag (recall 0.2 at the first run) and are reported, not
+/// held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proposal_checks_hold_on_a_held_out_set() {
+    for (backend, figures) in judged_checks("proposals-heldout.json").await {
+        assert!(
+            figures.precision >= 0.85,
+            "{backend:?}: precision {:.3}",
+            figures.precision
+        );
+        let near = figures.class_recall["near-duplicate"];
+        assert!(
+            near >= 0.9,
+            "{backend:?}: near-duplicates flagged {near:.3}"
+        );
+        assert!(
+            figures.listed_recall >= 0.9,
+            "{backend:?}: repeats listed {:.3}",
+            figures.listed_recall
+        );
     }
 }
 
@@ -218,7 +295,7 @@ async fn a_proposal_check_names_what_is_wrong_with_its_input() {
         .expect("a long summary is checked");
     assert!(answer.iter().all(|task| task.shared_phrases.len() <= 8));
     // Mirrors are left out unless asked for.
-    let set = judged_set();
+    let set = judged_set("proposals.json");
     let store = hung_yen_with_mirror(&TestDatabase::sqlite(), &set).await;
     let own = store
         .check_proposal(&check("Giống lúa chịu mặn cho vùng ven biển", "", ""))

@@ -409,10 +409,11 @@ impl ProvinceNode for NodeService {
                 let hits = hits(
                     page,
                     as_organization,
-                    |organization, rank, cursor, _mirror| pb::OrganizationHit {
+                    |organization, rank, cursor, mirror| pb::OrganizationHit {
                         organization: Some(organization),
                         rank: Some(rank),
                         cursor,
+                        mirror,
                     },
                 );
                 let response = pb::SearchOrganizationsResponse {
