@@ -151,7 +151,7 @@ async fn judged_checks(file: &str) -> Vec<(lienthong_store::Backend, Figures)> {
                         .project
                         .meta
                         .as_ref()
-                        .unwrap()
+                        .expect("an id")
                         .id
                         .starts_with("hung-yen:"),
                     "mirrors, and only they, carry their origin"
@@ -175,7 +175,7 @@ async fn judged_checks(file: &str) -> Vec<(lienthong_store::Backend, Figures)> {
                     .iter()
                     .take(3)
                     .map(|t| (
-                        t.project.meta.as_ref().unwrap().id.clone(),
+                        t.project.meta.as_ref().expect("an id").id.clone(),
                         (t.score * 100.0).round() / 100.0,
                         t.shared_phrases.clone()
                     ))
