@@ -6,6 +6,9 @@
 //! cargo bench -p lienthong --bench catalog_sync -- --records 200000 --logical-replication
 //! ```
 //!
+//! `--backend sqlite|postgres` runs one backend; `--follower-connections N`
+//! sizes the follower's connection pool (default 8, as a node's).
+//!
 //! Prints, per backend: loading the origin, the sync (records/s), the
 //! catalog comparison that follows it, the follower's peak RSS and peak
 //! anonymous memory (its own, apart from mapped index files), and checks that
@@ -55,7 +58,7 @@ async fn origin_database(backend: Backend) -> TestDatabase {
     }
 }
 
-async fn one_run(backend: Backend, records: usize, pki: &TestPki, dir: &Path) {
+async fn one_run(backend: Backend, records: usize, connections: u32, pki: &TestPki, dir: &Path) {
     let origin_db = origin_database(backend).await;
     let origin = SecureNode::start(pki, "nam-dinh", &origin_db, ORIGIN_POLICY).await;
     let loading = Instant::now();
@@ -81,7 +84,7 @@ async fn one_run(backend: Backend, records: usize, pki: &TestPki, dir: &Path) {
         &config,
         format!(
             "[node]\nid = \"hung-yen\"\ndisplay_name = \"Sở KH&CN Hưng Yên\"\n\
-             [database]\nurl = \"{}\"\n[search]\nindex_dir = \"{}\"\n{}\
+             [database]\nurl = \"{}\"\nmax_connections = {connections}\n[search]\nindex_dir = \"{}\"\n{}\
              [[follow]]\npeer = \"nam-dinh\"\nendpoint = \"{}\"\n",
             follower_db.url,
             index.display(),
@@ -171,6 +174,9 @@ async fn one_run(backend: Backend, records: usize, pki: &TestPki, dir: &Path) {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let records: usize = argument("--records").map_or(200_000, |n| n.parse().expect("--records N"));
+    // The follower's database connections (the node's default is 8).
+    let connections: u32 = argument("--follower-connections")
+        .map_or(8, |n| n.parse().expect("--follower-connections N"));
     let backends = match argument("--backend").as_deref() {
         Some("sqlite") => vec![Backend::Sqlite],
         Some("postgres") => vec![Backend::Postgres],
@@ -183,7 +189,7 @@ async fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|---|---|");
     for backend in backends {
-        one_run(backend, records, &pki, dir.path()).await;
+        one_run(backend, records, connections, &pki, dir.path()).await;
     }
     if std::env::args().any(|arg| arg == "--logical-replication") {
         let script = concat!(
