@@ -776,3 +776,83 @@ async fn a_mirrored_organization_hit_names_its_origin() {
         .into_inner();
     assert!(own_only.hits.is_empty(), "{own_only:?}");
 }
+
+/// A failure on the follower's side in the middle of a call (here another
+/// process moving the sync on under it) ends the call at once with that
+/// error, rather than waiting for the rest of the call to arrive or for the
+/// call's deadline, and is not blamed on the peer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_failure_mid_call_ends_the_call_at_once_with_its_own_error() {
+    use lienthong_node::NodeConfig;
+    use lienthong_node::subscriber::Subscriber;
+    use lienthong_runtime::tls::{Mode, Transport};
+    let pki = TestPki::new();
+    let origin_db = TestDatabase::sqlite();
+    let origin = SecureNode::start(&pki, "nam-dinh", &origin_db, ORIGIN_POLICY).await;
+    // 5,000 tasks: one call of 10 batches of 500, many more than the
+    // read-ahead.
+    load(
+        &origin.store,
+        (0..5_000)
+            .map(|n| project(&format!("P{n}"), &format!("Nghiên cứu số {n}")))
+            .collect(),
+    )
+    .await;
+    let follower_db = TestDatabase::sqlite();
+    let (tls, _) = pki.issue("node:hung-yen");
+    let config = NodeConfig::from_toml(&format!(
+        "[node]\nid = \"hung-yen\"\ndisplay_name = \"Sở KH&CN Hưng Yên\"\n\
+         [database]\nurl = \"{}\"\n{}\n\
+         [sync]\nchanges_per_call = 5000\ncall_timeout_ms = 60000\n\
+         [[follow]]\npeer = \"nam-dinh\"\nendpoint = \"{}\"\n",
+        follower_db.url,
+        tls.to_toml(),
+        origin.url()
+    ))
+    .expect("follower config");
+    let store = follower_db.open_store("hung-yen").await;
+    let transport =
+        Transport::from_settings(config.tls.as_ref(), Mode::MutualTls, None).expect("transport");
+    let (audit, _audit_task) = lienthong_audit::start(store.pool(), &config.audit)
+        .await
+        .expect("audit");
+    let subscriber = Subscriber::new(&config, store.clone(), &transport, audit)
+        .expect("subscriber")
+        .expect("a followed peer");
+    let pool = store.pool().clone();
+    let handle = tokio::runtime::Handle::current();
+    let mut moved = false;
+    let started = std::time::Instant::now();
+    let outcome = subscriber
+        .sync_peer("nam-dinh", &mut |progress| {
+            // After the first batch, another process moves the sync on.
+            if !moved && progress.applied > 0 {
+                moved = true;
+                tokio::task::block_in_place(|| {
+                    handle.block_on(async {
+                        sqlx::query("UPDATE sync_peers SET cursor = 'moved elsewhere'")
+                            .execute(&pool)
+                            .await
+                            .expect("move the cursor")
+                    })
+                });
+            }
+        })
+        .await;
+    let error = outcome.expect_err("the call must fail");
+    assert!(error.contains("moved on under this call"), "{error}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the call waited {:?} after failing",
+        started.elapsed()
+    );
+    let sync = store.peer_sync("nam-dinh").await.expect("sync status");
+    assert_eq!(
+        sync.applied, 500,
+        "only the first batch was applied: {sync:?}"
+    );
+    assert!(
+        sync.last_error.contains("moved on under this call"),
+        "the local error is what the status shows: {sync:?}"
+    );
+}

@@ -144,19 +144,21 @@ impl Subscriber {
         let mut indexing: Option<tokio::task::JoinHandle<()>> = None;
         loop {
             let call = self.sync_call(peer, &mut outcome, progress).await;
-            if indexing.as_ref().is_none_or(|task| task.is_finished()) {
+            let done = call.is_err() || outcome.caught_up;
+            if done {
+                if let Some(task) = indexing.take()
+                    && let Err(error) = task.await
+                {
+                    tracing::error!(%error, "the background search-index catch-up failed");
+                }
+                // What the last call applied (and whatever the background
+                // catch-up started too early for).
+                self.store.index_committed_writes().await;
+            } else if indexing.as_ref().is_none_or(|task| task.is_finished()) {
                 let store = self.store.clone();
                 indexing = Some(tokio::spawn(async move {
                     store.index_committed_writes().await;
                 }));
-            }
-            let done = call.is_err() || outcome.caught_up;
-            if done {
-                if let Some(task) = indexing.take() {
-                    let _ = task.await;
-                }
-                // Whatever the last background catch-up started too early for.
-                self.store.index_committed_writes().await;
             }
             if let Err(error) = &call {
                 telemetry::record_sync_error(peer);
@@ -210,7 +212,8 @@ impl Subscriber {
                 let state = &state;
                 let progress = &progress;
                 async move {
-                    let mut stream = client.list_changes(request.clone()).await?.into_inner();
+                    let after = request.after.clone();
+                    let mut stream = client.list_changes(request).await?.into_inner();
                     // Receiving (TLS, decoding) runs ahead of applying, by
                     // up to `READ_AHEAD` batches, so neither waits on the
                     // other.
@@ -229,8 +232,10 @@ impl Subscriber {
                         }
                         Ok::<(), tonic::Status>(())
                     };
-                    let apply = async {
-                        let mut expected = request.after.clone();
+                    // Owns the receiving end: when applying fails, dropping
+                    // it stops the receiving at once.
+                    let apply = async move {
+                        let mut expected = after;
                         while let Some(batch) = received.recv().await {
                             let next = batch.cursor.clone();
                             let (report, backlog) = self.apply(peer, &expected, batch).await?;

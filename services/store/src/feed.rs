@@ -40,36 +40,66 @@ impl Store {
         if kinds.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
-        // One ordered range of `records_feed_by_kind` per kind, merged: the
-        // plan stays a range read on a table whose statistics are stale
-        // (just loaded), where a filter on several kinds would sort every
-        // later change of the log, for every batch.
-        let body = self.backend.body_column();
-        let per_kind: Vec<String> = kinds
-            .iter()
-            .enumerate()
-            .map(|(n, kind)| {
-                format!(
-                    "SELECT * FROM (SELECT feed_seq, id, kind, feed_version, feed_changed_at, \
-                         deleted, shareable, {body} FROM records \
-                         WHERE shared_once = 1 AND kind = {} AND feed_seq > {} \
-                         ORDER BY feed_seq LIMIT {limit}) AS kind{n}",
-                    kind.code(),
-                    // One style per statement: sqlx numbers SQLite's `?`
-                    // from 1 whatever `$n` came before.
-                    placeholder(self.backend, n + 1),
-                )
-            })
-            .collect();
-        let sql = format!(
-            "{} ORDER BY feed_seq LIMIT {limit}",
-            per_kind.join(" UNION ALL ")
+        // Ordered ranges of `records_feed_by_kind`, whatever the planner's
+        // statistics say of a table just loaded (a filter on several kinds
+        // over one range could sort every later change of the log, for
+        // every batch). Several kinds: first the batch's last position, from
+        // the index alone (each kind's first `limit` positions, merged), then
+        // the rows up to it, which are exactly the batch.
+        let codes: Vec<String> = kinds.iter().map(|kind| kind.code().to_string()).collect();
+        let columns = format!(
+            "feed_seq, id, kind, feed_version, feed_changed_at, deleted, shareable, {}",
+            self.backend.body_column()
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for _ in kinds {
-            query = query.bind(after);
-        }
-        let rows = query.fetch_all(&self.pool).await?;
+        let rows = if let [code] = codes.as_slice() {
+            let sql = format!(
+                "SELECT {columns} FROM records WHERE shared_once = 1 AND kind = {code} \
+                 AND feed_seq > {} ORDER BY feed_seq LIMIT {limit}",
+                placeholder(self.backend, 1)
+            );
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(after)
+                .fetch_all(&self.pool)
+                .await?
+        } else {
+            let per_kind: Vec<String> = codes
+                .iter()
+                .enumerate()
+                .map(|(n, code)| {
+                    format!(
+                        "SELECT * FROM (SELECT feed_seq FROM records WHERE shared_once = 1 \
+                         AND kind = {code} AND feed_seq > {} ORDER BY feed_seq \
+                         LIMIT {limit}) AS kind{n}",
+                        // One style per statement: sqlx numbers SQLite's
+                        // `?` from 1 whatever `$n` came before.
+                        placeholder(self.backend, n + 1),
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "SELECT MAX(feed_seq) FROM ({} ORDER BY feed_seq LIMIT {limit}) AS batch",
+                per_kind.join(" UNION ALL ")
+            );
+            let mut query = sqlx::query_as::<_, (Option<i64>,)>(AssertSqlSafe(sql));
+            for _ in &codes {
+                query = query.bind(after);
+            }
+            let Some(last) = query.fetch_one(&self.pool).await?.0 else {
+                return Ok(Vec::new());
+            };
+            let sql = format!(
+                "SELECT {columns} FROM records WHERE shared_once = 1 AND kind IN ({}) \
+                 AND feed_seq > {} AND feed_seq <= {} ORDER BY feed_seq",
+                codes.join(", "),
+                placeholder(self.backend, 1),
+                placeholder(self.backend, 2)
+            );
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(after)
+                .bind(last)
+                .fetch_all(&self.pool)
+                .await?
+        };
         rows.iter().map(|row| self.feed_entry(row)).collect()
     }
 
@@ -121,7 +151,7 @@ impl Store {
     }
 
     /// How many records of `kinds` a feed after `after` still has to deliver,
-    /// and when the last of them (in change order) changed.
+    /// and when the newest of them changed.
     pub async fn feed_backlog(
         &self,
         after: i64,
@@ -129,29 +159,19 @@ impl Store {
     ) -> Result<(u64, Option<String>), StoreError> {
         let mut count = 0;
         let mut newest: Option<String> = None;
-        // Per kind, from `records_feed_by_kind` alone: the count, and the
-        // time of the last change in the log.
+        // Per kind, one range of `records_feed_by_kind`, which holds the
+        // change times too.
         for kind in kinds {
-            let (kind_count,): (i64,) = sqlx::query_as(
-                "SELECT COUNT(*) FROM records \
+            let (kind_count, kind_newest): (i64, Option<String>) = sqlx::query_as(
+                "SELECT COUNT(*), MAX(feed_changed_at) FROM records \
                  WHERE shared_once = 1 AND kind = $1 AND feed_seq > $2",
             )
             .bind(kind.code())
             .bind(after)
             .fetch_one(&self.pool)
             .await?;
-            if kind_count == 0 {
-                continue;
-            }
             count += kind_count as u64;
-            let last: Option<(String,)> = sqlx::query_as(
-                "SELECT feed_changed_at FROM records WHERE shared_once = 1 AND kind = $1 \
-                 ORDER BY feed_seq DESC LIMIT 1",
-            )
-            .bind(kind.code())
-            .fetch_optional(&self.pool)
-            .await?;
-            if let Some((changed_at,)) = last
+            if let Some(changed_at) = kind_newest
                 && newest.as_ref().is_none_or(|newest| changed_at > *newest)
             {
                 newest = Some(changed_at);
