@@ -349,8 +349,6 @@ where
     false
 }
 
-/// Metadata for a record of this node that the federation may see: id `id`,
-/// visibility federation, classification bình thường, no version or timestamps.
 /// Completed task number `n` of `origin`, of about 1.4 KB (protobuf), for
 /// bulk benchmarks: `{origin}:project:P{n}`, titled with its number.
 pub fn bulk_task(origin: &str, n: usize) -> AnyRecord {
@@ -381,6 +379,8 @@ pub fn bulk_task(origin: &str, n: usize) -> AnyRecord {
     })
 }
 
+/// Metadata for a record of this node that the federation may see: id `id`,
+/// visibility federation, classification bình thường, no version or timestamps.
 pub fn federation_meta(id: &str) -> RecordMeta {
     RecordMeta {
         id: id.to_owned(),

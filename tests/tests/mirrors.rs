@@ -732,6 +732,18 @@ async fn a_mirrored_organization_hit_names_its_origin() {
         ),
     )
     .await;
+    // Hưng Yên's own institute matches the same search and is no mirror.
+    let mut own_meta = federation_meta("hung-yen:organization:VLUA");
+    own_meta.visibility = pb::Visibility::Public as i32;
+    load(
+        &follower.store,
+        vec![AnyRecord::Organization(pb::Organization {
+            meta: Some(own_meta),
+            name: "Viện Nghiên cứu lúa Hưng Yên".into(),
+            ..Default::default()
+        })],
+    )
+    .await;
     let (files, _) = pki.issue("gateway:national");
     let mut client = node_client(&follower.url(), &files).await;
     let search = |include_mirrors: bool| pb::SearchRequest {
@@ -740,26 +752,38 @@ async fn a_mirrored_organization_hit_names_its_origin() {
         include_mirrors,
         ..Default::default()
     };
+    let id = |hit: &pb::OrganizationHit| {
+        hit.organization
+            .as_ref()
+            .and_then(|o| o.meta.as_ref())
+            .map(|m| m.id.clone())
+            .unwrap_or_default()
+    };
+    let mirrored_id = "nam-dinh:organization:VLUA";
     let mut hits = Vec::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while hits.is_empty() && std::time::Instant::now() < deadline {
+    while !hits.iter().any(|hit| id(hit) == mirrored_id) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the mirrored organization was never found: {hits:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
         hits = client
             .search_organizations(search(true))
             .await
-            .map(|response| response.into_inner().hits)
-            .unwrap_or_default();
+            .expect("search with mirrors")
+            .into_inner()
+            .hits;
     }
-    let found = !hits.is_empty();
-    assert!(found, "the mirrored organization was never found");
-    let hit = &hits[0];
-    assert_eq!(
-        hit.organization
-            .as_ref()
-            .and_then(|o| o.meta.as_ref())
-            .map(|m| m.id.as_str()),
-        Some("nam-dinh:organization:VLUA")
-    );
+    let own = hits
+        .iter()
+        .find(|hit| id(hit) == "hung-yen:organization:VLUA")
+        .expect("the own institute is found too");
+    assert!(own.mirror.is_none(), "an own hit is no mirror: {own:?}");
+    let hit = hits
+        .iter()
+        .find(|hit| id(hit) == mirrored_id)
+        .expect("the mirror");
     let mirror = hit
         .mirror
         .as_ref()
@@ -774,7 +798,12 @@ async fn a_mirrored_organization_hit_names_its_origin() {
         .await
         .expect("search without mirrors")
         .into_inner();
-    assert!(own_only.hits.is_empty(), "{own_only:?}");
+    let own_ids: Vec<String> = own_only.hits.iter().map(id).collect();
+    assert_eq!(
+        own_ids,
+        ["hung-yen:organization:VLUA"],
+        "without mirrors, only its own"
+    );
 }
 
 /// A failure on the follower's side in the middle of a call (here another

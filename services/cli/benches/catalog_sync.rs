@@ -7,7 +7,8 @@
 //! ```
 //!
 //! `--backend sqlite|postgres` runs one backend; `--follower-connections N`
-//! sizes the follower's connection pool (default 8, as a node's).
+//! sizes the follower's connection pool (default 8, as a node's). The peak
+//! anonymous memory is the largest of samples taken every 25 ms.
 //!
 //! Prints, per backend: loading the origin, the sync (records/s), the
 //! catalog comparison that follows it, the follower's peak RSS and peak
@@ -30,6 +31,19 @@ peers = ["node:hung-yen"]
 rpcs = ["changes"]
 kinds = ["project"]
 "#;
+
+/// The change-log number the search index's last commit includes, from its
+/// `meta.json` payload ("lienthong-search format=N node=ID seq=N").
+fn indexed_seq(index: &Path) -> Option<i64> {
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(index.join("meta.json")).ok()?).ok()?;
+    meta["payload"]
+        .as_str()?
+        .split(' ')
+        .find_map(|part| part.strip_prefix("seq="))?
+        .parse()
+        .ok()
+}
 
 fn argument(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
@@ -130,7 +144,10 @@ async fn one_run(backend: Backend, records: usize, connections: u32, pki: &TestP
     let applied = report[0]["sync"]["applied"].as_u64().expect("applied");
     assert_eq!(applied as usize, records, "{report}");
 
-    // The mirrors are searchable as `sync run` leaves them.
+    // The mirrors are searchable as `sync run` leaves them: its last index
+    // commit includes the last change (read before opening the store, which
+    // would catch the index up itself).
+    let indexed = indexed_seq(&index);
     let follower = Store::open(&StoreOptions {
         url: follower_db.url.clone(),
         node_id: "hung-yen".into(),
@@ -139,6 +156,12 @@ async fn one_run(backend: Backend, records: usize, connections: u32, pki: &TestP
     })
     .await
     .expect("open the follower");
+    let last_change = follower.last_change_seq().await.expect("last change") as i64;
+    assert_eq!(
+        indexed,
+        Some(last_change),
+        "sync run returned before indexing every change"
+    );
     let last = records - 1;
     let page = follower
         .search(&SearchRequest {
