@@ -456,3 +456,55 @@ async fn a_store_that_started_while_another_held_the_index_takes_it_over_when_re
     );
     started.close().await;
 }
+
+/// Edits after a restart replace the entries an earlier process indexed
+/// (the index knows the highest position it holds, from its own segments,
+/// and replaces every change at or under it), and records added after the
+/// restart are found once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_after_a_restart_replace_what_an_earlier_process_indexed() {
+    use lienthong_records::AnyRecord;
+    let node = Node::new();
+    let file = node.records_file(200);
+    assert_success(&run(node.load(&file)).await, "records load");
+    let edit = |store: Store, round: &'static str| async move {
+        let page = store
+            .search(&SearchRequest {
+                kind: Some(RecordKind::Expert),
+                query: "nguyễn".into(),
+                page_size: 10,
+                ..Default::default()
+            })
+            .await
+            .expect("search");
+        assert!(!page.hits.is_empty(), "experts to edit");
+        let edited: Vec<AnyRecord> = page
+            .hits
+            .iter()
+            .map(|hit| match hit.record.clone() {
+                AnyRecord::Expert(mut expert) => {
+                    expert.full_name = format!("Trần Văn Hia {round}");
+                    AnyRecord::Expert(expert)
+                }
+                other => other,
+            })
+            .collect();
+        store.upsert(edited).await.expect("edit");
+        store.close().await;
+    };
+    edit(
+        node.open(IndexLocation::Directory(node.index_dir())).await,
+        "một",
+    )
+    .await;
+    // Another process: it learns the highest position from the index.
+    edit(
+        node.open(IndexLocation::Directory(node.index_dir())).await,
+        "hai",
+    )
+    .await;
+    let expected = reference_answers(&node).await;
+    let store = node.open(IndexLocation::Directory(node.index_dir())).await;
+    assert_eq!(answers(&store).await, expected);
+    store.close().await;
+}

@@ -86,6 +86,9 @@ struct Writing {
     /// take it over), and once the index is closed.
     writer: Option<Arc<std::sync::Mutex<IndexWriter>>>,
     indexed_seq: i64,
+    /// No entry in the index (committed or not) has a position above this:
+    /// a changed record or mirror above it is new, and replaces nothing.
+    highest_doc: i64,
     closed: bool,
 }
 
@@ -154,6 +157,7 @@ impl SearchIndex {
                 "search index: replaying the change log"
             );
         }
+        let highest_doc = highest_doc_in(&index);
         let search_index = SearchIndex {
             fields,
             reader,
@@ -161,6 +165,7 @@ impl SearchIndex {
             writing: tokio::sync::Mutex::new(Writing {
                 writer: writer.map(|writer| Arc::new(std::sync::Mutex::new(writer))),
                 indexed_seq,
+                highest_doc,
                 closed: false,
             }),
             node_id: store.node_id.clone(),
@@ -201,6 +206,8 @@ impl SearchIndex {
                     .filter(|payload| payload.node_id == self.node_id)
                     .map_or(0, |payload| payload.seq);
                 writing.writer = Some(Arc::new(std::sync::Mutex::new(writer)));
+                // The other process added entries this one never saw.
+                writing.highest_doc = highest_doc_in(&self.index);
                 tracing::info!("search index writer taken over");
                 Ok(())
             }
@@ -270,8 +277,16 @@ impl SearchIndex {
         if last_seq == from {
             return Ok(());
         }
-        let (after, _) =
-            index_changes_since(store, handle, self.fields, from, progress, None).await?;
+        let (after, _) = index_changes_since(
+            store,
+            handle,
+            self.fields,
+            (from, last_seq),
+            &mut writing.highest_doc,
+            progress,
+            None,
+        )
+        .await?;
         commit_including(handle, &self.node_id, after.max(last_seq)).await?;
         writing.indexed_seq = after.max(last_seq);
         self.reader
@@ -334,15 +349,19 @@ impl SearchIndex {
     }
 }
 
-/// Applies every record changed after `from` to the index, in batches,
-/// reporting (records done, records to do), and stopping at `fault` between
-/// batches in crash tests. Returns the last sequence read and how many
-/// records are now indexed. Nothing is committed.
+/// Applies every record changed after `from` up to change `until` to the
+/// index, in batches, reporting (records done, records to do), and stopping
+/// at `fault` between batches in crash tests. Changes after `until` (made
+/// while this runs) are left to the next catch-up, so that one catch-up
+/// never chases a writer: each ends in a commit, which also frees the
+/// writer's queue of replaced entries. Returns the last sequence read and
+/// how many records are now indexed. Nothing is committed.
 pub(super) async fn index_changes_since(
     store: &Store,
     writer: &Arc<std::sync::Mutex<IndexWriter>>,
     fields: Fields,
-    from: i64,
+    (from, until): (i64, i64),
+    highest_doc: &mut i64,
     progress: &mut (dyn FnMut(u64, u64) + Send),
     fault: Option<&str>,
 ) -> Result<(i64, u64), StoreError> {
@@ -352,7 +371,11 @@ pub(super) async fn index_changes_since(
     let mut done = 0;
     let mut indexed = 0;
     loop {
-        let rows = store.changed_records(after, CATCH_UP_BATCH).await?;
+        let mut rows = store.changed_records(after, CATCH_UP_BATCH).await?;
+        let later = rows.iter().position(|row| row.seq > until);
+        if let Some(later) = later {
+            rows.truncate(later);
+        }
         let Some(last) = rows.last().map(|row| (row.seq, row.doc)) else {
             break;
         };
@@ -360,12 +383,16 @@ pub(super) async fn index_changes_since(
         done += rows.len() as u64;
         indexed += rows.iter().filter(|row| row.record.is_some()).count() as u64;
         let writer = Arc::clone(writer);
-        tokio::task::spawn_blocking(move || apply(&writer, &fields, rows))
+        let highest = *highest_doc;
+        *highest_doc = tokio::task::spawn_blocking(move || apply(&writer, &fields, rows, highest))
             .await
             .map_err(blocking_failed)??;
         progress(done, to_do);
         if let Some(fault) = fault {
             crate::fault::point(fault);
+        }
+        if later.is_some() {
+            break;
         }
     }
     Ok((after.0, indexed))
@@ -404,17 +431,24 @@ pub(crate) struct ChangedRecord {
     pub record: Option<(AnyRecord, Scope)>,
 }
 
-/// Replaces the entries of `rows`. Every row deletes first, even in a new
-/// index: a record changed while a catch-up reads comes again in a later
-/// batch, and must replace what the earlier one added.
+/// Replaces the entries of `rows`, given that no entry has a position above
+/// `highest_doc`; returns the new highest. A row at or under it deletes its
+/// entry first (a record changed while a catch-up reads comes again in a
+/// later batch, and must replace what the earlier one added); a row above it
+/// is new and deletes nothing, which spares the writer a queued delete per
+/// new record (each held until commit: 150 MB over a first sync of 200k).
 fn apply(
     writer: &std::sync::Mutex<IndexWriter>,
     fields: &Fields,
     rows: Vec<ChangedRecord>,
-) -> Result<(), StoreError> {
+    mut highest_doc: i64,
+) -> Result<i64, StoreError> {
     let writer = writer.lock().unwrap_or_else(|poison| poison.into_inner());
     for row in rows {
-        writer.delete_term(fields.doc_term(row.doc));
+        if row.doc <= highest_doc {
+            writer.delete_term(fields.doc_term(row.doc));
+        }
+        highest_doc = highest_doc.max(row.doc);
         if let Some((record, scope)) = row.record {
             let search = search_document(&record);
             let document: TantivyDocument =
@@ -424,7 +458,39 @@ fn apply(
                 .map_err(index_error("cannot add a document"))?;
         }
     }
-    Ok(())
+    Ok(highest_doc)
+}
+
+/// The highest position of any entry in `index`'s committed segments (-1
+/// when it has none), from the `doc` fast field; `i64::MAX` (every change
+/// then replaces) when it cannot be read.
+fn highest_doc_in(index: &Index) -> i64 {
+    let reader = match index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+    {
+        Ok(reader) => reader,
+        Err(error) => {
+            tracing::warn!(%error, "search index: cannot read the highest position");
+            return i64::MAX;
+        }
+    };
+    let reader: IndexReader = reader;
+    let mut highest = -1;
+    for segment in reader.searcher().segment_readers() {
+        match segment.fast_fields().u64("doc") {
+            Ok(column) if segment.max_doc() > 0 => {
+                highest = highest.max(i64::try_from(column.max_value()).unwrap_or(i64::MAX));
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(%error, "search index: cannot read the highest position");
+                return i64::MAX;
+            }
+        }
+    }
+    highest
 }
 
 pub(super) fn committed_seq(index: &Index) -> Option<CommitPayload> {

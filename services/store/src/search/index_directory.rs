@@ -262,7 +262,9 @@ pub(crate) async fn rebuild(
         store,
         &writer,
         fields,
-        0,
+        (0, last_seq),
+        // A new index: nothing to replace but what the rebuild adds itself.
+        &mut -1,
         progress,
         Some("reindex-mid-build"),
     )
