@@ -20,7 +20,7 @@ use lienthong_proto::v1 as pb;
 use lienthong_records::AnyRecord;
 use lienthong_sample::{ProvinceProfile, SampleGenerator, SampleSpec};
 use lienthong_tests::secure::{SecureGateway, SecureNode, TestPki, gateway_client, node_client};
-use lienthong_tests::{EXPERT_QUERIES, TestDatabase, process_cpu_time};
+use lienthong_tests::{EXPERT_QUERIES, TestDatabase, bench_argument, process_cpu_time};
 
 /// The 34 provinces and cities after the 2025 mergers.
 const PROVINCES: [&str; 34] = [
@@ -84,13 +84,6 @@ public_mirrors = true
 "#;
 
 const NO_LIMITS: &str = "[limits]\npeer_requests_per_minute = 100000000\npeer_burst = 1000000\n";
-
-fn argument(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|arg| arg == name)
-        .and_then(|index| args.get(index + 1).cloned())
-}
 
 /// A province's sample experts, every one public (so that the national node
 /// may publish its mirrors onward, and both ways search the same records).
@@ -174,9 +167,11 @@ fn request(index: u64) -> (String, Option<pb::SearchFilters>) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let experts: u64 = argument("--experts").map_or(2_000, |n| n.parse().expect("--experts N"));
-    let searches: u64 = argument("--searches").map_or(300, |n| n.parse().expect("--searches N"));
-    let repeat: u64 = argument("--repeat").map_or(1, |n| n.parse().expect("--repeat N"));
+    let experts: u64 =
+        bench_argument("--experts").map_or(2_000, |n| n.parse().expect("--experts N"));
+    let searches: u64 =
+        bench_argument("--searches").map_or(300, |n| n.parse().expect("--searches N"));
+    let repeat: u64 = bench_argument("--repeat").map_or(1, |n| n.parse().expect("--repeat N"));
     let searches = searches * repeat;
     let pki = TestPki::new();
 

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use lienthong_store::Backend;
 use lienthong_tests::secure::{SecureNode, TestPki};
-use lienthong_tests::{TestDatabase, bulk_task};
+use lienthong_tests::{TestDatabase, bench_argument, bench_backends, bulk_task};
 
 const ORIGIN_POLICY: &str = r#"
 [[grant]]
@@ -30,26 +30,10 @@ kinds = ["project"]
 /// Writes per second are sent as this many batches per second.
 const TICKS_PER_SECOND: u64 = 10;
 
-fn argument(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|arg| arg == name)
-        .and_then(|index| args.get(index + 1).cloned())
-}
-
-async fn database(backend: Backend) -> TestDatabase {
-    match backend {
-        Backend::Sqlite => TestDatabase::sqlite(),
-        Backend::Postgres => TestDatabase::postgres()
-            .await
-            .expect("PostgreSQL at TEST_DATABASE_URL"),
-    }
-}
-
 async fn one_run(backend: Backend, rate: u64, seconds: u64, interval_ms: u64, pki: &TestPki) {
-    let origin_db = database(backend).await;
+    let origin_db = TestDatabase::of(backend).await;
     let origin = SecureNode::start(pki, "nam-dinh", &origin_db, ORIGIN_POLICY).await;
-    let follower_db = database(backend).await;
+    let follower_db = TestDatabase::of(backend).await;
     let follow = format!(
         "[[follow]]\npeer = \"nam-dinh\"\nendpoint = \"{}\"\n[sync]\ninterval_ms = {interval_ms}\n",
         origin.url()
@@ -127,15 +111,11 @@ async fn one_run(backend: Backend, rate: u64, seconds: u64, interval_ms: u64, pk
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let rate: u64 = argument("--rate").map_or(1_000, |n| n.parse().expect("--rate N"));
-    let seconds: u64 = argument("--seconds").map_or(30, |n| n.parse().expect("--seconds N"));
+    let rate: u64 = bench_argument("--rate").map_or(1_000, |n| n.parse().expect("--rate N"));
+    let seconds: u64 = bench_argument("--seconds").map_or(30, |n| n.parse().expect("--seconds N"));
     let interval_ms: u64 =
-        argument("--interval-ms").map_or(100, |n| n.parse().expect("--interval-ms N"));
-    let backends = match argument("--backend").as_deref() {
-        Some("sqlite") => vec![Backend::Sqlite],
-        Some("postgres") => vec![Backend::Postgres],
-        _ => vec![Backend::Sqlite, Backend::Postgres],
-    };
+        bench_argument("--interval-ms").map_or(100, |n| n.parse().expect("--interval-ms N"));
+    let backends = bench_backends();
     let pki = TestPki::new();
     println!(
         "| origin → follower | offered | written | follower polls every | mirrored | p50 lag | p90 | p99 | max |"

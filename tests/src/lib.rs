@@ -104,6 +104,17 @@ impl TestDatabase {
     }
 
     /// SQLite always, and PostgreSQL when available: run a test on each.
+    /// A fresh database on `backend`; PostgreSQL must be at
+    /// `TEST_DATABASE_URL`.
+    pub async fn of(backend: Backend) -> TestDatabase {
+        match backend {
+            Backend::Sqlite => TestDatabase::sqlite(),
+            Backend::Postgres => TestDatabase::postgres()
+                .await
+                .expect("PostgreSQL at TEST_DATABASE_URL"),
+        }
+    }
+
     pub async fn each_backend() -> Vec<TestDatabase> {
         let mut databases = vec![TestDatabase::sqlite()];
         databases.extend(TestDatabase::postgres().await);
@@ -479,4 +490,21 @@ pub fn process_cpu_time() -> Duration {
         .filter_map(|&index| fields.get(index)?.parse::<u64>().ok())
         .sum();
     Duration::from_millis(ticks * 10)
+}
+
+/// The value after `name` on a bench's command line (`--records 1000`).
+pub fn bench_argument(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|arg| arg == name)
+        .and_then(|index| args.get(index + 1).cloned())
+}
+
+/// The backends a bench runs on: `--backend sqlite|postgres`, else both.
+pub fn bench_backends() -> Vec<Backend> {
+    match bench_argument("--backend").as_deref() {
+        Some("sqlite") => vec![Backend::Sqlite],
+        Some("postgres") => vec![Backend::Postgres],
+        _ => vec![Backend::Sqlite, Backend::Postgres],
+    }
 }

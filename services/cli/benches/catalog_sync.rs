@@ -23,7 +23,7 @@ use lienthong_records::{AnyRecord, RecordKind};
 use lienthong_store::Backend;
 use lienthong_store::{IndexLocation, MirrorScope, SearchRequest, Store, StoreOptions};
 use lienthong_tests::secure::{SecureNode, TestPki};
-use lienthong_tests::{TestDatabase, bulk_task};
+use lienthong_tests::{TestDatabase, bench_argument, bench_backends, bulk_task};
 
 const ORIGIN_POLICY: &str = r#"
 [[grant]]
@@ -45,13 +45,6 @@ fn indexed_seq(index: &Path) -> Option<i64> {
         .ok()
 }
 
-fn argument(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|arg| arg == name)
-        .and_then(|index| args.get(index + 1).cloned())
-}
-
 /// A field of a running process's `/proc/PID/status`, in KiB: `VmHWM`
 /// (peak RSS) or `RssAnon` (its own memory now, apart from mapped files such
 /// as the search index's segments, which the kernel can drop).
@@ -63,17 +56,8 @@ fn status_kib(pid: u32, field: &str) -> Option<u64> {
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
-async fn origin_database(backend: Backend) -> TestDatabase {
-    match backend {
-        Backend::Sqlite => TestDatabase::sqlite(),
-        Backend::Postgres => TestDatabase::postgres()
-            .await
-            .expect("PostgreSQL at TEST_DATABASE_URL"),
-    }
-}
-
 async fn one_run(backend: Backend, records: usize, connections: u32, pki: &TestPki, dir: &Path) {
-    let origin_db = origin_database(backend).await;
+    let origin_db = TestDatabase::of(backend).await;
     let origin = SecureNode::start(pki, "nam-dinh", &origin_db, ORIGIN_POLICY).await;
     let loading = Instant::now();
     let mut bytes = 0usize;
@@ -90,7 +74,7 @@ async fn one_run(backend: Backend, records: usize, connections: u32, pki: &TestP
     }
     let loaded_in = loading.elapsed();
 
-    let follower_db = origin_database(backend).await;
+    let follower_db = TestDatabase::of(backend).await;
     let (tls, _) = pki.issue("node:hung-yen");
     let index = dir.join(format!("{backend:?}-follower.index"));
     let config = dir.join(format!("{backend:?}-follower.toml"));
@@ -196,15 +180,12 @@ async fn one_run(backend: Backend, records: usize, connections: u32, pki: &TestP
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let records: usize = argument("--records").map_or(200_000, |n| n.parse().expect("--records N"));
+    let records: usize =
+        bench_argument("--records").map_or(200_000, |n| n.parse().expect("--records N"));
     // The follower's database connections (the node's default is 8).
-    let connections: u32 = argument("--follower-connections")
+    let connections: u32 = bench_argument("--follower-connections")
         .map_or(8, |n| n.parse().expect("--follower-connections N"));
-    let backends = match argument("--backend").as_deref() {
-        Some("sqlite") => vec![Backend::Sqlite],
-        Some("postgres") => vec![Backend::Postgres],
-        _ => vec![Backend::Sqlite, Backend::Postgres],
-    };
+    let backends = bench_backends();
     let pki = TestPki::new();
     let dir = tempfile::tempdir().expect("tempdir");
     println!(
