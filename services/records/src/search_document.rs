@@ -56,6 +56,8 @@ pub struct SearchDocument {
     /// Whether the record may leave its node at all: visibility public or
     /// federation, and classification bình thường.
     pub shareable: bool,
+    /// Whether it is shareable and public: what anonymous harvesters see.
+    pub public: bool,
 }
 
 impl SearchDocument {
@@ -134,6 +136,7 @@ impl Builder {
         document.facets.dedup();
         document.year = year;
         document.shareable = is_shareable(visibility, classification);
+        document.public = document.shareable && visibility == Visibility::Public as i32;
         document
     }
 }

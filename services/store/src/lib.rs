@@ -14,6 +14,7 @@ pub mod digest;
 mod error;
 pub mod fault;
 mod feed;
+mod harvest;
 mod mirrors;
 mod reads;
 mod record_body;
@@ -30,6 +31,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use error::StoreError;
 pub use feed::FeedEntry;
+pub use harvest::{Audience, HarvestEntry, HarvestPage, HarvestPosition, HarvestScope};
 pub use mirrors::{
     AppliedBatch, MirrorBatch, MirrorChange, MirrorRejection, MirrorSource, MirroredRecord,
     PeerSync,
@@ -127,6 +129,7 @@ impl Store {
             index: None,
         };
         store.claim_for_node().await?;
+        store.settle_public_flags().await?;
         Ok(store)
     }
 

@@ -588,15 +588,16 @@ async fn apply_changes(
         }
         query.execute(&mut **tx).await?;
     }
-    const COLUMNS: usize = 11;
+    const COLUMNS: usize = 12;
     for chunk in upserts.chunks(crate::writes::MAX_BIND_PARAMETERS / COLUMNS) {
         let seq = stamp.seq(tx).await?;
         // A position for each; an id already held keeps its own.
         let mut doc = stamp.positions(tx, chunk.len()).await?;
         let sql = format!(
             "INSERT INTO mirrors (id, origin, kind, version, public, changed_at, received_at, \
-                 generation, seq, doc, body) VALUES {} ON CONFLICT (id) DO UPDATE SET \
+                 generation, seq, doc, public_once, body) VALUES {} ON CONFLICT (id) DO UPDATE SET \
                  version = excluded.version, public = excluded.public, \
+                 public_once = CASE WHEN excluded.public = 1 THEN 1 ELSE mirrors.public_once END, \
                  changed_at = excluded.changed_at, received_at = excluded.received_at, \
                  generation = excluded.generation, seq = excluded.seq, deleted = 0, \
                  body = excluded.body",
@@ -611,19 +612,22 @@ async fn apply_changes(
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for (change, body) in chunk {
             let meta = change.record.meta();
+            let public = i64::from(
+                meta.is_some_and(|meta| meta.visibility == pb::Visibility::Public as i32),
+            );
             query = query
                 .bind(change.record.id())
                 .bind(peer)
                 .bind(change.record.kind().code())
                 .bind(meta.map_or(0, |meta| meta.version) as i64)
-                .bind(i64::from(meta.is_some_and(|meta| {
-                    meta.visibility == pb::Visibility::Public as i32
-                })))
+                .bind(public)
                 .bind(change.changed_at.as_str())
                 .bind(now.as_str())
                 .bind(generation)
                 .bind(seq)
-                .bind(doc);
+                .bind(doc)
+                // A new row's `public_once`.
+                .bind(public);
             doc += 1;
             query = body.bind(query);
         }

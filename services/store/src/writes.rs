@@ -59,6 +59,7 @@ struct PendingWrite {
     updated_at: String,
     body: StoredBody,
     shareable: bool,
+    public: bool,
     year: u32,
 }
 
@@ -171,6 +172,7 @@ impl Store {
                     body: StoredBody::encode(self.backend, &record)
                         .map_err(StoreError::InvalidArgument)?,
                     shareable: document.shareable,
+                    public: document.public,
                     year: document.year,
                 });
             }
@@ -226,7 +228,7 @@ impl Store {
         // A deletion moves the record in the feed only if peers could see it.
         sqlx::query(
             "UPDATE records SET version = $1, seq = $2, updated_at = $3, deleted = 1, \
-             body = NULL, \
+             body = NULL, public = 0, \
              feed_seq = CASE WHEN shareable = 1 THEN $2 ELSE feed_seq END, \
              feed_version = CASE WHEN shareable = 1 THEN $1 ELSE feed_version END, \
              feed_changed_at = CASE WHEN shareable = 1 THEN $3 ELSE feed_changed_at END \
@@ -302,6 +304,14 @@ pub(crate) async fn store_counters(
         .bind(last_doc)
         .execute(&mut **tx)
         .await?;
+    // The transaction's time, for harvesters' datestamps: taken under the
+    // write lock, so the clock follows commit order (a transaction that
+    // took no new number adds nothing).
+    sqlx::query("INSERT INTO harvest_clock (seq, at) VALUES ($1, $2) ON CONFLICT (seq) DO NOTHING")
+        .bind(last_seq)
+        .bind(crate::now_rfc3339())
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -367,17 +377,20 @@ async fn write_rows(
     backend: Backend,
     writes: &[PendingWrite],
 ) -> Result<(), StoreError> {
-    const RECORD_COLUMNS: usize = 14;
+    const RECORD_COLUMNS: usize = 16;
     // New and changed records in one statement: a changed record keeps its doc.
     for chunk in writes.chunks(MAX_BIND_PARAMETERS / RECORD_COLUMNS) {
         let sql = format!(
             "INSERT INTO records (doc, id, kind, version, seq, created_at, updated_at, shareable, \
-             year, shared_once, body, feed_seq, feed_version, feed_changed_at, deleted) \
+             year, shared_once, body, feed_seq, feed_version, feed_changed_at, public, \
+             public_once, deleted) \
              VALUES {} \
              ON CONFLICT (doc) DO UPDATE SET version = excluded.version, seq = excluded.seq, \
              created_at = excluded.created_at, updated_at = excluded.updated_at, shareable = excluded.shareable, \
              year = excluded.year, body = excluded.body, deleted = 0, \
              shared_once = CASE WHEN excluded.shareable = 1 THEN 1 ELSE records.shared_once END, \
+             public = excluded.public, \
+             public_once = CASE WHEN excluded.public = 1 THEN 1 ELSE records.public_once END, \
              feed_seq = CASE WHEN excluded.shareable = 1 OR records.shareable = 1 \
                  THEN excluded.seq ELSE records.feed_seq END, \
              feed_version = CASE WHEN excluded.shareable = 1 OR records.shareable = 1 \
@@ -414,7 +427,10 @@ async fn write_rows(
                 // while the record stays hidden).
                 .bind(w.seq)
                 .bind(w.version)
-                .bind(w.updated_at.as_str());
+                .bind(w.updated_at.as_str())
+                // `public`, and a new row's `public_once`.
+                .bind(i64::from(w.public))
+                .bind(i64::from(w.public));
         }
         query.execute(&mut **tx).await?;
     }

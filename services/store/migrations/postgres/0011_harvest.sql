@@ -1,0 +1,29 @@
+-- OAI-PMH harvesting (docs/decisions/008-harvesting.md).
+--
+-- `public`: the record is public now (visibility public, classification
+-- bình thường), the only records an anonymous harvester sees. `public_once`:
+-- it has been, so such a harvester may hold it and learns of its withdrawal
+-- as a deletion; a record never public never reaches one, not even so.
+-- Which shareable records are public is written in their bodies, which SQL
+-- cannot read: they are marked -1 here, and the store settles them when it
+-- opens the database.
+ALTER TABLE records ADD COLUMN public BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE records ADD COLUMN public_once BIGINT NOT NULL DEFAULT 0;
+UPDATE records SET public = -1 WHERE shareable = 1 AND deleted = 0;
+ALTER TABLE mirrors ADD COLUMN public_once BIGINT NOT NULL DEFAULT 0;
+UPDATE mirrors SET public_once = public;
+
+-- When each write transaction committed, by the last change-log number it
+-- took: a record's datestamp is the time of the transaction that wrote its
+-- latest change, so `from`/`until` become ranges of the change log. Records
+-- written before this migration date from it.
+CREATE TABLE harvest_clock (
+    seq BIGINT  PRIMARY KEY,
+    at  TEXT    NOT NULL
+);
+CREATE INDEX harvest_clock_at ON harvest_clock (at);
+INSERT INTO harvest_clock (seq, at)
+    SELECT last_seq, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') FROM node_state;
+
+-- A harvest of every kind reads the records in change order.
+CREATE INDEX records_harvest ON records (feed_seq) WHERE shared_once = 1;
