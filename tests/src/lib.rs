@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod federation;
+pub mod oai;
 pub mod secure;
 
 use std::net::SocketAddr;

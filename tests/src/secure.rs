@@ -118,6 +118,8 @@ pub struct SecureNode {
     pub grpc_addr: SocketAddr,
     /// `/metrics` and `/healthz`.
     pub admin_addr: SocketAddr,
+    /// The OAI-PMH (HTTPS) listener, when the node was started with `[oai]`.
+    pub oai_addr: Option<SocketAddr>,
     pub store: Store,
     /// The TLS files the node serves with (rewrite them to rotate).
     pub tls: TlsFiles,
@@ -196,9 +198,10 @@ impl SecureNode {
         let server = NodeServer::bind(config, Mode::MutualTls)
             .await
             .map_err(|error| error.to_string())?;
-        let (grpc_addr, admin_addr, store) = (
+        let (grpc_addr, admin_addr, oai_addr, store) = (
             server.grpc_addr(),
             server.admin_addr(),
+            server.oai_addr(),
             server.store().clone(),
         );
         let (stop, stopped) = oneshot::channel();
@@ -209,6 +212,7 @@ impl SecureNode {
             node_id: node_id.to_owned(),
             grpc_addr,
             admin_addr,
+            oai_addr,
             store,
             tls: files,
             stop: Some(stop),

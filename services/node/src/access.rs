@@ -17,7 +17,7 @@
 
 use lienthong_audit::{AuditEntry, AuditWriter, Outcome, RefusalLog};
 use lienthong_records::RecordKind;
-use lienthong_runtime::identity::PeerRole;
+use lienthong_runtime::identity::{PeerIdentity, PeerRole};
 use lienthong_runtime::tls::PeerInfo;
 use tonic::{Code, Request, Status};
 
@@ -48,6 +48,18 @@ impl Admitted {
     pub fn who(&self) -> String {
         format!("{} {}", self.caller, self.end_user)
     }
+}
+
+/// Who is harvesting, as the HTTPS listener found out.
+#[derive(Debug, Clone)]
+pub enum Harvester {
+    /// No credentials: the grants naming `"public"`. `network` is the
+    /// client's network, which refusals are counted under.
+    Public { network: String },
+    /// A client certificate's identity, or the one a harvester token stands for.
+    Identified(PeerIdentity),
+    /// Credentials that did not check out (`reason` says how to fix them).
+    Unknown { network: String, reason: String },
 }
 
 /// Policy and audit for one node.
@@ -159,6 +171,54 @@ impl Access {
             through,
         );
         if let Err(denial) = admitted.disclosure.permit(operation, kind) {
+            return Err(self
+                .refuse(admitted, Status::permission_denied(denial.0))
+                .await);
+        }
+        Ok(admitted)
+    }
+
+    /// Admits an OAI-PMH request from `harvester`, whose arguments are
+    /// `arguments`; a refusal is audited and returned like a call's.
+    pub async fn admit_harvest(
+        &self,
+        harvester: &Harvester,
+        arguments: &[(String, String)],
+    ) -> Result<Admitted, Status> {
+        let (caller, source) = match harvester {
+            Harvester::Public { network } => (crate::policy::PUBLIC.to_owned(), network.clone()),
+            Harvester::Identified(identity) => (identity.to_string(), identity.to_string()),
+            Harvester::Unknown { network, .. } => {
+                ("unidentified harvester".to_owned(), network.clone())
+            }
+        };
+        let mut admitted = Admitted {
+            caller: caller.clone(),
+            end_user: String::new(),
+            source,
+            action: "Harvest",
+            request: lienthong_audit::request_text(&arguments),
+            disclosure: Disclosure::decide(&SharingPolicy::deny_all(), None, &caller, false),
+        };
+        match harvester {
+            Harvester::Unknown { reason, .. } => {
+                let status = Status::unauthenticated(reason.clone());
+                return Err(self.refuse(admitted, status).await);
+            }
+            Harvester::Public { .. } => {
+                admitted.disclosure = Disclosure::decide_public(&self.policy);
+            }
+            Harvester::Identified(identity) => {
+                admitted.disclosure = Disclosure::decide_for(
+                    &self.policy,
+                    Some(identity),
+                    &caller,
+                    true,
+                    Some(Operation::Harvest),
+                );
+            }
+        }
+        if let Err(denial) = admitted.disclosure.permit(Operation::Harvest, None) {
             return Err(self
                 .refuse(admitted, Status::permission_denied(denial.0))
                 .await);

@@ -43,6 +43,9 @@ pub struct NodeConfig {
     pub follow: Vec<FollowConfig>,
     #[serde(default)]
     pub sync: SyncConfig,
+    /// The OAI-PMH endpoint; none unless configured.
+    #[serde(default)]
+    pub oai: Option<OaiConfig>,
 }
 
 /// One peer to follow (`[[follow]]`).
@@ -242,6 +245,163 @@ fn default_timeout_ms() -> u64 {
     10_000
 }
 
+/// The OAI-PMH endpoint (`[oai]`, docs/oai-pmh.md): `/oai` on an HTTPS
+/// listener of its own, where a client certificate is optional. What
+/// harvesters see is the sharing policy's: grants to `"public"` for
+/// anonymous harvesters, grants naming `"harvest"` for the others.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OaiConfig {
+    /// Address of the HTTPS listener, e.g. "0.0.0.0:8443".
+    pub listen: SocketAddr,
+    /// The URL harvesters use, as they see it (behind a proxy, say), e.g.
+    /// "https://oai.skhcn.hungyen.gov.vn/oai". By default
+    /// `https://<listen>/oai`.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// The domain-like name in OAI identifiers (`oai:<it>:<record id>`),
+    /// e.g. "skhcn.hungyen.gov.vn". By default `<node.id>.lienthong.vn`.
+    #[serde(default)]
+    pub repository_identifier: Option<String>,
+    /// By default `node.display_name`.
+    #[serde(default)]
+    pub repository_name: Option<String>,
+    /// Who answers for the repository, e.g. "cntt@skhcn.hungyen.gov.vn".
+    pub admin_email: String,
+    /// Records per page of a list.
+    #[serde(default = "default_oai_page_size")]
+    pub page_size: u32,
+    /// How long a resumption token stays good.
+    #[serde(default = "default_oai_token_lifetime")]
+    pub resumption_token_lifetime_seconds: u64,
+    /// Requests a client network (or identified harvester) may make per
+    /// minute, and at once.
+    #[serde(default = "default_oai_requests_per_minute")]
+    pub requests_per_minute: u32,
+    #[serde(default = "default_oai_burst")]
+    pub burst: u32,
+    /// Harvesters that authenticate with a bearer token instead of a
+    /// client certificate.
+    #[serde(default)]
+    pub harvester: Vec<HarvesterToken>,
+}
+
+/// One `[[oai.harvester]]`: a bearer token standing for an identity that
+/// the sharing policy can grant `"harvest"` to.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HarvesterToken {
+    /// `role:name`, e.g. "system:vista".
+    pub identity: String,
+    /// The SHA-256 of the token, in hex (`lienthong oai token` makes both).
+    pub token_sha256: String,
+}
+
+fn default_oai_page_size() -> u32 {
+    100
+}
+fn default_oai_token_lifetime() -> u64 {
+    86_400
+}
+fn default_oai_requests_per_minute() -> u32 {
+    600
+}
+fn default_oai_burst() -> u32 {
+    60
+}
+
+impl OaiConfig {
+    /// The base URL harvesters use.
+    pub fn base_url(&self) -> String {
+        self.base_url
+            .clone()
+            .unwrap_or_else(|| format!("https://{}/oai", self.listen))
+    }
+
+    /// The repository identifier of `node_id`'s endpoint.
+    pub fn repository_identifier(&self, node_id: &str) -> String {
+        self.repository_identifier
+            .clone()
+            .unwrap_or_else(|| format!("{node_id}.lienthong.vn"))
+    }
+
+    fn check(&self, node_id: &str) -> Result<(), ConfigError> {
+        let repository = self.repository_identifier(node_id);
+        let label_ok = |label: &str| {
+            label.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        };
+        let labels: Vec<&str> = repository.split('.').collect();
+        if labels.len() < 2 || !labels.iter().all(|label| label_ok(label)) {
+            return Err(ConfigError(format!(
+                "key oai.repository_identifier: {repository:?} is not a domain-like name \
+                 (letters, digits and hyphens, at least one dot), e.g. \"skhcn.hungyen.gov.vn\""
+            )));
+        }
+        let email_ok = self
+            .admin_email
+            .split_once('@')
+            .is_some_and(|(user, domain)| {
+                !user.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !self.admin_email.contains(char::is_whitespace)
+            });
+        if !email_ok {
+            return Err(ConfigError(format!(
+                "key oai.admin_email: {:?} is not an email address",
+                self.admin_email
+            )));
+        }
+        let base_url = self.base_url();
+        if !(base_url.starts_with("https://") || base_url.starts_with("http://"))
+            || base_url.contains(char::is_whitespace)
+        {
+            return Err(ConfigError(format!(
+                "key oai.base_url: {base_url:?} is not an http(s) URL"
+            )));
+        }
+        if !(1..=1000).contains(&self.page_size) {
+            return Err(ConfigError(
+                "key oai.page_size: must be between 1 and 1000".into(),
+            ));
+        }
+        if !(60..=30 * 86_400).contains(&self.resumption_token_lifetime_seconds) {
+            return Err(ConfigError(
+                "key oai.resumption_token_lifetime_seconds: must be between 60 and 2592000 \
+                 (30 days)"
+                    .into(),
+            ));
+        }
+        if self.requests_per_minute == 0 || self.burst == 0 {
+            return Err(ConfigError(
+                "key oai.requests_per_minute and oai.burst: must be at least 1".into(),
+            ));
+        }
+        for (index, harvester) in self.harvester.iter().enumerate() {
+            let key = |field: &str| format!("key oai.harvester[{}].{field}", index + 1);
+            harvester
+                .identity
+                .parse::<lienthong_runtime::identity::PeerIdentity>()
+                .map_err(|error| ConfigError(format!("{}: {error}", key("identity"))))?;
+            let hex_ok = harvester.token_sha256.len() == 64
+                && harvester
+                    .token_sha256
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit());
+            if !hex_ok {
+                return Err(ConfigError(format!(
+                    "{}: must be 64 hex digits, the SHA-256 of the token; `lienthong oai token \
+                     --identity ROLE:NAME` makes a token and its hash",
+                    key("token_sha256")
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The admin HTTP listener: `/metrics` and `/healthz`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -393,6 +553,9 @@ impl NodeConfig {
             return Err(ConfigError(
                 "key grpc.request_timeout_ms: must be at least 1".into(),
             ));
+        }
+        if let Some(oai) = &self.oai {
+            oai.check(&self.node.id)?;
         }
         self.limits.check()
     }

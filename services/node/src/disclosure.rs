@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 use lienthong_proto::v1 as pb;
 use lienthong_records::{AnyRecord, RecordKind};
 use lienthong_runtime::identity::PeerIdentity;
-use lienthong_store::{MirrorScope, Store, StoreError, StoredRecord};
+use lienthong_store::{Audience, HarvestScope, MirrorScope, Store, StoreError, StoredRecord};
 
 use crate::policy::{Denial, Operation, Permissions, PersonalField, SharingPolicy};
 
@@ -205,18 +205,67 @@ impl Disclosure {
         records: impl IntoIterator<Item = &'a mut AnyRecord>,
     ) -> Result<(), StoreError> {
         let mut records: Vec<&mut AnyRecord> = records.into_iter().collect();
-        let referenced: Vec<String> = records
-            .iter()
-            .flat_map(|record| record.references())
-            .map(str::to_owned)
-            .collect();
+        let referenced = references_of(&records);
         let referenced: Vec<&str> = referenced.iter().map(String::as_str).collect();
         let visible = if referenced.is_empty() {
             Default::default()
         } else {
             store.visible_among(&referenced, self.kinds()).await?
         };
-        for record in &mut records {
+        self.apply(store, &visible, &mut records);
+        Ok(())
+    }
+
+    /// The decision for an anonymous harvester: the grants that name
+    /// `"public"`, and nothing personal (its scope holds public records
+    /// only, [`Disclosure::harvest_scope`]).
+    pub fn decide_public(policy: &SharingPolicy) -> Disclosure {
+        Disclosure {
+            caller: crate::policy::PUBLIC.to_owned(),
+            permissions: policy.public_permissions(),
+            personal: PersonalFields::default(),
+        }
+    }
+
+    /// What a harvest may take for this caller: its granted kinds of the
+    /// node's own records (public ones only for an anonymous harvester),
+    /// and the public mirrors its grants let go onward.
+    pub fn harvest_scope(&self, audience: Audience) -> HarvestScope {
+        HarvestScope {
+            kinds: self.permissions.kinds.clone(),
+            audience,
+            mirror_kinds: self.permissions.public_mirror_kinds.clone(),
+            origin: None,
+        }
+    }
+
+    /// As [`Disclosure::redact`] for harvested records, where a reference
+    /// survives only when the same harvester can get the record it names.
+    pub async fn redact_harvested<'a>(
+        &self,
+        store: &Store,
+        scope: &HarvestScope,
+        records: impl IntoIterator<Item = &'a mut AnyRecord>,
+    ) -> Result<(), StoreError> {
+        let mut records: Vec<&mut AnyRecord> = records.into_iter().collect();
+        let referenced = references_of(&records);
+        let referenced: Vec<&str> = referenced.iter().map(String::as_str).collect();
+        let visible = if referenced.is_empty() {
+            Default::default()
+        } else {
+            store.harvestable_among(scope, &referenced).await?
+        };
+        self.apply(store, &visible, &mut records);
+        Ok(())
+    }
+
+    fn apply(
+        &self,
+        store: &Store,
+        visible: &std::collections::HashSet<String>,
+        records: &mut [&mut AnyRecord],
+    ) {
+        for record in records {
             record.retain_references(|id| visible.contains(id));
             let own = store.holds_own(record.id());
             if let AnyRecord::Expert(expert) = record {
@@ -230,8 +279,15 @@ impl Disclosure {
                 }
             }
         }
-        Ok(())
     }
+}
+
+fn references_of(records: &[&mut AnyRecord]) -> Vec<String> {
+    records
+        .iter()
+        .flat_map(|record| record.references())
+        .map(str::to_owned)
+        .collect()
 }
 
 #[cfg(test)]

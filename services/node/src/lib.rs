@@ -15,6 +15,7 @@ pub mod admin;
 pub mod change_feed;
 pub mod config;
 pub mod disclosure;
+pub mod harvest;
 pub mod policy;
 pub mod record_files;
 pub mod service;
@@ -70,6 +71,8 @@ pub struct NodeServer {
     audit_task: tokio::task::JoinHandle<()>,
     grpc: TcpListener,
     admin: TcpListener,
+    /// The OAI-PMH listener, when `[oai]` is configured.
+    oai: Option<TcpListener>,
 }
 
 impl NodeServer {
@@ -97,6 +100,10 @@ impl NodeServer {
         let (audit, audit_task) = lienthong_audit::start(store.pool(), &config.audit).await?;
         let grpc = listen("grpc.listen", config.grpc.listen).await?;
         let admin = listen("admin.listen", config.admin.listen).await?;
+        let oai = match &config.oai {
+            Some(oai) => Some(listen("oai.listen", oai.listen).await?),
+            None => None,
+        };
         Ok(NodeServer {
             config,
             store,
@@ -106,6 +113,7 @@ impl NodeServer {
             audit_task,
             grpc,
             admin,
+            oai,
         })
     }
 
@@ -117,6 +125,11 @@ impl NodeServer {
     /// The bound admin HTTP address.
     pub fn admin_addr(&self) -> SocketAddr {
         self.admin.local_addr().unwrap_or(self.config.admin.listen)
+    }
+
+    /// The bound OAI-PMH (HTTPS) address, when `[oai]` is configured.
+    pub fn oai_addr(&self) -> Option<SocketAddr> {
+        self.oai.as_ref().and_then(|oai| oai.local_addr().ok())
     }
 
     /// The node's store.
@@ -139,6 +152,7 @@ impl NodeServer {
             audit_task,
             grpc,
             admin,
+            oai,
         } = self;
         let refusals =
             lienthong_audit::RefusalLog::start(audit.clone(), config.audit.refusal_interval());
@@ -174,6 +188,7 @@ impl NodeServer {
             subscriber::Subscriber::new(&config, store.clone(), &transport, audit.clone())
                 .map_err(NodeError::Serve)?;
         let access = access::Access::new(policy, audit, refusals.clone());
+        let node_service_access = access.clone();
         let peer_gate = peer_gate(&config.limits, methods.clone(), access.refusals().clone());
         let node_service = ProvinceNodeServer::new(service::NodeService::new(
             store.clone(),
@@ -193,6 +208,30 @@ impl NodeServer {
                 .with_graceful_shutdown(admin_stopped)
                 .await
         });
+
+        let oai_task = match (oai, &config.oai) {
+            (Some(listener), Some(oai_config)) => {
+                let endpoint = Arc::new(harvest::Endpoint::new(
+                    &config,
+                    oai_config,
+                    store.clone(),
+                    node_service_access.clone(),
+                ));
+                tracing::info!(
+                    oai = ?listener.local_addr().ok(),
+                    base_url = %oai_config.base_url(),
+                    "serving OAI-PMH"
+                );
+                Some(spawn_oai(
+                    listener,
+                    endpoint,
+                    transport.clone(),
+                    config.limits.clone(),
+                    stop.clone().stopped(),
+                ))
+            }
+            _ => None,
+        };
 
         let following = subscriber.map(|subscriber| {
             tracing::info!(peers = ?subscriber.peers(), "following peers' change feeds");
@@ -243,6 +282,11 @@ impl NodeServer {
         index_refresh.abort();
         if let Some(watch) = tls_watch {
             watch.abort();
+        }
+        if let Some(oai_task) = oai_task
+            && let Err(error) = oai_task.await
+        {
+            tracing::warn!(%error, "OAI-PMH listener task failed");
         }
         match admin_task.await {
             Ok(Ok(())) => {}
@@ -302,6 +346,38 @@ fn spawn_index_refresh(
                 );
             }
         }
+    })
+}
+
+/// Serves the OAI-PMH endpoint on `listener` (HTTPS, client certificates
+/// optional) until `stop` completes.
+fn spawn_oai(
+    listener: TcpListener,
+    endpoint: Arc<harvest::Endpoint>,
+    transport: Transport,
+    limits: lienthong_runtime::limits::ServerLimits,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    let router = harvest::router(endpoint);
+    let incoming =
+        lienthong_runtime::tls::incoming(listener, transport, ServerKind::Https, &limits);
+    tokio::spawn(async move {
+        lienthong_runtime::http_server::serve(
+            incoming,
+            &limits,
+            |peer| {
+                let peer = harvest::HarvestPeer(peer.clone());
+                tower::ServiceExt::map_request(
+                    router.clone(),
+                    move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+                        request.extensions_mut().insert(peer.clone());
+                        request
+                    },
+                )
+            },
+            stop,
+        )
+        .await;
     })
 }
 

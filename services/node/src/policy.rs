@@ -37,6 +37,8 @@ use serde::Deserialize;
 
 /// The pattern that matches callers without an identity (plaintext only).
 pub const INSECURE_ANONYMOUS: &str = "insecure-anonymous";
+/// The pattern that matches harvesters without credentials (OAI-PMH only).
+pub const PUBLIC: &str = "public";
 
 /// A group of operations the policy grants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -47,15 +49,18 @@ pub enum Operation {
     Statistics,
     /// The change feed (`ListChanges`), for subscribers that mirror records.
     Changes,
+    /// OAI-PMH harvesting (`/oai` on the HTTPS listener).
+    Harvest,
 }
 
 impl Operation {
-    const ALL: [Operation; 5] = [
+    const ALL: [Operation; 6] = [
         Operation::Info,
         Operation::Search,
         Operation::Get,
         Operation::Statistics,
         Operation::Changes,
+        Operation::Harvest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +70,7 @@ impl Operation {
             Operation::Get => "get",
             Operation::Statistics => "statistics",
             Operation::Changes => "changes",
+            Operation::Harvest => "harvest",
         }
     }
 }
@@ -99,6 +105,8 @@ enum PeerPattern {
     Exact(PeerIdentity),
     Role(PeerRole),
     InsecureAnonymous,
+    /// Anonymous harvesters; they see public records only.
+    Public,
 }
 
 impl PeerPattern {
@@ -106,12 +114,16 @@ impl PeerPattern {
         if text == INSECURE_ANONYMOUS {
             return Ok(PeerPattern::InsecureAnonymous);
         }
+        if text == PUBLIC {
+            return Ok(PeerPattern::Public);
+        }
         if let Some(role) = text.strip_suffix(":*") {
             return Ok(PeerPattern::Role(role.parse()?));
         }
         text.parse().map(PeerPattern::Exact).map_err(|error| {
             format!(
-                "{error}; or write \"role:*\" for every peer of a role, or \"{INSECURE_ANONYMOUS}\""
+                "{error}; or write \"role:*\" for every peer of a role, \"{PUBLIC}\" for \
+                 anonymous harvesters, or \"{INSECURE_ANONYMOUS}\""
             )
         })
     }
@@ -121,6 +133,7 @@ impl PeerPattern {
             (PeerPattern::Exact(identity), Some(caller)) => identity == caller,
             (PeerPattern::Role(role), Some(caller)) => *role == caller.role,
             (PeerPattern::InsecureAnonymous, None) => true,
+            // Only [`SharingPolicy::public_permissions`] asks for these.
             _ => false,
         }
     }
@@ -232,11 +245,31 @@ impl SharingPolicy {
                 PersonalField::as_str,
             )
             .map_err(|e| format!("{}: {e}", key("personal_fields")))?;
-            if grant.public_mirrors && !operations.contains(&Operation::Search) {
+            let serves_mirrors =
+                operations.contains(&Operation::Search) || operations.contains(&Operation::Harvest);
+            if grant.public_mirrors && !serves_mirrors {
                 return Err(format!(
-                    "{}: public mirrors are served through search; add \"search\" to {} or drop it",
+                    "{}: public mirrors are served through search and harvesting; add \"search\" \
+                     or \"harvest\" to {} or drop it",
                     key("public_mirrors"),
                     key("rpcs")
+                ));
+            }
+            if peers.contains(&PeerPattern::Public)
+                && operations
+                    .iter()
+                    .any(|operation| *operation != Operation::Harvest)
+            {
+                return Err(format!(
+                    "{}: \"{PUBLIC}\" (anonymous harvesters) can only be granted \"harvest\"; \
+                     give other operations a grant of their own",
+                    key("rpcs")
+                ));
+            }
+            if peers.contains(&PeerPattern::Public) && !personal_fields.is_empty() {
+                return Err(format!(
+                    "{}: personal data never goes to anonymous harvesters; remove it",
+                    key("personal_fields")
                 ));
             }
             grants.push(Grant {
@@ -271,6 +304,23 @@ impl SharingPolicy {
                 permissions.operations.extend(&grant.operations);
                 permissions.kinds.extend(&grant.kinds);
                 permissions.personal_fields.extend(&grant.personal_fields);
+                if grant.public_mirrors {
+                    permissions.public_mirror_kinds.extend(&grant.kinds);
+                }
+            }
+        }
+        permissions
+    }
+}
+
+impl SharingPolicy {
+    /// What anonymous harvesters may do: the grants that name `"public"`.
+    pub fn public_permissions(&self) -> Permissions {
+        let mut permissions = Permissions::default();
+        for grant in &self.grants {
+            if grant.peers.contains(&PeerPattern::Public) {
+                permissions.operations.extend(&grant.operations);
+                permissions.kinds.extend(&grant.kinds);
                 if grant.public_mirrors {
                     permissions.public_mirror_kinds.extend(&grant.kinds);
                 }
@@ -442,5 +492,70 @@ mod tests {
                 .contains("grant[1].personal_fields")
         );
         assert!(bad("[[grants]]").contains("grants"));
+    }
+
+    #[test]
+    fn anonymous_harvesters_get_only_the_public_grants_and_only_harvest() {
+        let policy = SharingPolicy::parse(
+            r#"
+            [[grant]]
+            peers = ["public"]
+            rpcs = ["harvest"]
+            kinds = ["project", "publication"]
+            public_mirrors = true
+
+            [[grant]]
+            peers = ["system:vista"]
+            rpcs = ["harvest"]
+            kinds = ["expert"]
+            "#,
+        )
+        .unwrap();
+        let public = policy.public_permissions();
+        assert!(
+            public
+                .check("public", Operation::Harvest, Some(RecordKind::Project))
+                .is_ok()
+        );
+        assert!(
+            public
+                .check("public", Operation::Harvest, Some(RecordKind::Expert))
+                .is_err()
+        );
+        assert_eq!(
+            public.public_mirror_kinds,
+            BTreeSet::from([RecordKind::Project, RecordKind::Publication])
+        );
+        // "public" matches no identified caller, nor a plaintext one.
+        assert!(
+            policy
+                .permissions(Some(&identity("system:other")))
+                .kinds
+                .is_empty()
+        );
+        assert!(policy.permissions(None).kinds.is_empty());
+        assert!(
+            SharingPolicy::deny_all()
+                .public_permissions()
+                .operations
+                .is_empty()
+        );
+
+        for (bad, key) in [
+            (
+                r#"peers = ["public"]
+                rpcs = ["harvest", "search"]"#,
+                "grant[1].rpcs",
+            ),
+            (
+                r#"peers = ["public"]
+                rpcs = ["harvest"]
+                personal_fields = ["email"]"#,
+                "grant[1].personal_fields",
+            ),
+        ] {
+            let error = SharingPolicy::parse(&format!("[[grant]]\n{bad}")).unwrap_err();
+            assert!(error.contains(key), "{error}");
+        }
     }
 }

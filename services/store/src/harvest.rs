@@ -258,6 +258,54 @@ impl Store {
         Ok(None)
     }
 
+    /// Which of `ids` the harvester of `scope` can get as live records (any
+    /// origin: a GetRecord is not bound to a set).
+    pub async fn harvestable_among(
+        &self,
+        scope: &HarvestScope,
+        ids: &[&str],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut found = std::collections::HashSet::new();
+        let mut wanted: Vec<&str> = ids.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let own_live = match scope.audience {
+            Audience::Public => "deleted = 0 AND shareable = 1 AND public = 1",
+            Audience::Federation => "deleted = 0 AND shareable = 1",
+        };
+        for chunk in wanted.chunks(500) {
+            let list = crate::writes::numbered_placeholders(self.backend, 1, chunk.len());
+            let mut tables = Vec::new();
+            if !scope.kinds.is_empty() {
+                tables.push((
+                    format!("SELECT id, kind FROM records WHERE id IN ({list}) AND {own_live}"),
+                    &scope.kinds,
+                ));
+            }
+            if !scope.mirror_kinds.is_empty() {
+                tables.push((
+                    format!(
+                        "SELECT id, kind FROM mirrors WHERE id IN ({list}) AND deleted = 0 \
+                         AND public = 1"
+                    ),
+                    &scope.mirror_kinds,
+                ));
+            }
+            for (sql, kinds) in tables {
+                let mut query = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(sql));
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                for (id, kind) in query.fetch_all(&self.pool).await? {
+                    if RecordKind::from_code(kind).is_some_and(|kind| kinds.contains(&kind)) {
+                        found.insert(id);
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
     async fn own_entries(
         &self,
         scope: &HarvestScope,
