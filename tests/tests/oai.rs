@@ -55,8 +55,11 @@ struct Harvested {
 }
 
 async fn node_with_samples(policy: &str, page_size: u32) -> Harvested {
+    node_with_samples_on(TestDatabase::sqlite(), policy, page_size).await
+}
+
+async fn node_with_samples_on(database: TestDatabase, policy: &str, page_size: u32) -> Harvested {
     let pki = TestPki::new();
-    let database = TestDatabase::sqlite();
     let node =
         SecureNode::start_with(&pki, NODE, &database.url, policy, &oai_section(page_size)).await;
     let records = sample_records(NODE, 120);
@@ -250,7 +253,12 @@ async fn every_verb_answers_schema_valid_xml_in_every_format() {
 
 #[tokio::test]
 async fn anonymous_harvesters_see_public_records_and_credentials_see_their_grant() {
-    let at = node_with_samples(POLICY, 25).await;
+    for database in TestDatabase::each_backend().await {
+        see_what_the_grant_allows(node_with_samples_on(database, POLICY, 25).await).await;
+    }
+}
+
+async fn see_what_the_grant_allows(at: Harvested) {
     let expected = |keep: fn(&AnyRecord) -> bool| -> BTreeSet<String> {
         at.records
             .iter()
@@ -358,7 +366,12 @@ async fn anonymous_harvesters_see_public_records_and_credentials_see_their_grant
 
 #[tokio::test]
 async fn a_harvest_while_records_change_delivers_each_unchanged_record_exactly_once() {
-    let at = node_with_samples(POLICY, 10).await;
+    for database in TestDatabase::each_backend().await {
+        harvest_while_records_change(node_with_samples_on(database, POLICY, 10).await).await;
+    }
+}
+
+async fn harvest_while_records_change(at: Harvested) {
     let public: Vec<AnyRecord> = at
         .records
         .iter()
