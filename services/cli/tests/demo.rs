@@ -97,8 +97,50 @@ async fn the_demo_mirrors_tasks_between_provinces_and_at_the_national_node() {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    // quoc-gia's OAI-PMH endpoint serves both provinces' public records, a
+    // set for each; anonymous harvesters need no certificate.
+    let ca = dir.path().join("pki").join("ca.crt");
+    let national_oai: std::net::SocketAddr = "127.0.0.1:8443".parse().expect("address");
+    let mut per_province = Vec::new();
+    for province in ["hung-yen", "nam-dinh"] {
+        let page = lienthong_tests::oai::get(
+            national_oai,
+            &ca,
+            &format!("verb=ListIdentifiers&metadataPrefix=oai_dc&set=province_{province}"),
+        )
+        .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let identifiers = lienthong_tests::oai::texts_of(&page.body, "identifier");
+        assert!(
+            identifiers
+                .iter()
+                .all(|id| id.starts_with(&format!("oai:quoc-gia.lienthong.vn:{province}:"))),
+            "{}",
+            page.body
+        );
+        per_province.push(identifiers.len());
+    }
+    let identify = lienthong_tests::oai::get(
+        "127.0.0.1:8441".parse().expect("address"),
+        &ca,
+        "verb=Identify",
+    )
+    .await;
+    assert_eq!(identify.status, 200, "{}", identify.body);
     let _ = demo.kill();
-    let _ = demo.wait();
+    let output = demo.wait_with_output().expect("output");
+    let printed = text(&output.stdout);
+    for url in [
+        "https://127.0.0.1:8441/oai",
+        "https://127.0.0.1:8442/oai",
+        "https://127.0.0.1:8443/oai",
+    ] {
+        assert!(printed.contains(url), "the demo prints {url}:\n{printed}");
+    }
+    assert!(
+        per_province.iter().all(|count| *count > 0),
+        "quoc-gia publishes every province's public records: {per_province:?}"
+    );
     let planted = check.expect("the proposal check never found the planted Nam Định task");
     assert_eq!(planted["likelyRepeat"], true, "{planted}");
     assert_eq!(planted["mirror"]["originNodeId"], "nam-dinh", "{planted}");

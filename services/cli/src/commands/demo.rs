@@ -30,6 +30,8 @@ struct DemoNode {
     name: &'static str,
     grpc_port: u16,
     admin_port: u16,
+    /// OAI-PMH (HTTPS) for harvesters.
+    oai_port: u16,
     policy: &'static str,
     /// Gets sample data of its own (the national node holds mirrors only).
     sample: bool,
@@ -45,6 +47,7 @@ const DEMO_NODES: [DemoNode; 3] = [
         name: "Sở KH&CN Hưng Yên",
         grpc_port: 7101,
         admin_port: 9101,
+        oai_port: 8441,
         policy: include_str!("../../../../deploy/policies/hung-yen.toml"),
         sample: true,
         role: "province",
@@ -55,6 +58,7 @@ const DEMO_NODES: [DemoNode; 3] = [
         name: "Sở KH&CN Nam Định",
         grpc_port: 7102,
         admin_port: 9102,
+        oai_port: 8442,
         policy: include_str!("../../../../deploy/policies/nam-dinh.toml"),
         sample: true,
         role: "province",
@@ -65,6 +69,7 @@ const DEMO_NODES: [DemoNode; 3] = [
         name: "Quốc gia (national node)",
         grpc_port: 7103,
         admin_port: 9103,
+        oai_port: 8443,
         policy: include_str!("../../../../deploy/policies/quoc-gia.toml"),
         sample: false,
         role: "aggregator",
@@ -145,6 +150,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         name,
         grpc_port,
         admin_port,
+        oai_port,
         policy,
         sample,
         role,
@@ -176,6 +182,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
              [database]\nurl = {}\n\
              [grpc]\nlisten = \"127.0.0.1:{grpc_port}\"\n\
              [admin]\nlisten = \"127.0.0.1:{admin_port}\"\n\
+             [oai]\nlisten = \"127.0.0.1:{oai_port}\"\nadmin_email = \"oai@{id}.lienthong.vn\"\n\
              [sharing]\npolicy = {}\n{}{follow_toml}",
             toml_string(&format!("sqlite://{}", database.display())),
             toml_path(&policy_path),
@@ -208,7 +215,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         let server = NodeServer::bind(config, Mode::MutualTls)
             .await
             .with_context(|| format!("cannot start the {name} node (is another demo running?)"))?;
-        addresses.push((name, server.grpc_addr(), server.admin_addr()));
+        addresses.push((
+            name,
+            server.grpc_addr(),
+            server.admin_addr(),
+            server.oai_addr(),
+        ));
         let mut stop = stop_rx.clone();
         tasks.push(tokio::spawn(server.serve(async move {
             let _ = stop.wait_for(|stop| *stop).await;
@@ -226,7 +238,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         TlsFiles::to_toml(&TlsFiles::in_pki_dir(&pki_dir, &identity(DEMO_GATEWAY)?)),
     );
     // The gateway asks the provinces; the national node holds mirrors.
-    for (node, (_, grpc, _)) in DEMO_NODES
+    for (node, (_, grpc, _, _)) in DEMO_NODES
         .iter()
         .zip(&addresses)
         .filter(|(node, _)| node.sample)
@@ -264,10 +276,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         "\nLiên thông demo is running over mutual TLS (development PKI in {}).",
         pki.dir().display()
     );
-    for (name, grpc, admin) in &addresses {
+    for (name, grpc, admin, _) in &addresses {
         println!(
             "  {name:<20} gRPC https://{grpc}   metrics http://{admin}/metrics   health http://{admin}/healthz"
         );
+    }
+    println!("\nOAI-PMH base URLs (public records, for any standard harvester):");
+    for (name, _, _, oai) in &addresses {
+        if let Some(oai) = oai {
+            println!("  {name:<20} https://{oai}/oai");
+        }
     }
     println!(
         "  {:<20} gRPC https://{gateway_grpc}   HTTPS https://{gateway_http}/api/v1/   metrics http://{gateway_admin}/metrics",
@@ -306,6 +324,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!(
         "  curl --cacert $LIENTHONG_CA -H 'Authorization: Bearer {officer_token}' \\\n       \
          'https://{gateway_http}/api/v1/experts?q=nguyen&field=4&page_size=5'"
+    );
+    println!(
+        "  curl --cacert $LIENTHONG_CA 'https://127.0.0.1:8443/oai?verb=ListRecords&metadataPrefix=oai_cerif_openaire&set=openaire_cris_projects'"
     );
     println!(
         "  lienthong audit verify --config {}",
