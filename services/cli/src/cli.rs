@@ -136,6 +136,38 @@ pub enum Command {
     ///   lienthong check-proposal --config deploy/hung-yen.sqlite.toml \
     ///       --title "nuoi tom the chan trang" --summary de-xuat.txt --field 4 --json
     CheckProposal(CheckProposalArgs),
+    /// OAI-PMH harvesting (each node's /oai; see docs/oai-pmh.md): make a
+    /// bearer token for a harvester.
+    ///
+    /// Anonymous harvesters need nothing: they see public records only. A
+    /// harvester that should see more (the national S&T information system,
+    /// say) presents a client certificate, or a token made here. The node
+    /// keeps only the token's hash, in an [[oai.harvester]] entry; the
+    /// sharing policy grants its identity "harvest".
+    ///
+    /// Example: lienthong oai token --identity system:national-sti
+    Oai(OaiArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct OaiArgs {
+    #[command(subcommand)]
+    pub command: OaiCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OaiCommand {
+    /// Print a new random token, and the [[oai.harvester]] entry (with the
+    /// token's SHA-256) to add to the node's config.
+    Token {
+        /// The identity the token stands for, as the sharing policy names
+        /// it, e.g. system:national-sti.
+        #[arg(long)]
+        identity: String,
+        /// Print {"token", "identity", "token_sha256"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args, Debug)]

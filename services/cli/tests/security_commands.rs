@@ -403,3 +403,41 @@ async fn a_node_over_mutual_tls_answers_the_cli_with_a_client_certificate() {
     let _ = node.kill();
     let _ = node.wait();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oai_tokens_are_random_and_their_hash_is_what_the_config_holds() {
+    let mut tokens = Vec::new();
+    for _ in 0..2 {
+        let mut command = lienthong();
+        command.args([
+            "oai",
+            "token",
+            "--identity",
+            "system:national-sti",
+            "--json",
+        ]);
+        let output = run(command).await;
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let printed: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        let token = printed["token"].as_str().expect("token").to_owned();
+        let hash: String = ring::digest::digest(&ring::digest::SHA256, token.as_bytes())
+            .as_ref()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        assert_eq!(printed["token_sha256"], hash);
+        assert_eq!(printed["identity"], "system:national-sti");
+        assert!(token.len() >= 43, "256 bits: {token}");
+        tokens.push(token);
+    }
+    assert_ne!(tokens[0], tokens[1]);
+    let mut command = lienthong();
+    command.args(["oai", "token", "--identity", "nobody"]);
+    let output = run(command).await;
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("--identity"),
+        "{}",
+        text(&output.stderr)
+    );
+}

@@ -6,6 +6,7 @@ mod client;
 mod demo;
 mod gateway;
 mod node;
+mod oai;
 mod pki;
 mod records;
 mod reindex;
@@ -44,5 +45,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CheckProposal(args) => check_proposal::run(args).await,
         Command::Pki(args) => pki::run(args),
         Command::Audit(args) => audit::run(args).await,
+        Command::Oai(args) => oai::run(args),
     }
 }
