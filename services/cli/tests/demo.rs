@@ -127,6 +127,9 @@ async fn the_demo_mirrors_tasks_between_provinces_and_at_the_national_node() {
     )
     .await;
     assert_eq!(identify.status, 200, "{}", identify.body);
+    // An off-the-shelf harvester (Sickle, in Python) walks quoc-gia's
+    // endpoint in every format.
+    let sickle = sickle_harvest("https://127.0.0.1:8443/oai", &ca).await;
     let _ = demo.kill();
     let output = demo.wait_with_output().expect("output");
     let printed = text(&output.stdout);
@@ -141,6 +144,27 @@ async fn the_demo_mirrors_tasks_between_provinces_and_at_the_national_node() {
         per_province.iter().all(|count| *count > 0),
         "quoc-gia publishes every province's public records: {per_province:?}"
     );
+    if let Some(summary) = sickle {
+        let formats = summary["formats"].as_array().expect("formats");
+        assert_eq!(formats.len(), 2, "{summary}");
+        let identifiers = summary["identifiers"].as_u64().expect("identifiers");
+        assert!(identifiers > 0, "{summary}");
+        for format in formats {
+            let format = format.as_str().expect("prefix");
+            assert_eq!(
+                summary["records"][format].as_u64(),
+                Some(identifiers),
+                "{format}: {summary}"
+            );
+        }
+        assert_eq!(summary["deletedRecord"], "persistent");
+        assert!(
+            summary["sets"]
+                .as_array()
+                .is_some_and(|sets| sets.iter().any(|set| set == "province_nam-dinh")),
+            "{summary}"
+        );
+    }
     let planted = check.expect("the proposal check never found the planted Nam Định task");
     assert_eq!(planted["likelyRepeat"], true, "{planted}");
     assert_eq!(planted["mirror"]["originNodeId"], "nam-dinh", "{planted}");
@@ -160,4 +184,38 @@ async fn the_demo_mirrors_tasks_between_provinces_and_at_the_national_node() {
         national_from_hung_yen > tasks_at_hung_yen && national_from_nam_dinh > tasks_at_hung_yen,
         "the national node mirrors too little: {last:?}"
     );
+}
+
+/// Runs `tests/oai/sickle_harvest.py` against `base_url`: with the Python of
+/// `LIENTHONG_OAI_PYTHON` (CI's venv), or `python3` when it has Sickle.
+/// `None`, with a notice, when neither has it, unless
+/// `LIENTHONG_REQUIRE_SICKLE` is set.
+async fn sickle_harvest(base_url: &str, ca: &std::path::Path) -> Option<serde_json::Value> {
+    let python = std::env::var("LIENTHONG_OAI_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has_sickle = std::process::Command::new(&python)
+        .args(["-c", "import sickle"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !has_sickle {
+        assert!(
+            std::env::var_os("LIENTHONG_REQUIRE_SICKLE").is_none(),
+            "LIENTHONG_REQUIRE_SICKLE is set but {python} cannot import sickle"
+        );
+        eprintln!("notice: Sickle (Python) not installed; the off-the-shelf harvest is skipped");
+        return None;
+    }
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/oai/sickle_harvest.py");
+    let mut command = std::process::Command::new(&python);
+    command.arg(script).arg(base_url).arg(ca);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("the harvest's thread")
+        .expect("run the Sickle harvest");
+    assert!(
+        output.status.success(),
+        "Sickle harvest failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(serde_json::from_slice(&output.stdout).expect("the summary is JSON"))
 }
