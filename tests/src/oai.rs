@@ -50,6 +50,43 @@ pub async fn request(
     query: &str,
     form: Option<&str>,
 ) -> OaiResponse {
+    match form {
+        None => {
+            exchange(
+                address,
+                ca,
+                credentials,
+                &format!("GET /oai?{query} HTTP/1.1\r\n"),
+                "",
+            )
+            .await
+        }
+        Some(form) => {
+            let headers = format!(
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+                form.len()
+            );
+            exchange(
+                address,
+                ca,
+                credentials,
+                &format!("POST /oai HTTP/1.1\r\n{headers}"),
+                form,
+            )
+            .await
+        }
+    }
+}
+
+/// Sends `head` (request line and any headers) and `body` over a new TLS
+/// connection, with the credentials' certificate or token.
+async fn exchange(
+    address: SocketAddr,
+    ca: &Path,
+    credentials: Credentials<'_>,
+    head: &str,
+    body: &str,
+) -> OaiResponse {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let client = match credentials {
@@ -62,16 +99,8 @@ pub async fn request(
         Credentials::Bearer(token) => format!("Authorization: Bearer {token}\r\n"),
         _ => String::new(),
     };
-    let request = match form {
-        None => format!(
-            "GET /oai?{query} HTTP/1.1\r\nHost: 127.0.0.1\r\n{authorization}Connection: close\r\n\r\n"
-        ),
-        Some(form) => format!(
-            "POST /oai HTTP/1.1\r\nHost: 127.0.0.1\r\n{authorization}Content-Type: \
-             application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
-            form.len()
-        ),
-    };
+    let request =
+        format!("{head}Host: 127.0.0.1\r\n{authorization}Connection: close\r\n\r\n{body}");
     stream.write_all(request.as_bytes()).await.expect("send");
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response).await;
@@ -87,6 +116,23 @@ pub async fn request(
         headers: head.to_owned(),
         body: body.to_owned(),
     }
+}
+
+/// `GET path` (any path of the listener).
+pub async fn request_path(
+    address: SocketAddr,
+    ca: &Path,
+    credentials: Credentials<'_>,
+    path: &str,
+) -> OaiResponse {
+    exchange(
+        address,
+        ca,
+        credentials,
+        &format!("GET {path} HTTP/1.1\r\n"),
+        "",
+    )
+    .await
 }
 
 /// Anonymous `GET /oai?query`.

@@ -171,6 +171,28 @@ impl SecureNode {
         .await
     }
 
+    /// As [`SecureNode::start_with`], in the aggregator role (the national
+    /// node): `extra_toml` must follow at least one peer.
+    pub async fn start_aggregator(
+        pki: &TestPki,
+        node_id: &str,
+        database_url: &str,
+        policy: &str,
+        extra_toml: &str,
+    ) -> SecureNode {
+        SecureNode::launch(
+            pki,
+            node_id,
+            database_url,
+            policy,
+            extra_toml,
+            "127.0.0.1:0",
+            "role = \"aggregator\"\n",
+        )
+        .await
+        .expect("start the aggregator")
+    }
+
     /// As [`SecureNode::try_start`], listening on `listen` (to come back on
     /// the same address after a stop).
     pub async fn try_start_at(
@@ -181,11 +203,23 @@ impl SecureNode {
         extra_toml: &str,
         listen: &str,
     ) -> Result<SecureNode, String> {
+        SecureNode::launch(pki, node_id, database_url, policy, extra_toml, listen, "").await
+    }
+
+    async fn launch(
+        pki: &TestPki,
+        node_id: &str,
+        database_url: &str,
+        policy: &str,
+        extra_toml: &str,
+        listen: &str,
+        node_keys: &str,
+    ) -> Result<SecureNode, String> {
         let (files, _) = pki.issue(&format!("node:{node_id}"));
         let policy = crate::policy_file(policy);
         let (search_index, search_toml) = crate::search_index_section();
         let config = NodeConfig::from_toml(&format!(
-            "[node]\nid = \"{node_id}\"\ndisplay_name = \"Sở KH&CN {node_id}\"\n\
+            "[node]\nid = \"{node_id}\"\ndisplay_name = \"Sở KH&CN {node_id}\"\n{node_keys}\
              [database]\nurl = \"{}\"\nmax_connections = 4\n\
              [sharing]\npolicy = \"{}\"\n{search_toml}\
              [grpc]\nlisten = \"{listen}\"\nconcurrency_per_connection = 256\n\

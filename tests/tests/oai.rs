@@ -697,3 +697,170 @@ fn the_schema_check_refuses_what_the_schemas_refuse() {
     let bare_orcid = format!("<Person {ns} id=\"c\"><ORCID>0000-0002-1825-0097</ORCID></Person>");
     assert!(oai::validate(&record(&bare_orcid)).is_err());
 }
+
+/// quoc-gia follows two provinces, publishes their public records over
+/// OAI-PMH with a set for each, and reports each province's figures from
+/// its mirrors to the national system, and to nobody else.
+#[tokio::test]
+async fn the_national_node_publishes_and_reports_every_province_it_follows() {
+    let pki = TestPki::new();
+    let province_policy = "[[grant]]\npeers = [\"node:quoc-gia\"]\nrpcs = [\"changes\"]\n\
+                           kinds = [\"project\", \"publication\"]\n";
+    let mut provinces = Vec::new();
+    let mut follows = String::from("[sync]\ninterval_ms = 50\n");
+    let mut shared: BTreeMap<String, Vec<AnyRecord>> = BTreeMap::new();
+    for id in ["hung-yen", "nam-dinh"] {
+        let database = TestDatabase::sqlite();
+        let node = SecureNode::start_with(&pki, id, &database.url, province_policy, "").await;
+        let records: Vec<AnyRecord> = sample_records(id, 40)
+            .into_iter()
+            .filter(|record| {
+                matches!(
+                    record.kind(),
+                    lienthong_records::RecordKind::Project
+                        | lienthong_records::RecordKind::Publication
+                )
+            })
+            .collect();
+        lienthong_tests::load(&node.store, records.clone()).await;
+        shared.insert(
+            id.to_owned(),
+            records
+                .into_iter()
+                .filter(lienthong_tests::is_shareable)
+                .collect(),
+        );
+        follows.push_str(&format!(
+            "[[follow]]\npeer = \"{id}\"\nendpoint = \"{}\"\nkinds = [\"project\", \"publication\"]\n",
+            node.url()
+        ));
+        provinces.push((database, node));
+    }
+    let national_policy = "[[grant]]\npeers = [\"public\", \"system:national-sti\"]\n\
+         rpcs = [\"harvest\"]\nkinds = [\"project\", \"publication\"]\npublic_mirrors = true\n\
+         [[grant]]\npeers = [\"system:national-sti\"]\nrpcs = [\"statistics\"]\n\
+         kinds = [\"project\", \"publication\"]\n";
+    let database = TestDatabase::sqlite();
+    let oai_toml = oai_section(10).replace(
+        "[oai]\n",
+        "[oai]\nrepository_identifier = \"quoc-gia.lienthong.vn\"\n",
+    );
+    let national = SecureNode::start_aggregator(
+        &pki,
+        "quoc-gia",
+        &database.url,
+        national_policy,
+        &format!("{oai_toml}{follows}"),
+    )
+    .await;
+    let wanted: usize = shared.values().map(Vec::len).sum();
+    let synced = lienthong_tests::wait_for(std::time::Duration::from_secs(30), || async {
+        let syncs = national.store.peer_syncs().await.expect("status");
+        syncs.iter().map(|sync| sync.mirrored).sum::<u64>() == wanted as u64
+    })
+    .await;
+    assert!(synced, "quoc-gia mirrors both provinces");
+    national.store.index_committed_writes().await;
+    let oai = national.oai_addr.expect("oai");
+    let ca = national.tls.ca_bundle.clone();
+
+    // One set per province, holding exactly that province's public records.
+    let listed = oai::get(oai, &ca, "verb=ListSets").await;
+    for (province, records) in &shared {
+        let set = format!("province_{province}");
+        assert!(texts_of(&listed.body, "setSpec").contains(&set));
+        let harvested: BTreeSet<String> = {
+            let mut ids = BTreeSet::new();
+            let mut query =
+                format!("verb=ListIdentifiers&metadataPrefix=oai_cerif_openaire&set={set}");
+            loop {
+                let page = oai::get(oai, &ca, &query).await;
+                assert_valid(&page, &query);
+                ids.extend(headers_of(&page.body).into_iter().map(|(id, _)| id));
+                match texts_of(&page.body, "resumptionToken").first() {
+                    Some(token) if !token.is_empty() => {
+                        query = format!("verb=ListIdentifiers&resumptionToken={token}");
+                    }
+                    _ => break,
+                }
+            }
+            ids
+        };
+        let public: BTreeSet<String> = records
+            .iter()
+            .filter(|record| is_public(record))
+            .map(|record| format!("oai:quoc-gia.lienthong.vn:{}", record.id()))
+            .collect();
+        assert!(!public.is_empty());
+        assert_eq!(harvested, public, "{province}");
+    }
+
+    // The figures: each province's shared tasks, from the mirrors.
+    let (national_sti, _) = pki.issue("system:national-sti");
+    let figures = oai_path(
+        oai,
+        &ca,
+        Credentials::Certificate(&national_sti),
+        "/api/v1/figures",
+    )
+    .await;
+    assert_eq!(figures.status, 200, "{}", figures.body);
+    let figures: serde_json::Value = serde_json::from_str(&figures.body).expect("JSON");
+    for (province, records) in &shared {
+        let reported = figures["provinces"]
+            .as_array()
+            .expect("provinces")
+            .iter()
+            .find(|entry| entry["province"] == province.as_str())
+            .unwrap_or_else(|| panic!("{province} in {figures}"));
+        let projects: Vec<&pb::Project> = records
+            .iter()
+            .filter_map(|record| match record {
+                AnyRecord::Project(project) => Some(project),
+                _ => None,
+            })
+            .collect();
+        let tasks = &reported["kinds"]["project"];
+        assert_eq!(tasks["total"], projects.len() as u64, "{province}: {tasks}");
+        let completed = projects
+            .iter()
+            .filter(|project| project.status == pb::ProjectStatus::Completed as i32)
+            .count() as u64;
+        assert_eq!(
+            tasks["byStatus"]["completed"].as_u64().unwrap_or(0),
+            completed,
+            "{tasks}"
+        );
+        let agricultural = projects
+            .iter()
+            .filter(|project| project.field_codes.iter().any(|code| code.starts_with('4')))
+            .count() as u64;
+        assert_eq!(
+            tasks["byField"]["4"].as_u64().unwrap_or(0),
+            agricultural,
+            "{tasks}"
+        );
+    }
+    // Anonymous callers and identities without the grant get nothing.
+    let anonymous = oai_path(oai, &ca, Credentials::None, "/api/v1/figures").await;
+    assert_eq!(anonymous.status, 403, "{}", anonymous.body);
+    let (other, _) = pki.issue("system:other");
+    let refused = oai_path(
+        oai,
+        &ca,
+        Credentials::Certificate(&other),
+        "/api/v1/figures",
+    )
+    .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+}
+
+/// GET of any path on the HTTPS listener.
+async fn oai_path(
+    address: SocketAddr,
+    ca: &std::path::Path,
+    credentials: Credentials<'_>,
+    path: &str,
+) -> OaiResponse {
+    oai::request_path(address, ca, credentials, path).await
+}

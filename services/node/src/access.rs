@@ -178,11 +178,14 @@ impl Access {
         Ok(admitted)
     }
 
-    /// Admits an OAI-PMH request from `harvester`, whose arguments are
-    /// `arguments`; a refusal is audited and returned like a call's.
-    pub async fn admit_harvest(
+    /// Admits a request on the node's HTTPS listener from `harvester`:
+    /// `action` (audited as such) needing `operation`, with `arguments`; a
+    /// refusal is audited and returned like a call's.
+    pub async fn admit_https(
         &self,
         harvester: &Harvester,
+        action: &'static str,
+        operation: Operation,
         arguments: &[(String, String)],
     ) -> Result<Admitted, Status> {
         let (caller, source) = match harvester {
@@ -196,7 +199,7 @@ impl Access {
             caller: caller.clone(),
             end_user: String::new(),
             source,
-            action: "Harvest",
+            action,
             request: lienthong_audit::request_text(&arguments),
             disclosure: Disclosure::decide(&SharingPolicy::deny_all(), None, &caller, false),
         };
@@ -214,11 +217,11 @@ impl Access {
                     Some(identity),
                     &caller,
                     true,
-                    Some(Operation::Harvest),
+                    Some(operation),
                 );
             }
         }
-        if let Err(denial) = admitted.disclosure.permit(Operation::Harvest, None) {
+        if let Err(denial) = admitted.disclosure.permit(operation, None) {
             return Err(self
                 .refuse(admitted, Status::permission_denied(denial.0))
                 .await);

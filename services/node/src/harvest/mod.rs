@@ -15,8 +15,13 @@
 //!
 //! Protocol errors answer HTTP 200 with the OAI-PMH error, as the protocol
 //! requires; refusals of the harvester itself are HTTP 401, 403 or 429.
+//!
+//! The same listener serves the reporting figures the national system
+//! collects (`GET /api/v1/figures`, [`figures`]), to identified callers the
+//! policy grants `"statistics"`.
 
 mod answer;
+mod figures;
 mod resumption;
 
 use std::sync::Arc;
@@ -33,6 +38,7 @@ use lienthong_store::{Audience, Store};
 
 use crate::access::{Access, Harvester};
 use crate::config::{NodeConfig, NodeRole, OaiConfig};
+use crate::policy::Operation;
 
 /// The largest POST body taken: the arguments of any request fit in far less.
 const MAX_FORM_BYTES: usize = 16 * 1024;
@@ -157,10 +163,38 @@ impl Endpoint {
     }
 }
 
+impl Endpoint {
+    /// Identifies the sender of `request` and takes one request from its
+    /// budget; over budget, the answer to send instead (HTTP 429).
+    #[allow(clippy::result_large_err)]
+    fn admit_caller(&self, request: &Request) -> Result<Harvester, Response> {
+        let peer = request
+            .extensions()
+            .get::<HarvestPeer>()
+            .map(|peer| peer.0.clone());
+        let harvester = self.harvester(peer.as_ref(), request.headers());
+        let budget_key = match &harvester {
+            Harvester::Identified(identity) => identity.to_string(),
+            Harvester::Public { network } | Harvester::Unknown { network, .. } => network.clone(),
+        };
+        if let Err(wait) = self.limiter.admit(&budget_key) {
+            let seconds = wait.as_secs().max(1).to_string();
+            return Err((
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, seconds)],
+                "too many requests from this network; wait and retry (Retry-After)\n",
+            )
+                .into_response());
+        }
+        Ok(harvester)
+    }
+}
+
 /// The routes of the OAI-PMH listener.
 pub fn router(endpoint: Arc<Endpoint>) -> Router {
     Router::new()
         .route("/oai", any(oai))
+        .route("/api/v1/figures", axum::routing::get(figures::figures))
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,
@@ -170,31 +204,17 @@ pub fn router(endpoint: Arc<Endpoint>) -> Router {
         .with_state(endpoint)
 }
 
-async fn oai(
+pub(crate) async fn oai(
     State(endpoint): State<Arc<Endpoint>>,
     RawQuery(query): RawQuery,
     request: Request,
 ) -> Response {
-    let peer = request
-        .extensions()
-        .get::<HarvestPeer>()
-        .map(|peer| peer.0.clone());
     let method = request.method().clone();
     let headers = request.headers().clone();
-    let harvester = endpoint.harvester(peer.as_ref(), &headers);
-    let budget_key = match &harvester {
-        Harvester::Identified(identity) => identity.to_string(),
-        Harvester::Public { network } | Harvester::Unknown { network, .. } => network.clone(),
+    let harvester = match endpoint.admit_caller(&request) {
+        Ok(harvester) => harvester,
+        Err(refused) => return refused,
     };
-    if let Err(wait) = endpoint.limiter.admit(&budget_key) {
-        let seconds = wait.as_secs().max(1).to_string();
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, seconds)],
-            "too many requests from this network; wait and retry (Retry-After)\n",
-        )
-            .into_response();
-    }
     let arguments = match method {
         Method::GET | Method::HEAD => form_pairs(query.as_deref().unwrap_or_default().as_bytes()),
         Method::POST => {
@@ -229,7 +249,11 @@ async fn oai(
                 .into_response();
         }
     };
-    let admitted = match endpoint.access.admit_harvest(&harvester, &arguments).await {
+    let admitted = match endpoint
+        .access
+        .admit_https(&harvester, "Harvest", Operation::Harvest, &arguments)
+        .await
+    {
         Ok(admitted) => admitted,
         Err(status) => return refusal(&status),
     };
@@ -263,14 +287,14 @@ async fn oai(
 }
 
 /// The arguments of a query string or form body, decoded.
-fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
+pub(crate) fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(bytes)
         .map(|(key, value)| (key.into_owned(), value.into_owned()))
         .collect()
 }
 
 /// A refusal of the harvester itself, as plain text.
-fn refusal(status: &tonic::Status) -> Response {
+pub(crate) fn refusal(status: &tonic::Status) -> Response {
     let code = match status.code() {
         tonic::Code::Unauthenticated => StatusCode::UNAUTHORIZED,
         tonic::Code::PermissionDenied => StatusCode::FORBIDDEN,

@@ -15,7 +15,7 @@ use tantivy::{TantivyDocument, Term};
 
 /// Version of what the index holds and how it is tokenized. An index written
 /// by another version is rebuilt from the database when the store opens.
-pub const INDEX_FORMAT: u32 = 3;
+pub const INDEX_FORMAT: u32 = 4;
 
 const FOLDED: &str = "lienthong_folded";
 const ACCENTED: &str = "lienthong_accented";
@@ -40,6 +40,11 @@ impl Scope {
             Scope::PublicMirror => Some("scope:public-mirror"),
         }
     }
+}
+
+/// The facet term of the node a mirror came from.
+pub(crate) fn origin_facet(origin: &str) -> String {
+    format!("origin:{origin}")
 }
 
 /// The fields of the index.
@@ -150,6 +155,11 @@ impl Fields {
         }
         if let Some(scope) = scope.facet() {
             document.add_text(self.facet, scope);
+            // Which node a mirror came from: the national node's figures
+            // per province count by it.
+            if let Some(origin) = record.id().split(':').next() {
+                document.add_text(self.facet, origin_facet(origin));
+            }
         }
         document.add_bytes(self.body, body);
         document
