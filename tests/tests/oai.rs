@@ -864,3 +864,103 @@ async fn oai_path(
 ) -> OaiResponse {
     oai::request_path(address, ca, credentials, path).await
 }
+
+/// Field sets are filters in the database: a field set lists exactly the
+/// public records in that field, with its size, and learns of withdrawals.
+#[tokio::test]
+async fn a_field_set_lists_its_records_and_their_withdrawals() {
+    for database in TestDatabase::each_backend().await {
+        let at = node_with_samples_on(database, POLICY, 7).await;
+        let in_field = |record: &AnyRecord| {
+            lienthong_records::search_document::top_fields(record) & (1 << 4) != 0
+        };
+        let wanted: BTreeSet<String> = at
+            .records
+            .iter()
+            .filter(|record| is_public(record) && in_field(record))
+            .map(|record| oai_id(record.id()))
+            .collect();
+        assert!(
+            wanted.len() > 7,
+            "more than a page of public records in field 4"
+        );
+        // The next second: what comes `from` the first page's date is only
+        // what changes after the load.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let first = oai::get(
+            at.oai,
+            &at.ca,
+            "verb=ListIdentifiers&metadataPrefix=oai_dc&set=field_4",
+        )
+        .await;
+        assert_eq!(
+            attribute_of(&first.body, "resumptionToken", "completeListSize"),
+            Some(wanted.len().to_string())
+        );
+        let started = texts_of(&first.body, "responseDate")[0].clone();
+        let listed: BTreeSet<String> = harvest_all(
+            &at,
+            Credentials::None,
+            "verb=ListIdentifiers&metadataPrefix=oai_dc&set=field_4",
+        )
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+        assert_eq!(listed, wanted);
+        let mut withdrawn = at
+            .records
+            .iter()
+            .find(|record| is_public(record) && in_field(record))
+            .expect("one")
+            .clone();
+        withdrawn.meta_mut().visibility = pb::Visibility::Federation as i32;
+        at.node
+            .store
+            .upsert(vec![withdrawn.clone()])
+            .await
+            .expect("withdraw");
+        let since = harvest_all(
+            &at,
+            Credentials::None,
+            &format!("verb=ListIdentifiers&metadataPrefix=oai_dc&set=field_4&from={started}"),
+        )
+        .await;
+        assert_eq!(since, [(oai_id(withdrawn.id()), true)]);
+    }
+}
+
+/// A list whose next page held only a record that changed meanwhile still
+/// answers that page, with the record as it is now, not noRecordsMatch.
+#[tokio::test]
+async fn a_page_whose_only_record_changed_meanwhile_delivers_it() {
+    let pki = TestPki::new();
+    let database = TestDatabase::sqlite();
+    let node = SecureNode::start_with(&pki, NODE, &database.url, POLICY, &oai_section(2)).await;
+    let tasks: Vec<AnyRecord> = (0..3)
+        .map(|n| {
+            let mut task = lienthong_tests::bulk_task(NODE, n);
+            task.meta_mut().visibility = pb::Visibility::Public as i32;
+            task
+        })
+        .collect();
+    lienthong_tests::load(&node.store, tasks.clone()).await;
+    let (oai_addr, ca) = (node.oai_addr.expect("oai"), node.tls.ca_bundle.clone());
+    let first = oai::get(oai_addr, &ca, "verb=ListIdentifiers&metadataPrefix=oai_dc").await;
+    assert_eq!(headers_of(&first.body).len(), 2);
+    let token = texts_of(&first.body, "resumptionToken")[0].clone();
+    let mut third = tasks[2].clone();
+    if let AnyRecord::Project(project) = &mut third {
+        project.summary = "Đã sửa sau khi trang đầu được gửi.".into();
+    }
+    node.store.upsert(vec![third]).await.expect("edit");
+    let second = oai::get(
+        oai_addr,
+        &ca,
+        &format!("verb=ListIdentifiers&resumptionToken={token}"),
+    )
+    .await;
+    assert_valid(&second, "the page after the edit");
+    assert_eq!(headers_of(&second.body), [(oai_id(tasks[2].id()), false)]);
+    assert_eq!(texts_of(&second.body, "resumptionToken"), [""]);
+}

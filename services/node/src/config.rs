@@ -280,6 +280,9 @@ pub struct OaiConfig {
     pub requests_per_minute: u32,
     #[serde(default = "default_oai_burst")]
     pub burst: u32,
+    /// Requests answered at once; more get HTTP 503 with Retry-After.
+    #[serde(default = "default_oai_concurrent")]
+    pub max_concurrent_requests: u32,
     /// Harvesters that authenticate with a bearer token instead of a
     /// client certificate.
     #[serde(default)]
@@ -308,6 +311,9 @@ fn default_oai_requests_per_minute() -> u32 {
 }
 fn default_oai_burst() -> u32 {
     60
+}
+fn default_oai_concurrent() -> u32 {
+    16
 }
 
 impl OaiConfig {
@@ -354,6 +360,13 @@ impl OaiConfig {
                 self.admin_email
             )));
         }
+        if self.base_url.is_none() && self.listen.ip().is_unspecified() {
+            return Err(ConfigError(format!(
+                "key oai.base_url: required when oai.listen is {} (every address): name the \
+                 URL harvesters use, e.g. \"https://oai.skhcn.hungyen.gov.vn/oai\"",
+                self.listen
+            )));
+        }
         let base_url = self.base_url();
         if !(base_url.starts_with("https://") || base_url.starts_with("http://"))
             || base_url.contains(char::is_whitespace)
@@ -374,9 +387,11 @@ impl OaiConfig {
                     .into(),
             ));
         }
-        if self.requests_per_minute == 0 || self.burst == 0 {
+        if self.requests_per_minute == 0 || self.burst == 0 || self.max_concurrent_requests == 0 {
             return Err(ConfigError(
-                "key oai.requests_per_minute and oai.burst: must be at least 1".into(),
+                "key oai.requests_per_minute, oai.burst and oai.max_concurrent_requests: must be \
+                 at least 1"
+                    .into(),
             ));
         }
         for (index, harvester) in self.harvester.iter().enumerate() {
@@ -685,5 +700,37 @@ mod tests {
                 .to_string()
                 .contains("request_timeout_ms")
         );
+    }
+
+    #[test]
+    fn an_oai_section_is_checked_key_by_key() {
+        let oai = |body: &str| NodeConfig::from_toml(&format!("{MINIMAL}\n[oai]\n{body}"));
+        assert!(oai("listen = \"127.0.0.1:8441\"\nadmin_email = \"a@b.vn\"").is_ok());
+        for (body, key) in [
+            (
+                "listen = \"0.0.0.0:8441\"\nadmin_email = \"a@b.vn\"",
+                "oai.base_url",
+            ),
+            (
+                "listen = \"127.0.0.1:8441\"\nadmin_email = \"nobody\"",
+                "oai.admin_email",
+            ),
+            (
+                "listen = \"127.0.0.1:8441\"\nadmin_email = \"a@b.vn\"\nrepository_identifier = \"nodot\"",
+                "oai.repository_identifier",
+            ),
+            (
+                "listen = \"127.0.0.1:8441\"\nadmin_email = \"a@b.vn\"\npage_size = 0",
+                "oai.page_size",
+            ),
+            (
+                "listen = \"127.0.0.1:8441\"\nadmin_email = \"a@b.vn\"\n[[oai.harvester]]\n\
+                 identity = \"system:x\"\ntoken_sha256 = \"abc\"",
+                "oai.harvester[1].token_sha256",
+            ),
+        ] {
+            let error = oai(body).unwrap_err().to_string();
+            assert!(error.contains(key), "{key}: {error}");
+        }
     }
 }

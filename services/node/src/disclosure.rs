@@ -236,6 +236,7 @@ impl Disclosure {
             audience,
             mirror_kinds: self.permissions.public_mirror_kinds.clone(),
             origin: None,
+            field: None,
         }
     }
 

@@ -274,6 +274,9 @@ fn datestamp(key: &str, value: &str, until: bool) -> Result<Datestamp, OaiError>
         time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
     if value.len() == 10 {
         let day = time::Date::parse(value, day_format).map_err(|_| bad())?;
+        if day.year() < 1 {
+            return Err(bad());
+        }
         let time = if until { "23:59:59" } else { "00:00:00" };
         return Ok(Datestamp {
             normalized: format!("{}T{time}Z", format_day(day)),
@@ -282,6 +285,9 @@ fn datestamp(key: &str, value: &str, until: bool) -> Result<Datestamp, OaiError>
     }
     if value.len() == 20 {
         let moment = time::PrimitiveDateTime::parse(value, second_format).map_err(|_| bad())?;
+        if moment.year() < 1 {
+            return Err(bad());
+        }
         return Ok(Datestamp {
             normalized: format!(
                 "{}T{:02}:{:02}:{:02}Z",

@@ -52,20 +52,6 @@ pub enum SetFilter {
     Origin(String),
 }
 
-impl SetFilter {
-    /// Whether a record of `kind` from `origin` is in the set; for field
-    /// sets, `record` must be live to tell.
-    pub fn admits(&self, kind: RecordKind, origin: &str, record: Option<&AnyRecord>) -> bool {
-        match self {
-            SetFilter::Kind(wanted) => *wanted == Some(kind),
-            SetFilter::Field(field) => {
-                record.is_some_and(|record| top_fields(record).contains(field))
-            }
-            SetFilter::Origin(wanted) => wanted == origin,
-        }
-    }
-}
-
 /// The OpenAIRE set a kind's records are in.
 pub fn entity_set(kind: RecordKind) -> &'static str {
     match kind {
@@ -145,21 +131,8 @@ pub fn of_record(
 
 /// The distinct top-level fields of a record's field codes, in order.
 fn top_fields(record: &AnyRecord) -> Vec<u8> {
-    let codes: &[String] = match record {
-        AnyRecord::Expert(expert) => &expert.field_codes,
-        AnyRecord::Project(project) => &project.field_codes,
-        AnyRecord::Publication(publication) => &publication.field_codes,
-        AnyRecord::Organization(_) => &[],
-    };
-    let mut fields: Vec<u8> = codes
-        .iter()
-        .filter_map(|code| code.chars().next()?.to_digit(10))
-        .filter_map(|digit| u8::try_from(digit).ok())
-        .filter(|digit| (1..=6).contains(digit))
-        .collect();
-    fields.sort_unstable();
-    fields.dedup();
-    fields
+    let bits = lienthong_records::search_document::top_fields(record);
+    (1..=6).filter(|field| bits & (1 << field) != 0).collect()
 }
 
 #[cfg(test)]
@@ -203,7 +176,5 @@ mod tests {
             of_record(RecordKind::Expert, "hung-yen", Some(&expert), &[]),
             ["openaire_cris_persons", "field_1", "field_4"]
         );
-        assert!(SetFilter::Field(4).admits(RecordKind::Expert, "hung-yen", Some(&expert)));
-        assert!(!SetFilter::Field(4).admits(RecordKind::Expert, "hung-yen", None));
     }
 }

@@ -141,6 +141,23 @@ impl Builder {
     }
 }
 
+/// A record's top-level fields of science (Circular 24/2025: 1 natural
+/// sciences … 6 humanities; Decision 12/2008 codes share the first digit)
+/// as bits: `1 << n` for field `n`.
+pub fn top_fields(record: &AnyRecord) -> u8 {
+    let codes: &[String] = match record {
+        AnyRecord::Expert(expert) => &expert.field_codes,
+        AnyRecord::Project(project) => &project.field_codes,
+        AnyRecord::Publication(publication) => &publication.field_codes,
+        AnyRecord::Organization(_) => &[],
+    };
+    codes
+        .iter()
+        .filter_map(|code| code.chars().next()?.to_digit(10))
+        .filter(|digit| (1..=6).contains(digit))
+        .fold(0, |bits, digit| bits | (1 << digit))
+}
+
 /// Whether a record with this visibility and classification may leave its node.
 /// Unspecified values count as not shareable: sharing is deny-by-default.
 pub fn is_shareable(visibility: i32, classification: i32) -> bool {

@@ -37,9 +37,23 @@ pub struct HarvestScope {
     pub mirror_kinds: BTreeSet<RecordKind>,
     /// Only records of this origin (a province set on the national node).
     pub origin: Option<String>,
+    /// Only records with a field code under this top-level field (a field
+    /// set); deleted records by the fields they last had.
+    pub field: Option<u8>,
 }
 
 impl HarvestScope {
+    /// The SQL condition of the field set, if any.
+    fn field_filter(&self) -> String {
+        match self.field {
+            Some(field) if (1..=6).contains(&field) => {
+                format!(" AND (fields & {}) != 0", 1u32 << field)
+            }
+            Some(_) => " AND 1 = 0".to_owned(),
+            None => String::new(),
+        }
+    }
+
     fn takes_own(&self, node_id: &str) -> bool {
         !self.kinds.is_empty()
             && self
@@ -111,7 +125,15 @@ impl Store {
             }
         };
         let last = match until {
-            None => self.last_change_seq().await? as i64,
+            // Under the write lock: a writer that stamped its time before
+            // this moment has committed, so nothing dated before the
+            // harvester's responseDate can appear below `last` later.
+            None => {
+                let mut tx = self.pool.begin().await?;
+                let (last, _) = crate::writes::lock_counters(&mut tx).await?;
+                tx.rollback().await?;
+                last
+            }
             Some(until) => {
                 let (last,): (Option<i64>,) =
                     sqlx::query_as("SELECT MAX(seq) FROM harvest_clock WHERE at <= $1")
@@ -143,9 +165,10 @@ impl Store {
         if scope.takes_own(&self.node_id) {
             let sql = format!(
                 "SELECT COUNT(*) FROM records WHERE shared_once = 1 AND feed_seq > $1 \
-                 AND feed_seq <= $2{}{}",
+                 AND feed_seq <= $2{}{}{}",
                 own_audience(scope.audience),
-                kind_filter(&scope.kinds)
+                kind_filter(&scope.kinds),
+                scope.field_filter()
             );
             let (own,): (i64,) = sqlx::query_as(AssertSqlSafe(sql))
                 .bind(after)
@@ -156,8 +179,9 @@ impl Store {
         }
         if !scope.mirror_kinds.is_empty() {
             let sql = format!(
-                "SELECT COUNT(*) FROM mirrors WHERE public_once = 1 AND seq > $1 AND seq <= $2{}{}",
+                "SELECT COUNT(*) FROM mirrors WHERE public_once = 1 AND seq > $1 AND seq <= $2{}{}{}",
                 kind_filter(&scope.mirror_kinds),
+                scope.field_filter(),
                 if scope.origin.is_some() {
                     " AND origin = $3"
                 } else {
@@ -320,10 +344,11 @@ impl Store {
             _ => String::new(),
         };
         let sql = format!(
-            "{} WHERE shared_once = 1 AND feed_seq > $1 AND feed_seq <= $2{}{single_kind} \
+            "{} WHERE shared_once = 1 AND feed_seq > $1 AND feed_seq <= $2{}{single_kind}{} \
              ORDER BY feed_seq LIMIT {limit}",
             self.own_select(scope.audience),
-            own_audience(scope.audience)
+            own_audience(scope.audience),
+            scope.field_filter()
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(after)
@@ -357,8 +382,9 @@ impl Store {
         };
         let sql = format!(
             "{} WHERE public_once = 1 AND (seq > {p1} OR (seq = {p1b} AND doc > {p2})) \
-             AND seq <= {p3}{origin} ORDER BY seq, doc LIMIT {limit}",
+             AND seq <= {p3}{origin}{field} ORDER BY seq, doc LIMIT {limit}",
             self.mirror_select(),
+            field = scope.field_filter(),
             p1 = placeholder(self.backend, 1),
             p1b = placeholder(self.backend, 1),
             p2 = placeholder(self.backend, 2),
@@ -439,37 +465,64 @@ impl Store {
         })
     }
 
-    /// Gives every record that SQL marked public in migration 0010 (0011 on
-    /// PostgreSQL) but could not read (`public = -1`) its flags from its
-    /// body. Runs when the store opens; nothing to do after the first time.
-    pub(crate) async fn settle_public_flags(&self) -> Result<(), StoreError> {
-        loop {
-            let sql = format!(
-                "SELECT doc, kind, {} FROM records WHERE public = -1 ORDER BY doc LIMIT 1000",
-                self.backend.body_column()
-            );
-            let rows = sqlx::query(AssertSqlSafe(sql))
-                .fetch_all(&self.pool)
-                .await?;
-            if rows.is_empty() {
-                return Ok(());
+    /// Settles what migration 0010 (0011 on PostgreSQL) could not read from
+    /// SQL: each shareable record's `public` flag and each live record's or
+    /// mirror's `fields`, from its body (marked -1 until then). Runs when the
+    /// store opens; nothing to do after the first time.
+    pub(crate) async fn settle_harvest_flags(&self) -> Result<(), StoreError> {
+        for table in ["records", "mirrors"] {
+            let unsettled = if table == "records" {
+                "public = -1 OR fields = -1"
+            } else {
+                "fields = -1"
+            };
+            loop {
+                let sql = format!(
+                    "SELECT doc, kind, {} FROM {table} WHERE {unsettled} ORDER BY doc LIMIT 1000",
+                    self.backend.body_column()
+                );
+                let rows = sqlx::query(AssertSqlSafe(sql))
+                    .fetch_all(&self.pool)
+                    .await?;
+                if rows.is_empty() {
+                    break;
+                }
+                let mut tx = self.pool.begin().await?;
+                for row in &rows {
+                    let kind = crate::reads::kind_from_code(row.try_get("kind")?)?;
+                    let record = self.backend.read_body(row, kind)?;
+                    let fields = record
+                        .as_ref()
+                        .map_or(0, lienthong_records::search_document::top_fields);
+                    let doc: i64 = row.try_get("doc")?;
+                    if table == "records" {
+                        let public = record.as_ref().is_some_and(|record| {
+                            lienthong_records::search_document::search_document(record).public
+                        });
+                        sqlx::query(
+                            "UPDATE records SET public = CASE WHEN public = -1 THEN $1 ELSE public END, \
+                             public_once = CASE WHEN public = -1 THEN $1 ELSE public_once END, \
+                             fields = $2 WHERE doc = $3",
+                        )
+                        .bind(i64::from(public))
+                        .bind(i64::from(fields))
+                        .bind(doc)
+                        .execute(&mut *tx)
+                        .await?;
+                    } else {
+                        sqlx::query(
+                            "UPDATE mirrors SET fields = $1 WHERE doc = $2 AND fields = -1",
+                        )
+                        .bind(i64::from(fields))
+                        .bind(doc)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+                tx.commit().await?;
             }
-            let mut tx = self.pool.begin().await?;
-            for row in &rows {
-                let kind = crate::reads::kind_from_code(row.try_get("kind")?)?;
-                let public = self.backend.read_body(row, kind)?.is_some_and(|record| {
-                    lienthong_records::search_document::search_document(&record).public
-                });
-                sqlx::query(
-                    "UPDATE records SET public = $1, public_once = $1 WHERE doc = $2 AND public = -1",
-                )
-                .bind(i64::from(public))
-                .bind(row.try_get::<i64, _>("doc")?)
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
         }
+        Ok(())
     }
 }
 

@@ -129,7 +129,7 @@ impl Store {
             index: None,
         };
         store.claim_for_node().await?;
-        store.settle_public_flags().await?;
+        store.settle_harvest_flags().await?;
         Ok(store)
     }
 

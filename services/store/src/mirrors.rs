@@ -588,15 +588,16 @@ async fn apply_changes(
         }
         query.execute(&mut **tx).await?;
     }
-    const COLUMNS: usize = 12;
+    const COLUMNS: usize = 13;
     for chunk in upserts.chunks(crate::writes::MAX_BIND_PARAMETERS / COLUMNS) {
         let seq = stamp.seq(tx).await?;
         // A position for each; an id already held keeps its own.
         let mut doc = stamp.positions(tx, chunk.len()).await?;
         let sql = format!(
             "INSERT INTO mirrors (id, origin, kind, version, public, changed_at, received_at, \
-                 generation, seq, doc, public_once, body) VALUES {} ON CONFLICT (id) DO UPDATE SET \
-                 version = excluded.version, public = excluded.public, \
+                 generation, seq, doc, public_once, fields, body) VALUES {} ON CONFLICT (id) \
+                 DO UPDATE SET version = excluded.version, public = excluded.public, \
+                 fields = excluded.fields, \
                  public_once = CASE WHEN excluded.public = 1 THEN 1 ELSE mirrors.public_once END, \
                  changed_at = excluded.changed_at, received_at = excluded.received_at, \
                  generation = excluded.generation, seq = excluded.seq, deleted = 0, \
@@ -627,7 +628,10 @@ async fn apply_changes(
                 .bind(seq)
                 .bind(doc)
                 // A new row's `public_once`.
-                .bind(public);
+                .bind(public)
+                .bind(i64::from(lienthong_records::search_document::top_fields(
+                    &change.record,
+                )));
             doc += 1;
             query = body.bind(query);
         }

@@ -60,6 +60,8 @@ struct PendingWrite {
     body: StoredBody,
     shareable: bool,
     public: bool,
+    /// Top-level fields of science, as bits (`top_fields`).
+    fields: u8,
     year: u32,
 }
 
@@ -173,6 +175,7 @@ impl Store {
                         .map_err(StoreError::InvalidArgument)?,
                     shareable: document.shareable,
                     public: document.public,
+                    fields: lienthong_records::search_document::top_fields(&record),
                     year: document.year,
                 });
             }
@@ -377,19 +380,19 @@ async fn write_rows(
     backend: Backend,
     writes: &[PendingWrite],
 ) -> Result<(), StoreError> {
-    const RECORD_COLUMNS: usize = 16;
+    const RECORD_COLUMNS: usize = 17;
     // New and changed records in one statement: a changed record keeps its doc.
     for chunk in writes.chunks(MAX_BIND_PARAMETERS / RECORD_COLUMNS) {
         let sql = format!(
             "INSERT INTO records (doc, id, kind, version, seq, created_at, updated_at, shareable, \
              year, shared_once, body, feed_seq, feed_version, feed_changed_at, public, \
-             public_once, deleted) \
+             public_once, fields, deleted) \
              VALUES {} \
              ON CONFLICT (doc) DO UPDATE SET version = excluded.version, seq = excluded.seq, \
              created_at = excluded.created_at, updated_at = excluded.updated_at, shareable = excluded.shareable, \
              year = excluded.year, body = excluded.body, deleted = 0, \
              shared_once = CASE WHEN excluded.shareable = 1 THEN 1 ELSE records.shared_once END, \
-             public = excluded.public, \
+             public = excluded.public, fields = excluded.fields, \
              public_once = CASE WHEN excluded.public = 1 THEN 1 ELSE records.public_once END, \
              feed_seq = CASE WHEN excluded.shareable = 1 OR records.shareable = 1 \
                  THEN excluded.seq ELSE records.feed_seq END, \
@@ -430,7 +433,8 @@ async fn write_rows(
                 .bind(w.updated_at.as_str())
                 // `public`, and a new row's `public_once`.
                 .bind(i64::from(w.public))
-                .bind(i64::from(w.public));
+                .bind(i64::from(w.public))
+                .bind(i64::from(w.fields));
         }
         query.execute(&mut **tx).await?;
     }

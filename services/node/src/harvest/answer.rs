@@ -12,8 +12,8 @@ use super::Endpoint;
 use super::resumption::ListState;
 use crate::disclosure::Disclosure;
 
-/// How many slices of the change log one request reads, at most, looking
-/// for records of a field set, before it answers with what it found.
+/// How many slices of the change log one request reads, at most, once it
+/// has a record, before it answers with what it found.
 const MAX_SLICES_PER_REQUEST: usize = 50;
 
 /// One request's answer: the document, and the ids of the records in it.
@@ -269,30 +269,31 @@ impl Harvest<'_> {
                     last,
                     cursor: 0,
                     complete_list_size: None,
+                    peek: None,
                 };
-                let Some((scope, field)) = self.list_scope(&state) else {
+                let Some(scope) = self.list_scope(&state) else {
                     return Ok(Err(no_records()));
                 };
                 if after >= last {
                     return Ok(Err(no_records()));
                 }
-                if field.is_none() {
-                    let count = endpoint.store.harvest_count(&scope, after, last).await?;
-                    if count == 0 {
-                        return Ok(Err(no_records()));
-                    }
-                    state.complete_list_size = Some(count);
+                let count = endpoint.store.harvest_count(&scope, after, last).await?;
+                if count == 0 {
+                    return Ok(Err(no_records()));
                 }
+                state.complete_list_size = Some(count);
                 (state, false)
             }
         };
         let format = Format::from_prefix(&state.metadata_prefix);
-        let Some((scope, field)) = self.list_scope(&state) else {
+        let Some(scope) = self.list_scope(&state) else {
             return Ok(Err(no_records()));
         };
         // One more than a page is read, to know whether another follows.
-        // A field set reads on, slice by slice, until it has a record or the
-        // range ends; then up to MAX_SLICES_PER_REQUEST slices for the rest.
+        // Rows the store could not leave out in SQL (kinds out of scope, the
+        // exact datestamps at the range's edges) are skipped here, slice by
+        // slice, until a record is found or the range ends; then up to
+        // MAX_SLICES_PER_REQUEST slices for the rest.
         let mut entries: Vec<HarvestEntry> = Vec::new();
         let mut position = state.after();
         let mut exhausted = false;
@@ -307,9 +308,6 @@ impl Harvest<'_> {
                 .await?;
             for entry in page.entries {
                 position = entry.position;
-                let in_set = field.as_ref().is_none_or(|field| {
-                    field.admits(entry.kind, &entry.origin, entry.record.as_ref())
-                });
                 let in_dates = state
                     .from
                     .as_ref()
@@ -318,7 +316,7 @@ impl Harvest<'_> {
                         .until
                         .as_ref()
                         .is_none_or(|until| entry.datestamp <= *until);
-                if in_set && in_dates {
+                if in_dates {
                     entries.push(entry);
                 }
             }
@@ -332,7 +330,9 @@ impl Harvest<'_> {
                 break;
             }
         }
+        let mut peek = None;
         let more = if entries.len() > page_size {
+            peek = entries.pop().map(|entry| entry.id);
             entries.truncate(page_size);
             if let Some(last) = entries.last() {
                 position = last.position;
@@ -341,6 +341,16 @@ impl Harvest<'_> {
         } else {
             !exhausted
         };
+        // The record that showed a page would follow changed since (it moved
+        // past the list's range): it is delivered as it is now, so that the
+        // page is not empty.
+        if entries.is_empty()
+            && resumed
+            && let Some(id) = &state.peek
+            && let Some(entry) = endpoint.store.harvest_record(&scope, id).await?
+        {
+            entries.push(entry);
+        }
         if entries.is_empty() && !more {
             return Ok(Err(no_records()));
         }
@@ -367,6 +377,7 @@ impl Harvest<'_> {
             next.after_seq = position.seq;
             next.after_doc = position.doc;
             next.cursor = delivered;
+            next.peek = peek;
             let token = next.seal(endpoint.store.token_seal());
             let expires = time::OffsetDateTime::now_utc()
                 + time::Duration::seconds(endpoint.token_lifetime_seconds as i64);
@@ -381,27 +392,23 @@ impl Harvest<'_> {
         Ok(Ok(ids))
     }
 
-    /// The scope of a list and the field set it is limited to; `None` when
-    /// its set can hold nothing for this harvester.
-    fn list_scope(&self, state: &ListState) -> Option<(HarvestScope, Option<sets::SetFilter>)> {
+    /// The scope of a list; `None` when its set can hold nothing for this
+    /// harvester.
+    fn list_scope(&self, state: &ListState) -> Option<HarvestScope> {
         let mut scope = self.disclosure.harvest_scope(self.audience);
-        let filter = match &state.set {
-            None => return Some((scope, None)),
-            Some(set) => sets::parse(set, &self.endpoint.provinces)?,
+        let Some(set) = &state.set else {
+            return Some(scope);
         };
-        match &filter {
+        match sets::parse(set, &self.endpoint.provinces)? {
             sets::SetFilter::Kind(kind) => {
-                let kind = (*kind)?;
+                let kind = kind?;
                 scope.kinds.retain(|granted| *granted == kind);
                 scope.mirror_kinds.retain(|granted| *granted == kind);
-                Some((scope, None))
             }
-            sets::SetFilter::Origin(origin) => {
-                scope.origin = Some(origin.clone());
-                Some((scope, None))
-            }
-            sets::SetFilter::Field(_) => Some((scope, Some(filter))),
+            sets::SetFilter::Origin(origin) => scope.origin = Some(origin),
+            sets::SetFilter::Field(field) => scope.field = Some(field),
         }
+        Some(scope)
     }
 
     /// The entry an OAI identifier names, as this harvester may see it.

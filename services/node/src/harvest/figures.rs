@@ -28,8 +28,8 @@ pub(crate) async fn figures(
     RawQuery(query): RawQuery,
     request: Request,
 ) -> Response {
-    let caller = match endpoint.admit_caller(&request) {
-        Ok(caller) => caller,
+    let (caller, _permit) = match endpoint.admit_caller(&request) {
+        Ok(admitted) => admitted,
         Err(refused) => return refused,
     };
     let arguments = form_pairs(query.as_deref().unwrap_or_default().as_bytes());

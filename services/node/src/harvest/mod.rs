@@ -62,6 +62,8 @@ pub struct Endpoint {
     provinces: Vec<String>,
     tokens: Vec<(PeerIdentity, [u8; 32])>,
     limiter: RateLimiter,
+    /// Requests answered at once.
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl Endpoint {
@@ -103,6 +105,9 @@ impl Endpoint {
             provinces,
             tokens,
             limiter: RateLimiter::new(oai.requests_per_minute, oai.burst),
+            permits: Arc::new(tokio::sync::Semaphore::new(
+                oai.max_concurrent_requests as usize,
+            )),
         }
     }
 
@@ -164,10 +169,14 @@ impl Endpoint {
 }
 
 impl Endpoint {
-    /// Identifies the sender of `request` and takes one request from its
-    /// budget; over budget, the answer to send instead (HTTP 429).
+    /// Identifies the sender of `request`, takes one request from its
+    /// budget and a place among the requests answered at once; otherwise
+    /// the answer to send instead (HTTP 429 or 503, with Retry-After).
     #[allow(clippy::result_large_err)]
-    fn admit_caller(&self, request: &Request) -> Result<Harvester, Response> {
+    fn admit_caller(
+        &self,
+        request: &Request,
+    ) -> Result<(Harvester, tokio::sync::OwnedSemaphorePermit), Response> {
         let peer = request
             .extensions()
             .get::<HarvestPeer>()
@@ -186,7 +195,15 @@ impl Endpoint {
             )
                 .into_response());
         }
-        Ok(harvester)
+        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+            return Err((
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "1".to_owned())],
+                "the repository is answering as many requests as it can; retry shortly\n",
+            )
+                .into_response());
+        };
+        Ok((harvester, permit))
     }
 }
 
@@ -211,8 +228,8 @@ pub(crate) async fn oai(
 ) -> Response {
     let method = request.method().clone();
     let headers = request.headers().clone();
-    let harvester = match endpoint.admit_caller(&request) {
-        Ok(harvester) => harvester,
+    let (harvester, _permit) = match endpoint.admit_caller(&request) {
+        Ok(admitted) => admitted,
         Err(refused) => return refused,
     };
     let arguments = match method {

@@ -29,6 +29,9 @@ pub struct ListState {
     pub cursor: u64,
     /// The list's size when it started, when known.
     pub complete_list_size: Option<u64>,
+    /// The record that showed another page would follow.
+    #[serde(default)]
+    pub peek: Option<String>,
 }
 
 impl ListState {

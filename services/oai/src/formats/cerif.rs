@@ -40,7 +40,9 @@ pub fn write(xml: &mut XmlWriter, record: &AnyRecord) {
 }
 
 fn person(xml: &mut XmlWriter, id: &str, expert: &pb::Expert) {
-    xml.open("Person", &[("xmlns", NAMESPACE), ("id", id)]);
+    let mut attributes = vec![("xmlns", NAMESPACE)];
+    attributes.extend(id_attribute(id));
+    xml.open("Person", &attributes);
     person_name(xml, &expert.full_name);
     match pb::Gender::try_from(expert.gender) {
         Ok(pb::Gender::Male) => {
@@ -115,7 +117,9 @@ fn person(xml: &mut XmlWriter, id: &str, expert: &pb::Expert) {
 }
 
 fn project_entity(xml: &mut XmlWriter, id: &str, project: &pb::Project) {
-    xml.open("Project", &[("xmlns", NAMESPACE), ("id", id)]);
+    let mut attributes = vec![("xmlns", NAMESPACE)];
+    attributes.extend(id_attribute(id));
+    xml.open("Project", &attributes);
     let project_type = match pb::ProjectType::try_from(project.project_type) {
         Ok(pb::ProjectType::Research) => Some("research"),
         Ok(pb::ProjectType::ProductionTrial) => Some("production-trial"),
@@ -219,7 +223,9 @@ fn project_entity(xml: &mut XmlWriter, id: &str, project: &pb::Project) {
 }
 
 fn publication_entity(xml: &mut XmlWriter, id: &str, publication: &pb::Publication) {
-    xml.open("Publication", &[("xmlns", NAMESPACE), ("id", id)]);
+    let mut attributes = vec![("xmlns", NAMESPACE)];
+    attributes.extend(id_attribute(id));
+    xml.open("Publication", &attributes);
     // Journal article: the only kind of paper the records hold.
     xml.element(
         "Type",
@@ -278,7 +284,7 @@ fn publication_entity(xml: &mut XmlWriter, id: &str, publication: &pb::Publicati
     );
     if !publication.project_id.is_empty() {
         xml.open("OriginatesFrom", &[])
-            .open("Project", &[("id", &publication.project_id)])
+            .open("Project", &id_attribute(&publication.project_id))
             .close()
             .close();
     }
@@ -292,7 +298,9 @@ fn publication_entity(xml: &mut XmlWriter, id: &str, publication: &pb::Publicati
 }
 
 fn org_unit(xml: &mut XmlWriter, id: &str, organization: &pb::Organization) {
-    xml.open("OrgUnit", &[("xmlns", NAMESPACE), ("id", id)]);
+    let mut attributes = vec![("xmlns", NAMESPACE)];
+    attributes.extend(id_attribute(id));
+    xml.open("OrgUnit", &attributes);
     let cerif_type = match pb::OrganizationType::try_from(organization.organization_type) {
         Ok(pb::OrganizationType::StateAgency) => Some("Government"),
         Ok(pb::OrganizationType::University) => Some("University"),
@@ -321,7 +329,7 @@ fn org_unit(xml: &mut XmlWriter, id: &str, organization: &pb::Organization) {
     }
     if !organization.parent_id.is_empty() {
         xml.open("PartOf", &[])
-            .open("OrgUnit", &[("id", &organization.parent_id)])
+            .open("OrgUnit", &id_attribute(&organization.parent_id))
             .close()
             .close();
     }
@@ -344,7 +352,7 @@ fn org_unit(xml: &mut XmlWriter, id: &str, organization: &pb::Organization) {
         for related in ids.iter().filter(|id| !id.is_empty()) {
             let link_type = format!("{VOCABULARY}organization-relation#{relation}");
             xml.open("Link", &[("type", &link_type)])
-                .open("OrgUnit", &[("id", related)])
+                .open("OrgUnit", &id_attribute(related))
                 .close()
                 .close();
         }
@@ -369,12 +377,7 @@ fn person_name(xml: &mut XmlWriter, full_name: &str) {
 
 /// A person a record names: by id when the harvester can get that expert.
 fn embedded_person(xml: &mut XmlWriter, expert_id: &str, name: &str) {
-    let attributes: Vec<(&str, &str)> = if expert_id.is_empty() {
-        Vec::new()
-    } else {
-        vec![("id", expert_id)]
-    };
-    xml.open("Person", &attributes);
+    xml.open("Person", &id_attribute(expert_id));
     person_name(xml, name);
     xml.close();
 }
@@ -388,12 +391,7 @@ fn team_member(xml: &mut XmlWriter, role: &'static str, person: &pb::ProjectPers
 
 /// An organization a record names: by id when the harvester can get it.
 fn embedded_org_unit(xml: &mut XmlWriter, organization_id: &str, name: &str) {
-    let attributes: Vec<(&str, &str)> = if organization_id.is_empty() {
-        Vec::new()
-    } else {
-        vec![("id", organization_id)]
-    };
-    xml.open("OrgUnit", &attributes);
+    xml.open("OrgUnit", &id_attribute(organization_id));
     xml.element_if("Name", &[("xml:lang", "vi")], name);
     xml.close();
 }
@@ -445,6 +443,9 @@ fn orcid(value: &str) -> Option<String> {
         .trim()
         .trim_start_matches("https://orcid.org/")
         .trim_start_matches("http://orcid.org/");
+    if !bare.is_ascii() {
+        return None;
+    }
     let groups: Vec<&str> = bare.split('-').collect();
     let well_formed = groups.len() == 4
         && groups[..3]
@@ -507,13 +508,30 @@ fn pages(pages: &str) -> (&str, &str) {
 }
 
 fn language_or_vi(language: &str) -> &str {
+    // xs:language: [a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*
     let language = language.trim();
-    let tag_like = !language.is_empty()
-        && language.len() <= 35
-        && language
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    if tag_like { language } else { "vi" }
+    let mut parts = language.split('-');
+    let primary_ok = parts.next().is_some_and(|part| {
+        (1..=8).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_alphabetic())
+    });
+    let rest_ok = parts.all(|part| {
+        (1..=8).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_alphanumeric())
+    });
+    if primary_ok && rest_ok {
+        language
+    } else {
+        "vi"
+    }
+}
+
+/// The `id` attribute of an entity: the profile's ids hold at most 128
+/// characters; a longer one is left out.
+fn id_attribute(id: &str) -> Vec<(&'static str, &str)> {
+    if id.is_empty() || id.chars().count() > 128 {
+        Vec::new()
+    } else {
+        vec![("id", id)]
+    }
 }
 
 #[cfg(test)]
@@ -545,5 +563,13 @@ mod tests {
         assert!(!full_date("2023-02-29"));
         assert!(!full_date("2023-05"));
         assert_eq!(pages("45–53"), ("45", "53"));
+        // Non-ASCII where digits belong: refused, never a panic.
+        assert_eq!(orcid("0000-0002-1825-00é"), None);
+        assert_eq!(orcid("0000-0002-1825-éé97"), None);
+        assert_eq!(language_or_vi("en-US"), "en-US");
+        for bad in ["Vietnamese", "en--us", "-", "", "tiếng"] {
+            assert_eq!(language_or_vi(bad), "vi", "{bad}");
+        }
+        assert!(id_attribute(&"x".repeat(129)).is_empty());
     }
 }
