@@ -242,3 +242,109 @@ fn unescape(text: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&amp;", "&")
 }
+
+/// The rules of the OpenAIRE CERIF profile's Schematron
+/// (`schemas/cerif-openaire-1.2/openaire-cerif-profile.sch`, XPath 2, which
+/// xmllint cannot run), checked on `xml`: what each broken rule says.
+///
+/// 1. An `OAMandate` with a `uri` is `mandated="true"`.
+/// 2. An `Access` has no `startDate`.
+/// 3. An embargoed `Access` (`…/c_f1cf`) has an `endDate`,
+/// 4. and only an embargoed one has.
+/// 5. An element with `startDate` and `endDate` (both dates, not times)
+///    does not start after the end of its end period.
+pub fn schematron_violations(xml: &str) -> Vec<String> {
+    const EMBARGOED: &str = "http://purl.org/coar/access_right/c_f1cf";
+    let mut violations = Vec::new();
+    let mut rest = xml;
+    while let Some(start) = rest.find('<') {
+        rest = &rest[start + 1..];
+        if rest.starts_with(['/', '?', '!']) {
+            continue;
+        }
+        let Some(end) = rest.find('>') else { break };
+        let tag = &rest[..end];
+        let text = rest[end + 1..].split('<').next().unwrap_or_default().trim();
+        let name = tag
+            .split(|c: char| c.is_whitespace() || c == '/')
+            .next()
+            .unwrap_or_default();
+        let local = name.rsplit(':').next().unwrap_or(name);
+        let attribute = |key: &str| {
+            let needle = format!(" {key}=\"");
+            tag.find(&needle).map(|at| {
+                let value = &tag[at + needle.len()..];
+                value[..value.find('"').unwrap_or(value.len())].to_owned()
+            })
+        };
+        let (start_date, end_date) = (attribute("startDate"), attribute("endDate"));
+        if local == "OAMandate"
+            && attribute("uri").is_some()
+            && attribute("mandated").as_deref() != Some("true")
+        {
+            violations.push(format!("OAMandate with a uri is not mandated: <{tag}>"));
+        }
+        if local == "Access" {
+            if start_date.is_some() {
+                violations.push(format!("Access has a startDate: <{tag}>"));
+            }
+            if text == EMBARGOED && end_date.is_none() {
+                violations.push(format!("embargoed Access without endDate: <{tag}>"));
+            }
+            if end_date.is_some() && text != EMBARGOED {
+                violations.push(format!("endDate on an Access not embargoed: <{tag}>"));
+            }
+        }
+        if let (Some(from), Some(to)) = (&start_date, &end_date)
+            && let Some(true) = starts_after_end(from, to)
+        {
+            violations.push(format!("starts after it ends: <{tag}>"));
+        }
+    }
+    violations
+}
+
+/// Rule 5: `None` when the rule does not apply (times, or other forms).
+fn starts_after_end(from: &str, to: &str) -> Option<bool> {
+    let plain = |value: &str| !value.contains(['Z', ':']);
+    if from.len() > 10 || !plain(from) || !plain(to) || ![4, 7, 10].contains(&to.len()) {
+        return None;
+    }
+    let day = |text: &str| {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        time::Date::parse(text, format).ok()
+    };
+    let start = day(&format!("{from}-01-01")[..10])?;
+    let end = day(&format!("{to}-01-01")[..10])?;
+    let end_of_period = match to.len() {
+        4 => end.replace_year(end.year() + 1).ok()?,
+        7 => {
+            let (year, month) = match end.month() {
+                time::Month::December => (end.year() + 1, time::Month::January),
+                month => (end.year(), month.next()),
+            };
+            time::Date::from_calendar_date(year, month, 1).ok()?
+        }
+        _ => end.next_day()?,
+    };
+    Some(start > end_of_period)
+}
+
+/// The guidelines' own example responses (`tests/oai/samples/`): name and text.
+pub fn official_samples() -> Vec<(String, String)> {
+    let dir = schema_dir().join("samples");
+    let mut samples: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .expect("tests/oai/samples")
+        .map(|entry| {
+            let path = entry.expect("entry").path();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            (name, std::fs::read_to_string(&path).expect("sample"))
+        })
+        .collect();
+    samples.sort();
+    samples
+}

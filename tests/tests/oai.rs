@@ -194,6 +194,11 @@ async fn every_verb_answers_schema_valid_xml_in_every_format() {
     for query in &queries {
         let response = oai::get(at.oai, &at.ca, query).await;
         assert_valid(&response, query);
+        assert_eq!(
+            oai::schematron_violations(&response.body),
+            Vec::<String>::new(),
+            "{query}"
+        );
         assert!(
             texts_of(&response.body, "error").is_empty(),
             "{query}: {}",
@@ -963,4 +968,72 @@ async fn a_page_whose_only_record_changed_meanwhile_delivers_it() {
     assert_valid(&second, "the page after the edit");
     assert_eq!(headers_of(&second.body), [(oai_id(tasks[2].id()), false)]);
     assert_eq!(texts_of(&second.body, "resumptionToken"), [""]);
+}
+
+#[test]
+fn the_guidelines_examples_pass_the_schemas_and_the_schematron_rules() {
+    let samples = oai::official_samples();
+    assert_eq!(
+        samples.len(),
+        12,
+        "the nine entity lists, Identify, ListMetadataFormats, ListSets"
+    );
+    let xmllint = oai::xmllint_available();
+    for (name, xml) in &samples {
+        if xmllint {
+            assert_eq!(oai::validate(xml), Ok(()), "{name}");
+        }
+        assert_eq!(
+            oai::schematron_violations(xml),
+            Vec::<String>::new(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn the_schematron_rules_catch_what_they_forbid() {
+    let access = "xmlns=\"http://purl.org/coar/access_right\"";
+    let embargoed = "http://purl.org/coar/access_right/c_f1cf";
+    let open = "http://purl.org/coar/access_right/c_abf2";
+    for (broken, rule) in [
+        (
+            "<OAMandate mandated=\"false\" uri=\"http://x\"/>".to_owned(),
+            "mandated",
+        ),
+        (
+            format!("<Access {access} startDate=\"2020-01-01\">{open}</Access>"),
+            "startDate",
+        ),
+        (
+            format!("<Access {access}>{embargoed}</Access>"),
+            "without endDate",
+        ),
+        (
+            format!("<Access endDate=\"2020-01-01\" {access}>{open}</Access>"),
+            "not embargoed",
+        ),
+        (
+            "<Affiliation startDate=\"2020\" endDate=\"2019-05\"/>".to_owned(),
+            "after it ends",
+        ),
+    ] {
+        let found = oai::schematron_violations(&broken);
+        assert!(
+            found.iter().any(|violation| violation.contains(rule)),
+            "{broken}: {found:?}"
+        );
+    }
+    // The end period is inclusive, and times are not the rule's business.
+    for fine in [
+        "<Affiliation startDate=\"2019-06-01\" endDate=\"2019-05\"/>",
+        "<Affiliation startDate=\"2019-05-31\" endDate=\"2019-05-31\"/>",
+        "<Affiliation startDate=\"2021-01-01T00:00:00Z\" endDate=\"2019\"/>",
+    ] {
+        assert_eq!(
+            oai::schematron_violations(fine),
+            Vec::<String>::new(),
+            "{fine}"
+        );
+    }
 }
