@@ -1037,3 +1037,116 @@ fn the_schematron_rules_catch_what_they_forbid() {
         );
     }
 }
+
+/// Thousands of records harvested in pages while, between every two pages,
+/// a record is added, one not yet delivered is edited, one deleted, one
+/// withdrawn, and one already delivered edited. Checked exactly: each
+/// untouched record once; the next incremental harvest has every touched
+/// one, live or as a deletion, and nothing else.
+#[tokio::test]
+async fn thousands_of_records_harvested_while_every_page_brings_changes() {
+    for database in TestDatabase::each_backend().await {
+        let pki = TestPki::new();
+        let node =
+            SecureNode::start_with(&pki, NODE, &database.url, POLICY, &oai_section(100)).await;
+        let public_task = |n: usize| {
+            let mut task = lienthong_tests::bulk_task(NODE, n);
+            task.meta_mut().visibility = pb::Visibility::Public as i32;
+            task
+        };
+        let tasks: Vec<AnyRecord> = (0..3_000).map(public_task).collect();
+        lienthong_tests::load(&node.store, tasks.clone()).await;
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let (address, ca) = (node.oai_addr.expect("oai"), node.tls.ca_bundle.clone());
+
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        let mut touched: BTreeMap<String, bool> = BTreeMap::new(); // id -> deleted
+        let mut query = "verb=ListIdentifiers&metadataPrefix=oai_dc".to_owned();
+        let mut started = None;
+        let mut round = 0usize;
+        loop {
+            let page = oai::get(address, &ca, &query).await;
+            assert_eq!(page.status, 200);
+            assert!(texts_of(&page.body, "error").is_empty(), "{}", page.body);
+            started.get_or_insert_with(|| texts_of(&page.body, "responseDate")[0].clone());
+            for (id, _) in headers_of(&page.body) {
+                *counts.entry(id).or_default() += 1;
+            }
+            let token = texts_of(&page.body, "resumptionToken")
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            if token.is_empty() {
+                break;
+            }
+            // Untouched records not yet delivered, from the end of the list.
+            let mut pending = tasks.iter().rev().filter(|task| {
+                let id = oai_id(task.id());
+                !counts.contains_key(&id) && !touched.contains_key(&id)
+            });
+            let (edit, delete, withdraw) = (
+                pending.next().expect("pending").clone(),
+                pending.next().expect("pending").clone(),
+                pending.next().expect("pending").clone(),
+            );
+            let delivered = tasks
+                .iter()
+                .find(|task| {
+                    let id = oai_id(task.id());
+                    counts.contains_key(&id) && !touched.contains_key(&id)
+                })
+                .expect("a delivered record")
+                .clone();
+            let mut edited = Vec::new();
+            for mut task in [edit, delivered] {
+                if let AnyRecord::Project(project) = &mut task {
+                    project.summary = format!("Cập nhật lần {round}.");
+                }
+                touched.insert(oai_id(task.id()), false);
+                edited.push(task);
+            }
+            let mut withdrawn = withdraw;
+            withdrawn.meta_mut().visibility = pb::Visibility::Internal as i32;
+            touched.insert(oai_id(withdrawn.id()), true);
+            let added = public_task(10_000 + round);
+            touched.insert(oai_id(added.id()), false);
+            edited.push(withdrawn);
+            edited.push(added);
+            node.store
+                .upsert(edited)
+                .await
+                .expect("changes between pages");
+            node.store
+                .delete(delete.id())
+                .await
+                .expect("delete between pages");
+            touched.insert(oai_id(delete.id()), true);
+            round += 1;
+            query = format!("verb=ListIdentifiers&resumptionToken={token}");
+        }
+        assert!(round >= 25, "{round} pages");
+        assert!(counts.values().all(|count| *count == 1), "nothing twice");
+        for task in &tasks {
+            let id = oai_id(task.id());
+            if !touched.contains_key(&id) {
+                assert_eq!(counts.get(&id), Some(&1), "{id}: untouched, exactly once");
+            }
+        }
+        let started = started.expect("a first page");
+        let mut incremental: BTreeMap<String, bool> = BTreeMap::new();
+        let mut query = format!("verb=ListIdentifiers&metadataPrefix=oai_dc&from={started}");
+        loop {
+            let page = oai::get(address, &ca, &query).await;
+            for (id, deleted) in headers_of(&page.body) {
+                assert!(incremental.insert(id, deleted).is_none(), "once each");
+            }
+            match texts_of(&page.body, "resumptionToken").first() {
+                Some(token) if !token.is_empty() => {
+                    query = format!("verb=ListIdentifiers&resumptionToken={token}");
+                }
+                _ => break,
+            }
+        }
+        assert_eq!(incremental, touched, "{:?}", database.backend);
+    }
+}

@@ -75,3 +75,41 @@ impl ListState {
         Ok(state)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(who: &str) -> ListState {
+        ListState {
+            records: true,
+            who: who.into(),
+            metadata_prefix: "oai_dc".into(),
+            set: None,
+            from: None,
+            until: None,
+            after_seq: 7,
+            after_doc: 9,
+            last: 100,
+            cursor: 100,
+            complete_list_size: Some(250),
+            peek: None,
+        }
+    }
+
+    #[test]
+    fn a_token_opens_only_for_its_harvester_and_only_while_fresh() {
+        let seal = TokenSeal::new(&TokenSeal::random_key());
+        let token = state("public").seal(&seal);
+        assert_eq!(
+            ListState::open(&seal, &token, 60, "public"),
+            Ok(state("public"))
+        );
+        assert!(ListState::open(&seal, &token, 60, "system:vista").is_err());
+        let other = TokenSeal::new(&TokenSeal::random_key());
+        assert!(ListState::open(&other, &token, 60, "public").is_err());
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let expired = ListState::open(&seal, &token, 0, "public").unwrap_err();
+        assert!(expired.contains("expired"), "{expired}");
+    }
+}
