@@ -204,16 +204,7 @@ impl Disclosure {
         store: &Store,
         records: impl IntoIterator<Item = &'a mut AnyRecord>,
     ) -> Result<(), StoreError> {
-        let mut records: Vec<&mut AnyRecord> = records.into_iter().collect();
-        let referenced = references_of(&records);
-        let referenced: Vec<&str> = referenced.iter().map(String::as_str).collect();
-        let visible = if referenced.is_empty() {
-            Default::default()
-        } else {
-            store.visible_among(&referenced, self.kinds()).await?
-        };
-        self.apply(store, &visible, &mut records);
-        Ok(())
+        self.redact_for(store, Reader::Caller, records).await
     }
 
     /// The decision for an anonymous harvester: the grants that name
@@ -248,13 +239,27 @@ impl Disclosure {
         scope: &HarvestScope,
         records: impl IntoIterator<Item = &'a mut AnyRecord>,
     ) -> Result<(), StoreError> {
+        self.redact_for(store, Reader::Harvester(scope), records)
+            .await
+    }
+
+    /// Redacts `records` for `reader`: a reference survives only when that
+    /// reader could get the record it names.
+    async fn redact_for<'a>(
+        &self,
+        store: &Store,
+        reader: Reader<'_>,
+        records: impl IntoIterator<Item = &'a mut AnyRecord>,
+    ) -> Result<(), StoreError> {
         let mut records: Vec<&mut AnyRecord> = records.into_iter().collect();
         let referenced = references_of(&records);
         let referenced: Vec<&str> = referenced.iter().map(String::as_str).collect();
-        let visible = if referenced.is_empty() {
-            Default::default()
-        } else {
-            store.harvestable_among(scope, &referenced).await?
+        let visible = match (referenced.is_empty(), reader) {
+            (true, _) => Default::default(),
+            (false, Reader::Caller) => store.visible_among(&referenced, self.kinds()).await?,
+            (false, Reader::Harvester(scope)) => {
+                store.harvestable_among(scope, &referenced).await?
+            }
         };
         self.apply(store, &visible, &mut records);
         Ok(())
@@ -281,6 +286,14 @@ impl Disclosure {
             }
         }
     }
+}
+
+/// Who records are redacted for: the caller of a call, or a harvester
+/// (which can get only what its harvest scope holds).
+#[derive(Clone, Copy)]
+enum Reader<'a> {
+    Caller,
+    Harvester(&'a HarvestScope),
 }
 
 fn references_of(records: &[&mut AnyRecord]) -> Vec<String> {

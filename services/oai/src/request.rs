@@ -104,19 +104,6 @@ pub enum Request {
     },
 }
 
-impl Request {
-    pub fn verb(&self) -> Verb {
-        match self {
-            Request::Identify => Verb::Identify,
-            Request::ListMetadataFormats { .. } => Verb::ListMetadataFormats,
-            Request::ListSets { .. } => Verb::ListSets,
-            Request::GetRecord { .. } => Verb::GetRecord,
-            Request::List { records: true, .. } => Verb::ListRecords,
-            Request::List { records: false, .. } => Verb::ListIdentifiers,
-        }
-    }
-}
-
 /// The request's arguments, as sent (for the response's `request` element).
 pub type Arguments = Vec<(String, String)>;
 

@@ -38,13 +38,6 @@ impl Format {
             .map(|(format, ..)| *format)
     }
 
-    pub fn prefix(self) -> &'static str {
-        match self {
-            Format::DublinCore => dublin_core::PREFIX,
-            Format::Cerif => cerif::PREFIX,
-        }
-    }
-
     /// Writes `record` in this format (the `metadata` element's content).
     pub fn write(self, xml: &mut XmlWriter, record: &AnyRecord) {
         match self {
