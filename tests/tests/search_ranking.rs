@@ -396,3 +396,64 @@ async fn pages_neither_repeat_nor_skip_unchanged_records_while_others_are_writte
         store.close().await;
     }
 }
+
+/// Equally relevant hits come in database order, also when a later write
+/// rewrote some of the first records (their index entries are then added
+/// after newer records' ones): the index keeps each segment sorted by
+/// position, which lets the walk stop at the first page's last tie. Checked
+/// for a tier walked match by match (the exact name) and for one ranked
+/// before its phrase is checked (a phrase of the name), before and after the
+/// segments are merged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ties_come_in_database_order_after_early_records_are_rewritten() {
+    for database in TestDatabase::each_backend().await {
+        let backend = database.backend;
+        let store = database.open_store(NODE).await;
+        let name = "Nguyễn Văn Cường";
+        put(
+            &store,
+            (0..100)
+                .map(|i| expert(&format!("B{i:03}"), name))
+                .collect(),
+        )
+        .await;
+        // Each batch writes a new record first, then rewrites early ones.
+        for (batch, rewritten) in [[7, 3], [15, 1], [9, 0]].iter().enumerate() {
+            let mut writes = vec![expert(&format!("N{batch}"), name)];
+            writes.extend(rewritten.iter().map(|i| pb::Expert {
+                position: format!("Phó trưởng phòng {batch}"),
+                ..expert(&format!("B{i:03}"), name)
+            }));
+            put(&store, writes).await;
+        }
+        let expected: Vec<String> = (0..10).map(|i| format!("B{i:03}")).collect();
+        for stage in ["as written", "merged"] {
+            for query in [name, "văn cường"] {
+                let first_page: Vec<String> = store
+                    .search(&SearchRequest {
+                        page_size: 10,
+                        ..search(query)
+                    })
+                    .await
+                    .expect("search")
+                    .hits
+                    .iter()
+                    .map(|hit| {
+                        hit.record
+                            .id()
+                            .rsplit(':')
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned()
+                    })
+                    .collect();
+                assert_eq!(
+                    first_page, expected,
+                    "{backend:?}, {stage}, {query:?}: ties in database order"
+                );
+            }
+            store.analyze().await.expect("merge the index");
+        }
+        store.close().await;
+    }
+}

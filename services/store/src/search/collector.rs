@@ -10,13 +10,19 @@
 //! that match.) Matches that cannot reach the page are skipped (see
 //! [`best_after`]).
 
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Mutex;
+
+use tantivy::columnar::Column;
+use tantivy::fastfield::AliveBitSet;
+use tantivy::index::SegmentId;
 
 use tantivy::postings::SegmentPostings;
 use tantivy::query::{EnableScoring, Query};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{
-    DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED, Term,
+    DocAddress, DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentOrdinal, SegmentReader,
+    TERMINATED, Term,
 };
 
 /// Adds `weight` to a match that holds any of `terms`.
@@ -61,6 +67,18 @@ impl Place {
     }
 }
 
+/// How a tier's matches are walked once the page is full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Walk {
+    /// Ask the tier's query for its next match, then rank it: for queries
+    /// that cost little per match (terms, their intersections).
+    MatchesFirst,
+    /// Rank a document from the relevance clauses' postings first, and ask
+    /// the tier's query only about documents that would enter the page: for
+    /// phrases, whose every candidate costs a read of word positions.
+    RelevanceFirst,
+}
+
 /// The first `limit` matches of `query` strictly after `after`, ranked by
 /// `relevance`.
 ///
@@ -70,30 +88,149 @@ impl Place {
 /// each holds, the pivot is where their weights first reach the threshold.
 /// A query word held by 40% of a million names then costs what its best
 /// few thousand cost, not all 400,000.
+///
+/// A match that only ties the worst needs a lower position to enter. The
+/// index keeps each segment's documents sorted by position (see
+/// `schema::settings`), so once the walk is past the worst's position no
+/// later document of the segment can win a tie: the walk then skips to
+/// documents that could beat it outright. A tier of tens of thousands of
+/// equally relevant matches stops once its page is full, instead of reading
+/// every match to break the tie.
 pub(crate) fn best_after(
     searcher: &Searcher,
+    columns: &PositionColumns,
     query: &dyn Query,
     relevance: &[RelevanceClause],
+    walk_order: Walk,
     after: Option<Place>,
     limit: usize,
 ) -> tantivy::Result<Vec<(Place, DocAddress)>> {
-    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
-    let mut best: BinaryHeap<(Place, DocAddress)> = BinaryHeap::with_capacity(limit + 1);
     if limit == 0 {
         return Ok(Vec::new());
     }
+    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    let mut best = Best {
+        heap: BinaryHeap::with_capacity(limit + 1),
+        limit,
+        after,
+    };
     for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
-        let mut walk = SegmentWalk::open(segment, relevance)?;
-        let positions = segment.fast_fields().u64("doc")?;
-        let alive = segment.alive_bitset();
+        let mut segment_walk = SegmentWalk {
+            clauses: RelevancePostings::open(segment, relevance)?,
+            positions: columns.of(searcher, segment)?,
+            alive: segment.alive_bitset().cloned(),
+            ordinal: ordinal as SegmentOrdinal,
+            max_doc: segment.max_doc(),
+        };
         let mut scorer = weight.scorer(segment, 1.0)?;
+        match walk_order {
+            Walk::MatchesFirst => segment_walk.matches_first(&mut *scorer, &mut best),
+            Walk::RelevanceFirst => segment_walk.relevance_first(&mut *scorer, &mut best),
+        }
+    }
+    let mut hits = best.heap.into_vec();
+    hits.sort_unstable_by_key(|(place, _)| *place);
+    Ok(hits)
+}
+
+/// The `doc` fast-field column of each segment, opened once: opening one
+/// reads its block index, which at a million documents costs a rare name's
+/// whole search several times over.
+#[derive(Default)]
+pub(crate) struct PositionColumns {
+    held: Mutex<HashMap<SegmentId, Column<u64>>>,
+}
+
+impl PositionColumns {
+    fn of(&self, searcher: &Searcher, segment: &SegmentReader) -> tantivy::Result<Column<u64>> {
+        let id = segment.segment_id();
+        // A panic elsewhere while holding the map leaves it whole.
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if let Some(column) = held.get(&id) {
+            return Ok(column.clone());
+        }
+        let column = segment.fast_fields().u64("doc")?;
+        // Segments merged away are let go (and their files with them).
+        let current = searcher.segment_readers();
+        held.retain(|held_id, _| current.iter().any(|reader| reader.segment_id() == *held_id));
+        held.insert(id, column.clone());
+        Ok(column)
+    }
+}
+
+/// The best places found so far.
+struct Best {
+    /// The worst on top.
+    heap: BinaryHeap<(Place, DocAddress)>,
+    limit: usize,
+    after: Option<Place>,
+}
+
+impl Best {
+    /// The worst held, once `limit` are held: what a match must beat.
+    fn bar(&self) -> Option<Place> {
+        (self.heap.len() == self.limit)
+            .then(|| self.heap.peek().map(|(worst, _)| *worst))
+            .flatten()
+    }
+
+    fn would_take(&self, place: Place) -> bool {
+        self.after.is_none_or(|after| place > after) && self.bar().is_none_or(|bar| place < bar)
+    }
+
+    fn offer(&mut self, place: Place, address: DocAddress) {
+        if self.would_take(place) {
+            self.heap.push((place, address));
+            if self.heap.len() > self.limit {
+                self.heap.pop();
+            }
+        }
+    }
+}
+
+/// One segment's walk: the relevance clauses' postings, and what a match
+/// needs to become a hit.
+struct SegmentWalk {
+    clauses: RelevancePostings,
+    positions: Column<u64>,
+    alive: Option<AliveBitSet>,
+    ordinal: SegmentOrdinal,
+    max_doc: DocId,
+}
+
+impl SegmentWalk {
+    /// Where `bar` sends the walk from `doc`: `None` when no later document
+    /// can beat it, else the first that might.
+    fn pivot(&mut self, doc: DocId, bar: Place) -> Option<DocId> {
+        // Past the bar's position, a tie loses: only a higher relevance
+        // enters (positions rise with document ids within a segment).
+        let ties_can_enter = self.positions.first(doc).is_none_or(|at| at <= bar.doc);
+        self.clauses.pivot(doc, bar.relevance(), !ties_can_enter)
+    }
+
+    /// Offers `doc`, a match of the tier, with its relevance if known.
+    fn offer(&mut self, doc: DocId, relevance: Option<Score>, best: &mut Best) {
+        if !self.alive.as_ref().is_none_or(|bits| bits.is_alive(doc)) {
+            return;
+        }
+        if let Some(position) = self.positions.first(doc) {
+            let relevance = relevance.unwrap_or_else(|| self.clauses.relevance(doc));
+            best.offer(
+                Place::new(relevance, position),
+                DocAddress::new(self.ordinal, doc),
+            );
+        }
+    }
+
+    fn matches_first(&mut self, scorer: &mut dyn DocSet, best: &mut Best) {
         let mut doc = scorer.doc();
         while doc != TERMINATED {
-            if best.len() == limit
-                && let Some((worst, _)) = best.peek()
-            {
-                match walk.pivot(doc, worst.relevance()) {
-                    None => break,
+            if let Some(bar) = best.bar() {
+                match self.pivot(doc, bar) {
+                    None => return,
                     Some(pivot) if pivot > doc => {
                         doc = scorer.seek(pivot);
                         continue;
@@ -101,37 +238,56 @@ pub(crate) fn best_after(
                     Some(_) => {}
                 }
             }
-            let candidate = alive
-                .is_none_or(|bits| bits.is_alive(doc))
-                .then(|| positions.first(doc))
-                .flatten();
-            if let Some(position) = candidate {
-                let place = Place::new(walk.relevance(doc), position);
-                let after_cursor = after.is_none_or(|after| place > after);
-                let better =
-                    best.len() < limit || best.peek().is_some_and(|(worst, _)| place < *worst);
-                if after_cursor && better {
-                    best.push((place, DocAddress::new(ordinal as SegmentOrdinal, doc)));
-                    if best.len() > limit {
-                        best.pop();
-                    }
-                }
-            }
+            self.offer(doc, None, best);
             doc = scorer.advance();
         }
     }
-    let mut hits = best.into_vec();
-    hits.sort_unstable_by_key(|(place, _)| *place);
-    Ok(hits)
+
+    fn relevance_first(&mut self, scorer: &mut dyn DocSet, best: &mut Best) {
+        let mut target = scorer.doc();
+        while target < self.max_doc {
+            let mut relevance = None;
+            if let Some(bar) = best.bar() {
+                match self.pivot(target, bar) {
+                    None => return,
+                    Some(pivot) if pivot > target => {
+                        target = pivot;
+                        continue;
+                    }
+                    Some(_) => {}
+                }
+                let score = self.clauses.relevance(target);
+                let enters = self
+                    .positions
+                    .first(target)
+                    .is_some_and(|position| best.would_take(Place::new(score, position)));
+                if !enters {
+                    target += 1;
+                    continue;
+                }
+                relevance = Some(score);
+            }
+            // Only `seek_danger` from here on: after a miss the scorer may
+            // be between documents until it finds one.
+            if let SeekDangerResult::SeekLowerBound(next) = scorer.seek_danger(target) {
+                target = next;
+                continue;
+            }
+            self.offer(target, relevance, best);
+            target += 1;
+        }
+    }
 }
 
 /// The relevance clauses' postings in one segment.
-struct SegmentWalk {
+struct RelevancePostings {
     /// Per clause: its weight and the postings of its terms.
     clauses: Vec<(Score, Vec<SegmentPostings>)>,
+    /// Room for [`RelevancePostings::pivot`]: each clause's next document.
+    next: Vec<(DocId, Score)>,
 }
 
-impl SegmentWalk {
+impl RelevancePostings {
     fn open(segment: &SegmentReader, relevance: &[RelevanceClause]) -> tantivy::Result<Self> {
         let mut clauses = Vec::with_capacity(relevance.len());
         for clause in relevance {
@@ -146,7 +302,10 @@ impl SegmentWalk {
                 clauses.push((clause.weight, postings));
             }
         }
-        Ok(SegmentWalk { clauses })
+        Ok(RelevancePostings {
+            next: Vec::with_capacity(clauses.len()),
+            clauses,
+        })
     }
 
     /// The next document at or after `doc` that each clause holds.
@@ -176,22 +335,25 @@ impl SegmentWalk {
     }
 
     /// The first document at or after `doc` whose clauses could add up to
-    /// `threshold`; `None` when no later document can.
-    fn pivot(&mut self, doc: DocId, threshold: Score) -> Option<DocId> {
-        if threshold <= 0.0 {
+    /// `threshold` (with `strictly`, exceed it); `None` when no later
+    /// document can.
+    fn pivot(&mut self, doc: DocId, threshold: Score, strictly: bool) -> Option<DocId> {
+        if threshold <= 0.0 && !strictly {
             return Some(doc);
         }
-        let mut next: Vec<(DocId, Score)> = self
-            .clauses
-            .iter_mut()
-            .map(|(weight, postings)| (Self::next_held(postings, doc), *weight))
-            .filter(|(held, _)| *held != TERMINATED)
-            .collect();
+        let next = &mut self.next;
+        next.clear();
+        for (weight, postings) in &mut self.clauses {
+            let held = Self::next_held(postings, doc);
+            if held != TERMINATED {
+                next.push((held, *weight));
+            }
+        }
         next.sort_unstable_by_key(|(held, _)| *held);
         let mut reachable = 0.0;
-        for (held, weight) in next {
+        for &(held, weight) in next.iter() {
             reachable += weight;
-            if reachable >= threshold {
+            if reachable > threshold || (!strictly && reachable >= threshold) {
                 return Some(held);
             }
         }

@@ -102,6 +102,8 @@ pub(crate) struct SearchIndex {
     /// that process catches up.
     writing: tokio::sync::Mutex<Writing>,
     node_id: String,
+    /// Each segment's positions, opened once.
+    pub positions: super::collector::PositionColumns,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -169,8 +171,13 @@ impl SearchIndex {
                 closed: false,
             }),
             node_id: store.node_id.clone(),
+            positions: Default::default(),
         };
         search_index.catch_up(store, &mut |_, _| {}).await?;
+        if indexed_seq == 0 && last_seq > 0 {
+            // Built from the database just now: one segment, as after a load.
+            search_index.merge_segments().await?;
+        }
         Ok(search_index)
     }
 
@@ -302,22 +309,7 @@ impl SearchIndex {
         let Some(writer) = writing.writer.clone() else {
             return Ok(());
         };
-        let merged = tokio::task::spawn_blocking(move || -> Result<(), TantivyError> {
-            let mut writer = writer.lock().unwrap_or_else(|poison| poison.into_inner());
-            let segments = writer.index().searchable_segment_ids()?;
-            if segments.len() > 1 {
-                writer.merge(&segments).wait()?;
-            }
-            writer.garbage_collect_files().wait()?;
-            Ok(())
-        })
-        .await
-        .map_err(blocking_failed)?;
-        if let Err(error) = merged {
-            // A background merge holds some of the segments: searches still
-            // work, over a few more segments.
-            tracing::info!(%error, "search index segments not merged into one");
-        }
+        merge_into_one(writer).await?;
         self.reader
             .reload()
             .map_err(index_error("cannot reload the reader"))
@@ -493,6 +485,30 @@ fn highest_doc_in(index: &Index) -> i64 {
     highest
 }
 
+/// Merges every committed segment into one, as after a bulk load or a
+/// rebuild: a search then looks each term up once, not once per batch.
+pub(super) async fn merge_into_one(
+    writer: Arc<std::sync::Mutex<IndexWriter>>,
+) -> Result<(), StoreError> {
+    let merged = tokio::task::spawn_blocking(move || -> Result<(), TantivyError> {
+        let mut writer = writer.lock().unwrap_or_else(|poison| poison.into_inner());
+        let segments = writer.index().searchable_segment_ids()?;
+        if segments.len() > 1 {
+            writer.merge(&segments).wait()?;
+        }
+        writer.garbage_collect_files().wait()?;
+        Ok(())
+    })
+    .await
+    .map_err(blocking_failed)?;
+    if let Err(error) = merged {
+        // A background merge holds some of the segments: searches still
+        // work, over a few more segments.
+        tracing::info!(%error, "search index segments not merged into one");
+    }
+    Ok(())
+}
+
 pub(super) fn committed_seq(index: &Index) -> Option<CommitPayload> {
     let metas = index.load_metas().ok()?;
     CommitPayload::parse(metas.payload.as_deref()?)
@@ -500,7 +516,10 @@ pub(super) fn committed_seq(index: &Index) -> Option<CommitPayload> {
 
 pub(super) fn new_index(directory: Option<&Path>) -> Result<Index, StoreError> {
     let (schema, _) = Fields::schema();
-    let builder = Index::builder().schema(schema).tokenizers(tokenizers());
+    let builder = Index::builder()
+        .schema(schema)
+        .settings(super::schema::settings())
+        .tokenizers(tokenizers());
     match directory {
         None => builder.create_in_ram(),
         Some(path) => builder.create_in_dir(path),

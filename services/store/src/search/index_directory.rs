@@ -11,9 +11,9 @@ use tantivy::{Index, IndexWriter, TantivyDocument, TantivyError};
 
 use super::index::{
     REBUILD_MEMORY_BYTES, WRITER_MEMORY_BYTES, blocking_failed, commit_including, committed_seq,
-    index_changes_since, new_index, writer_of,
+    index_changes_since, merge_into_one, new_index, writer_of,
 };
-use super::schema::{Fields, INDEX_FORMAT, tokenizers};
+use super::schema::{Fields, INDEX_FORMAT, settings, tokenizers};
 use crate::{Store, StoreError};
 
 /// Opens the index in `path`. When another process holds its writer, the
@@ -146,6 +146,10 @@ fn check_directory(
     if index.schema() != schema {
         return rebuild("it was built with another schema".into());
     }
+    if index.settings().sort_by_field != settings().sort_by_field {
+        // Ranking relies on the order (see the collector), not only speed.
+        return rebuild("its documents are not kept in database order".into());
+    }
     match committed_seq(&index) {
         None if !index
             .searchable_segment_ids()
@@ -270,6 +274,7 @@ pub(crate) async fn rebuild(
     )
     .await?;
     commit_including(&writer, &store.node_id, after.max(last_seq)).await?;
+    merge_into_one(writer).await?;
     drop(index);
     // Swap: the old index moves aside, the new one takes its name.
     let retired = sibling(path, "old");

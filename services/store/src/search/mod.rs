@@ -246,9 +246,16 @@ impl Store {
                 None
             };
             let wanted = page_size - page.hits.len();
-            let found =
-                collector::best_after(&searcher, &*tier.query, &relevance, after, wanted + 1)
-                    .map_err(search_failed)?;
+            let found = collector::best_after(
+                &searcher,
+                &index.positions,
+                &*tier.query,
+                &relevance,
+                tier.walk,
+                after,
+                wanted + 1,
+            )
+            .map_err(search_failed)?;
             let more_in_tier = found.len() > wanted;
             for (place, address) in found.iter().take(wanted) {
                 let record = stored_record(&searcher, index, parsed.kind, *address)?;

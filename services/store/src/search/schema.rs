@@ -11,11 +11,11 @@ use tantivy::schema::{
     TextOptions,
 };
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer, TokenizerManager};
-use tantivy::{TantivyDocument, Term};
+use tantivy::{IndexSettings, IndexSortByField, Order, TantivyDocument, Term};
 
 /// Version of what the index holds and how it is tokenized. An index written
 /// by another version is rebuilt from the database when the store opens.
-pub const INDEX_FORMAT: u32 = 4;
+pub const INDEX_FORMAT: u32 = 5;
 
 const FOLDED: &str = "lienthong_folded";
 const ACCENTED: &str = "lienthong_accented";
@@ -168,6 +168,19 @@ impl Fields {
     /// The term that identifies the index entry of database position `doc`.
     pub fn doc_term(&self, doc: i64) -> Term {
         Term::from_field_u64(self.doc, doc as u64)
+    }
+}
+
+/// How the index is kept: each segment's documents sorted by database
+/// position, so that ranking can stop breaking ties by position once a walk
+/// passes the page's last one (see the collector).
+pub(crate) fn settings() -> IndexSettings {
+    IndexSettings {
+        sort_by_field: Some(IndexSortByField {
+            field: "doc".into(),
+            order: Order::Asc,
+        }),
+        ..IndexSettings::default()
     }
 }
 

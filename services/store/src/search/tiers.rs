@@ -40,7 +40,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocSet, Searcher, TERMINATED, Term};
 
 use super::MatchTier;
-use super::collector::RelevanceClause;
+use super::collector::{RelevanceClause, Walk};
 use super::query::{ParsedQuery, QueryWord};
 use super::schema::Fields;
 
@@ -60,10 +60,11 @@ const TEXT_ACCENT_BOOST: f32 = 1.0;
 pub(crate) const MIN_TYPO_LETTERS: usize = 3;
 
 /// One tier: its name and the query that finds its hits (unscored; the
-/// collector ranks them with [`relevance`]).
+/// collector ranks them with [`relevance`]), and how to walk them.
 pub(crate) struct TierQuery {
     pub tier: MatchTier,
     pub query: Box<dyn Query>,
+    pub walk: Walk,
 }
 
 /// The clauses that rank hits within a tier: each word's field weights, and
@@ -188,6 +189,7 @@ pub(crate) fn tiers(parsed: &ParsedQuery, fields: &Fields, corrected: u16) -> Ve
         return vec![TierQuery {
             tier: MatchTier::FilterOnly,
             query: boolean(common),
+            walk: Walk::MatchesFirst,
         }];
     }
     let exact = build.exact();
@@ -200,6 +202,16 @@ pub(crate) fn tiers(parsed: &ParsedQuery, fields: &Fields, corrected: u16) -> Ve
         .phrases
         .iter()
         .any(|phrase| phrase.len() == parsed.words.len());
+    // A phrase of several words costs a read of positions per candidate:
+    // quoted ones in every tier, the query itself in the phrase tiers.
+    let quoted = parsed.phrases.iter().any(|phrase| phrase.len() > 1);
+    let walk = |phrase: bool| {
+        if quoted || (phrase && several) {
+            Walk::RelevanceFirst
+        } else {
+            Walk::MatchesFirst
+        }
+    };
     let tier = |tier, required: Box<dyn Query>, excluded: Vec<Box<dyn Query>>| {
         let mut clauses = copy(&common);
         clauses.push((Occur::Must, required));
@@ -207,6 +219,10 @@ pub(crate) fn tiers(parsed: &ParsedQuery, fields: &Fields, corrected: u16) -> Ve
         TierQuery {
             tier,
             query: boolean(clauses),
+            walk: walk(matches!(
+                tier,
+                MatchTier::NamePhrase | MatchTier::TextPhrase
+            )),
         }
     };
     let mut plans = vec![
@@ -247,6 +263,7 @@ pub(crate) fn tiers(parsed: &ParsedQuery, fields: &Fields, corrected: u16) -> Ve
         plans.push(TierQuery {
             tier: MatchTier::Typo,
             query,
+            walk: walk(false),
         });
     }
     debug_assert_eq!(plans.len(), count(parsed));
