@@ -454,6 +454,30 @@ async fn ties_come_in_database_order_after_early_records_are_rewritten() {
             }
             store.analyze().await.expect("merge the index");
         }
+        // Paging a phrase (ranked before its phrase is checked) in pages of 7
+        // gives what pages of 100 give.
+        let mut walks = Vec::new();
+        for page_size in [7, 100] {
+            let mut request = SearchRequest {
+                page_size,
+                ..search("văn cường")
+            };
+            let mut ids = Vec::new();
+            loop {
+                let page = store.search(&request).await.expect("search");
+                ids.extend(page.hits.iter().map(|hit| hit.record.id().to_owned()));
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                request.page_token = page.next_page_token;
+            }
+            walks.push(ids);
+        }
+        assert_eq!(walks[1].len(), 103, "{backend:?}");
+        assert_eq!(
+            walks[0], walks[1],
+            "{backend:?}: pages of 7 against pages of 100"
+        );
         store.close().await;
     }
 }

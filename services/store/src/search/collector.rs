@@ -114,6 +114,8 @@ pub(crate) fn best_after(
         limit,
         after,
     };
+    let sorted =
+        searcher.index().settings().sort_by_field == super::schema::settings().sort_by_field;
     for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
         let mut segment_walk = SegmentWalk {
             clauses: RelevancePostings::open(segment, relevance)?,
@@ -121,6 +123,7 @@ pub(crate) fn best_after(
             alive: segment.alive_bitset().cloned(),
             ordinal: ordinal as SegmentOrdinal,
             max_doc: segment.max_doc(),
+            sorted,
         };
         let mut scorer = weight.scorer(segment, 1.0)?;
         match walk_order {
@@ -199,6 +202,9 @@ struct SegmentWalk {
     alive: Option<AliveBitSet>,
     ordinal: SegmentOrdinal,
     max_doc: DocId,
+    /// Whether the index keeps segments sorted by position. One written by
+    /// an earlier version (held open by another process) may not.
+    sorted: bool,
 }
 
 impl SegmentWalk {
@@ -206,8 +212,9 @@ impl SegmentWalk {
     /// can beat it, else the first that might.
     fn pivot(&mut self, doc: DocId, bar: Place) -> Option<DocId> {
         // Past the bar's position, a tie loses: only a higher relevance
-        // enters (positions rise with document ids within a segment).
-        let ties_can_enter = self.positions.first(doc).is_none_or(|at| at <= bar.doc);
+        // enters (positions rise with document ids within a sorted segment).
+        let ties_can_enter =
+            !self.sorted || self.positions.first(doc).is_none_or(|at| at <= bar.doc);
         self.clauses.pivot(doc, bar.relevance(), !ties_can_enter)
     }
 
@@ -256,16 +263,32 @@ impl SegmentWalk {
                     }
                     Some(_) => {}
                 }
-                let score = self.clauses.relevance(target);
-                let enters = self
-                    .positions
-                    .first(target)
-                    .is_some_and(|position| best.would_take(Place::new(score, position)));
-                if !enters {
-                    target += 1;
-                    continue;
+                // With a bar of no relevance nothing is pruned: ask the
+                // tier's query straight away.
+                if bar.relevance() > 0.0 {
+                    let score = self.clauses.relevance(target);
+                    let place = self
+                        .positions
+                        .first(target)
+                        .map(|position| Place::new(score, position));
+                    match place {
+                        Some(place) if best.would_take(place) => relevance = Some(score),
+                        // Ranked before the cursor (an earlier page's): such
+                        // documents need not be the tier's, so let the
+                        // tier's query say where its next match is.
+                        Some(place) if best.after.is_some_and(|after| place <= after) => {
+                            target = match scorer.seek_danger(target) {
+                                SeekDangerResult::SeekLowerBound(next) => next,
+                                SeekDangerResult::Found => target + 1,
+                            };
+                            continue;
+                        }
+                        _ => {
+                            target += 1;
+                            continue;
+                        }
+                    }
                 }
-                relevance = Some(score);
             }
             // Only `seek_danger` from here on: after a miss the scorer may
             // be between documents until it finds one.
