@@ -93,6 +93,30 @@ pub enum Command {
     Info(InfoArgs),
     /// Load or dump records as JSON lines (the protobuf JSON form of lienthong.v1.Record).
     Records(RecordsArgs),
+    /// Import a department's spreadsheet of experts (CSV) into a node's
+    /// database, cleaning it on the way and accounting for every row.
+    ///
+    /// Reads UTF-8 (with or without a byte-order mark), UTF-16, and the legacy
+    /// encodings TCVN3 (ABC), VISCII and Windows-1258, told apart by how
+    /// Vietnamese each reads. Finds the header among the first 10 rows (also
+    /// one spread over two rows by merged cells) and knows the names real
+    /// sheets use, with or without diacritics: Họ và tên, Năm sinh, Giới tính,
+    /// Học hàm, Học vị, Chức vụ, Đơn vị công tác, Lĩnh vực, Chuyên ngành,
+    /// Email, Điện thoại, ORCID, … Cells are cleaned (whitespace, Unicode NFC,
+    /// text damaged by a legacy encoding restored), titles read ("PGS.TS."),
+    /// dates reduced to the birth year (Excel serial numbers too).
+    ///
+    /// Every row is reported as accepted, fixed (each fix listed) or rejected
+    /// (the column and why), to --report as CSV or JSON lines, and summed up
+    /// in a table. Importing the same sheet again matches records by ORCID,
+    /// or by name, birth year and organization, and writes only what changed.
+    /// New records are internal unless --visibility says otherwise.
+    ///
+    /// Examples:
+    ///   lienthong import experts chuyen-gia.csv --config deploy/hung-yen.sqlite.toml --dry-run
+    ///   lienthong import experts chuyen-gia.csv --config deploy/hung-yen.sqlite.toml \
+    ///       --report ket-qua.csv --visibility federation
+    Import(ImportArgs),
     /// Fill a node's database with realistic, deterministic sample data.
     ///
     /// Example: lienthong sample --config deploy/hung-yen.sqlite.toml --experts 10000
@@ -614,6 +638,59 @@ pub struct ReindexArgs {
     /// Print the outcome as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// What the file holds.
+    pub kind: ImportKind,
+    /// The CSV file.
+    pub file: PathBuf,
+    /// Node configuration file.
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// Decide and report every row, write nothing to the database.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write every row's outcome here (CSV, or JSON lines with --report-format json).
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Form of the --report file.
+    #[arg(long, value_enum, default_value_t = ReportFormatArg::Csv)]
+    pub report_format: ReportFormatArg,
+    /// Visibility of the records this import creates: internal (stays on the
+    /// node), federation (shared as the sharing policy allows) or public.
+    #[arg(long, value_enum, default_value_t = VisibilityArg::Internal)]
+    pub visibility: VisibilityArg,
+    /// A TOML file naming columns the built-in header names do not know, e.g.
+    /// [columns]
+    /// "Tên cán bộ" = "full_name"
+    /// Column names: full_name, birth_year, gender, academic_title, degree,
+    /// title_and_degree, position, organization, field_codes, specialization,
+    /// keywords, email, phone, orcid, ignored.
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum ImportKind {
+    Experts,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum ReportFormatArg {
+    Csv,
+    Json,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum VisibilityArg {
+    Internal,
+    Federation,
+    Public,
 }
 
 #[derive(Args, Debug)]

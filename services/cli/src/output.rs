@@ -33,6 +33,41 @@ fn table(header: &[&str]) -> Table {
     table
 }
 
+/// What an import did, as a table.
+pub fn import_summary_table(
+    file: &str,
+    encoding: &str,
+    summary: &lienthong_import::report::Summary,
+    dry_run: bool,
+) -> (Table, String) {
+    let mut table = table(&[
+        "rows",
+        "accepted",
+        "fixed",
+        "rejected",
+        "fixes",
+        "inserted",
+        "updated",
+        "unchanged",
+    ]);
+    table.add_row(vec![
+        summary.rows.to_string(),
+        summary.accepted.to_string(),
+        summary.fixed.to_string(),
+        summary.rejected.to_string(),
+        summary.fixes.to_string(),
+        summary.inserted.to_string(),
+        summary.updated.to_string(),
+        summary.unchanged.to_string(),
+    ]);
+    let what = if dry_run {
+        "dry run: nothing was written; inserted and updated say what an import would do"
+    } else {
+        "written"
+    };
+    (table, format!("{file} ({encoding}); {what}"))
+}
+
 fn footer(hits: usize, next_page_token: &str) -> String {
     if next_page_token.is_empty() {
         format!("{hits} hit(s); no more pages")

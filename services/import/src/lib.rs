@@ -1,7 +1,48 @@
-//! Bringing departments' records in. So far: reading the legacy Vietnamese
-//! encodings their older files use ([`legacy_encoding`]).
+//! Bringing departments' records in: their spreadsheets read whatever their
+//! encoding ([`csv_source`], [`legacy_encoding`]), headers recognised as
+//! real sheets write them ([`headers`]), every cell cleaned and read as its
+//! column's value with each change listed ([`expert_rows`], [`values`],
+//! [`text_repair`]), and every row accounted for ([`report`]) as it is
+//! written to the store ([`expert_import`]).
 
 #![forbid(unsafe_code)]
 
+pub mod csv_source;
+pub mod expert_import;
+pub mod expert_rows;
+pub mod headers;
 pub mod legacy_encoding;
 mod legacy_tables;
+pub mod report;
+pub mod text_repair;
+pub mod values;
+
+/// Why an import could not run (a row's own faults are rejections in the
+/// report, not errors).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read the file: {0}")]
+    Read(std::io::Error),
+    #[error(
+        "the file is neither UTF-8 nor UTF-16, and it does not read as Vietnamese in TCVN3 (ABC), VISCII or Windows-1258; save it as UTF-8 (Excel: \"CSV UTF-8\"), convert VNI files to Unicode first (for example with UniKey's converter), and import it again"
+    )]
+    UnknownEncoding,
+    #[error(
+        "line {line}, column {column}: these bytes are not {encoding} text; save the file as UTF-8 (Excel: \"CSV UTF-8\") and import it again"
+    )]
+    NotText {
+        line: u64,
+        column: usize,
+        encoding: &'static str,
+    },
+    #[error("the file is not valid CSV: {0}")]
+    Csv(String),
+    #[error(
+        "no header row found in the first 10 rows (the first reads: {first_row:?}); the header must name the full name (\"Họ và tên\") and at least one other known column, or give a mapping file (--mapping) that names them"
+    )]
+    NoHeader { first_row: String },
+    #[error(transparent)]
+    Store(#[from] lienthong_store::StoreError),
+    #[error("cannot write the report: {0}")]
+    Report(std::io::Error),
+}

@@ -59,6 +59,37 @@ impl Store {
         }))
     }
 
+    /// The live records among `ids`, by id (tombstones and unknown ids are
+    /// absent). For writers that merge into what is stored, a batch at a
+    /// time.
+    pub async fn get_many(
+        &self,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, AnyRecord>, StoreError> {
+        let mut found = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let list: Vec<String> = (1..=chunk.len())
+                .map(|n| crate::writes::placeholder(self.backend, n))
+                .collect();
+            let sql = format!(
+                "SELECT id, kind, {} FROM records WHERE id IN ({}) AND deleted = 0",
+                self.backend.body_column(),
+                list.join(", ")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let kind = kind_from_code(row.try_get("kind")?)?;
+                if let Some(record) = self.backend.read_body(&row, kind)? {
+                    found.insert(row.try_get("id")?, record);
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// Which of `ids` name live, shareable records of one of `kinds`: the
     /// references a federation peer may be shown (see the node's disclosure
     /// decision).

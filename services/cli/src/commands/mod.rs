@@ -5,6 +5,7 @@ mod check_proposal;
 mod client;
 mod demo;
 mod gateway;
+mod import;
 mod node;
 mod oai;
 mod pki;
@@ -38,6 +39,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Info(args) => search::info(args).await,
         Command::Status(args) => search::status(args).await,
         Command::Stats(args) => search::statistics(args).await,
+        Command::Import(args) => import::run(args).await,
         Command::Records(args) => records::run(args).await,
         Command::Sample(args) => sample::run(args).await,
         Command::Reindex(args) => reindex::run(args).await,

@@ -1,0 +1,150 @@
+//! `lienthong import experts FILE`: a department's spreadsheet into the
+//! node's database, with a progress bar, a report of every row, and a
+//! summary.
+
+use std::fs::File;
+use std::io::{BufWriter, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use lienthong_import::csv_source::CsvRows;
+use lienthong_import::expert_import::{ImportOptions, import_experts};
+use lienthong_import::headers::ExpertColumn;
+use lienthong_import::report::{ReportFormat, ReportWriter};
+use lienthong_node::NodeConfig;
+use lienthong_proto::v1 as pb;
+
+use super::sample::open_store;
+use crate::cli::{ImportArgs, ImportKind, ReportFormatArg, VisibilityArg};
+use crate::output;
+
+pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
+    let ImportKind::Experts = args.kind;
+    let config = NodeConfig::load(&args.config)?;
+    let mapping = match &args.mapping {
+        Some(path) => read_mapping(path)?,
+        None => Default::default(),
+    };
+    let input =
+        File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
+    let size = input.metadata().map(|meta| meta.len()).unwrap_or(0);
+    let read = Arc::new(AtomicU64::new(0));
+    let rows = CsvRows::open(CountingReader {
+        inner: input,
+        read: read.clone(),
+    })
+    .with_context(|| format!("cannot import {}", args.file.display()))?;
+    let encoding = rows.encoding();
+    let store = open_store(&config).await?;
+    let report_out: Box<dyn std::io::Write> = match &args.report {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::sink()),
+    };
+    let format = match args.report_format {
+        ReportFormatArg::Csv => ReportFormat::Csv,
+        ReportFormatArg::Json => ReportFormat::JsonLines,
+    };
+    let mut report =
+        ReportWriter::new(report_out, format, args.dry_run).context("cannot write the report")?;
+    let options = ImportOptions {
+        node_id: config.node.id.clone(),
+        visibility: match args.visibility {
+            VisibilityArg::Internal => pb::Visibility::Internal,
+            VisibilityArg::Federation => pb::Visibility::Federation,
+            VisibilityArg::Public => pb::Visibility::Public,
+        },
+        mapping,
+        dry_run: args.dry_run,
+    };
+    let progress = ProgressBar::new(size).with_style(
+        ProgressStyle::with_template(
+            "importing [{bar:40}] {binary_bytes}/{binary_total_bytes} ({eta})",
+        )?
+        .progress_chars("=> "),
+    );
+    let ticker = {
+        let progress = progress.clone();
+        let read = read.clone();
+        tokio::spawn(async move {
+            loop {
+                progress.set_position(read.load(Ordering::Relaxed));
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        })
+    };
+    let imported = import_experts(&store, rows, &options, &mut report).await;
+    ticker.abort();
+    progress.finish_and_clear();
+    store.close().await;
+    let summary = imported.with_context(|| format!("cannot import {}", args.file.display()))?;
+    report.finish().context("cannot write the report")?;
+    let file = args.file.display().to_string();
+    output::print(
+        &serde_json::json!({
+            "file": file,
+            "encoding": encoding.label(),
+            "dry_run": args.dry_run,
+            "summary": summary,
+        }),
+        args.json,
+        || output::import_summary_table(&file, encoding.label(), &summary, args.dry_run),
+    )?;
+    if summary.rejected > 0 && args.report.is_none() {
+        eprintln!(
+            "{} row(s) rejected; run again with --report FILE to see which and why",
+            summary.rejected
+        );
+    }
+    Ok(())
+}
+
+/// Counts the bytes read, for the progress bar.
+struct CountingReader<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// A mapping file: `[columns]` header text = column name.
+fn read_mapping(
+    path: &std::path::Path,
+) -> anyhow::Result<std::collections::BTreeMap<String, ExpertColumn>> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Mapping {
+        columns: std::collections::BTreeMap<String, String>,
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the mapping file {}", path.display()))?;
+    let mapping: Mapping = toml::from_str(&text).with_context(|| {
+        format!(
+            "{}: not a mapping file ([columns] \"Header\" = \"column\")",
+            path.display()
+        )
+    })?;
+    mapping
+        .columns
+        .into_iter()
+        .map(|(header, column)| {
+            let known = ExpertColumn::from_key(&column).with_context(|| {
+                format!(
+                    "{}: columns.{header:?} = {column:?} names no column; use one of: {}",
+                    path.display(),
+                    ExpertColumn::ALL.map(ExpertColumn::key).join(", ")
+                )
+            })?;
+            Ok((header, known))
+        })
+        .collect()
+}

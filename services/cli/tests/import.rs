@@ -1,0 +1,275 @@
+//! `lienthong import` through the real binary: the summary as a table and as
+//! JSON, a dry run that writes nothing, the report file, mapping files and
+//! their errors, and an import killed with SIGKILL mid-write that a second
+//! run finishes with the same report.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use lienthong_sample::{ProvinceProfile, SampleGenerator, SampleSpec};
+use lienthong_store::{Store, StoreOptions};
+use lienthong_tests::wait_for;
+
+mod common;
+
+use common::{assert_success, lienthong, run_within, text};
+
+const NODE: &str = "hung-yen";
+
+fn write_config(dir: &Path, database: &Path) -> PathBuf {
+    let path = dir.join("node.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[node]\nid = \"{NODE}\"\ndisplay_name = \"Sở KH&CN Hưng Yên\"\n\
+             [database]\nurl = \"sqlite://{}\"\nmax_connections = 4\n\
+             [grpc]\nlisten = \"127.0.0.1:0\"\n\
+             [admin]\nlisten = \"127.0.0.1:0\"\n",
+            database.display()
+        ),
+    )
+    .expect("write the config");
+    path
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/import")
+        .join(name)
+}
+
+async fn expert_count(database: &Path) -> u64 {
+    let store = Store::open_database(&StoreOptions {
+        url: format!("sqlite://{}", database.display()),
+        node_id: NODE.into(),
+        max_connections: 1,
+        search_index: lienthong_store::IndexLocation::Memory,
+    })
+    .await
+    .expect("open");
+    let count = store.counts(false).await.expect("counts").experts;
+    store.close().await;
+    count
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_reports_every_row_and_a_dry_run_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = dir.path().join("node.db");
+    let config = write_config(dir.path(), &database);
+    let report = dir.path().join("report.csv");
+
+    let mut dry = lienthong();
+    dry.args(["import", "experts"])
+        .arg(fixture("experts-utf8.csv"))
+        .arg("--config")
+        .arg(&config)
+        .args(["--dry-run", "--json", "--report"])
+        .arg(&report);
+    let output = run_within(dry, Duration::from_secs(60));
+    assert_success(&output, "dry run");
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(summary["dry_run"], true);
+    assert_eq!(summary["encoding"], "UTF-8");
+    assert_eq!(summary["summary"]["rows"], 13);
+    assert_eq!(summary["summary"]["rejected"], 7);
+    assert_eq!(summary["summary"]["inserted"], 6);
+    assert_eq!(expert_count(&database).await, 0, "a dry run writes nothing");
+    let dry_report = std::fs::read_to_string(&report).expect("report");
+    assert!(dry_report.contains(",would insert,"), "{dry_report}");
+
+    let mut real = lienthong();
+    real.args(["import", "experts"])
+        .arg(fixture("experts-utf8.csv"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--report")
+        .arg(&report);
+    let output = run_within(real, Duration::from_secs(60));
+    assert_success(&output, "import");
+    let table = text(&output.stdout);
+    assert!(
+        table.contains("rejected") && table.contains("experts-utf8.csv (UTF-8); written"),
+        "{table}"
+    );
+    assert_eq!(expert_count(&database).await, 6);
+    let written = std::fs::read_to_string(&report).expect("report");
+    assert!(
+        written.contains(",fixed,") && written.contains(",inserted,"),
+        "{written}"
+    );
+    assert!(
+        written.contains("8,rejected,,,Họ và tên,,,,empty; every expert needs a name"),
+        "{written}"
+    );
+
+    // A mapping that names no column is refused, naming the key.
+    let mapping = dir.path().join("columns.toml");
+    std::fs::write(&mapping, "[columns]\n\"Tên cán bộ\" = \"ten\"\n").expect("mapping");
+    let mut bad = lienthong();
+    bad.args(["import", "experts"])
+        .arg(fixture("experts-utf8.csv"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--mapping")
+        .arg(&mapping);
+    let output = run_within(bad, Duration::from_secs(60));
+    assert!(!output.status.success());
+    let message = text(&output.stderr);
+    assert!(
+        message.contains("columns.\"Tên cán bộ\" = \"ten\" names no column")
+            && message.contains("full_name"),
+        "{message}"
+    );
+
+    // A file that is no Vietnamese text in any encoding is refused, saying how to fix it.
+    let noise = dir.path().join("noise.csv");
+    std::fs::write(
+        &noise,
+        (0..4000u32)
+            .map(|i| (i * 7919 % 251) as u8 | 0x80)
+            .collect::<Vec<u8>>(),
+    )
+    .expect("noise");
+    let mut refused = lienthong();
+    refused
+        .args(["import", "experts"])
+        .arg(&noise)
+        .arg("--config")
+        .arg(&config);
+    let output = run_within(refused, Duration::from_secs(60));
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("save it as UTF-8"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+/// (line, status, record id, fixes and rejection) of each report line: the
+/// report without what the store did.
+fn decisions(report: &str) -> Vec<String> {
+    report
+        .lines()
+        .map(|line| {
+            let cells: Vec<&str> = line.splitn(5, ',').collect();
+            format!(
+                "{},{},{},{}",
+                cells[0],
+                cells[1],
+                cells[2],
+                cells.get(4).unwrap_or(&"")
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_killed_mid_write_is_finished_by_running_it_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = dir.path().join("node.db");
+    let config = write_config(dir.path(), &database);
+
+    // 60,000 experts from the sample generator, as a department's sheet.
+    let sheet = dir.path().join("chuyen-gia.csv");
+    {
+        let mut spec = SampleSpec::sized(ProvinceProfile::hung_yen(), 60_000);
+        spec.projects = 0;
+        spec.publications = 0;
+        let generator = SampleGenerator::new(spec);
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&sheet).expect("create"));
+        writeln!(
+            out,
+            "STT,Họ và tên,Năm sinh,Đơn vị công tác,Chuyên ngành,Lĩnh vực"
+        )
+        .expect("write");
+        for index in 0..60_000 {
+            let expert = generator.expert(index);
+            let quote = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
+            writeln!(
+                out,
+                "{},{},{},{},{},{}",
+                index + 1,
+                quote(&expert.full_name),
+                expert.birth_year,
+                quote(&expert.organization_name),
+                quote(&expert.specialization),
+                expert.field_codes.join(";"),
+            )
+            .expect("write");
+        }
+        out.flush().expect("flush");
+    }
+    let import = |report: &Path| {
+        let mut command = lienthong();
+        command
+            .args(["import", "experts"])
+            .arg(&sheet)
+            .arg("--config")
+            .arg(&config)
+            .arg("--report")
+            .arg(report);
+        command
+    };
+
+    let mut first = import(&dir.path().join("killed.csv"));
+    first
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = first.spawn().expect("start the import");
+    let grew = wait_for(Duration::from_secs(120), || {
+        let bytes = std::fs::metadata(&database).map(|m| m.len()).unwrap_or(0);
+        async move { bytes > 4 * 1024 * 1024 }
+    })
+    .await;
+    let still_running = child.try_wait().expect("try_wait").is_none();
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    assert!(grew, "the database did not grow within 120 s");
+    assert!(
+        still_running,
+        "the import finished before it could be killed; make the sheet larger"
+    );
+    let committed = expert_count(&database).await;
+    assert!(committed > 0 && committed < 60_000, "{committed}");
+
+    let finished = dir.path().join("finished.csv");
+    let output = run_within(import(&finished), Duration::from_secs(600));
+    assert_success(&output, "the import run again");
+    let duplicates_in_sample = 60_000 - expert_count(&database).await;
+
+    // A fresh import of the same sheet decides every row the same way.
+    let fresh_database = dir.path().join("fresh.db");
+    let fresh_dir = dir.path().join("fresh");
+    std::fs::create_dir(&fresh_dir).expect("dir");
+    let fresh_config = write_config(&fresh_dir, &fresh_database);
+    let fresh_report = dir.path().join("fresh.csv");
+    let mut fresh = lienthong();
+    fresh
+        .args(["import", "experts"])
+        .arg(&sheet)
+        .arg("--config")
+        .arg(&fresh_config)
+        .arg("--report")
+        .arg(&fresh_report);
+    assert_success(&run_within(fresh, Duration::from_secs(600)), "fresh import");
+    let finished = std::fs::read_to_string(&finished).expect("report");
+    let fresh = std::fs::read_to_string(&fresh_report).expect("report");
+    assert_eq!(decisions(&finished), decisions(&fresh));
+    assert_eq!(
+        expert_count(&fresh_database).await,
+        60_000 - duplicates_in_sample,
+        "the rerun holds what a single import holds"
+    );
+    let unchanged = finished
+        .lines()
+        .filter(|line| line.contains(",unchanged,"))
+        .count() as u64;
+    assert_eq!(
+        unchanged, committed,
+        "the rows written before the kill are unchanged"
+    );
+}

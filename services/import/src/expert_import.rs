@@ -1,0 +1,258 @@
+//! Importing a sheet of experts into a node's store: the header found, every
+//! row read and cleaned, records matched to what earlier imports wrote by
+//! their natural key, written a batch (one transaction) at a time, and every
+//! row's outcome reported as it is decided.
+//!
+//! A record's id comes from its natural key (see [`ExpertRow::natural_key`]),
+//! so importing the same sheet again finds the same records: a row whose
+//! record is unchanged writes nothing, and a changed one replaces only the
+//! columns the sheet has. An import stopped midway (killed, power lost)
+//! leaves whole batches behind; running it again finishes the job.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+
+use lienthong_proto::v1 as pb;
+use lienthong_records::AnyRecord;
+use lienthong_store::Store;
+
+use crate::ImportError;
+use crate::csv_source::{CsvRows, SourceRow};
+use crate::expert_rows::{ExpertRow, ExpertRowReader};
+use crate::headers::{ExpertColumn, HEADER_SEARCH_ROWS, find_layout};
+use crate::report::{Rejection, ReportWriter, RowReport, RowStatus, StoreWrite, Summary};
+
+/// Rows written per transaction.
+pub const BATCH_ROWS: usize = 1_000;
+
+/// How to import.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub node_id: String,
+    /// Visibility of records the import creates (records already stored
+    /// keep theirs).
+    pub visibility: pb::Visibility,
+    /// Header text → column, for layouts the built-in names do not know.
+    pub mapping: BTreeMap<String, ExpertColumn>,
+    /// Decide and report everything; write nothing.
+    pub dry_run: bool,
+}
+
+/// Imports the experts of `rows` into `store`, writing each row's outcome to
+/// `report` as it is decided.
+pub async fn import_experts<W: Write>(
+    store: &Store,
+    mut rows: CsvRows,
+    options: &ImportOptions,
+    report: &mut ReportWriter<W>,
+) -> Result<Summary, ImportError> {
+    let mut head = Vec::new();
+    while head.len() < HEADER_SEARCH_ROWS {
+        match rows.next_row() {
+            Some(row) => head.push(row?),
+            None => break,
+        }
+    }
+    let cells: Vec<Vec<String>> = head.iter().map(|row| row.cells.clone()).collect();
+    let layout = find_layout(&cells, &options.mapping).ok_or_else(|| ImportError::NoHeader {
+        first_row: cells.first().map(|row| row.join(" | ")).unwrap_or_default(),
+    })?;
+    let headers = header_texts(&cells, layout.first_header_row, layout.header_rows);
+    let data_start = layout.first_header_row + layout.header_rows;
+    let reader = ExpertRowReader::new(layout, headers);
+    let mut import = Batches {
+        store,
+        options,
+        reader: &reader,
+        summary: Summary::default(),
+        seen: HashMap::new(),
+        batch: Vec::with_capacity(BATCH_ROWS),
+    };
+    for row in head.into_iter().skip(data_start) {
+        import.push(row, report).await?;
+    }
+    while let Some(row) = rows.next_row() {
+        import.push(row?, report).await?;
+    }
+    import.flush(report).await?;
+    Ok(import.summary)
+}
+
+/// The header text of each column (the lower row of a two-row header, or
+/// the upper where the lower is empty).
+fn header_texts(rows: &[Vec<String>], first: usize, count: usize) -> BTreeMap<usize, String> {
+    let mut texts = BTreeMap::new();
+    for row in rows.iter().skip(first).take(count) {
+        for (index, cell) in row.iter().enumerate() {
+            let cell = cell.trim();
+            if !cell.is_empty() {
+                texts.insert(index, cell.to_owned());
+            }
+        }
+    }
+    texts
+}
+
+struct Batches<'a> {
+    store: &'a Store,
+    options: &'a ImportOptions,
+    reader: &'a ExpertRowReader,
+    summary: Summary,
+    /// A digest of each accepted row's natural key → its line: the same
+    /// person twice in one file is reported, not merged. 16 bytes a row.
+    seen: HashMap<u64, u64>,
+    batch: Vec<(u64, Result<ExpertRow, RowReport>)>,
+}
+
+impl Batches<'_> {
+    async fn push<W: Write>(
+        &mut self,
+        row: SourceRow,
+        report: &mut ReportWriter<W>,
+    ) -> Result<(), ImportError> {
+        let line = row.line;
+        let read = match self.reader.read(&row.cells) {
+            Ok(expert) => {
+                let key = key_digest(&expert.natural_key());
+                match self.seen.get(&key) {
+                    Some(first) => Err(RowReport {
+                        line,
+                        status: RowStatus::Rejected,
+                        record_id: None,
+                        write: None,
+                        fixes: expert.fixes,
+                        rejection: Some(Rejection {
+                            column: String::new(),
+                            reason: format!(
+                                "the same person as line {first} (same ORCID, or same name, birth year and organization); merge the two rows in the sheet"
+                            ),
+                        }),
+                    }),
+                    None => {
+                        self.seen.insert(key, line);
+                        Ok(expert)
+                    }
+                }
+            }
+            Err(rejected) => Err(RowReport {
+                line,
+                status: RowStatus::Rejected,
+                record_id: None,
+                write: None,
+                fixes: rejected.fixes,
+                rejection: Some(rejected.rejection),
+            }),
+        };
+        self.batch.push((line, read));
+        if self.batch.len() >= BATCH_ROWS {
+            self.flush(report).await?;
+        }
+        Ok(())
+    }
+
+    async fn flush<W: Write>(&mut self, report: &mut ReportWriter<W>) -> Result<(), ImportError> {
+        let batch = std::mem::take(&mut self.batch);
+        let ids: Vec<String> = batch
+            .iter()
+            .filter_map(|(_, read)| read.as_ref().ok())
+            .map(|expert| record_id(&self.options.node_id, &expert.natural_key()))
+            .collect();
+        let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let mut stored = self.store.get_many(&id_refs).await?;
+        let mut reports = Vec::with_capacity(batch.len());
+        let mut writes = Vec::new();
+        let mut ids = ids.into_iter();
+        for (line, read) in batch {
+            let expert = match read {
+                Ok(expert) => expert,
+                Err(rejected) => {
+                    reports.push(rejected);
+                    continue;
+                }
+            };
+            let id = ids.next().unwrap_or_default();
+            let (record, write) = match stored.remove(&id) {
+                Some(AnyRecord::Expert(mut held)) => {
+                    let before = held.clone();
+                    expert.apply_to(&mut held);
+                    let write = if held == before {
+                        StoreWrite::Unchanged
+                    } else {
+                        StoreWrite::Updated
+                    };
+                    (held, write)
+                }
+                _ => {
+                    let mut new = pb::Expert {
+                        meta: Some(pb::RecordMeta {
+                            id: id.clone(),
+                            visibility: self.options.visibility as i32,
+                            classification: pb::Classification::Normal as i32,
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    };
+                    expert.apply_to(&mut new);
+                    (new, StoreWrite::Inserted)
+                }
+            };
+            let status = if expert.fixes.is_empty() {
+                RowStatus::Accepted
+            } else {
+                RowStatus::Fixed
+            };
+            if write != StoreWrite::Unchanged {
+                writes.push((reports.len(), AnyRecord::Expert(record)));
+            }
+            reports.push(RowReport {
+                line,
+                status,
+                record_id: Some(id),
+                write: Some(write),
+                fixes: expert.fixes,
+                rejection: None,
+            });
+        }
+        if !self.options.dry_run && !writes.is_empty() {
+            let (positions, records): (Vec<usize>, Vec<AnyRecord>) = writes.into_iter().unzip();
+            let written = self.store.upsert(records).await?;
+            // Records the store refuses (its own checks) are rejected rows.
+            for refused in written.rejected {
+                if let Some(row) = positions
+                    .get(refused.index)
+                    .and_then(|at| reports.get_mut(*at))
+                {
+                    row.status = RowStatus::Rejected;
+                    row.write = None;
+                    row.record_id = None;
+                    row.rejection = Some(Rejection {
+                        column: String::new(),
+                        reason: refused.error.to_string(),
+                    });
+                }
+            }
+        }
+        for row in &reports {
+            self.summary.count(row);
+            report.write(row).map_err(ImportError::Report)?;
+        }
+        Ok(())
+    }
+}
+
+/// `<node>:expert:x<16 hex digits of the natural key's SHA-256>`.
+pub fn record_id(node_id: &str, natural_key: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, natural_key.as_bytes());
+    let hex: String = digest.as_ref()[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!("{node_id}:expert:x{hex}")
+}
+
+fn key_digest(natural_key: &str) -> u64 {
+    let digest = ring::digest::digest(&ring::digest::SHA256, natural_key.as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest.as_ref()[..8]);
+    u64::from_le_bytes(bytes)
+}

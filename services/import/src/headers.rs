@@ -1,0 +1,289 @@
+//! Finding the header row of a department's sheet and what each column
+//! holds. Headers are compared folded (without case or diacritics, "Họ và
+//! tên" = "HO VA TEN" = "ho va ten"), against the names real sheets use. A
+//! header may span two rows where cells were merged ("Thông tin cá nhân"
+//! over "Họ và tên" and "Năm sinh"): the lower cell names the column, or the
+//! upper one where the lower is empty.
+
+use std::collections::BTreeMap;
+
+use lienthong_records::folding::normalized;
+
+/// What an expert sheet's column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ExpertColumn {
+    FullName,
+    BirthYear,
+    Gender,
+    AcademicTitle,
+    Degree,
+    /// "Học hàm, học vị" in one cell ("PGS.TS.").
+    TitleAndDegree,
+    Position,
+    Organization,
+    FieldCodes,
+    Specialization,
+    Keywords,
+    Email,
+    Phone,
+    Orcid,
+    /// A row number or notes: known, and not imported.
+    Ignored,
+}
+
+impl ExpertColumn {
+    /// The name mapping files use.
+    pub fn key(self) -> &'static str {
+        match self {
+            ExpertColumn::FullName => "full_name",
+            ExpertColumn::BirthYear => "birth_year",
+            ExpertColumn::Gender => "gender",
+            ExpertColumn::AcademicTitle => "academic_title",
+            ExpertColumn::Degree => "degree",
+            ExpertColumn::TitleAndDegree => "title_and_degree",
+            ExpertColumn::Position => "position",
+            ExpertColumn::Organization => "organization",
+            ExpertColumn::FieldCodes => "field_codes",
+            ExpertColumn::Specialization => "specialization",
+            ExpertColumn::Keywords => "keywords",
+            ExpertColumn::Email => "email",
+            ExpertColumn::Phone => "phone",
+            ExpertColumn::Orcid => "orcid",
+            ExpertColumn::Ignored => "ignored",
+        }
+    }
+
+    pub const ALL: [ExpertColumn; 15] = [
+        ExpertColumn::FullName,
+        ExpertColumn::BirthYear,
+        ExpertColumn::Gender,
+        ExpertColumn::AcademicTitle,
+        ExpertColumn::Degree,
+        ExpertColumn::TitleAndDegree,
+        ExpertColumn::Position,
+        ExpertColumn::Organization,
+        ExpertColumn::FieldCodes,
+        ExpertColumn::Specialization,
+        ExpertColumn::Keywords,
+        ExpertColumn::Email,
+        ExpertColumn::Phone,
+        ExpertColumn::Orcid,
+        ExpertColumn::Ignored,
+    ];
+
+    pub fn from_key(key: &str) -> Option<ExpertColumn> {
+        ExpertColumn::ALL
+            .into_iter()
+            .find(|column| column.key() == key)
+    }
+}
+
+/// Folded header names, as real sheets write them.
+const EXPERT_HEADERS: &[(&str, ExpertColumn)] = &[
+    ("ho va ten", ExpertColumn::FullName),
+    ("ho ten", ExpertColumn::FullName),
+    ("ho va ten chuyen gia", ExpertColumn::FullName),
+    ("ho va ten nha khoa hoc", ExpertColumn::FullName),
+    ("ten chuyen gia", ExpertColumn::FullName),
+    ("ten nha khoa hoc", ExpertColumn::FullName),
+    ("full name", ExpertColumn::FullName),
+    ("nam sinh", ExpertColumn::BirthYear),
+    ("ngay sinh", ExpertColumn::BirthYear),
+    ("ngay thang nam sinh", ExpertColumn::BirthYear),
+    ("gioi tinh", ExpertColumn::Gender),
+    ("gioi", ExpertColumn::Gender),
+    ("nam nu", ExpertColumn::Gender),
+    ("hoc ham", ExpertColumn::AcademicTitle),
+    ("hoc vi", ExpertColumn::Degree),
+    ("trinh do", ExpertColumn::Degree),
+    ("trinh do chuyen mon", ExpertColumn::Degree),
+    ("hoc ham hoc vi", ExpertColumn::TitleAndDegree),
+    ("chuc danh khoa hoc", ExpertColumn::TitleAndDegree),
+    ("chuc vu", ExpertColumn::Position),
+    ("don vi cong tac", ExpertColumn::Organization),
+    ("co quan cong tac", ExpertColumn::Organization),
+    ("noi cong tac", ExpertColumn::Organization),
+    ("don vi", ExpertColumn::Organization),
+    ("co quan", ExpertColumn::Organization),
+    ("linh vuc", ExpertColumn::FieldCodes),
+    ("linh vuc nghien cuu", ExpertColumn::FieldCodes),
+    ("ma linh vuc", ExpertColumn::FieldCodes),
+    ("linh vuc khcn", ExpertColumn::FieldCodes),
+    ("chuyen nganh", ExpertColumn::Specialization),
+    ("chuyen mon", ExpertColumn::Specialization),
+    ("tu khoa", ExpertColumn::Keywords),
+    ("huong nghien cuu", ExpertColumn::Keywords),
+    ("email", ExpertColumn::Email),
+    ("e mail", ExpertColumn::Email),
+    ("thu dien tu", ExpertColumn::Email),
+    ("dien thoai", ExpertColumn::Phone),
+    ("so dien thoai", ExpertColumn::Phone),
+    ("dt", ExpertColumn::Phone),
+    ("sdt", ExpertColumn::Phone),
+    ("dien thoai di dong", ExpertColumn::Phone),
+    ("orcid", ExpertColumn::Orcid),
+    ("stt", ExpertColumn::Ignored),
+    ("tt", ExpertColumn::Ignored),
+    ("ghi chu", ExpertColumn::Ignored),
+];
+
+/// The column a header names, if any.
+pub fn recognise(header: &str) -> Option<ExpertColumn> {
+    let folded = normalized(header);
+    EXPERT_HEADERS
+        .iter()
+        .find(|(name, _)| *name == folded)
+        .map(|(_, column)| *column)
+}
+
+/// Where the data starts and what each column holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// Rows the header takes (1 or 2), counted from `first_header_row`.
+    pub header_rows: usize,
+    /// Index (0-based) of the header's first row among the rows read.
+    pub first_header_row: usize,
+    /// Column index → what it holds; unrecognised columns are absent.
+    pub columns: BTreeMap<usize, ExpertColumn>,
+    /// Headers nothing recognised (index, text): reported, not imported.
+    pub unknown: Vec<(usize, String)>,
+}
+
+/// Rows searched for a header.
+pub const HEADER_SEARCH_ROWS: usize = 10;
+
+/// Finds the header among the first rows: the row (or pair of rows, for
+/// merged header cells) that names the most known columns, the full name
+/// among them. `mapping` (header text → column) is tried before the built-in
+/// names.
+pub fn find_layout(
+    rows: &[Vec<String>],
+    mapping: &BTreeMap<String, ExpertColumn>,
+) -> Option<Layout> {
+    let recognise_with_mapping = |text: &str| -> Option<ExpertColumn> {
+        let folded = normalized(text);
+        mapping
+            .iter()
+            .find(|(header, _)| normalized(header) == folded)
+            .map(|(_, column)| *column)
+            .or_else(|| recognise(text))
+    };
+    let mut best: Option<(usize, Layout)> = None;
+    for start in 0..rows.len().min(HEADER_SEARCH_ROWS) {
+        for header_rows in [1, 2] {
+            if start + header_rows > rows.len() {
+                continue;
+            }
+            let width = rows[start..start + header_rows]
+                .iter()
+                .map(Vec::len)
+                .max()
+                .unwrap_or(0);
+            let mut columns = BTreeMap::new();
+            let mut unknown = Vec::new();
+            for index in 0..width {
+                let cell = |row: usize| {
+                    rows[row]
+                        .get(index)
+                        .map(|text| text.trim())
+                        .filter(|text| !text.is_empty())
+                };
+                let text = if header_rows == 2 {
+                    cell(start + 1).or_else(|| cell(start))
+                } else {
+                    cell(start)
+                };
+                let Some(text) = text else { continue };
+                match recognise_with_mapping(text) {
+                    Some(column) => {
+                        columns.entry(index).or_insert(column);
+                    }
+                    None => unknown.push((index, text.to_owned())),
+                }
+            }
+            let named = columns
+                .values()
+                .filter(|c| **c != ExpertColumn::Ignored)
+                .count();
+            if !columns.values().any(|c| *c == ExpertColumn::FullName) || named < 2 {
+                continue;
+            }
+            // More columns named wins; on a tie, the single row.
+            if best.as_ref().is_none_or(|(score, _)| named > *score) {
+                best = Some((
+                    named,
+                    Layout {
+                        header_rows,
+                        first_header_row: start,
+                        columns,
+                        unknown,
+                    },
+                ));
+            }
+        }
+    }
+    best.map(|(_, layout)| layout)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(cells: &[&str]) -> Vec<String> {
+        cells.iter().map(|cell| (*cell).to_owned()).collect()
+    }
+
+    #[test]
+    fn headers_are_recognised_with_or_without_diacritics_in_any_case() {
+        for header in [
+            "Họ và tên",
+            "HỌ VÀ TÊN",
+            "ho va ten",
+            "Ho  va  ten ",
+            "HO VA TEN",
+        ] {
+            assert_eq!(recognise(header), Some(ExpertColumn::FullName), "{header}");
+        }
+        assert_eq!(
+            recognise("Học hàm, học vị"),
+            Some(ExpertColumn::TitleAndDegree)
+        );
+        assert_eq!(
+            recognise("Đơn vị công tác"),
+            Some(ExpertColumn::Organization)
+        );
+        assert_eq!(recognise("E-mail"), Some(ExpertColumn::Email));
+        assert_eq!(recognise("Sở thích"), None);
+    }
+
+    #[test]
+    fn a_title_row_is_skipped_and_merged_header_rows_are_read_together() {
+        let rows = vec![
+            row(&["DANH SÁCH CHUYÊN GIA TỈNH HƯNG YÊN", "", ""]),
+            row(&["STT", "Thông tin cá nhân", "", "Đơn vị công tác"]),
+            row(&["", "Họ và tên", "Năm sinh", ""]),
+            row(&["1", "Nguyễn Văn An", "1970", "Sở KH&CN"]),
+        ];
+        let layout = find_layout(&rows, &BTreeMap::new()).expect("layout");
+        assert_eq!(layout.first_header_row, 1);
+        assert_eq!(layout.header_rows, 2);
+        assert_eq!(
+            layout.columns.into_iter().collect::<Vec<_>>(),
+            vec![
+                (0, ExpertColumn::Ignored),
+                (1, ExpertColumn::FullName),
+                (2, ExpertColumn::BirthYear),
+                (3, ExpertColumn::Organization),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_mapping_names_columns_the_built_in_names_do_not_know() {
+        let rows = vec![row(&["Tên cán bộ", "Năm sinh"])];
+        assert_eq!(find_layout(&rows, &BTreeMap::new()), None);
+        let mapping = BTreeMap::from([("Tên cán bộ".to_owned(), ExpertColumn::FullName)]);
+        let layout = find_layout(&rows, &mapping).expect("layout");
+        assert_eq!(layout.columns.get(&0), Some(&ExpertColumn::FullName));
+    }
+}

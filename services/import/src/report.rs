@@ -1,0 +1,238 @@
+//! What became of every row: accepted as it was, accepted with fixes (each
+//! listed), or rejected (with the column and the reason). Rows are written
+//! to the report as they are decided, so a million-row import does not hold
+//! its report in memory; the counts make the summary.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+/// A row's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowStatus {
+    Accepted,
+    Fixed,
+    Rejected,
+}
+
+impl RowStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            RowStatus::Accepted => "accepted",
+            RowStatus::Fixed => "fixed",
+            RowStatus::Rejected => "rejected",
+        }
+    }
+}
+
+/// What the store did with an accepted row's record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreWrite {
+    Inserted,
+    Updated,
+    /// The store already held exactly this; nothing was written.
+    Unchanged,
+}
+
+impl StoreWrite {
+    pub fn label(self, dry_run: bool) -> &'static str {
+        match (self, dry_run) {
+            (StoreWrite::Inserted, false) => "inserted",
+            (StoreWrite::Updated, false) => "updated",
+            (StoreWrite::Inserted, true) => "would insert",
+            (StoreWrite::Updated, true) => "would update",
+            (StoreWrite::Unchanged, _) => "unchanged",
+        }
+    }
+}
+
+/// One change made to a cell on the way in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    /// The column's header as the file wrote it.
+    pub column: String,
+    /// What was done, as a stable code (`nfc`, `whitespace`,
+    /// `legacy_tcvn3`, `date_to_year`, …).
+    pub rule: &'static str,
+    pub from: String,
+    pub to: String,
+}
+
+/// Why a row was not imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    /// The column at fault (its header), or empty for the whole row.
+    pub column: String,
+    pub reason: String,
+}
+
+/// Everything the report says about one row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowReport {
+    /// The line in the file the row starts on.
+    pub line: u64,
+    pub status: RowStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write: Option<StoreWrite>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<Fix>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejection: Option<Rejection>,
+}
+
+/// The counts an import ends with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub rows: u64,
+    pub accepted: u64,
+    pub fixed: u64,
+    pub rejected: u64,
+    pub fixes: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+impl Summary {
+    pub fn count(&mut self, row: &RowReport) {
+        self.rows += 1;
+        match row.status {
+            RowStatus::Accepted => self.accepted += 1,
+            RowStatus::Fixed => self.fixed += 1,
+            RowStatus::Rejected => self.rejected += 1,
+        }
+        self.fixes += row.fixes.len() as u64;
+        match row.write {
+            Some(StoreWrite::Inserted) => self.inserted += 1,
+            Some(StoreWrite::Updated) => self.updated += 1,
+            Some(StoreWrite::Unchanged) => self.unchanged += 1,
+            None => {}
+        }
+    }
+}
+
+/// The report file's form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// One line per fix or rejection (and one per row accepted as it was):
+    /// `line,status,record_id,write,column,rule,from,to,reason`.
+    Csv,
+    /// One JSON object per row, a line each.
+    JsonLines,
+}
+
+/// Writes rows to a report as they are decided.
+pub struct ReportWriter<W: Write> {
+    out: W,
+    format: ReportFormat,
+    dry_run: bool,
+}
+
+impl<W: Write> ReportWriter<W> {
+    pub fn new(mut out: W, format: ReportFormat, dry_run: bool) -> std::io::Result<Self> {
+        if format == ReportFormat::Csv {
+            writeln!(
+                out,
+                "line,status,record_id,write,column,rule,from,to,reason"
+            )?;
+        }
+        Ok(ReportWriter {
+            out,
+            format,
+            dry_run,
+        })
+    }
+
+    pub fn write(&mut self, row: &RowReport) -> std::io::Result<()> {
+        match self.format {
+            ReportFormat::JsonLines => {
+                serde_json::to_writer(&mut self.out, row)?;
+                writeln!(self.out)
+            }
+            ReportFormat::Csv => {
+                let write = row.write.map_or("", |write| write.label(self.dry_run));
+                let id = row.record_id.as_deref().unwrap_or("");
+                let lead = [
+                    row.line.to_string(),
+                    row.status.label().into(),
+                    id.into(),
+                    write.into(),
+                ];
+                let mut line = |rest: [&str; 5]| -> std::io::Result<()> {
+                    let cells: Vec<String> = lead
+                        .iter()
+                        .map(String::as_str)
+                        .chain(rest)
+                        .map(csv_cell)
+                        .collect();
+                    writeln!(self.out, "{}", cells.join(","))
+                };
+                if let Some(rejection) = &row.rejection {
+                    line([&rejection.column, "", "", "", &rejection.reason])?;
+                }
+                for fix in &row.fixes {
+                    line([&fix.column, fix.rule, &fix.from, &fix.to, ""])?;
+                }
+                if row.rejection.is_none() && row.fixes.is_empty() {
+                    line(["", "", "", "", ""])?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// A CSV cell, quoted when it must be. A cell that a spreadsheet would read
+/// as a formula gets a leading apostrophe.
+fn csv_cell(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_report_lists_each_fix_and_rejection_and_defuses_formulas() {
+        let mut writer = ReportWriter::new(Vec::new(), ReportFormat::Csv, false).expect("new");
+        writer
+            .write(&RowReport {
+                line: 3,
+                status: RowStatus::Fixed,
+                record_id: Some("hung-yen:expert:x".into()),
+                write: Some(StoreWrite::Inserted),
+                fixes: vec![Fix {
+                    column: "Họ và tên".into(),
+                    rule: "whitespace",
+                    from: "Nguyễn  Văn, An".into(),
+                    to: "=Nguyễn Văn An".into(),
+                }],
+                rejection: None,
+            })
+            .expect("write");
+        let text = String::from_utf8(writer.finish().expect("finish")).expect("utf-8");
+        assert_eq!(
+            text,
+            "line,status,record_id,write,column,rule,from,to,reason\n\
+             3,fixed,hung-yen:expert:x,inserted,Họ và tên,whitespace,\"Nguyễn  Văn, An\",'=Nguyễn Văn An,\n"
+        );
+    }
+}

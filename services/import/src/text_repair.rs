@@ -1,0 +1,137 @@
+//! Telling well-formed Vietnamese from damaged text, and repairing a cell
+//! whose legacy bytes were once read as Windows-1252 ("NguyÔn V¨n §øc").
+//!
+//! A word reads as Vietnamese when every character is an ASCII or
+//! Vietnamese letter, its case is one of lower, Capitalised or UPPER, and
+//! folded it is shaped like a syllable. Damaged text breaks this word by
+//! word: symbols inside words ("V¨n"), capitals inside them ("NguyÔn"),
+//! letters Vietnamese does not use ("§øc"). A cell is repaired only when it
+//! holds such words and a legacy reading makes it strictly more Vietnamese;
+//! text that is already correct is never touched.
+
+use lienthong_records::folding::fold_vietnamese;
+use lienthong_records::input_method::is_syllable;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::legacy_encoding::{LegacyEncoding, undo_windows_1252_misreading};
+
+/// Marks Vietnamese puts on letters: the five tones and the vowel qualities.
+const VIETNAMESE_MARKS: [char; 8] = [
+    '\u{0300}', '\u{0301}', '\u{0303}', '\u{0309}', '\u{0323}', '\u{0302}', '\u{0306}', '\u{031B}',
+];
+
+/// Whether `c` is a letter of the Vietnamese alphabet (with any marks) or
+/// an ASCII letter.
+pub fn is_vietnamese_letter(c: char) -> bool {
+    if c.is_ascii_alphabetic() || matches!(c, 'đ' | 'Đ') {
+        return true;
+    }
+    let mut parts = std::iter::once(c).nfd();
+    let Some(base) = parts.next() else {
+        return false;
+    };
+    base.is_ascii_alphabetic() && parts.all(|mark| VIETNAMESE_MARKS.contains(&mark))
+}
+
+/// How Vietnamese `text` reads: +1 for each word shaped like a syllable,
+/// −1 for each word with a foreign character or a capital inside it; other
+/// words (numbers, abbreviations, codes) count 0.
+pub fn vietnamese_score(text: &str) -> i64 {
+    text.split_whitespace()
+        .map(|word| word.trim_matches(|c: char| c.is_ascii_punctuation() || c.is_ascii_digit()))
+        .filter(|word| !word.is_empty())
+        .map(word_score)
+        .sum()
+}
+
+fn word_score(word: &str) -> i64 {
+    // Punctuation inside a word ("PGS.TS", "Hà-Nội") splits it.
+    if word.contains(|c: char| c.is_ascii_punctuation()) {
+        return word
+            .split(|c: char| c.is_ascii_punctuation())
+            .filter(|part| !part.is_empty())
+            .map(word_score)
+            .sum();
+    }
+    if !word.chars().all(is_vietnamese_letter) {
+        return -1;
+    }
+    let mut letters = word.chars();
+    let first_upper = letters.next().is_some_and(char::is_uppercase);
+    let rest: Vec<bool> = letters.map(char::is_uppercase).collect();
+    let well_cased = rest.iter().all(|upper| !upper) || (first_upper && rest.iter().all(|u| *u));
+    if !well_cased {
+        return -1;
+    }
+    i64::from(is_syllable(&fold_vietnamese(word)))
+}
+
+/// A cell restored from legacy bytes misread as Windows-1252.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repair {
+    pub text: String,
+    pub encoding: LegacyEncoding,
+}
+
+/// The repaired text of a damaged cell; `None` when `text` is not damaged
+/// this way (or no legacy reading is clearly better).
+pub fn repair_misread_cell(text: &str) -> Option<Repair> {
+    if text.is_ascii() {
+        return None;
+    }
+    let as_given = vietnamese_score(text);
+    let words = text.split_whitespace().count() as i64;
+    if as_given >= words {
+        return None;
+    }
+    LegacyEncoding::ALL
+        .into_iter()
+        .filter_map(|encoding| {
+            let restored = undo_windows_1252_misreading(text, encoding)?;
+            if restored.contains('\u{FFFD}') {
+                return None;
+            }
+            let score = vietnamese_score(&restored);
+            (score > as_given).then_some((
+                score,
+                Repair {
+                    text: restored,
+                    encoding,
+                },
+            ))
+        })
+        // The best reading; on a tie the first in LegacyEncoding::ALL.
+        .fold(None, |best: Option<(i64, Repair)>, candidate| match best {
+            Some(best) if best.0 >= candidate.0 => Some(best),
+            _ => Some(candidate),
+        })
+        .map(|(_, repair)| repair)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn correct_text_scores_by_its_syllables_and_is_never_repaired() {
+        for text in [
+            "Nguyễn Văn Đức",
+            "Viện Công nghệ sinh học",
+            "PGS.TS. Trần Thị Hoà",
+            "Café Lê",
+            "Đại học Bách khoa Hà Nội",
+            "NGUYỄN VĂN AN",
+        ] {
+            assert_eq!(repair_misread_cell(text), None, "{text}");
+        }
+        assert_eq!(vietnamese_score("Nguyễn Văn Đức"), 3);
+    }
+
+    #[test]
+    fn damaged_text_scores_low_and_is_restored() {
+        assert!(vietnamese_score("NguyÔn V¨n §øc") < 0);
+        let repair = repair_misread_cell("NguyÔn V¨n §øc").expect("repaired");
+        assert_eq!(repair.text, "Nguyễn Văn Đức");
+        assert_eq!(repair.encoding, LegacyEncoding::Tcvn3);
+    }
+}

@@ -1,0 +1,251 @@
+//! `lienthong import`: the fixture sheets under `tests/fixtures/import/`
+//! (made by `make_fixtures.py` with Python's codecs and glibc's iconv) in
+//! every encoding departments send, each checked against its exact report;
+//! a second import of the same sheet writes nothing; a dry run writes
+//! nothing at all; columns the sheet lacks keep what the store holds. On
+//! SQLite and PostgreSQL.
+//!
+//! Set `LIENTHONG_BLESS=1` to rewrite the expected reports from what the
+//! import now says (then read the diff before committing it).
+
+use std::path::{Path, PathBuf};
+
+use lienthong_import::csv_source::{CsvRows, FileEncoding};
+use lienthong_import::expert_import::{ImportOptions, import_experts};
+use lienthong_import::legacy_encoding::LegacyEncoding;
+use lienthong_import::report::{ReportFormat, ReportWriter, Summary};
+use lienthong_proto::v1 as pb;
+use lienthong_records::AnyRecord;
+use lienthong_store::Store;
+use lienthong_tests::TestDatabase;
+
+const NODE: &str = "hung-yen";
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/import")
+        .join(name)
+}
+
+fn options(dry_run: bool) -> ImportOptions {
+    ImportOptions {
+        node_id: NODE.into(),
+        visibility: pb::Visibility::Federation,
+        mapping: Default::default(),
+        dry_run,
+    }
+}
+
+/// Imports `name` and returns the file's encoding, the summary and the CSV
+/// report.
+async fn import(store: &Store, name: &str, dry_run: bool) -> (FileEncoding, Summary, String) {
+    let file = std::fs::File::open(fixture(name)).expect("fixture");
+    let rows = CsvRows::open(file).expect("readable");
+    let encoding = rows.encoding();
+    let mut report = ReportWriter::new(Vec::new(), ReportFormat::Csv, dry_run).expect("report");
+    let summary = import_experts(store, rows, &options(dry_run), &mut report)
+        .await
+        .expect("import");
+    let text = String::from_utf8(report.finish().expect("finish")).expect("utf-8 report");
+    (encoding, summary, text)
+}
+
+/// The report must equal `<name>.expected.csv`.
+fn assert_report(name: &str, report: &str) {
+    let expected_path = fixture(&format!("{name}.expected.csv"));
+    if std::env::var_os("LIENTHONG_BLESS").is_some() {
+        std::fs::write(&expected_path, report).expect("bless");
+    }
+    let expected = std::fs::read_to_string(&expected_path).expect("expected report");
+    assert_eq!(
+        report, expected,
+        "{name}: the report differs from {expected_path:?}"
+    );
+}
+
+async fn experts(store: &Store) -> Vec<pb::Expert> {
+    let mut found = Vec::new();
+    let mut after = 0;
+    loop {
+        let (page, last) = store
+            .scan(lienthong_records::RecordKind::Expert, after, 500)
+            .await
+            .expect("scan");
+        if page.is_empty() {
+            break;
+        }
+        after = last;
+        found.extend(page.into_iter().filter_map(|record| match record {
+            AnyRecord::Expert(expert) => Some(expert),
+            _ => None,
+        }));
+    }
+    found.sort_by(|a, b| a.full_name.cmp(&b.full_name));
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_encoding_reads_to_the_same_experts_and_the_exact_report() {
+    for database in TestDatabase::each_backend().await {
+        let backend = database.backend;
+        let mut imported = Vec::new();
+        for (name, encoding) in [
+            (
+                "experts-tcvn3.csv",
+                FileEncoding::Legacy(LegacyEncoding::Tcvn3),
+            ),
+            (
+                "experts-viscii.csv",
+                FileEncoding::Legacy(LegacyEncoding::Viscii),
+            ),
+            (
+                "experts-cp1258.csv",
+                FileEncoding::Legacy(LegacyEncoding::Windows1258),
+            ),
+            ("experts-utf16.txt", FileEncoding::Utf16LittleEndian),
+            ("experts-merged-header.csv", FileEncoding::Utf8WithMark),
+        ] {
+            // Each into a database of its own.
+            let database = if backend == lienthong_store::Backend::Sqlite {
+                TestDatabase::sqlite()
+            } else {
+                TestDatabase::postgres().await.expect("PostgreSQL")
+            };
+            let store = database.open_store(NODE).await;
+            let (found, summary, report) = import(&store, name, false).await;
+            assert_eq!(found, encoding, "{backend:?} {name}: encoding");
+            assert_eq!(
+                (summary.rows, summary.rejected),
+                (4, 0),
+                "{backend:?} {name}: {report}"
+            );
+            assert_report(name, &report);
+            imported.push((name, experts(&store).await));
+            store.close().await;
+        }
+        let (first_name, first) = &imported[0];
+        assert_eq!(first.len(), 4);
+        assert!(first.iter().any(|e| e.full_name == "Trần Thị Thuỷ"));
+        for (name, experts) in &imported[1..] {
+            let strip = |experts: &[pb::Expert]| -> Vec<pb::Expert> {
+                experts
+                    .iter()
+                    .cloned()
+                    .map(|mut e| {
+                        e.meta = None;
+                        e
+                    })
+                    .collect()
+            };
+            assert_eq!(
+                strip(experts),
+                strip(first),
+                "{backend:?}: {name} reads to other experts than {first_name}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_sheet_is_cleaned_and_every_row_accounted_for() {
+    for database in TestDatabase::each_backend().await {
+        let backend = database.backend;
+        let store = database.open_store(NODE).await;
+
+        // A dry run decides everything and writes nothing.
+        let (_, dry, dry_report) = import(&store, "experts-utf8.csv", true).await;
+        assert_eq!(store.counts(false).await.expect("counts").experts, 0);
+        assert_eq!(dry.inserted, 6, "{backend:?}: {dry_report}");
+
+        let (encoding, summary, report) = import(&store, "experts-utf8.csv", false).await;
+        assert_eq!(encoding, FileEncoding::Utf8);
+        assert_report("experts-utf8.csv", &report);
+        assert_eq!(
+            (
+                summary.rows,
+                summary.accepted + summary.fixed,
+                summary.rejected
+            ),
+            (13, 6, 7),
+            "{backend:?}: {report}"
+        );
+        let held = experts(&store).await;
+        let names: Vec<&str> = held.iter().map(|e| e.full_name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Lê Quang Hải",
+                "Nguyễn Văn Đức",
+                "Phạm Thị Hoà",
+                "Trần Thị Thuỷ",
+                "Vũ Thị Lan",
+                "Đỗ Minh Tuấn"
+            ],
+            "{backend:?}"
+        );
+        let lan = held
+            .iter()
+            .find(|e| e.full_name == "Vũ Thị Lan")
+            .expect("Lan");
+        assert_eq!(lan.organization_name, "Viện Công nghệ sinh học");
+        assert_eq!(
+            lan.academic_title,
+            pb::AcademicTitle::AssociateProfessor as i32
+        );
+        assert_eq!(lan.degree, pb::Degree::Doctor as i32);
+        let tuan = held
+            .iter()
+            .find(|e| e.full_name == "Đỗ Minh Tuấn")
+            .expect("Tuấn");
+        assert_eq!(
+            tuan.birth_year, 1980,
+            "Excel serial 29221 is 1 January 1980"
+        );
+        let thuy = held
+            .iter()
+            .find(|e| e.full_name == "Trần Thị Thuỷ")
+            .expect("Thuỷ");
+        assert_eq!(thuy.birth_year, 1975, "only the year of 5/3/1975 is kept");
+
+        // The same sheet again: found by natural key, nothing written.
+        let before = store.last_change_seq().await.expect("seq");
+        let (_, again, _) = import(&store, "experts-utf8.csv", false).await;
+        assert_eq!(
+            (again.inserted, again.updated, again.unchanged),
+            (0, 0, 6),
+            "{backend:?}"
+        );
+        assert_eq!(
+            store.last_change_seq().await.expect("seq"),
+            before,
+            "{backend:?}"
+        );
+
+        // What the sheet has no column for stays as the store holds it.
+        let mut edited = held
+            .iter()
+            .find(|e| e.full_name == "Nguyễn Văn Đức")
+            .expect("Đức")
+            .clone();
+        edited.identifiers.get_or_insert_default().scopus_author_id = "57000000001".into();
+        edited.contact_sharing_consent = true;
+        store
+            .upsert(vec![AnyRecord::Expert(edited)])
+            .await
+            .expect("edit");
+        let (_, third, _) = import(&store, "experts-utf8.csv", false).await;
+        assert_eq!(third.unchanged, 6, "{backend:?}");
+        let duc = experts(&store)
+            .await
+            .into_iter()
+            .find(|e| e.full_name == "Nguyễn Văn Đức")
+            .expect("Đức");
+        assert_eq!(
+            duc.identifiers.map(|ids| ids.scopus_author_id).as_deref(),
+            Some("57000000001"),
+            "{backend:?}"
+        );
+        assert!(duc.contact_sharing_consent);
+        store.close().await;
+    }
+}
