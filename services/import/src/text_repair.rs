@@ -66,6 +66,21 @@ fn word_score(word: &str) -> i64 {
     i64::from(is_syllable(&fold_vietnamese(word)))
 }
 
+/// Whether `text` holds a character that is no Vietnamese letter (nor
+/// ASCII), or a capital with diacritics inside a word ("NguyÔn"): the
+/// quick test before scoring a cell word by word. Every damaged cell fails
+/// one of them; most correct cells pass both.
+fn has_foreign_or_miscased_letter(text: &str) -> bool {
+    let mut previous_lower = false;
+    for c in text.chars() {
+        if !c.is_ascii() && (!is_vietnamese_letter(c) || (c.is_uppercase() && previous_lower)) {
+            return true;
+        }
+        previous_lower = c.is_lowercase();
+    }
+    false
+}
+
 /// A cell restored from legacy bytes misread as Windows-1252.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repair {
@@ -76,7 +91,7 @@ pub struct Repair {
 /// The repaired text of a damaged cell; `None` when `text` is not damaged
 /// this way (or no legacy reading is clearly better).
 pub fn repair_misread_cell(text: &str) -> Option<Repair> {
-    if text.is_ascii() {
+    if text.is_ascii() || !has_foreign_or_miscased_letter(text) {
         return None;
     }
     let as_given = vietnamese_score(text);
