@@ -136,7 +136,8 @@ async fn main() {
             let started = Instant::now();
             let summary = import_experts(&store, rows_in, &options, &mut report)
                 .await
-                .expect("import");
+                .expect("import")
+                .summary;
             report.finish().expect("flush report");
             let seconds = started.elapsed().as_secs_f64();
             println!(

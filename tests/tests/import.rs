@@ -45,7 +45,8 @@ async fn import(store: &Store, name: &str, dry_run: bool) -> (FileEncoding, Summ
     let mut report = ReportWriter::new(Vec::new(), ReportFormat::Csv, dry_run).expect("report");
     let summary = import_experts(store, rows, &options(dry_run), &mut report)
         .await
-        .expect("import");
+        .expect("import")
+        .summary;
     let text = String::from_utf8(report.finish().expect("finish")).expect("utf-8 report");
     (encoding, summary, text)
 }
@@ -248,4 +249,89 @@ async fn a_damaged_sheet_is_cleaned_and_every_row_accounted_for() {
         assert!(duc.contact_sharing_consent);
         store.close().await;
     }
+}
+
+async fn import_text(store: &Store, text: &str) -> (Summary, String) {
+    let rows = CsvRows::open(std::io::Cursor::new(text.as_bytes().to_vec())).expect("readable");
+    let mut report = ReportWriter::new(Vec::new(), ReportFormat::Csv, false).expect("report");
+    let summary = import_experts(store, rows, &options(false), &mut report)
+        .await
+        .expect("import")
+        .summary;
+    let text = String::from_utf8(report.finish().expect("finish")).expect("utf-8 report");
+    (summary, text)
+}
+
+/// Attacks on what a re-import may do: bring back a record someone deleted,
+/// erase stored values with blank cells, or merge two people whose names
+/// differ only in a diacritic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reimport_neither_revives_deleted_people_nor_erases_nor_merges_namesakes() {
+    for database in TestDatabase::each_backend().await {
+        let backend = database.backend;
+        let store = database.open_store(NODE).await;
+        let sheet = "Họ và tên,Năm sinh,Đơn vị công tác,Email\n\
+                     Nguyễn Thị Thu,1980,Sở Y tế,thu@syt.vn\n\
+                     Nguyễn Thị Thư,1980,Sở Y tế,thu2@syt.vn\n";
+        let (summary, report) = import_text(&store, sheet).await;
+        assert_eq!(
+            (summary.inserted, summary.rejected),
+            (2, 0),
+            "{backend:?}: Thu and Thư are two people: {report}"
+        );
+
+        // A blank cell in a later sheet erases nothing.
+        let blank = "Họ và tên,Năm sinh,Đơn vị công tác,Email\n\
+                     Nguyễn Thị Thu,1980,Sở Y tế,\n";
+        let (summary, _) = import_text(&store, blank).await;
+        assert_eq!(summary.unchanged, 1, "{backend:?}");
+        let thu = experts(&store)
+            .await
+            .into_iter()
+            .find(|e| e.full_name == "Nguyễn Thị Thu")
+            .expect("Thu");
+        assert_eq!(thu.contact.map(|c| c.email).as_deref(), Some("thu@syt.vn"));
+
+        // Deleted here, she is not brought back by the sheet.
+        let id = thu.meta.expect("meta").id;
+        store.delete(&id).await.expect("delete");
+        let (summary, report) = import_text(&store, sheet).await;
+        assert_eq!(
+            (summary.inserted, summary.unchanged, summary.rejected),
+            (0, 1, 1),
+            "{backend:?}: {report}"
+        );
+        assert!(report.contains("was deleted on this node"), "{report}");
+        assert!(
+            store.get(&id).await.expect("get").is_none(),
+            "{backend:?}: still deleted"
+        );
+        store.close().await;
+    }
+}
+
+/// Columns nothing is read from are named, not dropped silently.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn columns_not_imported_are_named() {
+    let database = TestDatabase::sqlite();
+    let store = database.open_store(NODE).await;
+    let sheet = "Họ và tên,Năm sinh,Đơn vị,Cơ quan,Sở thích\nLê Văn Bình,1975,Sở KH&CN,UBND tỉnh,cờ tướng\n";
+    let rows = CsvRows::open(std::io::Cursor::new(sheet.as_bytes().to_vec())).expect("readable");
+    let mut report = ReportWriter::new(Vec::new(), ReportFormat::Csv, false).expect("report");
+    let imported = import_experts(&store, rows, &options(false), &mut report)
+        .await
+        .expect("import");
+    assert_eq!(
+        imported.columns_not_imported,
+        vec![
+            "Cơ quan (a second organization column)".to_owned(),
+            "Sở thích".to_owned()
+        ]
+    );
+    let held = experts(&store).await;
+    assert_eq!(
+        held[0].organization_name, "Sở KH&CN",
+        "the first column is read"
+    );
+    store.close().await;
 }

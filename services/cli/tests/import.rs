@@ -60,6 +60,8 @@ async fn import_reports_every_row_and_a_dry_run_writes_nothing() {
     let database = dir.path().join("node.db");
     let config = write_config(dir.path(), &database);
     let report = dir.path().join("report.csv");
+    // The node's database exists (a dry run does not create one).
+    assert_eq!(expert_count(&database).await, 0);
 
     let mut dry = lienthong();
     dry.args(["import", "experts"])
@@ -103,6 +105,54 @@ async fn import_reports_every_row_and_a_dry_run_writes_nothing() {
     assert!(
         written.contains("8,rejected,,,Họ và tên,,,,empty; every expert needs a name"),
         "{written}"
+    );
+
+    // The report repeats personal data: owner only.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&report)
+        .expect("report")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "report mode {mode:o}");
+
+    // A dry run against a database that does not exist refuses, creating nothing.
+    let missing = dir.path().join("missing");
+    std::fs::create_dir(&missing).expect("dir");
+    let missing_database = missing.join("typo.db");
+    let missing_config = write_config(&missing, &missing_database);
+    let mut dry_missing = lienthong();
+    dry_missing
+        .args(["import", "experts"])
+        .arg(fixture("experts-utf8.csv"))
+        .arg("--config")
+        .arg(&missing_config)
+        .arg("--dry-run");
+    let output = run_within(dry_missing, Duration::from_secs(60));
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("does not exist"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(!missing_database.exists(), "a dry run created the database");
+
+    // The report cannot overwrite the sheet being imported.
+    let copy = dir.path().join("copy.csv");
+    std::fs::copy(fixture("experts-utf8.csv"), &copy).expect("copy");
+    let mut onto_itself = lienthong();
+    onto_itself
+        .args(["import", "experts"])
+        .arg(&copy)
+        .arg("--config")
+        .arg(&config)
+        .arg("--report")
+        .arg(&copy);
+    let output = run_within(onto_itself, Duration::from_secs(60));
+    assert!(!output.status.success());
+    assert_eq!(
+        std::fs::read(&copy).expect("copy"),
+        std::fs::read(fixture("experts-utf8.csv")).expect("fixture"),
+        "the sheet was overwritten"
     );
 
     // A mapping that names no column is refused, naming the key.

@@ -38,6 +38,15 @@ pub struct ImportOptions {
     pub dry_run: bool,
 }
 
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    pub summary: Summary,
+    /// Headers of columns nothing was read from (unknown, or a second column
+    /// for the same field): to name in a mapping file, or to know dropped.
+    pub columns_not_imported: Vec<String>,
+}
+
 /// Imports the experts of `rows` into `store`, writing each row's outcome to
 /// `report` as it is decided.
 pub async fn import_experts<W: Write>(
@@ -45,7 +54,7 @@ pub async fn import_experts<W: Write>(
     mut rows: CsvRows,
     options: &ImportOptions,
     report: &mut ReportWriter<W>,
-) -> Result<Summary, ImportError> {
+) -> Result<Imported, ImportError> {
     let mut head = Vec::new();
     while head.len() < HEADER_SEARCH_ROWS {
         match rows.next_row() {
@@ -58,6 +67,11 @@ pub async fn import_experts<W: Write>(
         first_row: cells.first().map(|row| row.join(" | ")).unwrap_or_default(),
     })?;
     let headers = header_texts(&cells, layout.first_header_row, layout.header_rows);
+    let columns_not_imported = layout
+        .unknown
+        .iter()
+        .map(|(_, text)| text.clone())
+        .collect();
     let data_start = layout.first_header_row + layout.header_rows;
     let reader = ExpertRowReader::new(layout, headers);
     let mut import = Batches {
@@ -75,7 +89,10 @@ pub async fn import_experts<W: Write>(
         import.push(row?, report).await?;
     }
     import.flush(report).await?;
-    Ok(import.summary)
+    Ok(Imported {
+        summary: import.summary,
+        columns_not_imported,
+    })
 }
 
 /// The header text of each column (the lower row of a two-row header, or
@@ -115,33 +132,26 @@ impl Batches<'_> {
             Ok(expert) => {
                 let key = key_digest(&expert.natural_key());
                 match self.seen.get(&key) {
-                    Some(first) => Err(RowReport {
+                    Some(first) => Err(RowReport::rejected(
                         line,
-                        status: RowStatus::Rejected,
-                        record_id: None,
-                        write: None,
-                        fixes: expert.fixes,
-                        rejection: Some(Rejection {
-                            column: String::new(),
-                            reason: format!(
-                                "the same person as line {first} (same ORCID, or same name, birth year and organization); merge the two rows in the sheet"
-                            ),
-                        }),
-                    }),
+                        expert.fixes,
+                        String::new(),
+                        format!(
+                            "the same person as line {first} (same ORCID, or same name, birth year and organization); merge the two rows in the sheet"
+                        ),
+                    )),
                     None => {
                         self.seen.insert(key, line);
                         Ok(expert)
                     }
                 }
             }
-            Err(rejected) => Err(RowReport {
+            Err(rejected) => Err(RowReport::rejected(
                 line,
-                status: RowStatus::Rejected,
-                record_id: None,
-                write: None,
-                fixes: rejected.fixes,
-                rejection: Some(rejected.rejection),
-            }),
+                rejected.fixes,
+                rejected.rejection.column,
+                rejected.rejection.reason,
+            )),
         };
         self.batch.push((line, read));
         if self.batch.len() >= BATCH_ROWS {
@@ -159,6 +169,7 @@ impl Batches<'_> {
             .collect();
         let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
         let mut stored = self.store.get_many(&id_refs).await?;
+        let deleted = self.store.tombstones_among(&id_refs).await?;
         let mut reports = Vec::with_capacity(batch.len());
         let mut writes = Vec::new();
         let mut ids = ids.into_iter();
@@ -171,6 +182,14 @@ impl Batches<'_> {
                 }
             };
             let id = ids.next().unwrap_or_default();
+            if deleted.contains(&id) {
+                // Someone deleted this person's record here (perhaps at
+                // their request); a sheet must not bring it back unasked.
+                reports.push(RowReport::rejected(line, expert.fixes, String::new(), format!(
+                            "this person's record ({id}) was deleted on this node; an import does not bring it back (restore it with `lienthong records load` if it should return)"
+                        )));
+                continue;
+            }
             let (record, write) = match stored.remove(&id) {
                 Some(AnyRecord::Expert(mut held)) => {
                     let before = held.clone();
@@ -201,8 +220,22 @@ impl Batches<'_> {
             } else {
                 RowStatus::Fixed
             };
+            let record = AnyRecord::Expert(record);
+            if self.options.dry_run
+                && let Err(error) =
+                    lienthong_records::validation::validate(&record, &self.options.node_id)
+            {
+                // What the store would refuse, a dry run refuses too.
+                reports.push(RowReport::rejected(
+                    line,
+                    expert.fixes,
+                    String::new(),
+                    error.to_string(),
+                ));
+                continue;
+            }
             if write != StoreWrite::Unchanged {
-                writes.push((reports.len(), AnyRecord::Expert(record)));
+                writes.push((reports.len(), record));
             }
             reports.push(RowReport {
                 line,

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use lienthong_proto::v1 as pb;
-use lienthong_records::folding::normalized;
+use lienthong_records::folding::{accent_keys, normalized};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::headers::{ExpertColumn, Layout};
@@ -25,67 +25,63 @@ pub struct ExpertRow {
 
 impl ExpertRow {
     /// What identifies the person across imports: the ORCID when given,
-    /// else the folded name, birth year and organization.
+    /// else the name, birth year and organization, compared without case or
+    /// spacing and with either placement of the tone ("Thuỷ" = "Thủy"), but
+    /// with every diacritic ("Thu" and "Thư" are different people).
     pub fn natural_key(&self) -> String {
         let expert = &self.expert;
         match expert.identifiers.as_ref().map(|ids| ids.orcid.as_str()) {
             Some(orcid) if !orcid.is_empty() => format!("orcid:{orcid}"),
             _ => format!(
                 "name:{}|{}|{}",
-                normalized(&expert.full_name),
+                accent_keys(&expert.full_name).join(" "),
                 expert.birth_year,
-                normalized(&expert.organization_name)
+                accent_keys(&expert.organization_name).join(" ")
             ),
         }
     }
 
-    /// Puts this row's fields on `target` (a new record, or the stored one):
-    /// the columns the file has replace what was there; the others stay.
+    /// Puts this row's values on `target` (a new record, or the stored one):
+    /// each value the sheet gives replaces what was there. A blank cell
+    /// erases nothing (a sheet that leaves a cell empty may just not know),
+    /// and fields the sheet has no column for stay as they are.
     pub fn apply_to(&self, target: &mut pb::Expert) {
-        let from = &self.expert;
-        for column in &self.columns {
-            match column {
-                ExpertColumn::FullName => target.full_name.clone_from(&from.full_name),
-                ExpertColumn::BirthYear => target.birth_year = from.birth_year,
-                ExpertColumn::Gender => target.gender = from.gender,
-                ExpertColumn::AcademicTitle => target.academic_title = from.academic_title,
-                ExpertColumn::Degree => target.degree = from.degree,
-                ExpertColumn::TitleAndDegree => {
-                    target.academic_title = from.academic_title;
-                    target.degree = from.degree;
-                }
-                ExpertColumn::Position => target.position.clone_from(&from.position),
-                ExpertColumn::Organization => {
-                    target.organization_name.clone_from(&from.organization_name)
-                }
-                ExpertColumn::FieldCodes => target.field_codes.clone_from(&from.field_codes),
-                ExpertColumn::Specialization => {
-                    target.specialization.clone_from(&from.specialization)
-                }
-                ExpertColumn::Keywords => target.keywords.clone_from(&from.keywords),
-                ExpertColumn::Email => {
-                    target.contact.get_or_insert_default().email = from
-                        .contact
-                        .as_ref()
-                        .map(|c| c.email.clone())
-                        .unwrap_or_default();
-                }
-                ExpertColumn::Phone => {
-                    target.contact.get_or_insert_default().phone = from
-                        .contact
-                        .as_ref()
-                        .map(|c| c.phone.clone())
-                        .unwrap_or_default();
-                }
-                ExpertColumn::Orcid => {
-                    target.identifiers.get_or_insert_default().orcid = from
-                        .identifiers
-                        .as_ref()
-                        .map(|ids| ids.orcid.clone())
-                        .unwrap_or_default();
-                }
-                ExpertColumn::Ignored => {}
+        fn text(to: &mut String, from: &str) {
+            if !from.is_empty() {
+                to.clear();
+                to.push_str(from);
             }
+        }
+        fn number<T: Copy + PartialEq + Default>(to: &mut T, from: T) {
+            if from != T::default() {
+                *to = from;
+            }
+        }
+        let from = &self.expert;
+        text(&mut target.full_name, &from.full_name);
+        number(&mut target.birth_year, from.birth_year);
+        number(&mut target.gender, from.gender);
+        number(&mut target.academic_title, from.academic_title);
+        number(&mut target.degree, from.degree);
+        text(&mut target.position, &from.position);
+        text(&mut target.organization_name, &from.organization_name);
+        text(&mut target.specialization, &from.specialization);
+        if !from.field_codes.is_empty() {
+            target.field_codes.clone_from(&from.field_codes);
+        }
+        if !from.keywords.is_empty() {
+            target.keywords.clone_from(&from.keywords);
+        }
+        if let Some(contact) = &from.contact {
+            let held = target.contact.get_or_insert_default();
+            text(&mut held.email, &contact.email);
+            text(&mut held.phone, &contact.phone);
+        }
+        if let Some(ids) = &from.identifiers {
+            text(
+                &mut target.identifiers.get_or_insert_default().orcid,
+                &ids.orcid,
+            );
         }
     }
 }
@@ -119,6 +115,19 @@ impl ExpertRowReader {
 
     pub fn read(&self, cells: &[String]) -> Result<ExpertRow, RejectedRow> {
         let mut fixes = Vec::new();
+        let undecodable = cells
+            .iter()
+            .enumerate()
+            .find(|(_, cell)| cell.contains('\u{FFFD}'));
+        if let Some((index, cell)) = undecodable {
+            return Err(reject(
+                self.header(index),
+                format!(
+                    "{cell:?} holds bytes that are not text in the file's encoding (shown as \u{FFFD}); correct the cell and import again"
+                ),
+                fixes,
+            ));
+        }
         if cells.iter().all(|cell| cell.trim().is_empty()) {
             return Err(reject(String::new(), "empty row".into(), fixes));
         }
@@ -140,6 +149,16 @@ impl ExpertRowReader {
             columns.push(column);
             let header = self.header(index);
             let raw = cells.get(index).map(String::as_str).unwrap_or("");
+            // Items typed on lines of their own (Alt+Enter) stay apart.
+            let listed;
+            let raw = if matches!(column, ExpertColumn::FieldCodes | ExpertColumn::Keywords)
+                && raw.contains('\n')
+            {
+                listed = raw.lines().map(str::trim).collect::<Vec<_>>().join("; ");
+                listed.as_str()
+            } else {
+                raw
+            };
             let text = clean_cell(&header, raw, &mut fixes);
             let fail = |reason: String, fixes: Vec<Fix>| Err(reject(header.clone(), reason, fixes));
             match column {
@@ -147,8 +166,7 @@ impl ExpertRowReader {
                     if text.is_empty() {
                         return fail("empty; every expert needs a name".into(), fixes);
                     }
-                    let folded = normalized(&text);
-                    if folded.starts_with("tong") || folded.starts_with("cong ") {
+                    if is_totals_row(&text) {
                         return fail(format!("{text:?} is a totals row, not an expert"), fixes);
                     }
                     let (name, found) = split_title_from_name(&text);
@@ -184,10 +202,11 @@ impl ExpertRowReader {
                         } else {
                             "date_to_year"
                         };
+                        // The report does not repeat the full date either.
                         fixes.push(Fix {
                             column: header.clone(),
                             rule,
-                            from: text.clone(),
+                            from: "(full date, not kept)".into(),
                             to: year,
                         });
                     }
@@ -276,6 +295,14 @@ impl ExpertRowReader {
                             fixes,
                         );
                     }
+                    if email != text {
+                        fixes.push(Fix {
+                            column: header.clone(),
+                            rule: "email_lowercase",
+                            from: text.clone(),
+                            to: email.clone(),
+                        });
+                    }
                     expert.contact.get_or_insert_default().email = email;
                 }
                 ExpertColumn::Phone => {
@@ -316,9 +343,11 @@ impl ExpertRowReader {
                             18 => c.is_ascii_digit() || c == 'X',
                             _ => c.is_ascii_digit(),
                         });
-                    if !well_formed {
+                    if !well_formed || !orcid_checksum_holds(&bare) {
                         return fail(
-                            format!("{text:?} is not an ORCID iD; write 0000-0002-1825-0097"),
+                            format!(
+                                "{text:?} is not an ORCID iD (16 digits in four groups, the last a check digit or X, as orcid.org shows it)"
+                            ),
                             fixes,
                         );
                     }
@@ -362,6 +391,38 @@ impl ExpertRowReader {
             fixes,
         })
     }
+}
+
+/// "Tổng cộng: 11 chuyên gia", "Tổng số", "Cộng": the sum at a sheet's foot,
+/// not a person (whose surname may well be Tống).
+fn is_totals_row(text: &str) -> bool {
+    let folded = normalized(text);
+    let words: Vec<&str> = folded.split(' ').collect();
+    let written_tong = text.trim_start().to_lowercase().starts_with("tổng");
+    match words.as_slice() {
+        ["tong", "cong" | "so", ..] => written_tong,
+        ["cong"] => true,
+        ["cong", next, ..] => next.bytes().all(|b| b.is_ascii_digit()),
+        _ => false,
+    }
+}
+
+/// ISO 7064 MOD 11-2, the check ORCID iDs carry in their last character.
+fn orcid_checksum_holds(orcid: &str) -> bool {
+    let characters: Vec<char> = orcid.chars().filter(|c| *c != '-').collect();
+    let Some((last, body)) = characters.split_last() else {
+        return false;
+    };
+    let mut total = 0u32;
+    for digit in body {
+        let Some(value) = digit.to_digit(10) else {
+            return false;
+        };
+        total = (total + value) * 2;
+    }
+    let check = (12 - total % 11) % 11;
+    let expected = char::from_digit(check, 10).unwrap_or('X');
+    *last == expected
 }
 
 fn reject(column: String, reason: String, fixes: Vec<Fix>) -> RejectedRow {
@@ -415,9 +476,13 @@ fn split_title_from_name(text: &str) -> (String, Option<TitleAndDegree>) {
     let mut found = TitleAndDegree::default();
     let mut taken = 0;
     for word in &words {
-        // Only abbreviations written with a dot or comma count: "Cn" alone
-        // could be part of a name.
-        let marked = word.ends_with(['.', ',']) || word.contains('.');
+        // Only abbreviations written as such count: with a dot or comma
+        // ("TS."), or in capitals ("TS", "PGS", "ThS"); "Cn" alone could be
+        // part of a name.
+        let marked = word.ends_with(['.', ','])
+            || word.contains('.')
+            || word.chars().all(|c| c.is_ascii_uppercase())
+            || *word == "ThS";
         match values::title_and_degree(word) {
             Some(part) if marked => {
                 found.title = part.title.or(found.title);
@@ -468,6 +533,8 @@ mod tests {
         assert_eq!(found.title, Some(pb::AcademicTitle::AssociateProfessor));
         assert_eq!(found.degree, Some(pb::Degree::Doctor));
         assert_eq!(split_title_from_name("Nguyễn Văn An").1, None);
+        assert_eq!(split_title_from_name("TS Nguyễn Văn An").0, "Nguyễn Văn An");
+        assert_eq!(split_title_from_name("Ts Nguyễn Văn An").1, None);
     }
 
     #[test]
@@ -494,6 +561,23 @@ mod tests {
             "Nguyễn Văn Đức"
         );
         assert!(fixes.is_empty());
+    }
+
+    #[test]
+    fn totals_rows_are_told_from_people_named_tong() {
+        assert!(is_totals_row("Tổng cộng: 11 chuyên gia"));
+        assert!(is_totals_row("TỔNG SỐ"));
+        assert!(is_totals_row("Cộng"));
+        assert!(!is_totals_row("Tống Văn Cộng"));
+        assert!(!is_totals_row("Tòng Thị Mai"));
+    }
+
+    #[test]
+    fn orcid_check_digits() {
+        assert!(orcid_checksum_holds("0000-0002-1825-0097"));
+        assert!(orcid_checksum_holds("0000-0002-1694-233X"));
+        assert!(!orcid_checksum_holds("0000-0002-1825-0096"));
+        assert!(!orcid_checksum_holds("0000-0000-0000-0000"));
     }
 
     #[test]

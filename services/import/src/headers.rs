@@ -195,8 +195,17 @@ pub fn find_layout(
                 };
                 let Some(text) = text else { continue };
                 match recognise_with_mapping(text) {
+                    // A second column for the same field is not read: which
+                    // one holds the truth is for a person to say (a mapping
+                    // file can name one "ignored").
+                    Some(column)
+                        if column != ExpertColumn::Ignored
+                            && columns.values().any(|held| *held == column) =>
+                    {
+                        unknown.push((index, format!("{text} (a second {} column)", column.key())));
+                    }
                     Some(column) => {
-                        columns.entry(index).or_insert(column);
+                        columns.insert(index, column);
                     }
                     None => unknown.push((index, text.to_owned())),
                 }

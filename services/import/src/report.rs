@@ -84,6 +84,20 @@ pub struct RowReport {
     pub rejection: Option<Rejection>,
 }
 
+impl RowReport {
+    /// A row not imported, and why.
+    pub fn rejected(line: u64, fixes: Vec<Fix>, column: String, reason: String) -> RowReport {
+        RowReport {
+            line,
+            status: RowStatus::Rejected,
+            record_id: None,
+            write: None,
+            fixes,
+            rejection: Some(Rejection { column, reason }),
+        }
+    }
+}
+
 /// The counts an import ends with.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -135,6 +149,8 @@ pub struct ReportWriter<W: Write> {
 impl<W: Write> ReportWriter<W> {
     pub fn new(mut out: W, format: ReportFormat, dry_run: bool) -> std::io::Result<Self> {
         if format == ReportFormat::Csv {
+            // The byte-order mark makes Excel read the Vietnamese as UTF-8.
+            out.write_all("\u{feff}".as_bytes())?;
             writeln!(
                 out,
                 "line,status,record_id,write,column,rule,from,to,reason"
@@ -194,7 +210,7 @@ impl<W: Write> ReportWriter<W> {
 /// A CSV cell, quoted when it must be. A cell that a spreadsheet would read
 /// as a formula gets a leading apostrophe.
 fn csv_cell(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {
         text.to_owned()
@@ -231,7 +247,7 @@ mod tests {
         let text = String::from_utf8(writer.finish().expect("finish")).expect("utf-8");
         assert_eq!(
             text,
-            "line,status,record_id,write,column,rule,from,to,reason\n\
+            "\u{feff}line,status,record_id,write,column,rule,from,to,reason\n\
              3,fixed,hung-yen:expert:x,inserted,Họ và tên,whitespace,\"Nguyễn  Văn, An\",'=Nguyễn Văn An,\n"
         );
     }

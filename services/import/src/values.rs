@@ -41,6 +41,8 @@ pub fn title_and_degree(text: &str) -> Option<TitleAndDegree> {
             ("thac", Some("si" | "sy"), _) => (None, Some(Degree::Master), 2),
             ("ky" | "ki", Some("su"), _) => (None, Some(Degree::Engineer), 2),
             ("cu", Some("nhan"), _) => (None, Some(Degree::Bachelor), 2),
+            // "Đại học" in a Trình độ column: a first degree.
+            ("dai", Some("hoc"), _) => (None, Some(Degree::Bachelor), 2),
             ("bac", Some("si" | "sy"), _) => (None, Some(Degree::MedicalDoctor), 2),
             // Abbreviated.
             ("pgs", ..) => (Some(AcademicTitle::AssociateProfessor), None, 1),
@@ -50,7 +52,7 @@ pub fn title_and_degree(text: &str) -> Option<TitleAndDegree> {
             ("ths", ..) => (None, Some(Degree::Master), 1),
             ("ks", ..) => (None, Some(Degree::Engineer), 1),
             ("cn", ..) => (None, Some(Degree::Bachelor), 1),
-            ("bs", ..) => (None, Some(Degree::MedicalDoctor), 1),
+            ("bs" | "bsck" | "bscki" | "bsckii", ..) => (None, Some(Degree::MedicalDoctor), 1),
             // "PGS.TS" written together, "PGSTS".
             ("pgsts", ..) => (
                 Some(AcademicTitle::AssociateProfessor),
@@ -111,6 +113,13 @@ pub const YEARS: std::ops::RangeInclusive<u32> = 1900..=2100;
 /// not a real date.
 pub fn partial_date(text: &str) -> Option<PartialDate> {
     let text = text.trim();
+    // A serial with a time of day ("24902.5").
+    if let Some((days, _)) = text.split_once('.')
+        && (4..=5).contains(&days.len())
+        && text.parse::<f64>().is_ok()
+    {
+        return excel_serial(text);
+    }
     let parts: Vec<&str> = text.split(['/', '-', '.']).map(str::trim).collect();
     if !parts
         .iter()
@@ -371,6 +380,14 @@ mod tests {
             })
         );
         assert_eq!(title_and_degree("Trưởng phòng"), None);
+        assert_eq!(
+            title_and_degree("Đại học").and_then(|found| found.degree),
+            Some(Degree::Bachelor)
+        );
+        assert_eq!(
+            title_and_degree("BSCKII").and_then(|found| found.degree),
+            Some(Degree::MedicalDoctor)
+        );
     }
 
     #[test]
@@ -383,6 +400,7 @@ mod tests {
         assert_eq!(partial_date("03/1968"), date(1968, Some(3), None));
         assert_eq!(partial_date("1968"), date(1968, None, None));
         assert_eq!(partial_date("25569"), date(1970, Some(1), Some(1)));
+        assert_eq!(partial_date("24902.5"), date(1968, Some(3), Some(5)));
         assert_eq!(partial_date("24902"), date(1968, Some(3), Some(5)));
         assert_eq!(partial_date("31/2/1968"), None);
         assert_eq!(partial_date("5/13/1968"), None);

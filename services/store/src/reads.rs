@@ -90,6 +90,36 @@ impl Store {
         Ok(found)
     }
 
+    /// Which of `ids` name deleted records (tombstones): what a writer that
+    /// derives ids must not bring back by accident.
+    pub async fn tombstones_among(
+        &self,
+        ids: &[&str],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut found = std::collections::HashSet::new();
+        for chunk in ids.chunks(500) {
+            let list: Vec<String> = (1..=chunk.len())
+                .map(|n| crate::writes::placeholder(self.backend, n))
+                .collect();
+            let sql = format!(
+                "SELECT id FROM records WHERE id IN ({}) AND deleted = 1",
+                list.join(", ")
+            );
+            let mut query = sqlx::query_as::<_, (String,)>(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            found.extend(
+                query
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(|(id,)| id),
+            );
+        }
+        Ok(found)
+    }
+
     /// Which of `ids` name live, shareable records of one of `kinds`: the
     /// references a federation peer may be shown (see the node's disclosure
     /// decision).

@@ -37,11 +37,25 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     })
     .with_context(|| format!("cannot import {}", args.file.display()))?;
     let encoding = rows.encoding();
-    let store = open_store(&config).await?;
+    let store = if args.dry_run {
+        open_for_dry_run(&config).await?
+    } else {
+        open_store(&config).await?
+    };
     let report_out: Box<dyn std::io::Write> = match &args.report {
-        Some(path) => Box::new(BufWriter::new(
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
-        )),
+        Some(path) => {
+            let same = std::fs::canonicalize(path)
+                .ok()
+                .zip(std::fs::canonicalize(&args.file).ok())
+                .is_some_and(|(report, input)| report == input);
+            anyhow::ensure!(
+                !same,
+                "--report {} is the file being imported; name another file for the report",
+                path.display()
+            );
+            // The report repeats names and contact details: owner only.
+            Box::new(BufWriter::new(super::records::create_private(path)?))
+        }
         None => Box::new(std::io::sink()),
     };
     let format = match args.report_format {
@@ -80,7 +94,8 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     ticker.abort();
     progress.finish_and_clear();
     store.close().await;
-    let summary = imported.with_context(|| format!("cannot import {}", args.file.display()))?;
+    let imported = imported.with_context(|| format!("cannot import {}", args.file.display()))?;
+    let summary = imported.summary;
     report.finish().context("cannot write the report")?;
     let file = args.file.display().to_string();
     output::print(
@@ -89,10 +104,17 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
             "encoding": encoding.label(),
             "dry_run": args.dry_run,
             "summary": summary,
+            "columns_not_imported": imported.columns_not_imported,
         }),
         args.json,
         || output::import_summary_table(&file, encoding.label(), &summary, args.dry_run),
     )?;
+    if !imported.columns_not_imported.is_empty() {
+        eprintln!(
+            "columns not imported (no known header, or a second column for the same field): {}; name them in a mapping file (--mapping) to import them",
+            imported.columns_not_imported.join(", ")
+        );
+    }
     if summary.rejected > 0 && args.report.is_none() {
         eprintln!(
             "{} row(s) rejected; run again with --report FILE to see which and why",
@@ -100,6 +122,21 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The node's database for a dry run: the database alone (the search index
+/// is neither opened nor caught up), and only one that exists already, so a
+/// mistyped path is not created.
+async fn open_for_dry_run(config: &NodeConfig) -> anyhow::Result<lienthong_store::Store> {
+    let options = config.store_options();
+    if let Some(path) = options.url.strip_prefix("sqlite://") {
+        let path = path.split('?').next().unwrap_or(path);
+        anyhow::ensure!(
+            std::path::Path::new(path).exists(),
+            "[database] url names {path}, which does not exist; a dry run does not create a database"
+        );
+    }
+    Ok(lienthong_store::Store::open_database(&options).await?)
 }
 
 /// Counts the bytes read, for the progress bar.

@@ -76,9 +76,10 @@ pub async fn run(args: RecordsArgs) -> anyhow::Result<()> {
     }
 }
 
-/// Creates (or truncates) a dump file readable by its owner only: a dump holds
-/// every record, internal and classified ones and personal data included.
-fn create_private(path: &std::path::Path) -> anyhow::Result<File> {
+/// Creates (or truncates) a file readable by its owner only: a dump holds
+/// every record, internal and classified ones and personal data included;
+/// an import report repeats names and contact details.
+pub(crate) fn create_private(path: &std::path::Path) -> anyhow::Result<File> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let file = std::fs::OpenOptions::new()
         .write(true)
