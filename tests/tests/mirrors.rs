@@ -848,7 +848,14 @@ async fn a_local_failure_mid_call_ends_the_call_at_once_with_its_own_error() {
     let subscriber = Subscriber::new(&config, store.clone(), &transport, audit)
         .expect("subscriber")
         .expect("a followed peer");
-    let pool = store.pool().clone();
+    // Another process: a connection of its own, not one of the follower's
+    // pool (which the follower's own work may hold at that moment).
+    let mut other_process = {
+        use sqlx::Connection;
+        sqlx::AnyConnection::connect(&follower_db.url)
+            .await
+            .expect("a second connection")
+    };
     let handle = tokio::runtime::Handle::current();
     let mut moved = false;
     let started = std::time::Instant::now();
@@ -860,7 +867,7 @@ async fn a_local_failure_mid_call_ends_the_call_at_once_with_its_own_error() {
                 tokio::task::block_in_place(|| {
                     handle.block_on(async {
                         sqlx::query("UPDATE sync_peers SET cursor = 'moved elsewhere'")
-                            .execute(&pool)
+                            .execute(&mut other_process)
                             .await
                             .expect("move the cursor")
                     })

@@ -17,26 +17,9 @@ use lienthong_tests::{TestDatabase, TestNode, is_shareable, load, sample_records
 
 mod common;
 
-use common::{assert_success, lienthong, run, run_within, text};
+use common::{assert_success, lienthong, run, run_within, text, write_config};
 
 const NODE: &str = "hung-yen";
-
-/// Writes a node config for `node_id` over the SQLite file `database`.
-fn write_config(dir: &Path, name: &str, node_id: &str, database: &Path) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(
-        &path,
-        format!(
-            "[node]\nid = \"{node_id}\"\ndisplay_name = \"Sở KH&CN {node_id}\"\n\
-             [database]\nurl = \"sqlite://{}\"\nmax_connections = 4\n\
-             [grpc]\nlisten = \"127.0.0.1:0\"\n\
-             [admin]\nlisten = \"127.0.0.1:0\"\n",
-            database.display()
-        ),
-    )
-    .expect("write the config");
-    path
-}
 
 fn dump(config: &Path) -> Command {
     let mut command = lienthong();

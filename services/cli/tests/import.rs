@@ -14,25 +14,9 @@ use lienthong_tests::wait_for;
 
 mod common;
 
-use common::{assert_success, lienthong, run_within, text};
+use common::{assert_success, lienthong, run_within, text, write_config};
 
 const NODE: &str = "hung-yen";
-
-fn write_config(dir: &Path, database: &Path) -> PathBuf {
-    let path = dir.join("node.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[node]\nid = \"{NODE}\"\ndisplay_name = \"Sở KH&CN Hưng Yên\"\n\
-             [database]\nurl = \"sqlite://{}\"\nmax_connections = 4\n\
-             [grpc]\nlisten = \"127.0.0.1:0\"\n\
-             [admin]\nlisten = \"127.0.0.1:0\"\n",
-            database.display()
-        ),
-    )
-    .expect("write the config");
-    path
-}
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -58,7 +42,7 @@ async fn expert_count(database: &Path) -> u64 {
 async fn import_reports_every_row_and_a_dry_run_writes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let database = dir.path().join("node.db");
-    let config = write_config(dir.path(), &database);
+    let config = write_config(dir.path(), "node.toml", NODE, &database);
     let report = dir.path().join("report.csv");
     // The node's database exists (a dry run does not create one).
     assert_eq!(expert_count(&database).await, 0);
@@ -119,7 +103,7 @@ async fn import_reports_every_row_and_a_dry_run_writes_nothing() {
     let missing = dir.path().join("missing");
     std::fs::create_dir(&missing).expect("dir");
     let missing_database = missing.join("typo.db");
-    let missing_config = write_config(&missing, &missing_database);
+    let missing_config = write_config(&missing, "node.toml", NODE, &missing_database);
     let mut dry_missing = lienthong();
     dry_missing
         .args(["import", "experts"])
@@ -220,7 +204,7 @@ fn decisions(report: &str) -> Vec<String> {
 async fn an_import_killed_mid_write_is_finished_by_running_it_again() {
     let dir = tempfile::tempdir().expect("tempdir");
     let database = dir.path().join("node.db");
-    let config = write_config(dir.path(), &database);
+    let config = write_config(dir.path(), "node.toml", NODE, &database);
 
     // 60,000 experts from the sample generator, as a department's sheet.
     let sheet = dir.path().join("chuyen-gia.csv");
@@ -295,7 +279,7 @@ async fn an_import_killed_mid_write_is_finished_by_running_it_again() {
     let fresh_database = dir.path().join("fresh.db");
     let fresh_dir = dir.path().join("fresh");
     std::fs::create_dir(&fresh_dir).expect("dir");
-    let fresh_config = write_config(&fresh_dir, &fresh_database);
+    let fresh_config = write_config(&fresh_dir, "node.toml", NODE, &fresh_database);
     let fresh_report = dir.path().join("fresh.csv");
     let mut fresh = lienthong();
     fresh

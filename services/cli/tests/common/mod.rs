@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -65,4 +66,21 @@ pub fn assert_success(output: &Output, what: &str) {
         text(&output.stdout),
         text(&output.stderr)
     );
+}
+
+/// Writes a node config for `node_id` over the SQLite file `database`.
+pub fn write_config(dir: &Path, name: &str, node_id: &str, database: &Path) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        format!(
+            "[node]\nid = \"{node_id}\"\ndisplay_name = \"Sở KH&CN {node_id}\"\n\
+             [database]\nurl = \"sqlite://{}\"\nmax_connections = 4\n\
+             [grpc]\nlisten = \"127.0.0.1:0\"\n\
+             [admin]\nlisten = \"127.0.0.1:0\"\n",
+            database.display()
+        ),
+    )
+    .expect("write the config");
+    path
 }
