@@ -66,14 +66,13 @@ pub async fn import_experts<W: Write>(
     let layout = find_layout(&cells, &options.mapping).ok_or_else(|| ImportError::NoHeader {
         first_row: cells.first().map(|row| row.join(" | ")).unwrap_or_default(),
     })?;
-    let headers = header_texts(&cells, layout.first_header_row, layout.header_rows);
     let columns_not_imported = layout
         .unknown
         .iter()
         .map(|(_, text)| text.clone())
         .collect();
     let data_start = layout.first_header_row + layout.header_rows;
-    let reader = ExpertRowReader::new(layout, headers);
+    let reader = ExpertRowReader::new(layout);
     let mut import = Batches {
         store,
         options,
@@ -93,21 +92,6 @@ pub async fn import_experts<W: Write>(
         summary: import.summary,
         columns_not_imported,
     })
-}
-
-/// The header text of each column (the lower row of a two-row header, or
-/// the upper where the lower is empty).
-fn header_texts(rows: &[Vec<String>], first: usize, count: usize) -> BTreeMap<usize, String> {
-    let mut texts = BTreeMap::new();
-    for row in rows.iter().skip(first).take(count) {
-        for (index, cell) in row.iter().enumerate() {
-            let cell = cell.trim();
-            if !cell.is_empty() {
-                texts.insert(index, cell.to_owned());
-            }
-        }
-    }
-    texts
 }
 
 struct Batches<'a> {

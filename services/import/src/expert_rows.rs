@@ -2,8 +2,6 @@
 //! text damaged by a legacy encoding restored), read as its column's value,
 //! and every change listed; or the row rejected, naming the column and why.
 
-use std::collections::BTreeMap;
-
 use lienthong_proto::v1 as pb;
 use lienthong_records::folding::{accent_keys, normalized};
 use unicode_normalization::UnicodeNormalization;
@@ -18,8 +16,6 @@ use crate::values::{self, TitleAndDegree};
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExpertRow {
     pub expert: pb::Expert,
-    /// Columns the row's file has: what an update replaces.
-    pub columns: Vec<ExpertColumn>,
     pub fixes: Vec<Fix>,
 }
 
@@ -96,21 +92,15 @@ pub struct RejectedRow {
 /// Reads rows of one layout.
 pub struct ExpertRowReader {
     layout: Layout,
-    /// Header text per column index, for the report.
-    headers: BTreeMap<usize, String>,
 }
 
 impl ExpertRowReader {
-    pub fn new(layout: Layout, headers: BTreeMap<usize, String>) -> Self {
-        ExpertRowReader { layout, headers }
-    }
-
-    pub fn layout(&self) -> &Layout {
-        &self.layout
+    pub fn new(layout: Layout) -> Self {
+        ExpertRowReader { layout }
     }
 
     fn header(&self, index: usize) -> String {
-        self.headers.get(&index).cloned().unwrap_or_default()
+        self.layout.headers.get(&index).cloned().unwrap_or_default()
     }
 
     pub fn read(&self, cells: &[String]) -> Result<ExpertRow, RejectedRow> {
@@ -135,18 +125,11 @@ impl ExpertRowReader {
         let mut title_from_name = TitleAndDegree::default();
         // Whether the sheet's own title and degree cells gave one.
         let (mut title_given, mut degree_given) = (false, false);
-        let mut columns = Vec::new();
-        let name_index = self
-            .layout
-            .columns
-            .iter()
-            .find(|(_, column)| **column == ExpertColumn::FullName)
-            .map(|(index, _)| *index);
+        // The layout always has a name column (`find_layout` requires one).
         for (&index, &column) in &self.layout.columns {
             if column == ExpertColumn::Ignored {
                 continue;
             }
-            columns.push(column);
             let header = self.header(index);
             let raw = cells.get(index).map(String::as_str).unwrap_or("");
             // Items typed on lines of their own (Alt+Enter) stay apart.
@@ -364,32 +347,19 @@ impl ExpertRowReader {
                 ExpertColumn::Ignored => {}
             }
         }
-        if name_index.is_none() {
-            return Err(reject(String::new(), "no name column".into(), fixes));
-        }
         // A title written before the name counts where the sheet's own
         // title and degree cells give none.
         if let Some(title) = title_from_name.title
             && !title_given
         {
             expert.academic_title = title as i32;
-            if !columns.contains(&ExpertColumn::AcademicTitle) {
-                columns.push(ExpertColumn::AcademicTitle);
-            }
         }
         if let Some(degree) = title_from_name.degree
             && !degree_given
         {
             expert.degree = degree as i32;
-            if !columns.contains(&ExpertColumn::Degree) {
-                columns.push(ExpertColumn::Degree);
-            }
         }
-        Ok(ExpertRow {
-            expert,
-            columns,
-            fixes,
-        })
+        Ok(ExpertRow { expert, fixes })
     }
 }
 

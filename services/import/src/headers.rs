@@ -147,6 +147,9 @@ pub struct Layout {
     pub columns: BTreeMap<usize, ExpertColumn>,
     /// Headers nothing recognised (index, text): reported, not imported.
     pub unknown: Vec<(usize, String)>,
+    /// Each column's header text (the lower row of a two-row header, or
+    /// the upper where the lower is empty), for the report.
+    pub headers: BTreeMap<usize, String>,
 }
 
 /// Rows searched for a header.
@@ -181,6 +184,7 @@ pub fn find_layout(
                 .unwrap_or(0);
             let mut columns = BTreeMap::new();
             let mut unknown = Vec::new();
+            let mut headers = BTreeMap::new();
             for index in 0..width {
                 let cell = |row: usize| {
                     rows[row]
@@ -194,6 +198,7 @@ pub fn find_layout(
                     cell(start)
                 };
                 let Some(text) = text else { continue };
+                headers.insert(index, text.to_owned());
                 match recognise_with_mapping(text) {
                     // A second column for the same field is not read: which
                     // one holds the truth is for a person to say (a mapping
@@ -226,6 +231,7 @@ pub fn find_layout(
                         first_header_row: start,
                         columns,
                         unknown,
+                        headers,
                     },
                 ));
             }

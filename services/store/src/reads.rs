@@ -68,13 +68,10 @@ impl Store {
     ) -> Result<std::collections::HashMap<String, AnyRecord>, StoreError> {
         let mut found = std::collections::HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
-            let list: Vec<String> = (1..=chunk.len())
-                .map(|n| crate::writes::placeholder(self.backend, n))
-                .collect();
             let sql = format!(
                 "SELECT id, kind, {} FROM records WHERE id IN ({}) AND deleted = 0",
                 self.backend.body_column(),
-                list.join(", ")
+                crate::writes::numbered_placeholders(self.backend, 1, chunk.len())
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for id in chunk {
@@ -98,12 +95,9 @@ impl Store {
     ) -> Result<std::collections::HashSet<String>, StoreError> {
         let mut found = std::collections::HashSet::new();
         for chunk in ids.chunks(500) {
-            let list: Vec<String> = (1..=chunk.len())
-                .map(|n| crate::writes::placeholder(self.backend, n))
-                .collect();
             let sql = format!(
                 "SELECT id FROM records WHERE id IN ({}) AND deleted = 1",
-                list.join(", ")
+                crate::writes::numbered_placeholders(self.backend, 1, chunk.len())
             );
             let mut query = sqlx::query_as::<_, (String,)>(AssertSqlSafe(sql));
             for id in chunk {
