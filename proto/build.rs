@@ -10,6 +10,7 @@ const PROTOS: &[&str] = &[
     "lienthong/v1/records.proto",
     "lienthong/v1/node.proto",
     "lienthong/v1/federation.proto",
+    "lienthong/v1/ingest.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -135,6 +135,22 @@ pub async fn request_path(
     .await
 }
 
+/// `POST path` with `body` of `content_type` (any path of the listener).
+pub async fn post(
+    address: SocketAddr,
+    ca: &Path,
+    credentials: Credentials<'_>,
+    path: &str,
+    content_type: &str,
+    body: &str,
+) -> OaiResponse {
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    exchange(address, ca, credentials, &head, body).await
+}
+
 /// Anonymous `GET /oai?query`.
 pub async fn get(address: SocketAddr, ca: &Path, query: &str) -> OaiResponse {
     request(address, ca, Credentials::None, query, None).await

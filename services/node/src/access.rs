@@ -43,6 +43,11 @@ pub struct Admitted {
 }
 
 impl Admitted {
+    /// The caller's identity (`system:erp`), as audited.
+    pub fn caller(&self) -> &str {
+        &self.caller
+    }
+
     /// The caller and the end user it acts for, as one string: what page
     /// tokens are bound to.
     pub fn who(&self) -> String {
@@ -95,6 +100,21 @@ impl Access {
         operation: Operation,
         kind: Option<RecordKind>,
     ) -> Result<Admitted, Status> {
+        self.admit_summarized(request, request.get_ref(), action, operation, kind)
+            .await
+    }
+
+    /// As [`Access::admit`], auditing `summary` in place of the request
+    /// (for requests that carry records, whose content the audit log need
+    /// not copy).
+    pub async fn admit_summarized<T>(
+        &self,
+        request: &Request<T>,
+        summary: &impl serde::Serialize,
+        action: &'static str,
+        operation: Operation,
+        kind: Option<RecordKind>,
+    ) -> Result<Admitted, Status> {
         let peer = request.extensions().get::<PeerInfo>();
         let identity = peer.and_then(|peer| peer.identity.clone());
         let secure = peer.is_some_and(|peer| peer.secure);
@@ -125,7 +145,7 @@ impl Access {
             end_user: end_user.clone().unwrap_or_default(),
             source,
             action,
-            request: lienthong_audit::request_text(request.get_ref()),
+            request: lienthong_audit::request_text(summary),
             disclosure: Disclosure::decide(&SharingPolicy::deny_all(), None, &caller, false),
         };
 
@@ -161,8 +181,9 @@ impl Access {
             );
             return Err(self.refuse(admitted, status).await);
         }
-        // The change feed copies in bulk: only grants that name it count.
-        let through = (operation == Operation::Changes).then_some(Operation::Changes);
+        // The change feed copies in bulk, ingest writes: only grants that
+        // name them count.
+        let through = operation.stands_alone().then_some(operation);
         admitted.disclosure = Disclosure::decide_for(
             &self.policy,
             identity.as_ref(),

@@ -46,6 +46,33 @@ pub struct NodeConfig {
     /// The OAI-PMH endpoint; none unless configured.
     #[serde(default)]
     pub oai: Option<OaiConfig>,
+    /// The Ingest API (docs/ingest.md).
+    #[serde(default)]
+    pub ingest: IngestConfig,
+}
+
+/// `[ingest]`: writes from the department's own systems. Who may write is
+/// the sharing policy's ("ingest" grants to `system:` identities).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestConfig {
+    /// Largest ingest request, in bytes, over gRPC or as JSON over HTTPS.
+    /// Only `system:` callers get to send one. A batch holds at most 1,000
+    /// records.
+    #[serde(default = "default_ingest_max_request_bytes")]
+    pub max_request_bytes: usize,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            max_request_bytes: default_ingest_max_request_bytes(),
+        }
+    }
+}
+
+fn default_ingest_max_request_bytes() -> usize {
+    16 * 1024 * 1024
 }
 
 /// One peer to follow (`[[follow]]`).
@@ -484,6 +511,13 @@ impl NodeConfig {
         }
         lienthong_store::Backend::from_url(self.database.url.expose())
             .map_err(|error| ConfigError(format!("key database.url: {error}")))?;
+        if self.ingest.max_request_bytes < 64 * 1024 {
+            return Err(ConfigError(
+                "key ingest.max_request_bytes: at least 65536 (64 KiB); a batch of records \
+                 needs room"
+                    .into(),
+            ));
+        }
         if self.database.max_connections == 0 {
             return Err(ConfigError(
                 "key database.max_connections: must be at least 1".into(),

@@ -16,6 +16,7 @@ pub mod change_feed;
 pub mod config;
 pub mod disclosure;
 pub mod harvest;
+pub mod ingest;
 pub mod policy;
 pub mod record_files;
 pub mod service;
@@ -27,6 +28,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use lienthong_proto::v1::ingest_server::IngestServer;
 use lienthong_proto::v1::province_node_server::ProvinceNodeServer;
 use lienthong_runtime::identity::PeerRole;
 use lienthong_runtime::tls::{Mode, RequiredIdentity, ServerKind, Transport};
@@ -176,7 +178,11 @@ impl NodeServer {
             lienthong_proto::FILE_DESCRIPTOR_SET,
             tonic_health::pb::FILE_DESCRIPTOR_SET,
         ];
-        let served = ["lienthong.v1.ProvinceNode", "grpc.health.v1.Health"];
+        let served = [
+            "lienthong.v1.ProvinceNode",
+            "lienthong.v1.Ingest",
+            "grpc.health.v1.Health",
+        ];
         let (reflection_v1, reflection_v1alpha) =
             lienthong_runtime::reflection::services(&descriptor_sets, &served)
                 .map_err(NodeError::Serve)?;
@@ -190,6 +196,12 @@ impl NodeServer {
         let access = access::Access::new(policy, audit, refusals.clone());
         let node_service_access = access.clone();
         let peer_gate = peer_gate(&config.limits, methods.clone(), access.refusals().clone());
+        let ingest_service = IngestServer::new(ingest::IngestService::new(
+            ingest::Writer::new(store.clone()),
+            access.clone(),
+        ))
+        .max_decoding_message_size(config.ingest.max_request_bytes)
+        .max_encoding_message_size(config.grpc.max_message_bytes);
         let node_service = ProvinceNodeServer::new(service::NodeService::new(
             store.clone(),
             config.node.display_name.clone(),
@@ -252,6 +264,7 @@ impl NodeServer {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(node_service)
+            .add_service(ingest_service)
             .serve_with_incoming_shutdown(
                 lienthong_runtime::tls::incoming(grpc, transport, ServerKind::Grpc, limits),
                 async move {
@@ -317,6 +330,7 @@ fn peer_gate(
         lienthong_runtime::peer_gate::Budgeted::Every,
         refusals.hook(),
     )
+    .reserve(ingest::SERVICE_PATH, PeerRole::System)
 }
 
 /// Indexes, every `refresh_ms`, what other processes wrote to the database

@@ -51,17 +51,28 @@ pub enum Operation {
     Changes,
     /// OAI-PMH harvesting (`/oai` on the HTTPS listener).
     Harvest,
+    /// Writing the node's own records through the Ingest API: only for
+    /// `system:` identities, the department's own management systems.
+    Ingest,
 }
 
 impl Operation {
-    const ALL: [Operation; 6] = [
+    const ALL: [Operation; 7] = [
         Operation::Info,
         Operation::Search,
         Operation::Get,
         Operation::Statistics,
         Operation::Changes,
         Operation::Harvest,
+        Operation::Ingest,
     ];
+
+    /// Operations decided by the grants that name them alone: kinds and
+    /// fields granted for anything else do not carry over. The change feed
+    /// copies in bulk; ingest writes.
+    pub fn stands_alone(self) -> bool {
+        matches!(self, Operation::Changes | Operation::Ingest)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -71,6 +82,7 @@ impl Operation {
             Operation::Statistics => "statistics",
             Operation::Changes => "changes",
             Operation::Harvest => "harvest",
+            Operation::Ingest => "ingest",
         }
     }
 }
@@ -126,6 +138,14 @@ impl PeerPattern {
                  anonymous harvesters, or \"{INSECURE_ANONYMOUS}\""
             )
         })
+    }
+
+    fn is_system(&self) -> bool {
+        match self {
+            PeerPattern::Exact(identity) => identity.role == PeerRole::System,
+            PeerPattern::Role(role) => *role == PeerRole::System,
+            PeerPattern::InsecureAnonymous | PeerPattern::Public => false,
+        }
     }
 
     fn matches(&self, caller: Option<&PeerIdentity>) -> bool {
@@ -270,6 +290,26 @@ impl SharingPolicy {
                 return Err(format!(
                     "{}: personal data never goes to anonymous harvesters; remove it",
                     key("personal_fields")
+                ));
+            }
+            if operations.contains(&Operation::Ingest)
+                && let Some((peer, _)) = grant
+                    .peers
+                    .iter()
+                    .zip(&peers)
+                    .find(|(_, pattern)| !pattern.is_system())
+            {
+                return Err(format!(
+                    "{}: \"ingest\" writes this node's records and is only for the department's \
+                     own systems (\"system:<name>\" or \"system:*\"), not {peer:?}; give it a grant of \
+                     its own",
+                    key("peers")
+                ));
+            }
+            if operations.contains(&Operation::Ingest) && kinds.is_empty() {
+                return Err(format!(
+                    "{}: name the record kinds the system may write",
+                    key("kinds")
                 ));
             }
             grants.push(Grant {
@@ -492,6 +532,48 @@ mod tests {
                 .contains("grant[1].personal_fields")
         );
         assert!(bad("[[grants]]").contains("grants"));
+    }
+
+    #[test]
+    fn only_systems_are_granted_ingest_and_only_for_kinds_named() {
+        for (peers, kinds, key) in [
+            (r#"["node:*"]"#, r#"["expert"]"#, "grant[1].peers"),
+            (
+                r#"["system:erp", "gateway:national"]"#,
+                r#"["expert"]"#,
+                "grant[1].peers",
+            ),
+            (
+                r#"["insecure-anonymous"]"#,
+                r#"["expert"]"#,
+                "grant[1].peers",
+            ),
+            (r#"["public"]"#, r#"["expert"]"#, "grant[1]"),
+            (r#"["system:erp"]"#, "[]", "grant[1].kinds"),
+        ] {
+            let text =
+                format!("[[grant]]\npeers = {peers}\nrpcs = [\"ingest\"]\nkinds = {kinds}\n");
+            let error = SharingPolicy::parse(&text).unwrap_err();
+            assert!(error.contains(key), "{peers}: {error}");
+        }
+        let policy = SharingPolicy::parse(
+            "[[grant]]\npeers = [\"system:*\"]\nrpcs = [\"ingest\"]\nkinds = [\"project\"]\n\
+             [[grant]]\npeers = [\"system:erp\"]\nrpcs = [\"search\"]\nkinds = [\"expert\"]\n",
+        )
+        .unwrap();
+        let erp = identity("system:erp");
+        let writing = policy.permissions_through(Some(&erp), Some(Operation::Ingest));
+        assert!(
+            writing
+                .check("s", Operation::Ingest, Some(RecordKind::Project))
+                .is_ok()
+        );
+        // Reading experts does not let the system write them.
+        assert!(
+            writing
+                .check("s", Operation::Ingest, Some(RecordKind::Expert))
+                .is_err()
+        );
     }
 
     #[test]

@@ -8,6 +8,10 @@
 //! - A path that names no method of the server's services is answered
 //!   UNIMPLEMENTED here, so invented paths cost nothing further and never
 //!   reach a handler or a metric label.
+//! - A service reserved to one role ([`PeerGateLayer::reserve`]) refuses
+//!   every other caller with PERMISSION_DENIED here, before its request
+//!   body is read: the node's Ingest API takes large requests, and only
+//!   `system:` callers get to send one.
 //! - Each refusal is reported to the server's [`RefusalHook`], which audits it
 //!   (counted per peer and interval, see the audit crate).
 
@@ -19,6 +23,7 @@ use std::task::{Context, Poll};
 
 use tower::{Layer, Service};
 
+use crate::identity::PeerRole;
 use crate::limits::ServerLimits;
 use crate::rate_limit::RateLimiter;
 use crate::tls::PeerInfo;
@@ -43,9 +48,18 @@ pub struct PeerGateLayer {
     methods: Arc<HashSet<String>>,
     budgeted: Budgeted,
     on_refused: RefusalHook,
+    /// Services (`/pkg.Service/`) only callers of one role may call.
+    reserved: Arc<Vec<(String, PeerRole)>>,
 }
 
 impl PeerGateLayer {
+    /// Keeps the service at `service_path` (`/pkg.Service/`) to callers
+    /// whose certificate has `role`.
+    pub fn reserve(mut self, service_path: &str, role: PeerRole) -> PeerGateLayer {
+        Arc::make_mut(&mut self.reserved).push((service_path.to_owned(), role));
+        self
+    }
+
     /// A gate with the per-peer budget of `limits`; `methods` are the full
     /// paths the server serves (from [`crate::reflection::method_paths`]).
     pub fn new(
@@ -62,6 +76,7 @@ impl PeerGateLayer {
             methods,
             budgeted,
             on_refused: Arc::new(on_refused),
+            reserved: Arc::new(Vec::new()),
         }
     }
 }
@@ -166,10 +181,30 @@ where
         } else {
             None
         };
+        let refusal = refusal.or_else(|| {
+            let (_, role) = self
+                .gate
+                .reserved
+                .iter()
+                .find(|(service, _)| known && path.starts_with(service.as_str()))?;
+            let peer = request.extensions().get::<PeerInfo>();
+            let identity = peer.and_then(|peer| peer.identity.as_ref());
+            if identity.is_some_and(|identity| identity.role == *role) {
+                return None;
+            }
+            let caller = identity.map_or_else(|| "this caller".to_owned(), ToString::to_string);
+            Some((
+                peer_key(peer),
+                tonic::Status::permission_denied(format!(
+                    "{caller} may not call this service: it is only for {role}:<name> identities"
+                )),
+            ))
+        });
         if let Some((peer, status)) = refusal {
             let method = if known { path } else { "unknown" };
             let reason = match status.code() {
                 tonic::Code::ResourceExhausted => "rate limited",
+                tonic::Code::PermissionDenied => "reserved service",
                 _ => "unknown method",
             };
             metrics::counter!("lienthong_calls_refused_total", "reason" => reason).increment(1);

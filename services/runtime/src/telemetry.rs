@@ -55,6 +55,22 @@ pub fn record_sync_lag(peer: &str, changes: u64, seconds: f64) {
     metrics::gauge!(SYNC_LAG_SECONDS, "peer" => peer.to_owned()).set(seconds);
 }
 
+/// Counter of records written through the Ingest API, by outcome.
+pub const INGEST_RECORDS: &str = "lienthong_ingest_records_total";
+/// Counter of ingest calls answered from their idempotency key.
+pub const INGEST_REPLAYED: &str = "lienthong_ingest_replayed_total";
+
+/// Records the outcome of one record of an ingest batch ("created",
+/// "conflict", ...).
+pub fn record_ingest_outcome(outcome: &str) {
+    metrics::counter!(INGEST_RECORDS, "outcome" => outcome.to_owned()).increment(1);
+}
+
+/// Records an ingest call answered again from its idempotency key.
+pub fn record_ingest_replayed() {
+    metrics::counter!(INGEST_REPLAYED).increment(1);
+}
+
 /// Installs the process-wide tracing subscriber. Later calls do nothing, so
 /// tests and the demo can start several nodes in one process.
 pub fn init_tracing(log: &LogConfig) {

@@ -15,6 +15,7 @@ mod error;
 pub mod fault;
 mod feed;
 mod harvest;
+mod ingest;
 mod mirrors;
 mod reads;
 mod record_body;
@@ -32,6 +33,10 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 pub use error::StoreError;
 pub use feed::FeedEntry;
 pub use harvest::{Audience, HarvestEntry, HarvestPage, HarvestPosition, HarvestScope};
+pub use ingest::{
+    IDEMPOTENCY_KEY_LIFETIME, Idempotency, IngestAnswer, IngestBatch, IngestDelete, IngestOutcome,
+    IngestResult, IngestUpsert, IngestWrites,
+};
 pub use mirrors::{
     AppliedBatch, MirrorBatch, MirrorChange, MirrorRejection, MirrorSource, MirroredRecord,
     PeerSync,

@@ -65,6 +65,67 @@ struct PendingWrite {
     year: u32,
 }
 
+/// How one upsert came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UpsertOutcome {
+    Created(u64),
+    Updated(u64),
+    /// Identical to the stored record, at this version.
+    Unchanged(u64),
+    /// The expected version was not the current one (0: no live record).
+    Conflict {
+        current: u64,
+    },
+}
+
+/// How one deletion came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DeleteOutcome {
+    Deleted(u64),
+    /// No live record with that id.
+    NotFound,
+    Conflict {
+        current: u64,
+    },
+}
+
+/// A record to upsert: its place in the caller's batch, and the version the
+/// caller expects the stored record to be at (0: none live), if it says.
+pub(crate) struct PlannedUpsert {
+    pub index: usize,
+    pub record: AnyRecord,
+    pub expected: Option<u64>,
+}
+
+/// A write transaction holding the node's write lock, with the counters it
+/// moves. Commit writes them back; dropping it rolls everything back.
+pub(crate) struct LockedWrite {
+    pub tx: Transaction<'static, Any>,
+    last_seq: i64,
+    last_doc: i64,
+    shared: SharedChanges,
+}
+
+impl LockedWrite {
+    pub async fn begin(store: &Store) -> Result<LockedWrite, StoreError> {
+        let mut tx = store.pool.begin().await?;
+        let (last_seq, last_doc) = lock_counters(&mut tx).await?;
+        Ok(LockedWrite {
+            tx,
+            last_seq,
+            last_doc,
+            shared: SharedChanges::default(),
+        })
+    }
+
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        self.shared.apply(&mut self.tx).await?;
+        store_counters(&mut self.tx, self.last_seq, self.last_doc).await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
 impl Store {
     /// Inserts or updates a batch of records in one transaction.
     ///
@@ -77,7 +138,11 @@ impl Store {
         let mut valid = Vec::with_capacity(records.len());
         for (index, record) in records.into_iter().enumerate() {
             match validate(&record, &self.node_id) {
-                Ok(_) => valid.push(record),
+                Ok(_) => valid.push(PlannedUpsert {
+                    index,
+                    record,
+                    expected: None,
+                }),
                 Err(error) => report.rejected.push(Rejection {
                     index,
                     id: record.id().to_owned(),
@@ -88,22 +153,52 @@ impl Store {
         if valid.is_empty() {
             return Ok(report);
         }
-        let mut tx = self.pool.begin().await?;
-        let (mut last_seq, mut last_doc) = lock_counters(&mut tx).await?;
-        let mut shared = SharedChanges::default();
-        // An id may repeat within a batch; later lines win, applied in order.
-        for group in groups_of_distinct_ids(valid) {
-            let existing = fetch_existing(&mut tx, self.backend, &group).await?;
+        let mut locked = LockedWrite::begin(self).await?;
+        for (_, outcome) in self.upsert_locked(&mut locked, valid).await? {
+            match outcome {
+                UpsertOutcome::Created(_) => report.inserted += 1,
+                UpsertOutcome::Updated(_) => report.updated += 1,
+                UpsertOutcome::Unchanged(_) => report.unchanged += 1,
+                UpsertOutcome::Conflict { .. } => {}
+            }
+        }
+        locked.commit().await?;
+        self.index_committed_writes().await;
+        Ok(report)
+    }
+
+    /// Writes validated records inside `locked`, in order (an id may repeat;
+    /// later ones see earlier ones), checking each expected version against
+    /// the record as it stands at that point.
+    pub(crate) async fn upsert_locked(
+        &self,
+        locked: &mut LockedWrite,
+        planned: Vec<PlannedUpsert>,
+    ) -> Result<Vec<(usize, UpsertOutcome)>, StoreError> {
+        let mut outcomes = Vec::with_capacity(planned.len());
+        for group in groups_of_distinct_ids(planned) {
+            let existing = fetch_existing(&mut locked.tx, self.backend, &group).await?;
             let now = now_rfc3339();
             let mut writes = Vec::with_capacity(group.len());
-            for mut record in group {
+            for PlannedUpsert {
+                index,
+                mut record,
+                expected,
+            } in group
+            {
                 let id = record.id().to_owned();
                 let kind = record.kind();
                 let prior = existing.get(&id);
+                let live = prior.filter(|prior| !prior.deleted);
+                if let Some(expected) = expected {
+                    let current = live.map_or(0, |prior| prior.version as u64);
+                    if expected != current {
+                        outcomes.push((index, UpsertOutcome::Conflict { current }));
+                        continue;
+                    }
+                }
                 let given = record.meta_mut().clone();
-                let stored = prior
-                    .filter(|prior| !prior.deleted)
-                    .and_then(|prior| prior.record.as_ref());
+                let stored = live.and_then(|prior| prior.record.as_ref());
                 let (version, created_at, updated_at) = match prior {
                     Some(prior) if !prior.deleted => {
                         // Compare with the stored body under the stored metadata, so
@@ -117,7 +212,7 @@ impl Store {
                         meta.created_at.clone_from(&prior.created_at);
                         meta.updated_at = stored_updated_at;
                         if stored == Some(&record) {
-                            report.unchanged += 1;
+                            outcomes.push((index, UpsertOutcome::Unchanged(prior.version as u64)));
                             continue;
                         }
                         let version = (prior.version + 1).max(given.version as i64);
@@ -146,26 +241,29 @@ impl Store {
                 meta.version = version as u64;
                 meta.created_at.clone_from(&created_at);
                 meta.updated_at.clone_from(&updated_at);
-                last_seq += 1;
+                locked.last_seq += 1;
                 let doc = match prior {
                     Some(prior) => prior.doc,
                     None => {
-                        last_doc += 1;
-                        last_doc
+                        locked.last_doc += 1;
+                        locked.last_doc
                     }
                 };
-                match prior {
-                    Some(_) => report.updated += 1,
-                    None => report.inserted += 1,
-                }
+                outcomes.push((
+                    index,
+                    match prior {
+                        Some(_) => UpsertOutcome::Updated(version as u64),
+                        None => UpsertOutcome::Created(version as u64),
+                    },
+                ));
                 let document = search_document(&record);
                 // Seen by peers: it is shared now, or it was and is withdrawn.
                 if document.shareable || prior.is_some_and(|prior| prior.shareable) {
-                    shared.count(kind);
+                    locked.shared.count(kind);
                 }
                 writes.push(PendingWrite {
                     doc,
-                    seq: last_seq,
+                    seq: locked.last_seq,
                     kind,
                     id,
                     version,
@@ -179,13 +277,9 @@ impl Store {
                     year: document.year,
                 });
             }
-            write_rows(&mut tx, self.backend, &writes).await?;
+            write_rows(&mut locked.tx, self.backend, &writes).await?;
         }
-        shared.apply(&mut tx).await?;
-        store_counters(&mut tx, last_seq, last_doc).await?;
-        tx.commit().await?;
-        self.index_committed_writes().await;
-        Ok(report)
+        Ok(outcomes)
     }
 
     /// Brings the search index up to the writes just committed (records, or
@@ -205,28 +299,55 @@ impl Store {
     /// Deletes a record, leaving a tombstone with the next version. Returns
     /// that version.
     pub async fn delete(&self, id: &str) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let (last_seq, last_doc) = lock_counters(&mut tx).await?;
+        let mut locked = LockedWrite::begin(self).await?;
+        let version = match self.delete_locked(&mut locked, id, None).await? {
+            DeleteOutcome::Deleted(version) => version,
+            DeleteOutcome::NotFound | DeleteOutcome::Conflict { .. } => {
+                return Err(StoreError::NotFound(id.to_owned()));
+            }
+        };
+        locked.commit().await?;
+        self.index_committed_writes().await;
+        Ok(version)
+    }
+
+    /// Tombstones one record inside `locked`, if it is live and (when
+    /// `expected` is given) at that version.
+    pub(crate) async fn delete_locked(
+        &self,
+        locked: &mut LockedWrite,
+        id: &str,
+        expected: Option<u64>,
+    ) -> Result<DeleteOutcome, StoreError> {
         let row =
             sqlx::query("SELECT doc, kind, version, deleted, shareable FROM records WHERE id = $1")
                 .bind(id)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut *locked.tx)
                 .await?;
-        let Some(row) = row else {
-            return Err(StoreError::NotFound(id.to_owned()));
+        let live = match &row {
+            Some(row) => row.try_get::<i64, _>("deleted")? == 0,
+            None => false,
         };
-        if row.try_get::<i64, _>("deleted")? != 0 {
-            return Err(StoreError::NotFound(id.to_owned()));
+        let current = match (&row, live) {
+            (Some(row), true) => row.try_get::<i64, _>("version")? as u64,
+            _ => 0,
+        };
+        if let Some(expected) = expected
+            && expected != current
+        {
+            return Ok(DeleteOutcome::Conflict { current });
         }
+        let Some(row) = row.filter(|_| live) else {
+            return Ok(DeleteOutcome::NotFound);
+        };
         let doc: i64 = row.try_get("doc")?;
         let kind = kind_of(&row)?;
-        let version = row.try_get::<i64, _>("version")? + 1;
+        let version = current as i64 + 1;
         if row.try_get::<i64, _>("shareable")? != 0 {
-            let mut shared = SharedChanges::default();
-            shared.count(kind);
-            shared.apply(&mut tx).await?;
+            locked.shared.count(kind);
         }
-        let seq = last_seq + 1;
+        locked.last_seq += 1;
+        let seq = locked.last_seq;
         let now = now_rfc3339();
         // A deletion moves the record in the feed only if peers could see it.
         sqlx::query(
@@ -241,7 +362,7 @@ impl Store {
         .bind(seq)
         .bind(&now)
         .bind(doc)
-        .execute(&mut *tx)
+        .execute(&mut *locked.tx)
         .await?;
         sqlx::query("INSERT INTO changes (seq, record_id, kind, version, deleted, changed_at) VALUES ($1, $2, $3, $4, 1, $5)")
             .bind(seq)
@@ -249,12 +370,9 @@ impl Store {
             .bind(kind.code())
             .bind(version)
             .bind(&now)
-            .execute(&mut *tx)
+            .execute(&mut *locked.tx)
             .await?;
-        store_counters(&mut tx, seq, last_doc).await?;
-        tx.commit().await?;
-        self.index_committed_writes().await;
-        Ok(version as u64)
+        Ok(DeleteOutcome::Deleted(version as u64))
     }
 }
 
@@ -318,17 +436,17 @@ pub(crate) async fn store_counters(
     Ok(())
 }
 
-fn groups_of_distinct_ids(records: Vec<AnyRecord>) -> Vec<Vec<AnyRecord>> {
-    let mut groups: Vec<Vec<AnyRecord>> = vec![Vec::new()];
+fn groups_of_distinct_ids(planned: Vec<PlannedUpsert>) -> Vec<Vec<PlannedUpsert>> {
+    let mut groups: Vec<Vec<PlannedUpsert>> = vec![Vec::new()];
     let mut seen = HashSet::new();
-    for record in records {
-        if !seen.insert(record.id().to_owned()) {
+    for item in planned {
+        if !seen.insert(item.record.id().to_owned()) {
             groups.push(Vec::new());
             seen.clear();
-            seen.insert(record.id().to_owned());
+            seen.insert(item.record.id().to_owned());
         }
         if let Some(group) = groups.last_mut() {
-            group.push(record);
+            group.push(item);
         }
     }
     groups
@@ -345,18 +463,18 @@ fn kind_of(row: &AnyRow) -> Result<RecordKind, StoreError> {
 async fn fetch_existing(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
-    records: &[AnyRecord],
+    planned: &[PlannedUpsert],
 ) -> Result<HashMap<String, Existing>, StoreError> {
-    let mut existing = HashMap::with_capacity(records.len());
-    for chunk in records.chunks(500) {
+    let mut existing = HashMap::with_capacity(planned.len());
+    for chunk in planned.chunks(500) {
         let sql = format!(
             "SELECT id, doc, kind, version, deleted, shareable, created_at, {} FROM records WHERE id IN ({})",
             backend.body_column(),
             numbered_placeholders(backend, 1, chunk.len())
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
-        for record in chunk {
-            query = query.bind(record.id().to_owned());
+        for item in chunk {
+            query = query.bind(item.record.id().to_owned());
         }
         for row in query.fetch_all(&mut **tx).await? {
             existing.insert(

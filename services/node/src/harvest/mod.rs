@@ -18,7 +18,9 @@
 //!
 //! The same listener serves the reporting figures the national system
 //! collects (`GET /api/v1/figures`, [`figures`]), to identified callers the
-//! policy grants `"statistics"`.
+//! policy grants `"statistics"`, and the JSON form of the Ingest API
+//! (`POST /api/v1/ingest/upsert|delete`, [`crate::ingest::http`]) to the
+//! department's own systems.
 
 mod answer;
 mod figures;
@@ -64,6 +66,9 @@ pub struct Endpoint {
     limiter: RateLimiter,
     /// Requests answered at once.
     permits: Arc<tokio::sync::Semaphore>,
+    /// The JSON form of the Ingest API, served on the same listener.
+    writer: crate::ingest::Writer,
+    ingest_max_request_bytes: usize,
 }
 
 impl Endpoint {
@@ -90,7 +95,7 @@ impl Endpoint {
             })
             .collect();
         Endpoint {
-            store,
+            store: store.clone(),
             access,
             node_id: config.node.id.clone(),
             base_url: oai.base_url(),
@@ -108,7 +113,21 @@ impl Endpoint {
             permits: Arc::new(tokio::sync::Semaphore::new(
                 oai.max_concurrent_requests as usize,
             )),
+            writer: crate::ingest::Writer::new(store.clone()),
+            ingest_max_request_bytes: config.ingest.max_request_bytes,
         }
+    }
+
+    pub(crate) fn access(&self) -> &Access {
+        &self.access
+    }
+
+    pub(crate) fn writer(&self) -> &crate::ingest::Writer {
+        &self.writer
+    }
+
+    pub(crate) fn ingest_max_request_bytes(&self) -> usize {
+        self.ingest_max_request_bytes
     }
 
     /// `oai:<repository>:<record id>`.
@@ -173,7 +192,7 @@ impl Endpoint {
     /// budget and a place among the requests answered at once; otherwise
     /// the answer to send instead (HTTP 429 or 503, with Retry-After).
     #[allow(clippy::result_large_err)]
-    fn admit_caller(
+    pub(crate) fn admit_caller(
         &self,
         request: &Request,
     ) -> Result<(Harvester, tokio::sync::OwnedSemaphorePermit), Response> {
@@ -212,6 +231,14 @@ pub fn router(endpoint: Arc<Endpoint>) -> Router {
     Router::new()
         .route("/oai", any(oai))
         .route("/api/v1/figures", axum::routing::get(figures::figures))
+        .route(
+            "/api/v1/ingest/upsert",
+            axum::routing::post(crate::ingest::http::upsert),
+        )
+        .route(
+            "/api/v1/ingest/delete",
+            axum::routing::post(crate::ingest::http::delete),
+        )
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,
