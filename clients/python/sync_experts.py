@@ -16,8 +16,8 @@ here over a SQLite table shaped like theirs (``chuyen_gia``):
 Exits 0 when every row went through, 3 when some were refused, 2 on a call
 the node refused as a whole. Prints a JSON summary.
 
-    python3 sync_experts.py --target 127.0.0.1:7101 --ca ca.pem \\
-        --cert erp.pem --key erp.key --node hung-yen --database erp.sqlite3
+    python3 sync_experts.py --target 127.0.0.1:7101 --ca ca.crt \\
+        --cert erp.crt --key erp.key --node hung-yen --database erp.sqlite3
 """
 
 import argparse

@@ -387,9 +387,13 @@ impl Permissions {
         if let Some(kind) = kind
             && !self.kinds.contains(&kind)
         {
-            return Err(Denial(format!(
-                "the sharing policy does not share {kind} records with {caller}"
-            )));
+            return Err(Denial(match operation {
+                Operation::Ingest => format!(
+                    "the sharing policy does not let {caller} write {kind} records (an \"ingest\" \
+                     grant naming them)"
+                ),
+                _ => format!("the sharing policy does not share {kind} records with {caller}"),
+            }));
         }
         Ok(())
     }
