@@ -104,9 +104,7 @@ async fn send(
             .iter()
             .enumerate()
             .filter(|(index, _)| index % clients.len() == n)
-            .map(|(index, batch)| {
-                request(batch, expected, keyed.then(|| format!("bench-{index}")))
-            })
+            .map(|(index, batch)| request(batch, expected, keyed.then(|| format!("bench-{index}"))))
             .collect();
         let want = want.to_vec();
         tasks.push(tokio::spawn(async move {
@@ -191,7 +189,11 @@ async fn main() {
         // The store's own write path, in-process, same batches.
         let database = TestDatabase::of(backend).await;
         let store = database.open_store(NODE).await;
-        for (pass, batches) in [("create", &created), ("update", &changed), ("resend", &changed)] {
+        for (pass, batches) in [
+            ("create", &created),
+            ("update", &changed),
+            ("resend", &changed),
+        ] {
             let started = Instant::now();
             let mut latencies = Histogram::<u64>::new(3).expect("histogram");
             for batch in batches.iter() {
