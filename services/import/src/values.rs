@@ -189,7 +189,8 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 /// 1899-12-30) as a date; serials before 1900 or after 2100 are not dates.
 pub fn excel_serial(text: &str) -> Option<PartialDate> {
     let value: f64 = text.trim().parse().ok()?;
-    if !value.is_finite() || !(1.0..=73_050.0).contains(&value) {
+    // 73,416 is 2101-01-01: any time of 2100-12-31 is still a date.
+    if !value.is_finite() || !(1.0..73_416.0).contains(&value) {
         return None;
     }
     // Days from 1970-01-01, then the civil date (Howard Hinnant's algorithm).

@@ -118,3 +118,46 @@ fn random_bytes_read_as_iconv_reads_them() {
         }
     }
 }
+
+/// Every Vietnamese letter: each vowel (a ă â e ê i o ô ơ u ư y) with each
+/// of the six tones, đ and the plain consonants, in both cases, composed.
+fn every_vietnamese_letter() -> Vec<String> {
+    use unicode_normalization::UnicodeNormalization;
+    const TONES: [&str; 6] = ["", "\u{300}", "\u{301}", "\u{309}", "\u{303}", "\u{323}"];
+    let mut letters = Vec::new();
+    for vowel in ["a", "ă", "â", "e", "ê", "i", "o", "ô", "ơ", "u", "ư", "y"] {
+        for tone in TONES {
+            let lower: String = format!("{vowel}{tone}").nfc().collect();
+            letters.push(lower.to_uppercase());
+            letters.push(lower);
+        }
+    }
+    for consonant in "bcdđghklmnpqrstvx".chars() {
+        letters.push(consonant.to_string());
+        letters.push(consonant.to_uppercase().to_string());
+    }
+    letters
+}
+
+#[test]
+fn every_letter_with_every_tone_in_both_cases_reads_as_iconv_reads_it() {
+    if !iconv_available() {
+        return;
+    }
+    let letters = every_vietnamese_letter();
+    assert_eq!(letters.len(), 12 * 6 * 2 + 17 * 2);
+    for encoding in LegacyEncoding::ALL {
+        for letter in &letters {
+            let legacy = iconv("UTF-8", encoding.iconv_name(), letter.as_bytes())
+                .unwrap_or_else(|| panic!("iconv encodes {letter} in {encoding:?}"));
+            let theirs = iconv(encoding.iconv_name(), "UTF-8", &legacy).expect("iconv decodes");
+            let ours = encoding.decode(&legacy);
+            assert_eq!(
+                ours.as_bytes(),
+                theirs.as_slice(),
+                "{encoding:?} {letter} ({legacy:02x?}): as iconv"
+            );
+            assert_eq!(&ours, letter, "{encoding:?} {legacy:02x?}: as written");
+        }
+    }
+}
