@@ -14,6 +14,7 @@ use lienthong_import::csv_source::{CsvRows, FileEncoding};
 use lienthong_import::expert_import::{ImportOptions, import_experts};
 use lienthong_import::legacy_encoding::LegacyEncoding;
 use lienthong_import::report::{ReportFormat, ReportWriter, Summary};
+use lienthong_import::workbook::Workbook;
 use lienthong_proto::v1 as pb;
 use lienthong_records::AnyRecord;
 use lienthong_store::Store;
@@ -144,6 +145,59 @@ async fn each_encoding_reads_to_the_same_experts_and_the_exact_report() {
                 "{backend:?}: {name} reads to other experts than {first_name}"
             );
         }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workbooks_read_to_the_same_experts_as_the_csv_files() {
+    let strip = |experts: Vec<pb::Expert>| -> Vec<pb::Expert> {
+        experts
+            .into_iter()
+            .map(|mut expert| {
+                expert.meta = None;
+                expert
+            })
+            .collect()
+    };
+    let database = TestDatabase::sqlite();
+    let store = database.open_store(NODE).await;
+    import(&store, "experts-tcvn3.csv", false).await;
+    let from_csv = strip(experts(&store).await);
+    store.close().await;
+
+    for name in ["experts.xlsx", "experts.ods"] {
+        let database = TestDatabase::sqlite();
+        let store = database.open_store(NODE).await;
+        let mut workbook = Workbook::open(&fixture(name)).expect("a workbook");
+        assert_eq!(workbook.sheet_names(), ["Ghi chú", "Chuyên gia"], "{name}");
+        let mut report = ReportWriter::new(Vec::new(), ReportFormat::Csv, false).expect("report");
+        // The notes sheet has no header of experts.
+        let notes = workbook.rows("Ghi chú").expect("the notes sheet");
+        let refused = import_experts(&store, notes, &options(false), &mut report).await;
+        assert!(
+            matches!(refused, Err(lienthong_import::ImportError::NoHeader { .. })),
+            "{name}: {:?}",
+            refused.map(|imported| imported.summary)
+        );
+        report.set_sheet(Some("Chuyên gia".into()));
+        let rows = workbook.rows("Chuyên gia").expect("the experts' sheet");
+        let summary = import_experts(&store, rows, &options(false), &mut report)
+            .await
+            .expect("import")
+            .summary;
+        assert_eq!((summary.rows, summary.rejected), (4, 0), "{name}");
+        let report = String::from_utf8(report.finish().expect("finish")).expect("utf-8");
+        assert_report(name, &report);
+        assert_eq!(
+            strip(experts(&store).await),
+            from_csv,
+            "{name} reads to other experts than the CSV"
+        );
+        assert!(matches!(
+            workbook.rows("Chuyen gia"),
+            Err(lienthong_import::ImportError::NoSuchSheet { .. })
+        ));
+        store.close().await;
     }
 }
 

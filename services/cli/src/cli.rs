@@ -93,12 +93,15 @@ pub enum Command {
     Info(InfoArgs),
     /// Load or dump records as JSON lines (the protobuf JSON form of lienthong.v1.Record).
     Records(RecordsArgs),
-    /// Import a department's spreadsheet of experts (CSV) into a node's
-    /// database, cleaning it on the way and accounting for every row.
+    /// Import a department's spreadsheet of experts (CSV, XLSX, XLS or ODS)
+    /// into a node's database, cleaning it on the way and accounting for
+    /// every row.
     ///
-    /// Reads UTF-8 (with or without a byte-order mark), UTF-16, and the legacy
-    /// encodings TCVN3 (ABC), VISCII and Windows-1258, told apart by how
-    /// Vietnamese each reads. Finds the header among the first 10 rows (also
+    /// CSV files may be UTF-8 (with or without a byte-order mark), UTF-16, or
+    /// in the legacy encodings TCVN3 (ABC), VISCII and Windows-1258, told
+    /// apart by how Vietnamese each reads. Workbooks are read sheet by sheet:
+    /// every sheet with a header of experts, or the one --sheet names; the
+    /// report's lines then read "Sheet!12". Finds the header among the first 10 rows (also
     /// one spread over two rows by merged cells) and knows the names real
     /// sheets use, with or without diacritics: Họ và tên, Năm sinh, Giới tính,
     /// Học hàm, Học vị, Chức vụ, Đơn vị công tác, Lĩnh vực, Chuyên ngành,
@@ -116,6 +119,8 @@ pub enum Command {
     ///   lienthong import experts chuyen-gia.csv --config deploy/hung-yen.sqlite.toml --dry-run
     ///   lienthong import experts chuyen-gia.csv --config deploy/hung-yen.sqlite.toml \
     ///       --report ket-qua.csv --visibility federation
+    ///   lienthong import experts danh-sach.xlsx --sheet "Chuyên gia" \
+    ///       --config deploy/hung-yen.sqlite.toml --dry-run
     Import(ImportArgs),
     /// Fill a node's database with realistic, deterministic sample data.
     ///
@@ -644,8 +649,12 @@ pub struct ReindexArgs {
 pub struct ImportArgs {
     /// What the file holds.
     pub kind: ImportKind,
-    /// The CSV file.
+    /// The file: CSV, or a workbook (.xlsx, .xlsm, .xlsb, .xls, .ods).
     pub file: PathBuf,
+    /// The sheet of a workbook to import; by default every sheet that has a
+    /// header of experts.
+    #[arg(long)]
+    pub sheet: Option<String>,
     /// Node configuration file.
     #[arg(long, short)]
     pub config: PathBuf,

@@ -307,3 +307,104 @@ async fn an_import_killed_mid_write_is_finished_by_running_it_again() {
         "the rows written before the kill are unchanged"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workbook_is_imported_sheet_by_sheet() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = dir.path().join("node.db");
+    let config = write_config(dir.path(), "node.toml", NODE, &database);
+    expert_count(&database).await;
+    let report = dir.path().join("report.json");
+
+    let mut every_sheet = lienthong();
+    every_sheet
+        .args(["import", "experts"])
+        .arg(fixture("experts.xlsx"))
+        .arg("--config")
+        .arg(&config)
+        .args(["--json", "--report-format", "json", "--report"])
+        .arg(&report);
+    let output = run_within(every_sheet, Duration::from_secs(60));
+    assert_success(&output, "workbook import");
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(summary["sheets"], serde_json::json!(["Chuyên gia"]));
+    assert_eq!(summary["sheets_skipped"], serde_json::json!(["Ghi chú"]));
+    assert_eq!(summary["summary"]["inserted"], 4);
+    assert!(
+        text(&output.stderr).contains("Ghi chú"),
+        "{}",
+        text(&output.stderr)
+    );
+    let first: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(&report)
+            .expect("report")
+            .lines()
+            .next()
+            .expect("a row"),
+    )
+    .expect("a JSON line");
+    assert_eq!(
+        (&first["sheet"], &first["line"]),
+        (&"Chuyên gia".into(), &2.into())
+    );
+    assert_eq!(expert_count(&database).await, 4);
+
+    // The ODS of the same sheet finds the same four people.
+    let mut again = lienthong();
+    again
+        .args(["import", "experts"])
+        .arg(fixture("experts.ods"))
+        .arg("--config")
+        .arg(&config)
+        .args(["--sheet", "Chuyên gia", "--json"]);
+    let output = run_within(again, Duration::from_secs(60));
+    assert_success(&output, "ODS import");
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(summary["summary"]["unchanged"], 4, "{summary}");
+
+    for (file, sheet, says) in [
+        (
+            "experts.xlsx",
+            "Chuyen gia",
+            "its sheets are: Ghi chú, Chuyên gia",
+        ),
+        ("experts.xlsx", "Ghi chú", "no header row"),
+        (
+            "experts-utf8.csv",
+            "Chuyên gia",
+            "--sheet names a sheet of a workbook",
+        ),
+    ] {
+        let mut wrong = lienthong();
+        wrong
+            .args(["import", "experts"])
+            .arg(fixture(file))
+            .arg("--config")
+            .arg(&config)
+            .args(["--sheet", sheet]);
+        let output = run_within(wrong, Duration::from_secs(60));
+        assert!(!output.status.success(), "{file} --sheet {sheet}");
+        assert!(
+            text(&output.stderr).contains(says),
+            "{file} --sheet {sheet}: {}",
+            text(&output.stderr)
+        );
+    }
+    // A file named .xlsx that is not one.
+    let fake = dir.path().join("not-a-workbook.xlsx");
+    std::fs::write(&fake, "Họ và tên,Năm sinh\nNguyễn Văn An,1970\n").expect("write");
+    let mut fake_import = lienthong();
+    fake_import
+        .args(["import", "experts"])
+        .arg(&fake)
+        .arg("--config")
+        .arg(&config);
+    let output = run_within(fake_import, Duration::from_secs(60));
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("CSV UTF-8"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert_eq!(expert_count(&database).await, 4);
+}

@@ -9,6 +9,7 @@ use std::io::{BufReader, Read};
 
 use crate::ImportError;
 use crate::legacy_encoding::LegacyEncoding;
+use crate::rows::RowSource;
 use crate::text_repair::vietnamese_score;
 
 /// Bytes read to tell the encoding and the separator.
@@ -39,13 +40,7 @@ impl FileEncoding {
     }
 }
 
-/// One row: its line in the file (1-based, the line it starts on) and its
-/// cells as text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceRow {
-    pub line: u64,
-    pub cells: Vec<String>,
-}
+pub use crate::rows::SourceRow;
 
 /// Rows of a CSV file, decoded.
 pub struct CsvRows {
@@ -102,6 +97,12 @@ impl CsvRows {
     /// The next row; `None` at the end. A row whose bytes are not text in
     /// the file's encoding is an error naming its line and column.
     pub fn next_row(&mut self) -> Option<Result<SourceRow, ImportError>> {
+        RowSource::next_row(self)
+    }
+}
+
+impl RowSource for CsvRows {
+    fn next_row(&mut self) -> Option<Result<SourceRow, ImportError>> {
         match self.reader.read_byte_record(&mut self.record) {
             Ok(false) => None,
             Err(error) => Some(Err(ImportError::Csv(error.to_string()))),

@@ -17,10 +17,10 @@ use lienthong_records::AnyRecord;
 use lienthong_store::Store;
 
 use crate::ImportError;
-use crate::csv_source::{CsvRows, SourceRow};
 use crate::expert_rows::{ExpertRow, ExpertRowReader};
 use crate::headers::{ExpertColumn, HEADER_SEARCH_ROWS, find_layout};
 use crate::report::{Rejection, ReportWriter, RowReport, RowStatus, StoreWrite, Summary};
+use crate::rows::{RowSource, SourceRow};
 
 /// Rows written per transaction.
 pub const BATCH_ROWS: usize = 1_000;
@@ -51,7 +51,7 @@ pub struct Imported {
 /// `report` as it is decided.
 pub async fn import_experts<W: Write>(
     store: &Store,
-    mut rows: CsvRows,
+    mut rows: impl RowSource,
     options: &ImportOptions,
     report: &mut ReportWriter<W>,
 ) -> Result<Imported, ImportError> {

@@ -1,5 +1,6 @@
 //! Bringing departments' records in: their spreadsheets read whatever their
-//! encoding ([`csv_source`], [`legacy_encoding`]), headers recognised as
+//! encoding ([`csv_source`], [`legacy_encoding`]) or format ([`workbook`]:
+//! XLSX, XLS, ODS), headers recognised as
 //! real sheets write them ([`headers`]), every cell cleaned and read as its
 //! column's value with each change listed ([`expert_rows`], [`values`],
 //! [`text_repair`]), and every row accounted for ([`report`]) as it is
@@ -14,8 +15,10 @@ pub mod headers;
 pub mod legacy_encoding;
 mod legacy_tables;
 pub mod report;
+pub mod rows;
 pub mod text_repair;
 pub mod values;
+pub mod workbook;
 
 /// Why an import could not run (a row's own faults are rejections in the
 /// report, not errors).
@@ -45,4 +48,8 @@ pub enum ImportError {
     Store(#[from] lienthong_store::StoreError),
     #[error("cannot write the report: {0}")]
     Report(std::io::Error),
+    #[error("cannot read the workbook: {0}")]
+    Workbook(String),
+    #[error("the workbook has no sheet named {name:?}; its sheets are: {known}")]
+    NoSuchSheet { name: String, known: String },
 }

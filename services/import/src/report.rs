@@ -112,6 +112,18 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Adds another import's counts (the sheets of one workbook).
+    pub fn add(&mut self, other: &Summary) {
+        self.rows += other.rows;
+        self.accepted += other.accepted;
+        self.fixed += other.fixed;
+        self.rejected += other.rejected;
+        self.fixes += other.fixes;
+        self.inserted += other.inserted;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+    }
+
     pub fn count(&mut self, row: &RowReport) {
         self.rows += 1;
         match row.status {
@@ -144,6 +156,8 @@ pub struct ReportWriter<W: Write> {
     out: W,
     format: ReportFormat,
     dry_run: bool,
+    /// The workbook sheet the rows come from, when there is one.
+    sheet: Option<String>,
 }
 
 impl<W: Write> ReportWriter<W> {
@@ -160,24 +174,41 @@ impl<W: Write> ReportWriter<W> {
             out,
             format,
             dry_run,
+            sheet: None,
         })
+    }
+
+    /// Rows written from now on come from this sheet of a workbook: the
+    /// CSV report's line reads `Sheet!12`, and JSON lines carry `"sheet"`.
+    pub fn set_sheet(&mut self, sheet: Option<String>) {
+        self.sheet = sheet;
     }
 
     pub fn write(&mut self, row: &RowReport) -> std::io::Result<()> {
         match self.format {
             ReportFormat::JsonLines => {
-                serde_json::to_writer(&mut self.out, row)?;
+                #[derive(Serialize)]
+                struct InSheet<'a> {
+                    #[serde(skip_serializing_if = "Option::is_none")]
+                    sheet: Option<&'a str>,
+                    #[serde(flatten)]
+                    row: &'a RowReport,
+                }
+                let row = InSheet {
+                    sheet: self.sheet.as_deref(),
+                    row,
+                };
+                serde_json::to_writer(&mut self.out, &row)?;
                 writeln!(self.out)
             }
             ReportFormat::Csv => {
                 let write = row.write.map_or("", |write| write.label(self.dry_run));
                 let id = row.record_id.as_deref().unwrap_or("");
-                let lead = [
-                    row.line.to_string(),
-                    row.status.label().into(),
-                    id.into(),
-                    write.into(),
-                ];
+                let line = match &self.sheet {
+                    Some(sheet) => format!("{sheet}!{}", row.line),
+                    None => row.line.to_string(),
+                };
+                let lead = [line, row.status.label().into(), id.into(), write.into()];
                 let mut line = |rest: [&str; 5]| -> std::io::Result<()> {
                     let cells: Vec<String> = lead
                         .iter()

@@ -9,10 +9,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
+use lienthong_import::ImportError;
 use lienthong_import::csv_source::CsvRows;
 use lienthong_import::expert_import::{ImportOptions, import_experts};
 use lienthong_import::headers::ExpertColumn;
-use lienthong_import::report::{ReportFormat, ReportWriter};
+use lienthong_import::report::{ReportFormat, ReportWriter, Summary};
+use lienthong_import::workbook::{Workbook, is_workbook};
 use lienthong_node::NodeConfig;
 use lienthong_proto::v1 as pb;
 
@@ -27,16 +29,8 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         Some(path) => read_mapping(path)?,
         None => Default::default(),
     };
-    let input =
-        File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
-    let size = input.metadata().map(|meta| meta.len()).unwrap_or(0);
-    let read = Arc::new(AtomicU64::new(0));
-    let rows = CsvRows::open(CountingReader {
-        inner: input,
-        read: read.clone(),
-    })
-    .with_context(|| format!("cannot import {}", args.file.display()))?;
-    let encoding = rows.encoding();
+    let cannot = || format!("cannot import {}", args.file.display());
+    let input = Input::open(&args).with_context(cannot)?;
     let store = if args.dry_run {
         open_for_dry_run(&config).await?
     } else {
@@ -74,41 +68,32 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         mapping,
         dry_run: args.dry_run,
     };
-    let progress = ProgressBar::new(size).with_style(
-        ProgressStyle::with_template(
-            "importing [{bar:40}] {binary_bytes}/{binary_total_bytes} ({eta})",
-        )?
-        .progress_chars("=> "),
-    );
-    let ticker = {
-        let progress = progress.clone();
-        let read = read.clone();
-        tokio::spawn(async move {
-            loop {
-                progress.set_position(read.load(Ordering::Relaxed));
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            }
-        })
-    };
-    let imported = import_experts(&store, rows, &options, &mut report).await;
-    ticker.abort();
-    progress.finish_and_clear();
+    let source = input.label();
+    let imported = input.import(&store, &options, &mut report).await;
     store.close().await;
-    let imported = imported.with_context(|| format!("cannot import {}", args.file.display()))?;
+    let imported = imported.with_context(cannot)?;
     let summary = imported.summary;
     report.finish().context("cannot write the report")?;
     let file = args.file.display().to_string();
     output::print(
         &serde_json::json!({
             "file": file,
-            "encoding": encoding.label(),
+            "encoding": source,
+            "sheets": imported.sheets,
+            "sheets_skipped": imported.sheets_skipped,
             "dry_run": args.dry_run,
             "summary": summary,
             "columns_not_imported": imported.columns_not_imported,
         }),
         args.json,
-        || output::import_summary_table(&file, encoding.label(), &summary, args.dry_run),
+        || output::import_summary_table(&file, &source, &summary, args.dry_run),
     )?;
+    if !imported.sheets_skipped.is_empty() {
+        eprintln!(
+            "sheets without a header of experts, not imported: {}; name one with --sheet to see why",
+            imported.sheets_skipped.join(", ")
+        );
+    }
     if !imported.columns_not_imported.is_empty() {
         eprintln!(
             "columns not imported (no known header, or a second column for the same field): {}; name them in a mapping file (--mapping) to import them",
@@ -122,6 +107,155 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// What is imported: a CSV file, or sheets of a workbook.
+enum Input {
+    Csv {
+        rows: CsvRows,
+        size: u64,
+        read: Arc<AtomicU64>,
+    },
+    Workbook {
+        workbook: Workbook,
+        /// The sheets to import, and whether the user named them (a named
+        /// sheet must have a header; unnamed ones without are skipped).
+        sheets: Vec<String>,
+        named: bool,
+    },
+}
+
+/// What the import of every sheet came to.
+struct ImportedInput {
+    summary: Summary,
+    columns_not_imported: Vec<String>,
+    sheets: Vec<String>,
+    sheets_skipped: Vec<String>,
+}
+
+impl Input {
+    fn open(args: &ImportArgs) -> anyhow::Result<Input> {
+        if is_workbook(&args.file) {
+            let workbook = Workbook::open(&args.file)?;
+            let (sheets, named) = match &args.sheet {
+                Some(sheet) => (vec![sheet.clone()], true),
+                None => (workbook.sheet_names(), false),
+            };
+            return Ok(Input::Workbook {
+                workbook,
+                sheets,
+                named,
+            });
+        }
+        anyhow::ensure!(
+            args.sheet.is_none(),
+            "--sheet names a sheet of a workbook (.xlsx, .xls, .ods); {} is read as CSV",
+            args.file.display()
+        );
+        let input = File::open(&args.file)?;
+        let size = input.metadata().map(|meta| meta.len()).unwrap_or(0);
+        let read = Arc::new(AtomicU64::new(0));
+        let rows = CsvRows::open(CountingReader {
+            inner: input,
+            read: read.clone(),
+        })?;
+        Ok(Input::Csv { rows, size, read })
+    }
+
+    /// The encoding of a CSV file, or "workbook".
+    fn label(&self) -> String {
+        match self {
+            Input::Csv { rows, .. } => rows.encoding().label().to_owned(),
+            Input::Workbook { .. } => "workbook".to_owned(),
+        }
+    }
+
+    async fn import<W: std::io::Write>(
+        self,
+        store: &lienthong_store::Store,
+        options: &ImportOptions,
+        report: &mut ReportWriter<W>,
+    ) -> anyhow::Result<ImportedInput> {
+        match self {
+            Input::Csv { rows, size, read } => {
+                let progress = ProgressBar::new(size).with_style(
+                    ProgressStyle::with_template(
+                        "importing [{bar:40}] {binary_bytes}/{binary_total_bytes} ({eta})",
+                    )?
+                    .progress_chars("=> "),
+                );
+                let ticker = {
+                    let progress = progress.clone();
+                    tokio::spawn(async move {
+                        loop {
+                            progress.set_position(read.load(Ordering::Relaxed));
+                            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                        }
+                    })
+                };
+                let imported = import_experts(store, rows, options, report).await;
+                ticker.abort();
+                progress.finish_and_clear();
+                let imported = imported?;
+                Ok(ImportedInput {
+                    summary: imported.summary,
+                    columns_not_imported: imported.columns_not_imported,
+                    sheets: Vec::new(),
+                    sheets_skipped: Vec::new(),
+                })
+            }
+            Input::Workbook {
+                mut workbook,
+                sheets,
+                named,
+            } => {
+                let progress = ProgressBar::new(sheets.len() as u64).with_style(
+                    ProgressStyle::with_template("importing sheet {pos}/{len} {msg}")?,
+                );
+                let mut all = ImportedInput {
+                    summary: Summary::default(),
+                    columns_not_imported: Vec::new(),
+                    sheets: Vec::new(),
+                    sheets_skipped: Vec::new(),
+                };
+                for sheet in sheets {
+                    progress.set_message(sheet.clone());
+                    let rows = workbook.rows(&sheet)?;
+                    report.set_sheet(Some(sheet.clone()));
+                    match import_experts(store, rows, options, report).await {
+                        Ok(imported) => {
+                            all.summary.add(&imported.summary);
+                            all.columns_not_imported.extend(
+                                imported
+                                    .columns_not_imported
+                                    .into_iter()
+                                    .map(|column| format!("{sheet}!{column}")),
+                            );
+                            all.sheets.push(sheet);
+                        }
+                        Err(ImportError::NoHeader { .. }) if !named => {
+                            all.sheets_skipped.push(sheet);
+                        }
+                        Err(error) => {
+                            return Err(
+                                anyhow::Error::new(error).context(format!("sheet {sheet:?}"))
+                            );
+                        }
+                    }
+                    progress.inc(1);
+                }
+                progress.finish_and_clear();
+                anyhow::ensure!(
+                    !all.sheets.is_empty(),
+                    "no sheet has a header of experts (sheets: {}); the header must name the full \
+                     name (\"Họ và tên\") and at least one other known column, or give a mapping \
+                     file (--mapping)",
+                    all.sheets_skipped.join(", ")
+                );
+                Ok(all)
+            }
+        }
+    }
 }
 
 /// The node's database for a dry run: the database alone (the search index
