@@ -63,7 +63,58 @@ fn word_score(word: &str) -> i64 {
     if !well_cased {
         return -1;
     }
-    i64::from(is_syllable(&fold_vietnamese(word)))
+    i64::from(is_syllable(&fold_vietnamese(word)) && has_vietnamese_vowels(word))
+}
+
+/// Tone marks, which do not change which vowel a letter is.
+const TONE_MARKS: [char; 5] = ['\u{0300}', '\u{0301}', '\u{0303}', '\u{0309}', '\u{0323}'];
+
+/// Initial consonants, longest first.
+const INITIALS: [&str; 27] = [
+    "ngh", "ng", "nh", "ch", "tr", "th", "kh", "ph", "gh", "gi", "qu", "b", "c", "d", "đ", "g",
+    "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x",
+];
+
+/// The vowel groups Vietnamese writes, with their vowels' own marks (ă, â,
+/// ê, ô, ơ, ư) and without tones.
+const VOWEL_GROUPS: [&str; 53] = [
+    "a", "ă", "â", "e", "ê", "i", "o", "ô", "ơ", "u", "ư", "y", "ai", "ao", "au", "ay", "âu",
+    "ây", "eo", "êu", "ia", "iê", "iu", "oa", "oă", "oe", "oi", "oo", "ôi", "ơi", "ua", "uâ",
+    "uê", "ui", "uô", "uơ", "uy", "ưa", "ưi", "ưu", "ươ", "ya", "yê", "iêu", "oai", "oao",
+    "oay", "oeo", "uây", "uôi", "uya", "uyê", "uyu",
+];
+const VOWEL_GROUPS_OF_THREE_WITH_HORN: [&str; 3] = ["ươi", "ươu", "yêu"];
+
+/// Whether the vowels of `word` make a group Vietnamese writes: "uyê"
+/// (Nguyễn) and "ươ" do, "uyư" and "ơu" do not. Letters read through the
+/// wrong legacy table often keep a syllable's shape once folded, but not
+/// its vowels.
+fn has_vietnamese_vowels(word: &str) -> bool {
+    let shaped: String = word
+        .to_lowercase()
+        .nfd()
+        .filter(|c| !TONE_MARKS.contains(c))
+        .nfc()
+        .collect();
+    let is_vowel = |c: char| "aăâeêioôơuưy".contains(c);
+    let vowels_after = |initial: &str| -> String {
+        shaped[initial.len()..]
+            .chars()
+            .take_while(|c| is_vowel(*c))
+            .collect()
+    };
+    let initial = INITIALS
+        .iter()
+        .find(|initial| shaped.starts_with(**initial))
+        .copied()
+        .unwrap_or("");
+    let mut vowels = vowels_after(initial);
+    // "gì", "gìn": the i is the vowel, not part of the initial.
+    if vowels.is_empty() && initial == "gi" {
+        vowels = vowels_after("g");
+    }
+    VOWEL_GROUPS.contains(&vowels.as_str())
+        || VOWEL_GROUPS_OF_THREE_WITH_HORN.contains(&vowels.as_str())
 }
 
 /// Whether `text` holds a character that is no Vietnamese letter (nor
@@ -140,6 +191,22 @@ mod tests {
             assert_eq!(repair_misread_cell(text), None, "{text}");
         }
         assert_eq!(vietnamese_score("Nguyễn Văn Đức"), 3);
+        assert_eq!(
+            vietnamese_score(
+                "Nguyễn Xuân Khuyến giữa quốc gia gìn giữ người trường khuya tuyết \
+                 hoạt khoẻ ngoằn oẳn thuở quạu"
+            ),
+            18
+        );
+    }
+
+    #[test]
+    fn letters_read_through_the_wrong_table_lose_their_vowel_groups() {
+        // VISCII bytes of "Nguyễn Phạm chịu Sở" read as TCVN3: shaped like
+        // syllables once folded, but "uyư" is no Vietnamese vowel group.
+        assert_eq!(vietnamese_score("Nguyưn"), 0);
+        assert_eq!(vietnamese_score("chỡu"), 0);
+        assert!(vietnamese_score("Nguyễn Phạm chịu Sở") > vietnamese_score("Nguyưn Phếm cháu Sã"));
     }
 
     #[test]

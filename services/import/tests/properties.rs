@@ -310,3 +310,15 @@ fn encode(text: &str, encoding: LegacyEncoding) -> Option<Vec<u8>> {
     }
     text.chars().map(|c| table.get(&c).copied()).collect()
 }
+
+/// Found by a long run: few distinct words of VISCII read as TCVN3 looked
+/// just as Vietnamese once folded ("Nguyưn Phếm cháu Sã").
+#[test]
+fn a_short_viscii_sample_of_few_words_is_viscii() {
+    let text = "Nguyễn Phạm Phạm Nguyễn ven Phạm chịu Nguyễn Sở Phạm Phạm Sở";
+    let bytes = encode(text, LegacyEncoding::Viscii).expect("VISCII has every letter");
+    assert_eq!(
+        detect_encoding(&bytes).ok(),
+        Some(FileEncoding::Legacy(LegacyEncoding::Viscii))
+    );
+}
