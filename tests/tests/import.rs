@@ -221,9 +221,15 @@ async fn a_damaged_sheet_is_cleaned_and_every_row_accounted_for() {
                 summary.accepted + summary.fixed,
                 summary.rejected
             ),
-            (13, 6, 7),
+            (17, 6, 11),
             "{backend:?}: {report}"
         );
+        // The signatures and the signer under them are not experts.
+        assert!(
+            report.contains("the signatures at the sheet's foot"),
+            "{report}"
+        );
+        assert!(!report.contains("Nguyễn Thị Lập"));
         let held = experts(&store).await;
         let names: Vec<&str> = held.iter().map(|e| e.full_name.as_str()).collect();
         assert_eq!(
@@ -303,6 +309,28 @@ async fn a_damaged_sheet_is_cleaned_and_every_row_accounted_for() {
         assert!(duc.contact_sharing_consent);
         store.close().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quote_never_closed_stops_the_import_before_it_swallows_rows() {
+    let database = TestDatabase::sqlite();
+    let store = database.open_store(NODE).await;
+    // Line 3 opens a quote that nothing closes: every later row would be
+    // one cell of it.
+    let mut sheet = String::from("Họ và tên,Năm sinh,Chuyên ngành\nNguyễn Văn An,1970,Hoá học\n");
+    sheet.push_str("Trần Thị Bình,1975,\"Sinh học phân tử\n");
+    for n in 0..300 {
+        sheet.push_str(&format!("Người thứ {n},1980,Vật lý\n"));
+    }
+    let rows = CsvRows::open(std::io::Cursor::new(sheet.into_bytes())).expect("readable");
+    let mut report = ReportWriter::new(Vec::new(), ReportFormat::Csv, false).expect("report");
+    let error = import_experts(&store, rows, &options(false), &mut report)
+        .await
+        .expect_err("a runaway quote");
+    let message = error.to_string();
+    assert!(message.contains("line 3, column 3"), "{message}");
+    assert!(message.contains("never closed"), "{message}");
+    store.close().await;
 }
 
 async fn import_text(store: &Store, text: &str) -> (Summary, String) {

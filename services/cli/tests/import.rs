@@ -59,8 +59,8 @@ async fn import_reports_every_row_and_a_dry_run_writes_nothing() {
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(summary["dry_run"], true);
     assert_eq!(summary["encoding"], "UTF-8");
-    assert_eq!(summary["summary"]["rows"], 13);
-    assert_eq!(summary["summary"]["rejected"], 7);
+    assert_eq!(summary["summary"]["rows"], 17);
+    assert_eq!(summary["summary"]["rejected"], 11);
     assert_eq!(summary["summary"]["inserted"], 6);
     assert_eq!(expert_count(&database).await, 0, "a dry run writes nothing");
     let dry_report = std::fs::read_to_string(&report).expect("report");

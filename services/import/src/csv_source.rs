@@ -112,6 +112,9 @@ impl RowSource for CsvRows {
                     line += 1;
                 }
                 self.rows_read += 1;
+                if let Some(error) = runaway_cell(&self.record, line) {
+                    return Some(Err(error));
+                }
                 let mut cells = Vec::with_capacity(self.record.len());
                 for (column, bytes) in self.record.iter().enumerate() {
                     match decode_cell(self.encoding, bytes) {
@@ -129,6 +132,26 @@ impl RowSource for CsvRows {
             }
         }
     }
+}
+
+/// Line breaks one cell may hold: lists typed with Alt+Enter have a few.
+const MAX_CELL_LINES: usize = 200;
+/// Bytes one cell may hold.
+const MAX_CELL_BYTES: usize = 64 * 1024;
+
+/// A cell too long to be one: almost always a quote opened and never
+/// closed, which makes the rest of the file one cell. Refused, since the
+/// rows it swallowed cannot be told apart.
+fn runaway_cell(record: &csv::ByteRecord, line: u64) -> Option<ImportError> {
+    let (column, cell) = record.iter().enumerate().find(|(_, cell)| {
+        cell.len() > MAX_CELL_BYTES || cell.iter().filter(|b| **b == b'\n').count() > MAX_CELL_LINES
+    })?;
+    Some(ImportError::RunawayCell {
+        line,
+        column: column + 1,
+        lines: cell.iter().filter(|b| **b == b'\n').count() + 1,
+        bytes: cell.len(),
+    })
 }
 
 fn decode_cell(encoding: FileEncoding, bytes: &[u8]) -> Option<String> {

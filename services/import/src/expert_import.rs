@@ -80,6 +80,7 @@ pub async fn import_experts<W: Write>(
         summary: Summary::default(),
         seen: HashMap::new(),
         batch: Vec::with_capacity(BATCH_ROWS),
+        foot: None,
     };
     for row in head.into_iter().skip(data_start) {
         import.push(row, report).await?;
@@ -103,6 +104,9 @@ struct Batches<'a> {
     /// person twice in one file is reported, not merged. 16 bytes a row.
     seen: HashMap<u64, u64>,
     batch: Vec<(u64, Result<ExpertRow, RowReport>)>,
+    /// Where the signatures at the sheet's foot begin ("Người lập biểu"),
+    /// once found: the rows from there on are not records.
+    foot: Option<(u64, String)>,
 }
 
 impl Batches<'_> {
@@ -112,7 +116,34 @@ impl Batches<'_> {
         report: &mut ReportWriter<W>,
     ) -> Result<(), ImportError> {
         let line = row.line;
-        let read = match self.reader.read(&row.cells) {
+        if self.foot.is_none()
+            && let Some(marker) = signature_marker(&row.cells)
+        {
+            self.foot = Some((line, marker));
+        }
+        let read = if let Some((at, marker)) = &self.foot {
+            let reason = if *at == line {
+                format!("the signatures at the sheet's foot ({marker:?}), not a record")
+            } else {
+                format!(
+                    "below the signatures that begin at line {at} ({marker:?}): the sheet's foot, not a record"
+                )
+            };
+            Err(RowReport::rejected(line, Vec::new(), String::new(), reason))
+        } else {
+            self.read_row(&row)
+        };
+        self.batch.push((line, read));
+        if self.batch.len() >= BATCH_ROWS {
+            self.flush(report).await?;
+        }
+        Ok(())
+    }
+
+    /// A row of the sheet's body: an expert, or why not.
+    fn read_row(&mut self, row: &SourceRow) -> Result<ExpertRow, RowReport> {
+        let line = row.line;
+        match self.reader.read(&row.cells) {
             Ok(expert) => {
                 let key = key_digest(&expert.natural_key());
                 match self.seen.get(&key) {
@@ -136,12 +167,7 @@ impl Batches<'_> {
                 rejected.rejection.column,
                 rejected.rejection.reason,
             )),
-        };
-        self.batch.push((line, read));
-        if self.batch.len() >= BATCH_ROWS {
-            self.flush(report).await?;
         }
-        Ok(())
     }
 
     async fn flush<W: Write>(&mut self, report: &mut ReportWriter<W>) -> Result<(), ImportError> {
@@ -255,6 +281,54 @@ impl Batches<'_> {
         }
         Ok(())
     }
+}
+
+/// The first words of what departments write under a list to sign it:
+/// "Người lập biểu", "Thủ trưởng đơn vị", "(Ký, ghi rõ họ tên)", "Xác nhận
+/// của …", "Giám đốc", folded.
+const SIGNATURE_WORDS: [&str; 12] = [
+    "nguoi lap",
+    "thu truong",
+    "ky ten",
+    "ky ghi ro",
+    "ky va ghi ro",
+    "ky ho ten",
+    "xac nhan cua",
+    "lanh dao",
+    "giam doc",
+    "pho giam doc",
+    "truong phong",
+    "ke toan truong",
+];
+
+/// The row's first text when every filled cell of it is part of the
+/// signatures at a sheet's foot (a row naming a person beside a title is a
+/// person, not a signature); `None` otherwise.
+fn signature_marker(cells: &[String]) -> Option<String> {
+    let filled: Vec<&str> = cells
+        .iter()
+        .map(|cell| cell.trim())
+        .filter(|cell| !cell.is_empty())
+        .collect();
+    let is_signature = |text: &str| {
+        let folded = lienthong_records::folding::normalized(text);
+        let words: Vec<&str> = folded.split(' ').collect();
+        // "Hưng Yên, ngày 15 tháng 11 năm 2026", "ngày ... tháng ... năm ...".
+        let at = |word: &str| words.iter().position(|w| *w == word);
+        let dated = matches!(
+            (at("ngay"), at("thang"), at("nam")),
+            (Some(day), Some(month), Some(year)) if day < month && month < year
+        );
+        dated
+            || SIGNATURE_WORDS
+                .iter()
+                .any(|start| folded == *start || folded.starts_with(&format!("{start} ")))
+    };
+    let first = filled.first()?;
+    filled
+        .iter()
+        .all(|cell| is_signature(cell))
+        .then(|| (*first).to_owned())
 }
 
 /// `<node>:expert:x<16 hex digits of the natural key's SHA-256>`.

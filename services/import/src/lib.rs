@@ -41,6 +41,15 @@ pub enum ImportError {
     #[error("the file is not valid CSV: {0}")]
     Csv(String),
     #[error(
+        "line {line}, column {column}: one cell runs on for {lines} lines ({bytes} bytes), almost surely from a quote (\") opened there and never closed, which takes in the rows after it; close the quote (or remove it) and import again"
+    )]
+    RunawayCell {
+        line: u64,
+        column: usize,
+        lines: usize,
+        bytes: usize,
+    },
+    #[error(
         "no header row found in the first 10 rows (the first reads: {first_row:?}); the header must name the full name (\"Họ và tên\") and at least one other known column, or give a mapping file (--mapping) that names them"
     )]
     NoHeader { first_row: String },

@@ -78,10 +78,10 @@ const INITIALS: [&str; 27] = [
 /// The vowel groups Vietnamese writes, with their vowels' own marks (ă, â,
 /// ê, ô, ơ, ư) and without tones.
 const VOWEL_GROUPS: [&str; 53] = [
-    "a", "ă", "â", "e", "ê", "i", "o", "ô", "ơ", "u", "ư", "y", "ai", "ao", "au", "ay", "âu",
-    "ây", "eo", "êu", "ia", "iê", "iu", "oa", "oă", "oe", "oi", "oo", "ôi", "ơi", "ua", "uâ",
-    "uê", "ui", "uô", "uơ", "uy", "ưa", "ưi", "ưu", "ươ", "ya", "yê", "iêu", "oai", "oao",
-    "oay", "oeo", "uây", "uôi", "uya", "uyê", "uyu",
+    "a", "ă", "â", "e", "ê", "i", "o", "ô", "ơ", "u", "ư", "y", "ai", "ao", "au", "ay", "âu", "ây",
+    "eo", "êu", "ia", "iê", "iu", "oa", "oă", "oe", "oi", "oo", "ôi", "ơi", "ua", "uâ", "uê", "ui",
+    "uô", "uơ", "uy", "ưa", "ưi", "ưu", "ươ", "ya", "yê", "iêu", "oai", "oao", "oay", "oeo", "uây",
+    "uôi", "uya", "uyê", "uyu",
 ];
 const VOWEL_GROUPS_OF_THREE_WITH_HORN: [&str; 3] = ["ươi", "ươu", "yêu"];
 
