@@ -12,8 +12,8 @@ use std::io::Write;
 use std::time::Instant;
 
 use lienthong_import::csv_source::CsvRows;
-use lienthong_import::expert_import::{ImportOptions, import_experts};
 use lienthong_import::report::{ReportFormat, ReportWriter};
+use lienthong_import::sheet_import::{ImportOptions, import_experts};
 use lienthong_proto::v1 as pb;
 use lienthong_sample::{ProvinceProfile, SampleGenerator, SampleSpec};
 use lienthong_store::{IndexLocation, Store, StoreOptions};

@@ -11,9 +11,9 @@
 use std::path::{Path, PathBuf};
 
 use lienthong_import::csv_source::{CsvRows, FileEncoding};
-use lienthong_import::expert_import::{ImportOptions, import_experts};
 use lienthong_import::legacy_encoding::LegacyEncoding;
 use lienthong_import::report::{ReportFormat, ReportWriter, Summary};
+use lienthong_import::sheet_import::{ImportOptions, import_experts, import_projects};
 use lienthong_import::workbook::Workbook;
 use lienthong_proto::v1 as pb;
 use lienthong_records::AnyRecord;
@@ -416,4 +416,88 @@ async fn columns_not_imported_are_named() {
         "the first column is read"
     );
     store.close().await;
+}
+
+async fn projects(store: &Store) -> Vec<pb::Project> {
+    let (page, _) = store
+        .scan(lienthong_records::RecordKind::Project, 0, 500)
+        .await
+        .expect("scan");
+    let mut found: Vec<pb::Project> = page
+        .into_iter()
+        .filter_map(|record| match record {
+            AnyRecord::Project(project) => Some(project),
+            _ => None,
+        })
+        .collect();
+    found.sort_by(|a, b| a.code.cmp(&b.code));
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catalog_of_tasks_is_read_with_its_money_levels_and_results() {
+    for database in TestDatabase::each_backend().await {
+        let backend = database.backend;
+        let store = database.open_store(NODE).await;
+        let import_once = async || {
+            let rows =
+                CsvRows::open(std::fs::File::open(fixture("projects-utf8.csv")).expect("fixture"))
+                    .expect("readable");
+            let mut report =
+                ReportWriter::new(Vec::new(), ReportFormat::Csv, false).expect("report");
+            let summary = import_projects(&store, rows, &options(false), &mut report)
+                .await
+                .expect("import")
+                .summary;
+            (
+                summary,
+                String::from_utf8(report.finish().expect("finish")).expect("utf-8"),
+            )
+        };
+        let (summary, report) = import_once().await;
+        assert_report("projects-utf8.csv", &report);
+        assert_eq!(
+            (summary.rows, summary.inserted, summary.rejected),
+            (10, 3, 7),
+            "{backend:?}: {report}"
+        );
+        let held = projects(&store).await;
+        let codes: Vec<&str> = held.iter().map(|p| p.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            ["DA-03/2018", "ĐT.07/2019", "ĐT.12/2020"],
+            "{backend:?}"
+        );
+        let rice = &held[1];
+        assert_eq!(rice.total_budget_vnd, 1_250_000_000, "1.250 triệu");
+        assert_eq!(rice.status, pb::ProjectStatus::Completed as i32);
+        assert_eq!(rice.acceptance_grade, pb::AcceptanceGrade::Good as i32);
+        assert_eq!(rice.management_level, pb::ManagementLevel::Province as i32);
+        assert_eq!(
+            (rice.planned_start.as_str(), rice.planned_end.as_str()),
+            ("2019-01-01", "2021-12-31")
+        );
+        assert_eq!(
+            rice.lead.as_ref().map(|l| l.name.as_str()),
+            Some("Lê Quang Hải")
+        );
+        let mushrooms = &held[2];
+        assert_eq!(mushrooms.total_budget_vnd, 1_250_000_000, "1,25 tỷ");
+        assert_eq!(mushrooms.host_organization_name, "Viện Công nghệ sinh học");
+        assert_eq!(mushrooms.field_codes, ["4"]);
+        let longan = &held[0];
+        assert_eq!(longan.total_budget_vnd, 850_000_000, "850tr");
+        assert_eq!(longan.acceptance_grade, pb::AcceptanceGrade::Fail as i32);
+        assert_eq!(
+            longan.management_level,
+            pb::ManagementLevel::Grassroots as i32
+        );
+
+        // Again: the same tasks, nothing written.
+        let seq = store.last_change_seq().await.expect("seq");
+        let (again, _) = import_once().await;
+        assert_eq!((again.unchanged, again.inserted, again.updated), (3, 0, 0));
+        assert_eq!(store.last_change_seq().await.expect("seq"), seq);
+        store.close().await;
+    }
 }

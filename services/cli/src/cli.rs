@@ -687,6 +687,10 @@ pub struct ImportArgs {
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 pub enum ImportKind {
     Experts,
+    /// S&T tasks (nhiệm vụ KH&CN): Mã số, Tên nhiệm vụ, Chủ nhiệm, Tổ chức
+    /// chủ trì, Cấp quản lý, Năm bắt đầu, Năm kết thúc, Kinh phí, Kết quả
+    /// nghiệm thu, …
+    Projects,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]

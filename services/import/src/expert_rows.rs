@@ -91,11 +91,11 @@ pub struct RejectedRow {
 
 /// Reads rows of one layout.
 pub struct ExpertRowReader {
-    layout: Layout,
+    layout: Layout<ExpertColumn>,
 }
 
 impl ExpertRowReader {
-    pub fn new(layout: Layout) -> Self {
+    pub fn new(layout: Layout<ExpertColumn>) -> Self {
         ExpertRowReader { layout }
     }
 
@@ -236,28 +236,10 @@ impl ExpertRowReader {
                 ExpertColumn::Keywords => {
                     expert.keywords = split_list(&text);
                 }
-                ExpertColumn::FieldCodes => {
-                    for item in split_list(&text) {
-                        if let Some(code) = values::field_code(&item) {
-                            expert.field_codes.push(code);
-                        } else if let Some(code) = values::field_by_name(&item) {
-                            fixes.push(Fix {
-                                column: header.clone(),
-                                rule: "field_name_to_code",
-                                from: item.clone(),
-                                to: code.into(),
-                            });
-                            expert.field_codes.push(code.into());
-                        } else {
-                            return fail(
-                                format!(
-                                    "{item:?} is not a field code (Circular 24/2025: 7 digits, Decision 12/2008: 5, the first the field 1-6) nor a field's name"
-                                ),
-                                fixes,
-                            );
-                        }
-                    }
-                }
+                ExpertColumn::FieldCodes => match read_field_codes(&header, &text, &mut fixes) {
+                    Ok(codes) => expert.field_codes.extend(codes),
+                    Err(reason) => return fail(reason, fixes),
+                },
                 ExpertColumn::Email => {
                     if text.is_empty() {
                         continue;
@@ -365,7 +347,7 @@ impl ExpertRowReader {
 
 /// "Tổng cộng: 11 chuyên gia", "Tổng số", "Cộng": the sum at a sheet's foot,
 /// not a person (whose surname may well be Tống).
-fn is_totals_row(text: &str) -> bool {
+pub(crate) fn is_totals_row(text: &str) -> bool {
     let folded = normalized(text);
     let words: Vec<&str> = folded.split(' ').collect();
     let written_tong = text.trim_start().to_lowercase().starts_with("tổng");
@@ -395,11 +377,39 @@ fn orcid_checksum_holds(orcid: &str) -> bool {
     *last == expected
 }
 
-fn reject(column: String, reason: String, fixes: Vec<Fix>) -> RejectedRow {
+pub(crate) fn reject(column: String, reason: String, fixes: Vec<Fix>) -> RejectedRow {
     RejectedRow {
         rejection: Rejection { column, reason },
         fixes,
     }
+}
+
+/// A cell's field codes: codes as written, or fields named ("Khoa học
+/// nông nghiệp" → "4", a fix); the reason when an item is neither.
+pub(crate) fn read_field_codes(
+    header: &str,
+    text: &str,
+    fixes: &mut Vec<Fix>,
+) -> Result<Vec<String>, String> {
+    let mut codes = Vec::new();
+    for item in split_list(text) {
+        if let Some(code) = values::field_code(&item) {
+            codes.push(code);
+        } else if let Some(code) = values::field_by_name(&item) {
+            fixes.push(Fix {
+                column: header.to_owned(),
+                rule: "field_name_to_code",
+                from: item.clone(),
+                to: code.into(),
+            });
+            codes.push(code.into());
+        } else {
+            return Err(format!(
+                "{item:?} is not a field code (Circular 24/2025: 7 digits, Decision 12/2008: 5, the first the field 1-6) nor a field's name"
+            ));
+        }
+    }
+    Ok(codes)
 }
 
 /// A cell as text to keep: whitespace collapsed and trimmed, Unicode NFC,
@@ -441,7 +451,7 @@ pub fn clean_cell(header: &str, raw: &str, fixes: &mut Vec<Fix>) -> String {
 }
 
 /// "PGS.TS. Nguyễn Văn An" → ("Nguyễn Văn An", PGS + TS).
-fn split_title_from_name(text: &str) -> (String, Option<TitleAndDegree>) {
+pub(crate) fn split_title_from_name(text: &str) -> (String, Option<TitleAndDegree>) {
     let words: Vec<&str> = text.split(' ').collect();
     let mut found = TitleAndDegree::default();
     let mut taken = 0;
@@ -469,7 +479,7 @@ fn split_title_from_name(text: &str) -> (String, Option<TitleAndDegree>) {
 }
 
 /// Items of a list cell: split at `;`, `,`, `/` and new lines.
-fn split_list(text: &str) -> Vec<String> {
+pub(crate) fn split_list(text: &str) -> Vec<String> {
     text.split([';', ',', '/', '\n'])
         .map(str::trim)
         .filter(|item| !item.is_empty())

@@ -4,10 +4,45 @@
 //! header may span two rows where cells were merged ("Thông tin cá nhân"
 //! over "Họ và tên" and "Năm sinh"): the lower cell names the column, or the
 //! upper one where the lower is empty.
+//!
+//! Each kind of sheet has its columns ([`ExpertColumn`],
+//! [`crate::project_rows::ProjectColumn`]); what is found here works for
+//! any [`SheetColumn`].
 
 use std::collections::BTreeMap;
 
 use lienthong_records::folding::normalized;
+
+/// The columns of one kind of sheet.
+pub trait SheetColumn: Copy + Ord + Eq + std::fmt::Debug + Send + Sync + 'static {
+    /// The column no row can be without (a name, a title): a header must
+    /// name it.
+    const ANCHOR: Self;
+    /// Known, and not imported (row numbers, notes).
+    const IGNORED: Self;
+    /// Every column.
+    const ALL: &'static [Self];
+    /// Folded header names, as real sheets write them.
+    const NAMES: &'static [(&'static str, Self)];
+
+    /// The name mapping files use.
+    fn key(self) -> &'static str;
+
+    fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|column| column.key() == key)
+    }
+}
+
+impl SheetColumn for ExpertColumn {
+    const ANCHOR: Self = ExpertColumn::FullName;
+    const IGNORED: Self = ExpertColumn::Ignored;
+    const ALL: &'static [Self] = &ExpertColumn::ALL;
+    const NAMES: &'static [(&'static str, Self)] = EXPERT_HEADERS;
+
+    fn key(self) -> &'static str {
+        ExpertColumn::key(self)
+    }
+}
 
 /// What an expert sheet's column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -128,9 +163,9 @@ const EXPERT_HEADERS: &[(&str, ExpertColumn)] = &[
 ];
 
 /// The column a header names, if any.
-pub fn recognise(header: &str) -> Option<ExpertColumn> {
+pub fn recognise<C: SheetColumn>(header: &str) -> Option<C> {
     let folded = normalized(header);
-    EXPERT_HEADERS
+    C::NAMES
         .iter()
         .find(|(name, _)| *name == folded)
         .map(|(_, column)| *column)
@@ -138,13 +173,13 @@ pub fn recognise(header: &str) -> Option<ExpertColumn> {
 
 /// Where the data starts and what each column holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Layout {
+pub struct Layout<C> {
     /// Rows the header takes (1 or 2), counted from `first_header_row`.
     pub header_rows: usize,
     /// Index (0-based) of the header's first row among the rows read.
     pub first_header_row: usize,
     /// Column index → what it holds; unrecognised columns are absent.
-    pub columns: BTreeMap<usize, ExpertColumn>,
+    pub columns: BTreeMap<usize, C>,
     /// Headers nothing recognised (index, text): reported, not imported.
     pub unknown: Vec<(usize, String)>,
     /// Each column's header text (the lower row of a two-row header, or
@@ -159,11 +194,11 @@ pub const HEADER_SEARCH_ROWS: usize = 10;
 /// merged header cells) that names the most known columns, the full name
 /// among them. `mapping` (header text → column) is tried before the built-in
 /// names.
-pub fn find_layout(
+pub fn find_layout<C: SheetColumn>(
     rows: &[Vec<String>],
-    mapping: &BTreeMap<String, ExpertColumn>,
-) -> Option<Layout> {
-    let recognise_with_mapping = |text: &str| -> Option<ExpertColumn> {
+    mapping: &BTreeMap<String, C>,
+) -> Option<Layout<C>> {
+    let recognise_with_mapping = |text: &str| -> Option<C> {
         let folded = normalized(text);
         mapping
             .iter()
@@ -171,7 +206,7 @@ pub fn find_layout(
             .map(|(_, column)| *column)
             .or_else(|| recognise(text))
     };
-    let mut best: Option<(usize, Layout)> = None;
+    let mut best: Option<(usize, Layout<C>)> = None;
     for start in 0..rows.len().min(HEADER_SEARCH_ROWS) {
         for header_rows in [1, 2] {
             if start + header_rows > rows.len() {
@@ -204,8 +239,7 @@ pub fn find_layout(
                     // one holds the truth is for a person to say (a mapping
                     // file can name one "ignored").
                     Some(column)
-                        if column != ExpertColumn::Ignored
-                            && columns.values().any(|held| *held == column) =>
+                        if column != C::IGNORED && columns.values().any(|held| *held == column) =>
                     {
                         unknown.push((index, format!("{text} (a second {} column)", column.key())));
                     }
@@ -215,11 +249,8 @@ pub fn find_layout(
                     None => unknown.push((index, text.to_owned())),
                 }
             }
-            let named = columns
-                .values()
-                .filter(|c| **c != ExpertColumn::Ignored)
-                .count();
-            if !columns.values().any(|c| *c == ExpertColumn::FullName) || named < 2 {
+            let named = columns.values().filter(|c| **c != C::IGNORED).count();
+            if !columns.values().any(|c| *c == C::ANCHOR) || named < 2 {
                 continue;
             }
             // More columns named wins; on a tie, the single row.
@@ -257,7 +288,11 @@ mod tests {
             "Ho  va  ten ",
             "HO VA TEN",
         ] {
-            assert_eq!(recognise(header), Some(ExpertColumn::FullName), "{header}");
+            assert_eq!(
+                recognise::<ExpertColumn>(header),
+                Some(ExpertColumn::FullName),
+                "{header}"
+            );
         }
         assert_eq!(
             recognise("Học hàm, học vị"),
@@ -268,7 +303,7 @@ mod tests {
             Some(ExpertColumn::Organization)
         );
         assert_eq!(recognise("E-mail"), Some(ExpertColumn::Email));
-        assert_eq!(recognise("Sở thích"), None);
+        assert_eq!(recognise::<ExpertColumn>("Sở thích"), None);
     }
 
     #[test]
@@ -279,7 +314,7 @@ mod tests {
             row(&["", "Họ và tên", "Năm sinh", ""]),
             row(&["1", "Nguyễn Văn An", "1970", "Sở KH&CN"]),
         ];
-        let layout = find_layout(&rows, &BTreeMap::new()).expect("layout");
+        let layout = find_layout::<ExpertColumn>(&rows, &BTreeMap::new()).expect("layout");
         assert_eq!(layout.first_header_row, 1);
         assert_eq!(layout.header_rows, 2);
         assert_eq!(
@@ -296,7 +331,7 @@ mod tests {
     #[test]
     fn a_mapping_names_columns_the_built_in_names_do_not_know() {
         let rows = vec![row(&["Tên cán bộ", "Năm sinh"])];
-        assert_eq!(find_layout(&rows, &BTreeMap::new()), None);
+        assert_eq!(find_layout::<ExpertColumn>(&rows, &BTreeMap::new()), None);
         let mapping = BTreeMap::from([("Tên cán bộ".to_owned(), ExpertColumn::FullName)]);
         let layout = find_layout(&rows, &mapping).expect("layout");
         assert_eq!(layout.columns.get(&0), Some(&ExpertColumn::FullName));

@@ -4,18 +4,19 @@
 //! real sheets write them ([`headers`]), every cell cleaned and read as its
 //! column's value with each change listed ([`expert_rows`], [`values`],
 //! [`text_repair`]), and every row accounted for ([`report`]) as it is
-//! written to the store ([`expert_import`]).
+//! written to the store ([`sheet_import`]).
 
 #![forbid(unsafe_code)]
 
 pub mod csv_source;
-pub mod expert_import;
 pub mod expert_rows;
 pub mod headers;
 pub mod legacy_encoding;
 mod legacy_tables;
+pub mod project_rows;
 pub mod report;
 pub mod rows;
+pub mod sheet_import;
 pub mod text_repair;
 pub mod values;
 pub mod workbook;
@@ -50,9 +51,14 @@ pub enum ImportError {
         bytes: usize,
     },
     #[error(
-        "no header row found in the first 10 rows (the first reads: {first_row:?}); the header must name the full name (\"Họ và tên\") and at least one other known column, or give a mapping file (--mapping) that names them"
+        "no header row of a {kind} sheet found in the first 10 rows (the first reads: {first_row:?}); the header must name the full name (\"Họ và tên\") of an expert, or the code and title (\"Mã số\", \"Tên nhiệm vụ\") of a task, and at least one other known column, or give a mapping file (--mapping) that names them"
     )]
-    NoHeader { first_row: String },
+    NoHeader {
+        first_row: String,
+        kind: &'static str,
+    },
+    #[error("mapping file: {0}")]
+    Mapping(String),
     #[error(transparent)]
     Store(#[from] lienthong_store::StoreError),
     #[error("cannot write the report: {0}")]

@@ -11,9 +11,10 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use lienthong_import::ImportError;
 use lienthong_import::csv_source::CsvRows;
-use lienthong_import::expert_import::{ImportOptions, import_experts};
-use lienthong_import::headers::ExpertColumn;
+use lienthong_import::headers::{ExpertColumn, SheetColumn};
+use lienthong_import::project_rows::ProjectColumn;
 use lienthong_import::report::{ReportFormat, ReportWriter, Summary};
+use lienthong_import::sheet_import::{ImportOptions, import_experts, import_projects};
 use lienthong_import::workbook::{Workbook, is_workbook};
 use lienthong_node::NodeConfig;
 use lienthong_proto::v1 as pb;
@@ -23,10 +24,9 @@ use crate::cli::{ImportArgs, ImportKind, ReportFormatArg, VisibilityArg};
 use crate::output;
 
 pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
-    let ImportKind::Experts = args.kind;
     let config = NodeConfig::load(&args.config)?;
     let mapping = match &args.mapping {
-        Some(path) => read_mapping(path)?,
+        Some(path) => read_mapping(path, args.kind)?,
         None => Default::default(),
     };
     let cannot = || format!("cannot import {}", args.file.display());
@@ -69,7 +69,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         dry_run: args.dry_run,
     };
     let source = input.label();
-    let imported = input.import(&store, &options, &mut report).await;
+    let imported = input.import(args.kind, &store, &options, &mut report).await;
     store.close().await;
     let imported = imported.with_context(cannot)?;
     let summary = imported.summary;
@@ -172,6 +172,7 @@ impl Input {
 
     async fn import<W: std::io::Write>(
         self,
+        kind: ImportKind,
         store: &lienthong_store::Store,
         options: &ImportOptions,
         report: &mut ReportWriter<W>,
@@ -193,7 +194,7 @@ impl Input {
                         }
                     })
                 };
-                let imported = import_experts(store, rows, options, report).await;
+                let imported = import_kind(kind, store, rows, options, report).await;
                 ticker.abort();
                 progress.finish_and_clear();
                 let imported = imported?;
@@ -222,7 +223,7 @@ impl Input {
                     progress.set_message(sheet.clone());
                     let rows = workbook.rows(&sheet)?;
                     report.set_sheet(Some(sheet.clone()));
-                    match import_experts(store, rows, options, report).await {
+                    match import_kind(kind, store, rows, options, report).await {
                         Ok(imported) => {
                             all.summary.add(&imported.summary);
                             all.columns_not_imported.extend(
@@ -287,10 +288,24 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
+async fn import_kind<W: std::io::Write>(
+    kind: ImportKind,
+    store: &lienthong_store::Store,
+    rows: impl lienthong_import::rows::RowSource,
+    options: &ImportOptions,
+    report: &mut ReportWriter<W>,
+) -> Result<lienthong_import::sheet_import::Imported, ImportError> {
+    match kind {
+        ImportKind::Experts => import_experts(store, rows, options, report).await,
+        ImportKind::Projects => import_projects(store, rows, options, report).await,
+    }
+}
+
 /// A mapping file: `[columns]` header text = column name.
 fn read_mapping(
     path: &std::path::Path,
-) -> anyhow::Result<std::collections::BTreeMap<String, ExpertColumn>> {
+    kind: ImportKind,
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Mapping {
@@ -308,14 +323,17 @@ fn read_mapping(
         .columns
         .into_iter()
         .map(|(header, column)| {
-            let known = ExpertColumn::from_key(&column).with_context(|| {
-                format!(
-                    "{}: columns.{header:?} = {column:?} names no column; use one of: {}",
-                    path.display(),
-                    ExpertColumn::ALL.map(ExpertColumn::key).join(", ")
-                )
-            })?;
-            Ok((header, known))
+            let keys: Vec<&str> = match kind {
+                ImportKind::Experts => ExpertColumn::ALL.map(ExpertColumn::key).to_vec(),
+                ImportKind::Projects => ProjectColumn::ALL.map(SheetColumn::key).to_vec(),
+            };
+            anyhow::ensure!(
+                keys.contains(&column.as_str()),
+                "{}: columns.{header:?} = {column:?} names no column; use one of: {}",
+                path.display(),
+                keys.join(", ")
+            );
+            Ok((header, column))
         })
         .collect()
 }

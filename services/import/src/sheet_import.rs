@@ -1,26 +1,159 @@
-//! Importing a sheet of experts into a node's store: the header found, every
-//! row read and cleaned, records matched to what earlier imports wrote by
-//! their natural key, written a batch (one transaction) at a time, and every
-//! row's outcome reported as it is decided.
+//! Importing a sheet into a node's store: the header found, every row read
+//! and cleaned, records matched to what earlier imports wrote by their
+//! natural key, written a batch (one transaction) at a time, and every row's
+//! outcome reported as it is decided. One pipeline for every kind of sheet
+//! ([`RecordSheet`]): experts ([`import_experts`]) and projects
+//! ([`import_projects`]).
 //!
-//! A record's id comes from its natural key (see [`ExpertRow::natural_key`]),
-//! so importing the same sheet again finds the same records: a row whose
-//! record is unchanged writes nothing, and a changed one replaces only the
-//! columns the sheet has. An import stopped midway (killed, power lost)
-//! leaves whole batches behind; running it again finishes the job.
+//! A record's id comes from its natural key (an expert's ORCID or name,
+//! birth year and organization; a project's code), so importing the same
+//! sheet again finds the same records: a row whose record is unchanged
+//! writes nothing, and a changed one replaces only the columns the sheet
+//! has. An import stopped midway (killed, power lost) leaves whole batches
+//! behind; running it again finishes the job.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
 use lienthong_proto::v1 as pb;
-use lienthong_records::AnyRecord;
+use lienthong_records::{AnyRecord, RecordKind};
 use lienthong_store::Store;
 
 use crate::ImportError;
-use crate::expert_rows::{ExpertRow, ExpertRowReader};
-use crate::headers::{ExpertColumn, HEADER_SEARCH_ROWS, find_layout};
-use crate::report::{Rejection, ReportWriter, RowReport, RowStatus, StoreWrite, Summary};
+use crate::expert_rows::{ExpertRow, ExpertRowReader, RejectedRow};
+use crate::headers::{HEADER_SEARCH_ROWS, Layout, SheetColumn, find_layout};
+use crate::project_rows::{ProjectRow, ProjectRowReader};
+use crate::report::{Fix, Rejection, ReportWriter, RowReport, RowStatus, StoreWrite, Summary};
 use crate::rows::{RowSource, SourceRow};
+
+/// One kind of sheet: its columns, and how a row becomes a record.
+pub trait RecordSheet: Sized {
+    type Column: SheetColumn;
+    type Row: SheetRow;
+    const KIND: RecordKind;
+
+    fn new(layout: Layout<Self::Column>) -> Self;
+    fn read(&self, cells: &[String]) -> Result<Self::Row, RejectedRow>;
+    /// Why a row is refused as a repeat of the one at `first`.
+    fn repeat_of(first: u64) -> String;
+}
+
+/// A row read as a record's values.
+pub trait SheetRow {
+    /// What identifies the record across imports.
+    fn natural_key(&self) -> String;
+    fn fixes(&self) -> &[Fix];
+    fn into_fixes(self) -> Vec<Fix>;
+    /// Puts the row's values on the stored record (false: it is of another
+    /// kind, and is left alone).
+    fn apply_to(&self, record: &mut AnyRecord) -> bool;
+    /// A new record with `meta`, holding the row's values.
+    fn new_record(&self, meta: pb::RecordMeta) -> AnyRecord;
+}
+
+impl RecordSheet for ExpertRowReader {
+    type Column = crate::headers::ExpertColumn;
+    type Row = ExpertRow;
+    const KIND: RecordKind = RecordKind::Expert;
+
+    fn new(layout: Layout<Self::Column>) -> Self {
+        ExpertRowReader::new(layout)
+    }
+
+    fn read(&self, cells: &[String]) -> Result<ExpertRow, RejectedRow> {
+        ExpertRowReader::read(self, cells)
+    }
+
+    fn repeat_of(first: u64) -> String {
+        format!(
+            "the same person as line {first} (same ORCID, or same name, birth year and organization); merge the two rows in the sheet"
+        )
+    }
+}
+
+impl SheetRow for ExpertRow {
+    fn natural_key(&self) -> String {
+        ExpertRow::natural_key(self)
+    }
+
+    fn fixes(&self) -> &[Fix] {
+        &self.fixes
+    }
+
+    fn into_fixes(self) -> Vec<Fix> {
+        self.fixes
+    }
+
+    fn apply_to(&self, record: &mut AnyRecord) -> bool {
+        match record {
+            AnyRecord::Expert(held) => {
+                ExpertRow::apply_to(self, held);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn new_record(&self, meta: pb::RecordMeta) -> AnyRecord {
+        let mut new = pb::Expert {
+            meta: Some(meta),
+            ..Default::default()
+        };
+        ExpertRow::apply_to(self, &mut new);
+        AnyRecord::Expert(new)
+    }
+}
+
+impl SheetRow for ProjectRow {
+    fn natural_key(&self) -> String {
+        ProjectRow::natural_key(self)
+    }
+
+    fn fixes(&self) -> &[Fix] {
+        &self.fixes
+    }
+
+    fn into_fixes(self) -> Vec<Fix> {
+        self.fixes
+    }
+
+    fn apply_to(&self, record: &mut AnyRecord) -> bool {
+        match record {
+            AnyRecord::Project(held) => {
+                ProjectRow::apply_to(self, held);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn new_record(&self, meta: pb::RecordMeta) -> AnyRecord {
+        let mut new = pb::Project {
+            meta: Some(meta),
+            ..Default::default()
+        };
+        ProjectRow::apply_to(self, &mut new);
+        AnyRecord::Project(new)
+    }
+}
+
+impl RecordSheet for ProjectRowReader {
+    type Column = crate::project_rows::ProjectColumn;
+    type Row = ProjectRow;
+    const KIND: RecordKind = RecordKind::Project;
+
+    fn new(layout: Layout<Self::Column>) -> Self {
+        ProjectRowReader::new(layout)
+    }
+
+    fn read(&self, cells: &[String]) -> Result<ProjectRow, RejectedRow> {
+        ProjectRowReader::read(self, cells)
+    }
+
+    fn repeat_of(first: u64) -> String {
+        format!("the same task code as line {first}; keep one row per task")
+    }
+}
 
 /// Rows written per transaction.
 pub const BATCH_ROWS: usize = 1_000;
@@ -32,8 +165,9 @@ pub struct ImportOptions {
     /// Visibility of records the import creates (records already stored
     /// keep theirs).
     pub visibility: pb::Visibility,
-    /// Header text → column, for layouts the built-in names do not know.
-    pub mapping: BTreeMap<String, ExpertColumn>,
+    /// Header text → column key (`full_name`, `code`, …), for layouts the
+    /// built-in names do not know.
+    pub mapping: BTreeMap<String, String>,
     /// Decide and report everything; write nothing.
     pub dry_run: bool,
 }
@@ -51,10 +185,50 @@ pub struct Imported {
 /// `report` as it is decided.
 pub async fn import_experts<W: Write>(
     store: &Store,
+    rows: impl RowSource,
+    options: &ImportOptions,
+    report: &mut ReportWriter<W>,
+) -> Result<Imported, ImportError> {
+    import_sheet::<ExpertRowReader, W>(store, rows, options, report).await
+}
+
+/// Imports the projects (tasks) of `rows` into `store`.
+pub async fn import_projects<W: Write>(
+    store: &Store,
+    rows: impl RowSource,
+    options: &ImportOptions,
+    report: &mut ReportWriter<W>,
+) -> Result<Imported, ImportError> {
+    import_sheet::<ProjectRowReader, W>(store, rows, options, report).await
+}
+
+/// The mapping file's column keys as `S`'s columns.
+fn mapping_of<C: SheetColumn>(
+    mapping: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, C>, ImportError> {
+    mapping
+        .iter()
+        .map(|(header, key)| match C::from_key(key) {
+            Some(column) => Ok((header.clone(), column)),
+            None => Err(ImportError::Mapping(format!(
+                "columns.{header:?} = {key:?} names no column of this sheet; use one of: {}",
+                C::ALL
+                    .iter()
+                    .map(|column| column.key())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        })
+        .collect()
+}
+
+async fn import_sheet<S: RecordSheet, W: Write>(
+    store: &Store,
     mut rows: impl RowSource,
     options: &ImportOptions,
     report: &mut ReportWriter<W>,
 ) -> Result<Imported, ImportError> {
+    let mapping = mapping_of::<S::Column>(&options.mapping)?;
     let mut head = Vec::new();
     while head.len() < HEADER_SEARCH_ROWS {
         match rows.next_row() {
@@ -63,16 +237,18 @@ pub async fn import_experts<W: Write>(
         }
     }
     let cells: Vec<Vec<String>> = head.iter().map(|row| row.cells.clone()).collect();
-    let layout = find_layout(&cells, &options.mapping).ok_or_else(|| ImportError::NoHeader {
-        first_row: cells.first().map(|row| row.join(" | ")).unwrap_or_default(),
-    })?;
+    let layout =
+        find_layout::<S::Column>(&cells, &mapping).ok_or_else(|| ImportError::NoHeader {
+            first_row: cells.first().map(|row| row.join(" | ")).unwrap_or_default(),
+            kind: S::KIND.as_str(),
+        })?;
     let columns_not_imported = layout
         .unknown
         .iter()
         .map(|(_, text)| text.clone())
         .collect();
     let data_start = layout.first_header_row + layout.header_rows;
-    let reader = ExpertRowReader::new(layout);
+    let reader = S::new(layout);
     let mut import = Batches {
         store,
         options,
@@ -95,21 +271,21 @@ pub async fn import_experts<W: Write>(
     })
 }
 
-struct Batches<'a> {
+struct Batches<'a, S: RecordSheet> {
     store: &'a Store,
     options: &'a ImportOptions,
-    reader: &'a ExpertRowReader,
+    reader: &'a S,
     summary: Summary,
     /// A digest of each accepted row's natural key → its line: the same
     /// person twice in one file is reported, not merged. 16 bytes a row.
     seen: HashMap<u64, u64>,
-    batch: Vec<(u64, Result<ExpertRow, RowReport>)>,
+    batch: Vec<(u64, Result<S::Row, RowReport>)>,
     /// Where the signatures at the sheet's foot begin ("Người lập biểu"),
     /// once found: the rows from there on are not records.
     foot: Option<(u64, String)>,
 }
 
-impl Batches<'_> {
+impl<S: RecordSheet> Batches<'_, S> {
     async fn push<W: Write>(
         &mut self,
         row: SourceRow,
@@ -140,24 +316,22 @@ impl Batches<'_> {
         Ok(())
     }
 
-    /// A row of the sheet's body: an expert, or why not.
-    fn read_row(&mut self, row: &SourceRow) -> Result<ExpertRow, RowReport> {
+    /// A row of the sheet's body: a record's values, or why not.
+    fn read_row(&mut self, row: &SourceRow) -> Result<S::Row, RowReport> {
         let line = row.line;
         match self.reader.read(&row.cells) {
-            Ok(expert) => {
-                let key = key_digest(&expert.natural_key());
+            Ok(read) => {
+                let key = key_digest(&read.natural_key());
                 match self.seen.get(&key) {
                     Some(first) => Err(RowReport::rejected(
                         line,
-                        expert.fixes,
+                        read.into_fixes(),
                         String::new(),
-                        format!(
-                            "the same person as line {first} (same ORCID, or same name, birth year and organization); merge the two rows in the sheet"
-                        ),
+                        S::repeat_of(*first),
                     )),
                     None => {
                         self.seen.insert(key, line);
-                        Ok(expert)
+                        Ok(read)
                     }
                 }
             }
@@ -175,7 +349,7 @@ impl Batches<'_> {
         let ids: Vec<String> = batch
             .iter()
             .filter_map(|(_, read)| read.as_ref().ok())
-            .map(|expert| record_id(&self.options.node_id, &expert.natural_key()))
+            .map(|read| record_id(&self.options.node_id, S::KIND, &read.natural_key()))
             .collect();
         let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
         let mut stored = self.store.get_many(&id_refs).await?;
@@ -184,8 +358,8 @@ impl Batches<'_> {
         let mut writes = Vec::new();
         let mut ids = ids.into_iter();
         for (line, read) in batch {
-            let expert = match read {
-                Ok(expert) => expert,
+            let read = match read {
+                Ok(read) => read,
                 Err(rejected) => {
                     reports.push(rejected);
                     continue;
@@ -193,17 +367,18 @@ impl Batches<'_> {
             };
             let id = ids.next().unwrap_or_default();
             if deleted.contains(&id) {
-                // Someone deleted this person's record here (perhaps at
+                // Someone deleted this record here (a person perhaps at
                 // their request); a sheet must not bring it back unasked.
-                reports.push(RowReport::rejected(line, expert.fixes, String::new(), format!(
-                            "this person's record ({id}) was deleted on this node; an import does not bring it back (restore it with `lienthong records load` if it should return)"
+                reports.push(RowReport::rejected(line, read.into_fixes(), String::new(), format!(
+                            "this record ({id}) was deleted on this node; an import does not bring it back (restore it with `lienthong records load` if it should return)"
                         )));
                 continue;
             }
-            let (record, write) = match stored.remove(&id) {
-                Some(AnyRecord::Expert(mut held)) => {
+            let held = stored.remove(&id).filter(|held| held.kind() == S::KIND);
+            let (record, write) = match held {
+                Some(mut held) => {
                     let before = held.clone();
-                    expert.apply_to(&mut held);
+                    read.apply_to(&mut held);
                     let write = if held == before {
                         StoreWrite::Unchanged
                     } else {
@@ -211,26 +386,21 @@ impl Batches<'_> {
                     };
                     (held, write)
                 }
-                _ => {
-                    let mut new = pb::Expert {
-                        meta: Some(pb::RecordMeta {
-                            id: id.clone(),
-                            visibility: self.options.visibility as i32,
-                            classification: pb::Classification::Normal as i32,
-                            ..Default::default()
-                        }),
+                None => (
+                    read.new_record(pb::RecordMeta {
+                        id: id.clone(),
+                        visibility: self.options.visibility as i32,
+                        classification: pb::Classification::Normal as i32,
                         ..Default::default()
-                    };
-                    expert.apply_to(&mut new);
-                    (new, StoreWrite::Inserted)
-                }
+                    }),
+                    StoreWrite::Inserted,
+                ),
             };
-            let status = if expert.fixes.is_empty() {
+            let status = if read.fixes().is_empty() {
                 RowStatus::Accepted
             } else {
                 RowStatus::Fixed
             };
-            let record = AnyRecord::Expert(record);
             if self.options.dry_run
                 && let Err(error) =
                     lienthong_records::validation::validate(&record, &self.options.node_id)
@@ -238,7 +408,7 @@ impl Batches<'_> {
                 // What the store would refuse, a dry run refuses too.
                 reports.push(RowReport::rejected(
                     line,
-                    expert.fixes,
+                    read.into_fixes(),
                     String::new(),
                     error.to_string(),
                 ));
@@ -252,7 +422,7 @@ impl Batches<'_> {
                 status,
                 record_id: Some(id),
                 write: Some(write),
-                fixes: expert.fixes,
+                fixes: read.into_fixes(),
                 rejection: None,
             });
         }
@@ -331,14 +501,14 @@ fn signature_marker(cells: &[String]) -> Option<String> {
         .then(|| (*first).to_owned())
 }
 
-/// `<node>:expert:x<16 hex digits of the natural key's SHA-256>`.
-pub fn record_id(node_id: &str, natural_key: &str) -> String {
+/// `<node>:<kind>:x<16 hex digits of the natural key's SHA-256>`.
+pub fn record_id(node_id: &str, kind: RecordKind, natural_key: &str) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, natural_key.as_bytes());
     let hex: String = digest.as_ref()[..8]
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect();
-    format!("{node_id}:expert:x{hex}")
+    format!("{node_id}:{kind}:x{hex}")
 }
 
 fn key_digest(natural_key: &str) -> u64 {
