@@ -29,8 +29,9 @@ PROTOS = ["records.proto", "node.proto", "ingest.proto"]
 # The largest batch a node takes.
 MAX_BATCH = 1000
 # Codes worth retrying with the same idempotency key: the call may or may not
-# have been applied, and the key makes sending it again safe.
-RETRIABLE = {"UNAVAILABLE", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED", "INTERNAL"}
+# have been applied, and the key makes sending it again safe. (INTERNAL is
+# not among them: the same batch would fail the same way.)
+RETRIABLE = {"UNAVAILABLE", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED"}
 
 
 def load_stubs():
@@ -99,9 +100,14 @@ class IngestClient:
         dict in the protobuf JSON mapping (``{"expert": {...}}``) or a
         ``Record`` message, and the version the system last saw (0: it
         believes there is none; None: no check). Returns one result per item."""
+        return [result for _, results in self.upsert_batches(items, atomic) for result in results]
+
+    def upsert_batches(self, items, atomic=False):
+        """As ``upsert``, one batch at a time: yields each batch's items and
+        results as the node answers, so a caller can record them before the
+        next batch is sent."""
         from google.protobuf import json_format
 
-        results = []
         for batch in _batches(items):
             request = self.ingest_pb2.UpsertRequest(
                 idempotency_key=str(uuid.uuid4()), atomic=atomic
@@ -114,12 +120,14 @@ class IngestClient:
                     item.record.CopyFrom(record)
                 if expected is not None:
                     item.expected_version = expected
-            results.extend(self._call(self._stub.Upsert, request).results)
-        return results
+            yield batch, list(self._call(self._stub.Upsert, request).results)
 
     def delete(self, items, atomic=False):
         """Deletes ``items``, each ``(id, expected_version)``."""
-        results = []
+        return [result for _, results in self.delete_batches(items, atomic) for result in results]
+
+    def delete_batches(self, items, atomic=False):
+        """As ``delete``, one batch at a time (see ``upsert_batches``)."""
         for batch in _batches(items):
             request = self.ingest_pb2.DeleteRequest(
                 idempotency_key=str(uuid.uuid4()), atomic=atomic
@@ -128,8 +136,7 @@ class IngestClient:
                 item = request.items.add(id=record_id)
                 if expected is not None:
                     item.expected_version = expected
-            results.extend(self._call(self._stub.Delete, request).results)
-        return results
+            yield batch, list(self._call(self._stub.Delete, request).results)
 
     def _call(self, method, request):
         """Sends ``request``, and sends it again (same key) while the node is

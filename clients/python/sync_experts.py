@@ -8,7 +8,11 @@ here over a SQLite table shaped like theirs (``chuyen_gia``):
   each with ``phien_ban_nut``, the node's version the system last saw, as the
   expected version (0 for a row never pushed);
 - deleted rows (``da_xoa = 1``) are sent as deletions;
-- a row the node took is marked pushed, with the node's new version;
+- a row the node took gets the node's new version, and is marked pushed
+  unless it was edited while the push ran (``phien_ban_ht``, the system's
+  own row version, moved): then it is pushed again next time;
+- each batch's answers are recorded before the next batch goes, so a push
+  cut short keeps what it did;
 - a row the node refused stays marked and is reported: a conflict means the
   record changed at the node since (someone else wrote it); an invalid row
   names the field to fix.
@@ -79,36 +83,47 @@ def main():
 
     client = IngestClient(args.target, args.ca, args.cert, args.key, server_name=args.server_name)
     summary = {"created": 0, "updated": 0, "unchanged": 0, "deleted": 0, "conflicts": [], "invalid": []}
+    seen = {row["ma"]: row["phien_ban_ht"] for row in rows}
+
+    def record(pushed, results, deleting):
+        with db:
+            for row, result in zip(pushed, results):
+                outcome = client.outcome_name(result).lower()
+                # Deleted at the node already (by this push cut short, or by
+                # someone else): nothing is left to do.
+                if deleting and (outcome == "not_found" or (outcome == "conflict" and result.version == 0)):
+                    outcome = "deleted"
+                if outcome in ("created", "updated", "unchanged", "deleted"):
+                    summary[outcome] += 1
+                    db.execute(
+                        "UPDATE chuyen_gia SET phien_ban_nut = ?, "
+                        "can_dong_bo = CASE WHEN phien_ban_ht = ? THEN 0 ELSE 1 END WHERE ma = ?",
+                        (result.version, seen[row["ma"]], row["ma"]),
+                    )
+                elif outcome == "conflict":
+                    summary["conflicts"].append({"id": result.id, "current_version": result.version})
+                else:
+                    summary["invalid"].append({"id": result.id, "outcome": outcome, "message": result.message})
+
     try:
-        answered = list(zip(
-            live,
-            client.upsert([(expert_record(args.node, row), row["phien_ban_nut"]) for row in live]),
-        ))
-        answered += list(zip(
-            gone,
-            client.delete([(f"{args.node}:expert:{row['ma']}", row["phien_ban_nut"]) for row in gone]),
-        ))
+        with db:
+            for row in never_pushed:
+                db.execute("UPDATE chuyen_gia SET can_dong_bo = 0 WHERE ma = ? AND phien_ban_ht = ?",
+                           (row["ma"], row["phien_ban_ht"]))
+        by_id = {f"{args.node}:expert:{row['ma']}": row for row in live + gone}
+        upserts = [(expert_record(args.node, row), row["phien_ban_nut"]) for row in live]
+        for batch, results in client.upsert_batches(upserts):
+            record([by_id[record_["expert"]["meta"]["id"]] for record_, _ in batch], results, False)
+        deletes = [(f"{args.node}:expert:{row['ma']}", row["phien_ban_nut"]) for row in gone]
+        for batch, results in client.delete_batches(deletes):
+            record([by_id[record_id] for record_id, _ in batch], results, True)
     except IngestError as error:
-        print(json.dumps({"error": error.code, "message": error.message}, ensure_ascii=False))
+        print(json.dumps({"error": error.code, "message": error.message, "done": summary},
+                         ensure_ascii=False))
         return 2
     finally:
         client.close()
 
-    with db:
-        for row in never_pushed:
-            db.execute("UPDATE chuyen_gia SET can_dong_bo = 0 WHERE ma = ?", (row["ma"],))
-        for row, result in answered:
-            outcome = client.outcome_name(result).lower()
-            if outcome in ("created", "updated", "unchanged", "deleted"):
-                summary[outcome] += 1
-                db.execute(
-                    "UPDATE chuyen_gia SET phien_ban_nut = ?, can_dong_bo = 0 WHERE ma = ?",
-                    (result.version, row["ma"]),
-                )
-            elif outcome == "conflict":
-                summary["conflicts"].append({"id": result.id, "current_version": result.version})
-            else:
-                summary["invalid"].append({"id": result.id, "outcome": outcome, "message": result.message})
     print(json.dumps(summary, ensure_ascii=False))
     return 3 if summary["conflicts"] or summary["invalid"] else 0
 

@@ -221,11 +221,18 @@ async fn a_system_writes_only_over_the_version_it_last_saw() {
         // Each record stands on its own: a bad one fails alone, by name.
         let mut other_node = hung_yen_expert("X", "Lê Văn Cường");
         other_node.meta.as_mut().expect("meta").id = "nam-dinh:expert:X".into();
+        // A NUL in a nested text field: refused alone, on PostgreSQL too.
+        let mut with_nul = hung_yen_expert("E6", "Ngô Văn Sáu");
+        with_nul.contact = Some(pb::ContactDetails {
+            email: "sau\0@x.vn".into(),
+            ..Default::default()
+        });
         let mixed = erp
             .upsert(upsert(vec![
                 (AnyRecord::Expert(other_node).into(), None),
                 (expert("E3", "Phạm Thu Hà"), None),
                 (expert("E4", ""), None),
+                (AnyRecord::Expert(with_nul).into(), None),
             ]))
             .await
             .expect("mixed batch")
@@ -235,8 +242,14 @@ async fn a_system_writes_only_over_the_version_it_last_saw() {
             [
                 (Invalid, Code::InvalidArgument, 0),
                 (Created, Code::Ok, 1),
+                (Invalid, Code::InvalidArgument, 0),
                 (Invalid, Code::InvalidArgument, 0)
-            ]
+            ],
+            "{backend:?}"
+        );
+        assert!(
+            mixed.results[3].message.contains("contact.email"),
+            "{mixed:?}"
         );
         assert!(mixed.results[0].message.contains("nam-dinh"), "{mixed:?}");
         assert!(mixed.results[2].message.contains("fullName"), "{mixed:?}");
@@ -497,17 +510,36 @@ async fn a_large_request_from_anyone_but_a_system_is_refused_unread() {
             None,
         )])
     };
-    let mut peer = setup.client("node:nam-dinh").await;
-    let refused = peer
-        .upsert(big.clone())
-        .await
-        .expect_err("a node's big request");
-    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    for caller in ["node:nam-dinh", "system:other"] {
+        let mut client = setup.client(caller).await;
+        let refused = client.upsert(big.clone()).await.expect_err("a big request");
+        assert_eq!(
+            refused.code(),
+            Code::PermissionDenied,
+            "{caller}: {refused:?}"
+        );
+    }
     let mut erp = setup.client("system:erp").await;
     let refused = erp.upsert(big).await.expect_err("a system's big request");
-    assert_ne!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
     assert!(
-        refused.message().contains("message length too large"),
+        refused.message().contains("ingest.max_request_bytes"),
+        "{refused:?}"
+    );
+
+    // Empty items cost two bytes each on the wire and far more decoded:
+    // counted before decoding.
+    let empty_items = pb::UpsertRequest {
+        items: vec![pb::UpsertItem::default(); 1_001],
+        ..Default::default()
+    };
+    let refused = erp
+        .upsert(empty_items)
+        .await
+        .expect_err("1,001 empty items");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("over the limit of 1000"),
         "{refused:?}"
     );
 

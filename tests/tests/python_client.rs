@@ -148,7 +148,7 @@ async fn a_management_system_keeps_its_node_current_through_the_python_client() 
         "CREATE TABLE chuyen_gia (ma TEXT PRIMARY KEY, ho_ten TEXT NOT NULL, hoc_vi TEXT, \
            don_vi TEXT, email TEXT, chia_se INTEGER NOT NULL DEFAULT 1, \
            da_xoa INTEGER NOT NULL DEFAULT 0, phien_ban_nut INTEGER NOT NULL DEFAULT 0, \
-           can_dong_bo INTEGER NOT NULL DEFAULT 1);
+           phien_ban_ht INTEGER NOT NULL DEFAULT 1, can_dong_bo INTEGER NOT NULL DEFAULT 1);
          INSERT INTO chuyen_gia (ma, ho_ten, hoc_vi, don_vi, email, chia_se) VALUES
            ('E1', 'Nguyễn Văn An', 'TS.', 'Viện Lúa', 'an@vienlua.vn', 1),
            ('E2', 'Trần Thị Bình', 'ThS', 'Sở KH&CN Hưng Yên', NULL, 0),
@@ -216,8 +216,10 @@ async fn a_management_system_keeps_its_node_current_through_the_python_client() 
     management_sql(
         &python,
         &sync.database,
-        "UPDATE chuyen_gia SET ho_ten = 'Nguyễn Văn Ân', can_dong_bo = 1 WHERE ma = 'E1';
-         UPDATE chuyen_gia SET ho_ten = 'Trần Thị Bính', can_dong_bo = 1 WHERE ma = 'E2';",
+        "UPDATE chuyen_gia SET ho_ten = 'Nguyễn Văn Ân', can_dong_bo = 1, \
+           phien_ban_ht = phien_ban_ht + 1 WHERE ma = 'E1';
+         UPDATE chuyen_gia SET ho_ten = 'Trần Thị Bính', can_dong_bo = 1, \
+           phien_ban_ht = phien_ban_ht + 1 WHERE ma = 'E2';",
     );
     let (code, summary) = sync.run().await;
     assert_eq!(code, 3, "{summary}");
@@ -252,4 +254,16 @@ async fn a_management_system_keeps_its_node_current_through_the_python_client() 
     let (_, summary) = sync.run().await;
     assert_eq!(summary["deleted"], 1, "{summary}");
     assert_eq!(name_at_node(&node, "E3").await, None);
+
+    // A push cut short after the node deleted it: sending the deletion
+    // again finds it done, and the row is settled.
+    management_sql(
+        &python,
+        &sync.database,
+        "UPDATE chuyen_gia SET can_dong_bo = 1 WHERE ma = 'E3';",
+    );
+    let (_, summary) = sync.run().await;
+    assert_eq!(summary["deleted"], 1, "{summary}");
+    let rows = management_rows(&python, &sync.database);
+    assert_eq!(rows[2].2, 0, "the deleted row is settled: {rows:?}");
 }

@@ -193,15 +193,24 @@ impl NodeServer {
         let subscriber =
             subscriber::Subscriber::new(&config, store.clone(), &transport, audit.clone())
                 .map_err(NodeError::Serve)?;
+        let ingest_policy = policy.clone();
         let access = access::Access::new(policy, audit, refusals.clone());
         let node_service_access = access.clone();
-        let peer_gate = peer_gate(&config.limits, methods.clone(), access.refusals().clone());
-        let ingest_service = IngestServer::new(ingest::IngestService::new(
-            ingest::Writer::new(store.clone()),
-            access.clone(),
-        ))
-        .max_decoding_message_size(config.ingest.max_request_bytes)
-        .max_encoding_message_size(config.grpc.max_message_bytes);
+        let peer_gate = peer_gate(
+            &config.limits,
+            methods.clone(),
+            access.refusals().clone(),
+            ingest_policy,
+        );
+        let ingest_service = ingest::batch_gate::BatchGate::new(
+            IngestServer::new(ingest::IngestService::new(
+                ingest::Writer::new(store.clone()),
+                access.clone(),
+            ))
+            .max_decoding_message_size(config.ingest.max_request_bytes)
+            .max_encoding_message_size(config.grpc.max_message_bytes),
+            config.ingest.max_request_bytes,
+        );
         let node_service = ProvinceNodeServer::new(service::NodeService::new(
             store.clone(),
             config.node.display_name.clone(),
@@ -317,12 +326,14 @@ impl NodeServer {
     }
 }
 
-/// The per-peer budget and unknown-method refusal in front of every call;
-/// refusals are audited through `refusals`.
+/// The per-peer budget, the unknown-method refusal, and the Ingest service
+/// kept to systems with an ingest grant (refused before their request is
+/// read), in front of every call; refusals are audited through `refusals`.
 fn peer_gate(
     limits: &lienthong_runtime::limits::ServerLimits,
     methods: Arc<std::collections::HashSet<String>>,
     refusals: lienthong_audit::RefusalLog,
+    ingest_policy: SharingPolicy,
 ) -> lienthong_runtime::peer_gate::PeerGateLayer {
     lienthong_runtime::peer_gate::PeerGateLayer::new(
         limits,
@@ -330,7 +341,17 @@ fn peer_gate(
         lienthong_runtime::peer_gate::Budgeted::Every,
         refusals.hook(),
     )
-    .reserve(ingest::SERVICE_PATH, PeerRole::System)
+    .reserve(
+        ingest::SERVICE_PATH,
+        "the department's own systems (system:<name>) the sharing policy grants \"ingest\"",
+        move |identity| {
+            identity.role == PeerRole::System
+                && ingest_policy
+                    .permissions_through(Some(identity), Some(policy::Operation::Ingest))
+                    .operations
+                    .contains(&policy::Operation::Ingest)
+        },
+    )
 }
 
 /// Indexes, every `refresh_ms`, what other processes wrote to the database

@@ -170,6 +170,17 @@ pub struct JsonBodyError {
 }
 
 impl AnyRecord {
+    /// The record's size encoded as protobuf.
+    pub fn encoded_len(&self) -> usize {
+        use prost::Message;
+        match self {
+            AnyRecord::Organization(r) => r.encoded_len(),
+            AnyRecord::Expert(r) => r.encoded_len(),
+            AnyRecord::Project(r) => r.encoded_len(),
+            AnyRecord::Publication(r) => r.encoded_len(),
+        }
+    }
+
     /// The record body in the protobuf JSON mapping (camelCase fields, enum
     /// names as strings), as PostgreSQL keeps it in a `jsonb` column so
     /// that reporting tools can read it with plain SQL.

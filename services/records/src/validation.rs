@@ -10,8 +10,32 @@ pub const MAX_TEXT_BYTES: usize = 16 * 1024;
 /// Most field codes, keywords, members or authors on one record.
 pub const MAX_LIST_ITEMS: usize = 200;
 
+/// Largest version a record may carry in (2^53: exact in JSON numbers, and
+/// a node can count up from it for ever).
+pub const MAX_VERSION: u64 = 1 << 53;
+
+/// Largest record, encoded: far above any real one, and far below the
+/// messages the change feed and Get send (4 MiB), so that every stored
+/// record can be sent.
+pub const MAX_RECORD_BYTES: usize = 256 * 1024;
+
 /// Checks a record before it is stored on node `node_id`. Returns its parsed id.
 pub fn validate(record: &AnyRecord, node_id: &str) -> Result<RecordId, RecordError> {
+    let size = record.encoded_len();
+    if size > MAX_RECORD_BYTES {
+        return Err(RecordError::invalid(
+            "record",
+            format!(
+                "{size} bytes encoded, over the limit of {MAX_RECORD_BYTES}; shorten its texts"
+            ),
+        ));
+    }
+    if let Some(field) = field_with_nul(record) {
+        return Err(RecordError::invalid(
+            &field,
+            "holds a NUL character (U+0000), which text fields may not; remove it",
+        ));
+    }
     let meta = record.meta().ok_or_else(|| {
         RecordError::invalid(
             "meta",
@@ -53,6 +77,15 @@ pub fn validate(record: &AnyRecord, node_id: &str) -> Result<RecordId, RecordErr
         return Err(RecordError::invalid(
             "meta.classification",
             "missing or unknown; use CLASSIFICATION_NORMAL (bình thường), CLASSIFICATION_CONFIDENTIAL (mật), CLASSIFICATION_SECRET or CLASSIFICATION_TOP_SECRET",
+        ));
+    }
+    if meta.version > MAX_VERSION {
+        return Err(RecordError::invalid(
+            "meta.version",
+            format!(
+                "{} is over the largest version, {MAX_VERSION}",
+                meta.version
+            ),
         ));
     }
     instant("meta.createdAt", &meta.created_at)?;
@@ -215,6 +248,67 @@ fn field_codes(codes: &[String]) -> Result<(), RecordError> {
     Ok(())
 }
 
+/// The JSON path of a text field holding U+0000, if any: found in the
+/// record's JSON form (which writes it `\u0000`) as it streams past, so
+/// every text field, nested ones too, is covered without a list of them.
+fn field_with_nul(record: &AnyRecord) -> Option<String> {
+    struct Scan {
+        tail: Vec<u8>,
+        found: bool,
+    }
+    impl std::io::Write for Scan {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            const NUL: &[u8] = b"\\u0000";
+            self.tail.extend_from_slice(buf);
+            if self.tail.windows(NUL.len()).any(|window| window == NUL) {
+                self.found = true;
+            }
+            let keep = self.tail.len().saturating_sub(NUL.len() - 1);
+            self.tail.drain(..keep);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut scan = Scan {
+        tail: Vec::with_capacity(64),
+        found: false,
+    };
+    let written = match record {
+        AnyRecord::Organization(r) => serde_json::to_writer(&mut scan, r),
+        AnyRecord::Expert(r) => serde_json::to_writer(&mut scan, r),
+        AnyRecord::Project(r) => serde_json::to_writer(&mut scan, r),
+        AnyRecord::Publication(r) => serde_json::to_writer(&mut scan, r),
+    };
+    if written.is_err() || !scan.found {
+        return None;
+    }
+    // Which field: rare, so found the slow way.
+    let json = record.to_json().ok()?;
+    let value: serde_json::Value = serde_json::from_str(&json).ok()?;
+    nul_path(&value, String::new())
+}
+
+fn nul_path(value: &serde_json::Value, path: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) if text.contains('\0') => Some(path),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(name, value)| {
+            let path = if path.is_empty() {
+                name.clone()
+            } else {
+                format!("{path}.{name}")
+            };
+            nul_path(value, path)
+        }),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, item)| nul_path(item, format!("{path}[{index}]"))),
+        _ => None,
+    }
+}
+
 fn date(field: &str, value: &str) -> Result<(), RecordError> {
     if value.is_empty() {
         return Ok(());
@@ -316,6 +410,29 @@ mod tests {
         let error = validate(&record, "hung-yen").unwrap_err();
         let RecordError::Invalid { field: got, .. } = &error;
         assert_eq!(got, field, "{error}");
+    }
+
+    #[test]
+    fn a_nul_anywhere_and_an_oversized_record_are_refused_by_field() {
+        let mut nul = expert();
+        nul.contact = Some(lienthong_proto::v1::ContactDetails {
+            email: "an\0@x.vn".into(),
+            ..Default::default()
+        });
+        rejects(AnyRecord::Expert(nul), "contact.email");
+        let project = Project {
+            meta: meta("hung-yen:project:P1"),
+            code: "P1".into(),
+            title: "Đề tài".into(),
+            status: ProjectStatus::Completed as i32,
+            managing_agency: "Bộ\0".into(),
+            ..Default::default()
+        };
+        rejects(AnyRecord::Project(project.clone()), "managingAgency");
+        let mut huge = project;
+        huge.managing_agency = "Bộ Khoa học và Công nghệ ".repeat(12_000);
+        rejects(AnyRecord::Project(huge), "record");
+        assert!(validate(&AnyRecord::Expert(expert()), "hung-yen").is_ok());
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::task::{Context, Poll};
 
 use tower::{Layer, Service};
 
-use crate::identity::PeerRole;
+use crate::identity::PeerIdentity;
 use crate::limits::ServerLimits;
 use crate::rate_limit::RateLimiter;
 use crate::tls::PeerInfo;
@@ -48,15 +48,35 @@ pub struct PeerGateLayer {
     methods: Arc<HashSet<String>>,
     budgeted: Budgeted,
     on_refused: RefusalHook,
-    /// Services (`/pkg.Service/`) only callers of one role may call.
-    reserved: Arc<Vec<(String, PeerRole)>>,
+    /// Services (`/pkg.Service/`) only some callers may call.
+    reserved: Arc<Vec<Reserved>>,
+}
+
+/// A service kept to the callers `admits`; `for_whom` says who they are.
+struct Reserved {
+    service_path: String,
+    for_whom: String,
+    admits: Box<dyn Fn(&PeerIdentity) -> bool + Send + Sync>,
 }
 
 impl PeerGateLayer {
     /// Keeps the service at `service_path` (`/pkg.Service/`) to callers
-    /// whose certificate has `role`.
-    pub fn reserve(mut self, service_path: &str, role: PeerRole) -> PeerGateLayer {
-        Arc::make_mut(&mut self.reserved).push((service_path.to_owned(), role));
+    /// whose certificate identity `admits` accepts (`for_whom` describes
+    /// them, for the refusal). Set up before the layer is cloned.
+    pub fn reserve(
+        mut self,
+        service_path: &str,
+        for_whom: &str,
+        admits: impl Fn(&PeerIdentity) -> bool + Send + Sync + 'static,
+    ) -> PeerGateLayer {
+        let mut reserved: Vec<Reserved> =
+            Arc::try_unwrap(std::mem::take(&mut self.reserved)).unwrap_or_else(|_| Vec::new());
+        reserved.push(Reserved {
+            service_path: service_path.to_owned(),
+            for_whom: for_whom.to_owned(),
+            admits: Box::new(admits),
+        });
+        self.reserved = Arc::new(reserved);
         self
     }
 
@@ -182,21 +202,22 @@ where
             None
         };
         let refusal = refusal.or_else(|| {
-            let (_, role) = self
+            let reserved = self
                 .gate
                 .reserved
                 .iter()
-                .find(|(service, _)| known && path.starts_with(service.as_str()))?;
+                .find(|reserved| known && path.starts_with(reserved.service_path.as_str()))?;
             let peer = request.extensions().get::<PeerInfo>();
             let identity = peer.and_then(|peer| peer.identity.as_ref());
-            if identity.is_some_and(|identity| identity.role == *role) {
+            if identity.is_some_and(|identity| (reserved.admits)(identity)) {
                 return None;
             }
             let caller = identity.map_or_else(|| "this caller".to_owned(), ToString::to_string);
             Some((
                 peer_key(peer),
                 tonic::Status::permission_denied(format!(
-                    "{caller} may not call this service: it is only for {role}:<name> identities"
+                    "{caller} may not call this service: it is only for {}",
+                    reserved.for_whom
                 )),
             ))
         });

@@ -249,9 +249,10 @@ impl Store {
                         locked.last_doc
                     }
                 };
+                // A record created again over its tombstone is a creation.
                 outcomes.push((
                     index,
-                    match prior {
+                    match live {
                         Some(_) => UpsertOutcome::Updated(version as u64),
                         None => UpsertOutcome::Created(version as u64),
                     },

@@ -16,73 +16,64 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lienthong_proto::v1 as pb;
-use lienthong_runtime::identity::PeerRole;
+use lienthong_runtime::peer_gate::client_network;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use tonic::{Code, Status};
 
-use super::{IngestArguments, Writer};
 use crate::access::{Admitted, Harvester};
 use crate::harvest::{Endpoint, HarvestPeer};
 use crate::policy::Operation;
 
 pub(crate) async fn upsert(State(endpoint): State<Arc<Endpoint>>, request: Request) -> Response {
-    serve(
-        endpoint,
-        request,
-        "IngestUpsert",
-        async |writer, admitted, caller, body: pb::UpsertRequest| {
-            writer.upsert(admitted, caller, body).await
-        },
-    )
-    .await
+    serve::<pb::UpsertRequest>(endpoint, request, "IngestUpsert", Call::Upsert).await
 }
 
 pub(crate) async fn delete(State(endpoint): State<Arc<Endpoint>>, request: Request) -> Response {
-    serve(
-        endpoint,
-        request,
-        "IngestDelete",
-        async |writer, admitted, caller, body: pb::DeleteRequest| {
-            writer.delete(admitted, caller, body).await
-        },
-    )
-    .await
+    serve::<pb::DeleteRequest>(endpoint, request, "IngestDelete", Call::Delete).await
 }
 
-async fn serve<Body: DeserializeOwned + IngestArguments>(
+/// A parsed request, for the writer.
+enum Call {
+    Upsert(pb::UpsertRequest),
+    Delete(pb::DeleteRequest),
+}
+
+async fn serve<Body: DeserializeOwned>(
     endpoint: Arc<Endpoint>,
     request: Request,
     action: &'static str,
-    apply: impl AsyncFnOnce(
-        &Writer,
-        &Admitted,
-        &str,
-        Body,
-    ) -> Result<(pb::IngestResponse, Vec<String>), Status>,
+    call: fn(Body) -> Call,
 ) -> Response {
     let (_, _permit) = match endpoint.admit_caller(&request) {
         Ok(admitted) => admitted,
         Err(refused) => return refused,
     };
-    let identity = request
+    // Who may write is decided, and audited, before the body is read.
+    let peer = request
         .extensions()
         .get::<HarvestPeer>()
-        .and_then(|peer| peer.0.identity.clone());
-    let identity = match identity {
-        Some(identity) if identity.role == PeerRole::System => identity,
-        Some(identity) => {
-            return error(Status::permission_denied(format!(
-                "{identity} may not write to this node: the ingest API is for the department's \
-                 own systems (certificates for system:<name>)"
-            )));
-        }
-        None => {
-            return error(Status::unauthenticated(
-                "writing needs a client certificate for system:<name> (issue one with \
-                 `lienthong pki issue --role system`); bearer tokens only harvest",
-            ));
-        }
+        .map(|peer| &peer.0);
+    let writer = match peer.and_then(|peer| peer.identity.clone()) {
+        Some(identity) => Harvester::Identified(identity),
+        None => Harvester::Unknown {
+            network: peer
+                .and_then(|peer| peer.remote_addr)
+                .map(|address| client_network(address.ip()).to_string())
+                .unwrap_or_else(|| "unknown".to_owned()),
+            reason: "writing needs a client certificate for system:<name> (issue one with \
+                         `lienthong pki issue client NAME --role system`); bearer tokens only \
+                         harvest"
+                .to_owned(),
+        },
+    };
+    let admitted = match endpoint
+        .access()
+        .admit_https(&writer, action, Operation::Ingest, &[])
+        .await
+    {
+        Ok(admitted) => admitted,
+        Err(status) => return error(status, None),
     };
     let json = request
         .headers()
@@ -90,58 +81,75 @@ async fn serve<Body: DeserializeOwned + IngestArguments>(
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("application/json"));
     if !json {
-        return (
+        let status = Status::invalid_argument("send the request as application/json");
+        return refused(
+            &endpoint,
+            admitted,
+            status,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send the request as application/json\n",
         )
-            .into_response();
+        .await;
     }
     let limit = endpoint.ingest_max_request_bytes();
     let bytes = match axum::body::to_bytes(request.into_body(), limit).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            return (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "the request body is over {limit} bytes (ingest.max_request_bytes); \
-                     send fewer records per call\n"
-                ),
-            )
-                .into_response();
+            let status = Status::resource_exhausted(format!(
+                "the request body is over {limit} bytes (ingest.max_request_bytes); send fewer \
+                 records per call"
+            ));
+            return refused(&endpoint, admitted, status, StatusCode::PAYLOAD_TOO_LARGE).await;
         }
     };
+    if let Err(status) = super::batch_gate::json_items(&bytes) {
+        return refused(&endpoint, admitted, status, StatusCode::BAD_REQUEST).await;
+    }
     let body: Body = match serde_json::from_slice(&bytes) {
         Ok(body) => body,
         Err(problem) => {
-            return error(Status::invalid_argument(format!(
+            let status = Status::invalid_argument(format!(
                 "the body is not a {action} request in the protobuf JSON mapping: {problem}"
-            )));
+            ));
+            return refused(&endpoint, admitted, status, StatusCode::BAD_REQUEST).await;
         }
     };
-    let caller = identity.to_string();
-    let admitted = match endpoint
-        .access()
-        .admit_https(
-            &Harvester::Identified(identity),
-            action,
-            Operation::Ingest,
-            &body.audited(),
-        )
-        .await
-    {
-        Ok(admitted) => admitted,
-        Err(status) => return error(status),
-    };
-    let result = apply(endpoint.writer(), &admitted, &caller, body).await;
-    match endpoint.access().finish(admitted, result).await {
+    let work_endpoint = endpoint.clone();
+    let call = call(body);
+    let answered = super::detached(async move {
+        let caller = admitted.caller().to_owned();
+        let writer = work_endpoint.writer();
+        let result = match call {
+            Call::Upsert(request) => writer.upsert(&admitted, &caller, request).await,
+            Call::Delete(request) => writer.delete(&admitted, &caller, request).await,
+        };
+        work_endpoint.access().finish(admitted, result).await
+    })
+    .await;
+    match answered {
         Ok(response) => (StatusCode::OK, axum::Json(response)).into_response(),
-        Err(status) => error(status),
+        Err(status) => error(status, None),
     }
 }
 
-/// A refused call as JSON: `{"error": {"code": "INVALID_ARGUMENT", "message": ...}}`.
-fn error(status: Status) -> Response {
-    let http = match status.code() {
+/// A request refused after admission: audited like a call's error, then
+/// answered with `http`.
+async fn refused(
+    endpoint: &Endpoint,
+    admitted: Admitted,
+    status: Status,
+    http: StatusCode,
+) -> Response {
+    let status = match endpoint.access().finish::<()>(admitted, Err(status)).await {
+        Err(status) => status,
+        Ok(()) => Status::internal("refused"),
+    };
+    error(status, Some(http))
+}
+
+/// A refused call as JSON: `{"error": {"code": "INVALID_ARGUMENT", "message": ...}}`,
+/// with `http` or the status its code maps to.
+fn error(status: Status, http: Option<StatusCode>) -> Response {
+    let mapped = match status.code() {
         Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange => {
             StatusCode::BAD_REQUEST
         }
@@ -153,6 +161,7 @@ fn error(status: Status) -> Response {
         Code::Unavailable | Code::DeadlineExceeded => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
+    let http = http.unwrap_or(mapped);
     let code = format!("{:?}", status.code());
     let body = json!({
         "error": {

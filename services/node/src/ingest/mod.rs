@@ -9,6 +9,7 @@
 //! "ingest" grant for every record kind in the batch, from grants that name
 //! "ingest" (kinds granted for reading do not carry over).
 
+pub mod batch_gate;
 pub mod http;
 
 use lienthong_proto::v1 as pb;
@@ -65,9 +66,12 @@ impl Writer {
                 Status::invalid_argument(format!("items[{index}].record: {error}"))
             })?;
             permit_kind(admitted, record.kind())?;
-            // The node numbers versions; what the sender believes is in
-            // expected_version.
-            record.meta_mut().version = 0;
+            // The node numbers versions (what the sender believes is in
+            // expected_version) and stamps the times.
+            let meta = record.meta_mut();
+            meta.version = 0;
+            meta.created_at.clear();
+            meta.updated_at.clear();
             upserts.push(IngestUpsert {
                 record,
                 expected_version: item.expected_version,
@@ -252,6 +256,20 @@ fn record_metrics(response: &pb::IngestResponse) {
     }
 }
 
+/// Runs a write and its audit entry to the end even if the caller goes
+/// away (a cancelled call, a deadline): a batch is never written without
+/// its entry.
+pub async fn detached<T: Send + 'static>(
+    work: impl Future<Output = Result<T, Status>> + Send + 'static,
+) -> Result<T, Status> {
+    tokio::spawn(work).await.unwrap_or_else(|error| {
+        tracing::error!(%error, "ingest task failed");
+        Err(Status::internal(
+            "internal error; the node's log has the details",
+        ))
+    })
+}
+
 /// The gRPC form.
 pub struct IngestService {
     writer: Writer,
@@ -280,15 +298,15 @@ impl ingest_server::Ingest for IngestService {
                 None,
             )
             .await?;
-        let caller = admitted.caller().to_owned();
-        let result = self
-            .writer
-            .upsert(&admitted, &caller, request.into_inner())
-            .await;
-        self.access
-            .finish(admitted, result)
-            .await
-            .map(Response::new)
+        let (writer, access) = (self.writer.clone(), self.access.clone());
+        detached(async move {
+            let caller = admitted.caller().to_owned();
+            let result = writer
+                .upsert(&admitted, &caller, request.into_inner())
+                .await;
+            access.finish(admitted, result).await.map(Response::new)
+        })
+        .await
     }
 
     async fn delete(
@@ -305,14 +323,14 @@ impl ingest_server::Ingest for IngestService {
                 None,
             )
             .await?;
-        let caller = admitted.caller().to_owned();
-        let result = self
-            .writer
-            .delete(&admitted, &caller, request.into_inner())
-            .await;
-        self.access
-            .finish(admitted, result)
-            .await
-            .map(Response::new)
+        let (writer, access) = (self.writer.clone(), self.access.clone());
+        detached(async move {
+            let caller = admitted.caller().to_owned();
+            let result = writer
+                .delete(&admitted, &caller, request.into_inner())
+                .await;
+            access.finish(admitted, result).await.map(Response::new)
+        })
+        .await
     }
 }
