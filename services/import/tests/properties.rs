@@ -322,3 +322,16 @@ fn a_short_viscii_sample_of_few_words_is_viscii() {
         Some(FileEncoding::Legacy(LegacyEncoding::Viscii))
     );
 }
+
+/// Found by a second long run: "Phạm Lê Sở Văn ven" in VISCII read as
+/// TCVN3 is "Phếm Lờ Sã Vồn ven", every word a well-formed syllable; only
+/// the words tell the readings apart.
+#[test]
+fn a_viscii_sample_whose_misreading_keeps_every_syllable_is_viscii() {
+    let text = "Phạm Lê Sở ven Phạm Phạm Lê Văn Sở Văn ven Lê";
+    let bytes = encode(text, LegacyEncoding::Viscii).expect("VISCII has every letter");
+    assert_eq!(
+        detect_encoding(&bytes).ok(),
+        Some(FileEncoding::Legacy(LegacyEncoding::Viscii))
+    );
+}
