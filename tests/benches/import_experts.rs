@@ -1,11 +1,12 @@
-//! Importing a department's CSV of experts into SQLite: rows per second with
-//! full validation, cleaning, natural-key matching, folding and search
-//! indexing, and the process's peak memory, for sheets of several sizes
-//! (memory should not grow with the file). Also a second import of the same
-//! sheet (every row unchanged).
+//! Importing a department's CSV of experts, or its catalog of tasks, into
+//! SQLite: rows per second with full validation, cleaning, natural-key
+//! matching, folding and search indexing, and the process's peak memory,
+//! for sheets of several sizes (memory should not grow with the file). Also
+//! a second import of the same sheet (every row unchanged).
 //!
 //! ```text
 //! cargo bench -p lienthong-tests --bench import_experts -- --rows 100000,1000000
+//! cargo bench -p lienthong-tests --bench import_experts -- --kind projects --rows 100000
 //! ```
 
 use std::io::Write;
@@ -13,7 +14,7 @@ use std::time::Instant;
 
 use lienthong_import::csv_source::CsvRows;
 use lienthong_import::report::{ReportFormat, ReportWriter};
-use lienthong_import::sheet_import::{ImportOptions, import_experts};
+use lienthong_import::sheet_import::{ImportOptions, import_experts, import_projects};
 use lienthong_proto::v1 as pb;
 use lienthong_sample::{ProvinceProfile, SampleGenerator, SampleSpec};
 use lienthong_store::{IndexLocation, Store, StoreOptions};
@@ -97,8 +98,80 @@ fn write_sheet(path: &std::path::Path, rows: u64) {
     out.flush().expect("flush");
 }
 
+/// A catalog of tasks as departments keep it: code, title, leader, host,
+/// level, period, budget in millions under a "(triệu đồng)" header, status
+/// and acceptance result, field codes.
+fn write_catalog(path: &std::path::Path, rows: u64) {
+    let mut spec = SampleSpec::sized(ProvinceProfile::hung_yen(), rows);
+    spec.projects = rows;
+    spec.publications = 0;
+    let generator = SampleGenerator::new(spec);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
+    writeln!(
+        out,
+        "STT,Mã số,Tên nhiệm vụ,Chủ nhiệm,Tổ chức chủ trì,Cấp quản lý,Thời gian thực hiện,\
+         Kinh phí (triệu đồng),Tình trạng,Kết quả nghiệm thu,Lĩnh vực"
+    )
+    .expect("write");
+    let quote = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
+    for index in 0..rows {
+        let project = generator.project(index);
+        let level = match project.management_level() {
+            pb::ManagementLevel::National => "Nhà nước",
+            pb::ManagementLevel::Ministry => "Bộ",
+            pb::ManagementLevel::Grassroots => "Cơ sở",
+            _ => "Tỉnh",
+        };
+        let status = match project.status() {
+            pb::ProjectStatus::Proposed => "đề xuất",
+            pb::ProjectStatus::Approved => "đã phê duyệt",
+            pb::ProjectStatus::Ongoing => "đang thực hiện",
+            pb::ProjectStatus::Cancelled => "đã hủy",
+            _ => "đã nghiệm thu",
+        };
+        let grade = match project.acceptance_grade() {
+            pb::AcceptanceGrade::Excellent => "Xuất sắc",
+            pb::AcceptanceGrade::Good => "Khá",
+            pb::AcceptanceGrade::Pass => "Đạt",
+            pb::AcceptanceGrade::Fail => "Không đạt",
+            _ => "",
+        };
+        let year = |date: &str| date.get(..4).unwrap_or("").to_owned();
+        let millions = project.total_budget_vnd / 1_000_000;
+        writeln!(
+            out,
+            "{},{},{},{},{},{},{} - {},{},{},{},{}",
+            index + 1,
+            quote(&project.code),
+            quote(&project.title),
+            quote(&project.lead.map(|lead| lead.name).unwrap_or_default()),
+            quote(&project.host_organization_name),
+            level,
+            year(&project.planned_start),
+            year(&project.planned_end),
+            // Dots group thousands, as Vietnamese sheets show numbers.
+            quote(
+                &millions
+                    .to_string()
+                    .as_bytes()
+                    .rchunks(3)
+                    .rev()
+                    .map(|g| std::str::from_utf8(g).unwrap_or(""))
+                    .collect::<Vec<_>>()
+                    .join(".")
+            ),
+            status,
+            grade,
+            project.field_codes.join(";"),
+        )
+        .expect("write");
+    }
+    out.flush().expect("flush");
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    let projects = lienthong_tests::bench_argument("--kind").as_deref() == Some("projects");
     let peak_anonymous = watch_anonymous_memory();
     println!(
         "| rows | file | pass | seconds | rows/s | accepted+fixed | rejected | peak own memory | peak RSS so far |"
@@ -106,8 +179,12 @@ async fn main() {
     println!("|---|---|---|---|---|---|---|---|---|");
     for rows in rows_option() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let sheet = dir.path().join("chuyen-gia.csv");
-        write_sheet(&sheet, rows);
+        let sheet = dir.path().join("sheet.csv");
+        if projects {
+            write_catalog(&sheet, rows);
+        } else {
+            write_sheet(&sheet, rows);
+        }
         let size = std::fs::metadata(&sheet).map(|m| m.len()).unwrap_or(0);
         let store = Store::open(&StoreOptions {
             url: format!("sqlite://{}", dir.path().join("node.db").display()),
@@ -134,10 +211,12 @@ async fn main() {
             .expect("report");
             peak_anonymous();
             let started = Instant::now();
-            let summary = import_experts(&store, rows_in, &options, &mut report)
-                .await
-                .expect("import")
-                .summary;
+            let imported = if projects {
+                import_projects(&store, rows_in, &options, &mut report).await
+            } else {
+                import_experts(&store, rows_in, &options, &mut report).await
+            };
+            let summary = imported.expect("import").summary;
             report.finish().expect("flush report");
             let seconds = started.elapsed().as_secs_f64();
             println!(
@@ -161,6 +240,9 @@ async fn main() {
                 {
                     let reason = [
                         "the same person",
+                        "the same task code",
+                        "not a period",
+                        "not an amount",
                         "not a year",
                         "not a field code",
                         "not one e-mail",

@@ -501,3 +501,26 @@ async fn a_catalog_of_tasks_is_read_with_its_money_levels_and_results() {
         store.close().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_province_merged_in_2025_is_noted_and_kept_as_written() {
+    let database = TestDatabase::sqlite();
+    let store = database.open_store(NODE).await;
+    let (summary, report) = import_text(
+        &store,
+        "Họ và tên,Năm sinh,Đơn vị công tác\n\
+         Nguyễn Văn An,1970,Sở KH&CN tỉnh Thái Bình\n\
+         Trần Văn Bình,1971,Sở KH&CN Hưng Yên\n",
+    )
+    .await;
+    // A note changes nothing: the row is accepted as it was.
+    assert_eq!((summary.accepted, summary.fixed), (2, 0), "{report}");
+    assert!(
+        report.contains("note_province_merged_2025")
+            && report.contains("Thái Bình is part of Hưng Yên since 1 July 2025"),
+        "{report}"
+    );
+    let held = experts(&store).await;
+    assert_eq!(held[0].organization_name, "Sở KH&CN tỉnh Thái Bình");
+    store.close().await;
+}

@@ -231,7 +231,10 @@ impl ExpertRowReader {
                     }
                 }
                 ExpertColumn::Position => expert.position = text,
-                ExpertColumn::Organization => expert.organization_name = text,
+                ExpertColumn::Organization => {
+                    crate::provinces::note_merged_province(&header, &text, &mut fixes);
+                    expert.organization_name = text;
+                }
                 ExpertColumn::Specialization => expert.specialization = text,
                 ExpertColumn::Keywords => {
                     expert.keywords = split_list(&text);

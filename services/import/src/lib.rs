@@ -14,6 +14,7 @@ pub mod headers;
 pub mod legacy_encoding;
 mod legacy_tables;
 pub mod project_rows;
+pub mod provinces;
 pub mod report;
 pub mod rows;
 pub mod sheet_import;

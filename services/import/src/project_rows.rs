@@ -12,6 +12,7 @@ use crate::expert_rows::{
     split_title_from_name,
 };
 use crate::headers::{Layout, SheetColumn};
+use crate::provinces::note_merged_province;
 use crate::report::Fix;
 use crate::values::{self, PartialDate};
 
@@ -315,8 +316,14 @@ impl ProjectRowReader {
                         ..Default::default()
                     });
                 }
-                ProjectColumn::HostOrganization => project.host_organization_name = text,
-                ProjectColumn::ManagingAgency => project.managing_agency = text,
+                ProjectColumn::HostOrganization => {
+                    note_merged_province(&header, &text, &mut fixes);
+                    project.host_organization_name = text;
+                }
+                ProjectColumn::ManagingAgency => {
+                    note_merged_province(&header, &text, &mut fixes);
+                    project.managing_agency = text;
+                }
                 ProjectColumn::ManagementLevel => match management_level(&text) {
                     Some(level) => project.management_level = level as i32,
                     None => {

@@ -60,6 +60,14 @@ pub struct Fix {
     pub to: String,
 }
 
+impl Fix {
+    /// A note on the cell that changed nothing (a province merged in 2025):
+    /// listed, and the row still counts as accepted as it was.
+    pub fn is_note(&self) -> bool {
+        self.rule.starts_with("note_")
+    }
+}
+
 /// Why a row was not imported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rejection {

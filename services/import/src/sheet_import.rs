@@ -396,7 +396,7 @@ impl<S: RecordSheet> Batches<'_, S> {
                     StoreWrite::Inserted,
                 ),
             };
-            let status = if read.fixes().is_empty() {
+            let status = if read.fixes().iter().all(Fix::is_note) {
                 RowStatus::Accepted
             } else {
                 RowStatus::Fixed
