@@ -44,20 +44,38 @@ pub const MERGED_2025: [(&str, &str); 29] = [
 /// The former province `text` names (as whole words, with or without
 /// diacritics), and what it is part of now.
 pub fn merged_province(text: &str) -> Option<(&'static str, &'static str)> {
-    let mut words = format!(" {} ", normalized(text));
-    // Names that hold a province's words and are no province.
+    static FOLDED: std::sync::OnceLock<Vec<Vec<String>>> = std::sync::OnceLock::new();
+    let folded = FOLDED.get_or_init(|| {
+        MERGED_2025
+            .iter()
+            .map(|(former, _)| normalized(former).split(' ').map(str::to_owned).collect())
+            .collect()
+    });
+    let text = normalized(text);
+    let words: Vec<&str> = text.split(' ').collect();
+    let mut excluded = vec![false; words.len()];
     for phrase in NOT_PROVINCES {
-        words = words.replace(phrase, " ");
+        for start in 0..words.len().saturating_sub(phrase.len() - 1) {
+            if words[start..start + phrase.len()] == *phrase {
+                excluded[start..start + phrase.len()].fill(true);
+            }
+        }
     }
-    MERGED_2025
-        .iter()
-        .find(|(former, _)| words.contains(&format!(" {} ", normalized(former))))
-        .copied()
+    folded.iter().zip(MERGED_2025).find_map(|(name, merged)| {
+        let found = (0..words.len().saturating_sub(name.len() - 1)).any(|start| {
+            !excluded[start..start + name.len()].contains(&true)
+                && words[start..start + name.len()]
+                    .iter()
+                    .zip(name)
+                    .all(|(word, part)| word == part)
+        });
+        found.then_some(merged)
+    })
 }
 
 /// Folded phrases that contain a former province's words ("Thái Bình
 /// Dương", the Pacific, holds both Thái Bình and Bình Dương).
-const NOT_PROVINCES: [&str; 1] = [" thai binh duong "];
+const NOT_PROVINCES: [&[&str]; 1] = [&["thai", "binh", "duong"]];
 
 /// Notes, in the report and without changing the cell, that `text` names a
 /// province merged in 2025.

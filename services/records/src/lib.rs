@@ -181,6 +181,17 @@ impl AnyRecord {
         }
     }
 
+    /// The record encoded as protobuf.
+    pub fn encode_to_vec(&self) -> Vec<u8> {
+        use prost::Message;
+        match self {
+            AnyRecord::Organization(r) => r.encode_to_vec(),
+            AnyRecord::Expert(r) => r.encode_to_vec(),
+            AnyRecord::Project(r) => r.encode_to_vec(),
+            AnyRecord::Publication(r) => r.encode_to_vec(),
+        }
+    }
+
     /// The record body in the protobuf JSON mapping (camelCase fields, enum
     /// names as strings), as PostgreSQL keeps it in a `jsonb` column so
     /// that reporting tools can read it with plain SQL.

@@ -271,6 +271,12 @@ fn field_with_nul(record: &AnyRecord) -> Option<String> {
             Ok(())
         }
     }
+    // Quick: U+0000 is byte 0 in UTF-8, and protobuf writes strings as they
+    // are; most records' encoding holds no 0 byte at all (it can otherwise
+    // come only from an empty nested message or a packed zero).
+    if !record.encode_to_vec().contains(&0) {
+        return None;
+    }
     let mut scan = Scan {
         tail: Vec::with_capacity(64),
         found: false,
