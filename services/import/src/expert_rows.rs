@@ -42,17 +42,7 @@ impl ExpertRow {
     /// erases nothing (a sheet that leaves a cell empty may just not know),
     /// and fields the sheet has no column for stay as they are.
     pub fn apply_to(&self, target: &mut pb::Expert) {
-        fn text(to: &mut String, from: &str) {
-            if !from.is_empty() {
-                to.clear();
-                to.push_str(from);
-            }
-        }
-        fn number<T: Copy + PartialEq + Default>(to: &mut T, from: T) {
-            if from != T::default() {
-                *to = from;
-            }
-        }
+        use crate::sheet_import::{put_text as text, put_value as number};
         let from = &self.expert;
         text(&mut target.full_name, &from.full_name);
         number(&mut target.birth_year, from.birth_year);
@@ -105,18 +95,8 @@ impl ExpertRowReader {
 
     pub fn read(&self, cells: &[String]) -> Result<ExpertRow, RejectedRow> {
         let mut fixes = Vec::new();
-        let undecodable = cells
-            .iter()
-            .enumerate()
-            .find(|(_, cell)| cell.contains('\u{FFFD}'));
-        if let Some((index, cell)) = undecodable {
-            return Err(reject(
-                self.header(index),
-                format!(
-                    "{cell:?} holds bytes that are not text in the file's encoding (shown as \u{FFFD}); correct the cell and import again"
-                ),
-                fixes,
-            ));
+        if let Some((index, reason)) = unreadable_cell(cells) {
+            return Err(reject(self.header(index), reason, fixes));
         }
         if cells.iter().all(|cell| cell.trim().is_empty()) {
             return Err(reject(String::new(), "empty row".into(), fixes));
@@ -385,6 +365,40 @@ pub(crate) fn reject(column: String, reason: String, fixes: Vec<Fix>) -> Rejecte
         rejection: Rejection { column, reason },
         fixes,
     }
+}
+
+/// The first cell of a row that cannot be read, and why: bytes that were
+/// not text in the file's encoding, or a spreadsheet formula's error.
+pub(crate) fn unreadable_cell(cells: &[String]) -> Option<(usize, String)> {
+    const FORMULA_ERRORS: [&str; 8] = [
+        "#N/A",
+        "#REF!",
+        "#VALUE!",
+        "#DIV/0!",
+        "#NAME?",
+        "#NUM!",
+        "#NULL!",
+        "#GETTING_DATA",
+    ];
+    cells.iter().enumerate().find_map(|(index, cell)| {
+        if cell.contains('\u{FFFD}') {
+            return Some((
+                index,
+                format!(
+                    "{cell:?} holds bytes that are not text in the file's encoding (shown as \u{FFFD}); correct the cell and import again"
+                ),
+            ));
+        }
+        FORMULA_ERRORS.contains(&cell.trim()).then(|| {
+            (
+                index,
+                format!(
+                    "{:?} is a spreadsheet formula's error, not a value; correct the formula (or paste the values) and import again",
+                    cell.trim()
+                ),
+            )
+        })
+    })
 }
 
 /// A cell's field codes: codes as written, or fields named ("Khoa học

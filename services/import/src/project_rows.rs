@@ -9,7 +9,7 @@ use lienthong_records::folding::normalized;
 
 use crate::expert_rows::{
     RejectedRow, clean_cell, is_totals_row, read_field_codes, reject, split_list,
-    split_title_from_name,
+    split_title_from_name, unreadable_cell,
 };
 use crate::headers::{Layout, SheetColumn};
 use crate::provinces::note_merged_province;
@@ -135,6 +135,13 @@ const PROJECT_HEADERS: &[(&str, ProjectColumn)] = &[
     ("tong kinh phi trieu dong", ProjectColumn::TotalBudget),
     ("kinh phi nghin dong", ProjectColumn::TotalBudget),
     ("tong kinh phi nghin dong", ProjectColumn::TotalBudget),
+    ("kinh phi tr d", ProjectColumn::TotalBudget),
+    ("tong kinh phi tr d", ProjectColumn::TotalBudget),
+    ("kinh phi trd", ProjectColumn::TotalBudget),
+    ("kinh phi ngan dong", ProjectColumn::TotalBudget),
+    ("tong kinh phi ngan dong", ProjectColumn::TotalBudget),
+    ("kinh phi ty dong", ProjectColumn::TotalBudget),
+    ("tong kinh phi ty dong", ProjectColumn::TotalBudget),
     ("kinh phi tu nsnn", ProjectColumn::StateBudget),
     ("kinh phi nsnn", ProjectColumn::StateBudget),
     ("ngan sach nha nuoc", ProjectColumn::StateBudget),
@@ -183,17 +190,7 @@ impl ProjectRow {
     /// Puts this row's values on `target`: each value the sheet gives
     /// replaces what was there; blank cells and absent columns erase nothing.
     pub fn apply_to(&self, target: &mut pb::Project) {
-        fn text(to: &mut String, from: &str) {
-            if !from.is_empty() {
-                to.clear();
-                to.push_str(from);
-            }
-        }
-        fn number<T: Copy + PartialEq + Default>(to: &mut T, from: T) {
-            if from != T::default() {
-                *to = from;
-            }
-        }
+        use crate::sheet_import::{put_text as text, put_value as number};
         let from = &self.project;
         text(&mut target.code, &from.code);
         text(&mut target.title, &from.title);
@@ -203,8 +200,17 @@ impl ProjectRow {
             && !lead.name.is_empty()
         {
             let held = target.lead.get_or_insert_default();
-            held.name.clone_from(&lead.name);
+            if held.name != lead.name {
+                // Another person: the link to the old one's record goes.
+                held.expert_id.clear();
+                held.name.clone_from(&lead.name);
+            }
             held.role = lead.role;
+        }
+        if !from.host_organization_name.is_empty()
+            && target.host_organization_name != from.host_organization_name
+        {
+            target.host_organization_id.clear();
         }
         text(
             &mut target.host_organization_name,
@@ -244,18 +250,8 @@ impl ProjectRowReader {
 
     pub fn read(&self, cells: &[String]) -> Result<ProjectRow, RejectedRow> {
         let mut fixes = Vec::new();
-        if let Some((index, cell)) = cells
-            .iter()
-            .enumerate()
-            .find(|(_, cell)| cell.contains('\u{FFFD}'))
-        {
-            return Err(reject(
-                self.header(index),
-                format!(
-                    "{cell:?} holds bytes that are not text in the file's encoding (shown as \u{FFFD}); correct the cell and import again"
-                ),
-                fixes,
-            ));
+        if let Some((index, reason)) = unreadable_cell(cells) {
+            return Err(reject(self.header(index), reason, fixes));
         }
         if cells.iter().all(|cell| cell.trim().is_empty()) {
             return Err(reject(String::new(), "empty row".into(), fixes));
@@ -379,7 +375,7 @@ impl ProjectRowReader {
                     let Some(amount) = budget(&header, &text) else {
                         return fail(
                             format!(
-                                "{text:?} is not an amount of money; write it as \"1.250.000.000\", \"1,25 tỷ\" or \"850 triệu\" (\"1,250 tỷ\" is ambiguous)"
+                                "{text:?} is not an amount of money; write it as \"1.250.000.000\", \"1,25 tỷ\" or \"850 triệu\" (\"1,250 tỷ\" is ambiguous; a plain number under a million đồng needs its unit, in the cell or the header: \"Kinh phí (triệu đồng)\")"
                             ),
                             fixes,
                         );
@@ -443,7 +439,7 @@ impl ProjectRowReader {
             } else {
                 return Err(reject(
                     String::new(),
-                    "the task's status is not given: add a column \"Tình trạng\" (đang thực hiện, đã nghiệm thu, …) or the acceptance result (\"Kết quả nghiệm thu\")".into(),
+                    "the task's status is not given: fill its \"Tình trạng\" cell (đang thực hiện, đã nghiệm thu, …) or its acceptance result (\"Kết quả nghiệm thu\"), adding the column if the sheet has none".into(),
                     fixes,
                 ));
             }
@@ -504,13 +500,19 @@ fn budget(header: &str, text: &str) -> Option<u64> {
     let plain = text
         .chars()
         .all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | ' '));
-    let folded = normalized(header);
-    let (unit, scale) = if folded.contains("trieu") {
+    let folded = format!(" {} ", normalized(header));
+    let has = |words: &[&str]| words.iter().any(|w| folded.contains(&format!(" {w} ")));
+    let (unit, scale) = if has(&["trieu", "tr d", "trd", "tr"]) {
         (" triệu", 1_000_000)
-    } else if folded.contains("nghin") {
+    } else if has(&["nghin", "ngan", "1 000 d", "1000 d"]) {
         (" nghìn", 1_000)
-    } else if folded.contains(" ty") {
+    } else if has(&["ty"]) {
         (" tỷ", 1_000_000_000)
+    } else if plain {
+        // A plain number under a header without a unit: đồng, as written,
+        // but a task's budget under a million đồng is a unit gone missing
+        // (a header "(triệu đồng)" in a row above, say), not a budget.
+        return values::money(text).filter(|amount| *amount >= 1_000_000);
     } else {
         return values::money(text);
     };
@@ -525,7 +527,9 @@ fn budget(header: &str, text: &str) -> Option<u64> {
         return None;
     }
     match values::money(text) {
-        Some(whole) => whole.checked_mul(scale),
+        Some(whole) => whole
+            .checked_mul(scale)
+            .filter(|amount| *amount < 10u64.pow(16)),
         None => values::money(&format!("{text}{unit}")),
     }
 }
@@ -639,5 +643,38 @@ mod tests {
         )
         .expect_err("ambiguous money");
         assert_eq!(refused.rejection.column, "Kinh phí");
+    }
+
+    #[test]
+    fn amounts_keep_their_unit_or_are_refused() {
+        let budget_of = |header: &str, cell: &str| {
+            read(
+                &["Mã số", "Tên nhiệm vụ", "Tình trạng", header],
+                &["DA-01", "Ứng dụng", "Đang thực hiện", cell],
+            )
+            .map(|row| row.project.total_budget_vnd)
+        };
+        assert_eq!(budget_of("Kinh phí (Tr.đ)", "850").ok(), Some(850_000_000));
+        assert_eq!(
+            budget_of("Kinh phí (ngàn đồng)", "850.000").ok(),
+            Some(850_000_000)
+        );
+        // A workbook's number with decimals comes with a decimal comma.
+        assert_eq!(
+            budget_of("Kinh phí (triệu đồng)", "1250,5").ok(),
+            Some(1_250_500_000)
+        );
+        // No unit anywhere, and too small to be đồng: refused, not guessed.
+        assert!(budget_of("Kinh phí", "1.250").is_err());
+        assert_eq!(
+            budget_of("Kinh phí", "1.250.000.000").ok(),
+            Some(1_250_000_000)
+        );
+        let refused = read(
+            &["Mã số", "Tên nhiệm vụ", "Tình trạng"],
+            &["#N/A", "Ứng dụng", "Đang thực hiện"],
+        )
+        .expect_err("a formula's error");
+        assert_eq!(refused.rejection.column, "Mã số");
     }
 }

@@ -71,71 +71,47 @@ impl RecordSheet for ExpertRowReader {
     }
 }
 
-impl SheetRow for ExpertRow {
-    fn natural_key(&self) -> String {
-        ExpertRow::natural_key(self)
-    }
-
-    fn fixes(&self) -> &[Fix] {
-        &self.fixes
-    }
-
-    fn into_fixes(self) -> Vec<Fix> {
-        self.fixes
-    }
-
-    fn apply_to(&self, record: &mut AnyRecord) -> bool {
-        match record {
-            AnyRecord::Expert(held) => {
-                ExpertRow::apply_to(self, held);
-                true
+/// [`SheetRow`] for a row type with `natural_key`, `fixes` and
+/// `apply_to(&mut pb::$variant)`, whose records are `AnyRecord::$variant`.
+macro_rules! sheet_row {
+    ($row:ty, $variant:ident) => {
+        impl SheetRow for $row {
+            fn natural_key(&self) -> String {
+                <$row>::natural_key(self)
             }
-            _ => false,
-        }
-    }
 
-    fn new_record(&self, meta: pb::RecordMeta) -> AnyRecord {
-        let mut new = pb::Expert {
-            meta: Some(meta),
-            ..Default::default()
-        };
-        ExpertRow::apply_to(self, &mut new);
-        AnyRecord::Expert(new)
-    }
+            fn fixes(&self) -> &[Fix] {
+                &self.fixes
+            }
+
+            fn into_fixes(self) -> Vec<Fix> {
+                self.fixes
+            }
+
+            fn apply_to(&self, record: &mut AnyRecord) -> bool {
+                match record {
+                    AnyRecord::$variant(held) => {
+                        <$row>::apply_to(self, held);
+                        true
+                    }
+                    _ => false,
+                }
+            }
+
+            fn new_record(&self, meta: pb::RecordMeta) -> AnyRecord {
+                let mut new = pb::$variant {
+                    meta: Some(meta),
+                    ..Default::default()
+                };
+                <$row>::apply_to(self, &mut new);
+                AnyRecord::$variant(new)
+            }
+        }
+    };
 }
 
-impl SheetRow for ProjectRow {
-    fn natural_key(&self) -> String {
-        ProjectRow::natural_key(self)
-    }
-
-    fn fixes(&self) -> &[Fix] {
-        &self.fixes
-    }
-
-    fn into_fixes(self) -> Vec<Fix> {
-        self.fixes
-    }
-
-    fn apply_to(&self, record: &mut AnyRecord) -> bool {
-        match record {
-            AnyRecord::Project(held) => {
-                ProjectRow::apply_to(self, held);
-                true
-            }
-            _ => false,
-        }
-    }
-
-    fn new_record(&self, meta: pb::RecordMeta) -> AnyRecord {
-        let mut new = pb::Project {
-            meta: Some(meta),
-            ..Default::default()
-        };
-        ProjectRow::apply_to(self, &mut new);
-        AnyRecord::Project(new)
-    }
-}
+sheet_row!(ExpertRow, Expert);
+sheet_row!(ProjectRow, Project);
 
 impl RecordSheet for ProjectRowReader {
     type Column = crate::project_rows::ProjectColumn;
@@ -453,10 +429,26 @@ impl<S: RecordSheet> Batches<'_, S> {
     }
 }
 
-/// The first words of what departments write under a list to sign it:
-/// "Người lập biểu", "Thủ trưởng đơn vị", "(Ký, ghi rõ họ tên)", "Xác nhận
-/// của …", "Giám đốc", folded.
-const SIGNATURE_WORDS: [&str; 12] = [
+/// Puts a cell's text on a record's field, unless the cell was blank: a
+/// sheet that leaves a cell empty may just not know, so it erases nothing.
+pub(crate) fn put_text(to: &mut String, from: &str) {
+    if !from.is_empty() {
+        to.clear();
+        to.push_str(from);
+    }
+}
+
+/// As [`put_text`], for a value whose default means "not given".
+pub(crate) fn put_value<T: Copy + PartialEq + Default>(to: &mut T, from: T) {
+    if from != T::default() {
+        *to = from;
+    }
+}
+
+/// Titles and phrases of the signatures under a list, folded: who signs
+/// ("Giám đốc", "Thủ trưởng đơn vị"), and the instructions beside them.
+/// Signers' titles may be preceded by KT., TM., TL., Q. (signing for).
+const SIGNATURE_WORDS: [&str; 18] = [
     "nguoi lap",
     "thu truong",
     "ky ten",
@@ -467,38 +459,64 @@ const SIGNATURE_WORDS: [&str; 12] = [
     "lanh dao",
     "giam doc",
     "pho giam doc",
+    "tong giam doc",
     "truong phong",
     "ke toan truong",
+    "chu tich",
+    "vien truong",
+    "hieu truong",
+    "truong ban",
+    "chanh van phong",
 ];
 
-/// The row's first text when every filled cell of it is part of the
-/// signatures at a sheet's foot (a row naming a person beside a title is a
-/// person, not a signature); `None` otherwise.
+/// What starts the foot for certain: the list's maker, a signature
+/// instruction, or the dated line. A title alone ("Giám đốc", "LÃNH ĐẠO
+/// SỞ", a position in a row of its own) does not.
+const FOOT_STARTS: [&str; 5] = [
+    "nguoi lap",
+    "ky ten",
+    "ky ghi ro",
+    "ky va ghi ro",
+    "ky ho ten",
+];
+
+/// The row's first text when it starts the signatures at a sheet's foot:
+/// every filled cell is part of them, and one is the list's maker
+/// ("Người lập biểu"), a signature instruction ("(Ký, ghi rõ họ tên)") or
+/// the dated line ("Hưng Yên, ngày 15 tháng 11 năm 2026"). `None`
+/// otherwise: a row naming a person beside a title is a person.
 fn signature_marker(cells: &[String]) -> Option<String> {
     let filled: Vec<&str> = cells
         .iter()
         .map(|cell| cell.trim())
         .filter(|cell| !cell.is_empty())
         .collect();
-    let is_signature = |text: &str| {
-        let folded = lienthong_records::folding::normalized(text);
-        let words: Vec<&str> = folded.split(' ').collect();
-        // "Hưng Yên, ngày 15 tháng 11 năm 2026", "ngày ... tháng ... năm ...".
+    let first = filled.first()?;
+    let mut certain = false;
+    for cell in &filled {
+        let folded = lienthong_records::folding::normalized(cell);
+        let mut words: Vec<&str> = folded.split(' ').collect();
+        // "KT. GIÁM ĐỐC": signing for.
+        if words.len() > 1 && matches!(words[0], "kt" | "tm" | "tl" | "q" | "ktl") {
+            words.remove(0);
+        }
+        let text = words.join(" ");
         let at = |word: &str| words.iter().position(|w| *w == word);
         let dated = matches!(
             (at("ngay"), at("thang"), at("nam")),
             (Some(day), Some(month), Some(year)) if day < month && month < year
         );
-        dated
-            || SIGNATURE_WORDS
+        let starts = |phrases: &[&str]| {
+            phrases
                 .iter()
-                .any(|start| folded == *start || folded.starts_with(&format!("{start} ")))
-    };
-    let first = filled.first()?;
-    filled
-        .iter()
-        .all(|cell| is_signature(cell))
-        .then(|| (*first).to_owned())
+                .any(|start| text == *start || text.starts_with(&format!("{start} ")))
+        };
+        if !(dated || starts(&SIGNATURE_WORDS)) {
+            return None;
+        }
+        certain |= dated || starts(&FOOT_STARTS);
+    }
+    certain.then(|| (*first).to_owned())
 }
 
 /// `<node>:<kind>:x<16 hex digits of the natural key's SHA-256>`.
@@ -516,4 +534,26 @@ fn key_digest(natural_key: &str) -> u64 {
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&digest.as_ref()[..8]);
     u64::from_le_bytes(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(cells: &[&str]) -> Vec<String> {
+        cells.iter().map(|cell| (*cell).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_foot_starts_with_its_maker_an_instruction_or_its_date_not_a_title_alone() {
+        assert!(signature_marker(&row(&["", "Người lập biểu", "", "KT. GIÁM ĐỐC"])).is_some());
+        assert!(signature_marker(&row(&["Hưng Yên, ngày 15 tháng 11 năm 2026"])).is_some());
+        assert!(signature_marker(&row(&["", "(Ký, ghi rõ họ tên)"])).is_some());
+        // A heading, a position on a row of its own, a deputy minister.
+        assert!(signature_marker(&row(&["", "LÃNH ĐẠO SỞ"])).is_none());
+        assert!(signature_marker(&row(&["", "", "Giám đốc Trung tâm"])).is_none());
+        assert!(signature_marker(&row(&["Thứ trưởng"])).is_none());
+        // A person beside a title is a person.
+        assert!(signature_marker(&row(&["Nguyễn Văn An", "Giám đốc"])).is_none());
+    }
 }

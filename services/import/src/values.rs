@@ -113,10 +113,22 @@ pub const YEARS: std::ops::RangeInclusive<u32> = 1900..=2100;
 /// not a real date.
 pub fn partial_date(text: &str) -> Option<PartialDate> {
     let text = text.trim();
+    // A year a program wrote as a decimal number ("2019.0").
+    if let Some(year) = text
+        .strip_suffix(".0")
+        .or_else(|| text.strip_suffix(",0"))
+        .filter(|year| year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return real(PartialDate {
+            year: year.parse().ok()?,
+            month: None,
+            day: None,
+        });
+    }
     // A serial with a time of day ("24902.5").
-    if let Some((days, _)) = text.split_once('.')
+    if let Some((days, _)) = text.split_once(['.', ','])
         && (4..=5).contains(&days.len())
-        && text.parse::<f64>().is_ok()
+        && text.replace(',', ".").parse::<f64>().is_ok()
     {
         return excel_serial(text);
     }
@@ -188,7 +200,8 @@ pub(crate) fn days_in_month(year: u32, month: u32) -> u32 {
 /// An Excel serial day number (a whole or fractional number of days since
 /// 1899-12-30) as a date; serials before 1900 or after 2100 are not dates.
 pub fn excel_serial(text: &str) -> Option<PartialDate> {
-    let value: f64 = text.trim().parse().ok()?;
+    // A workbook's number with a time shows a decimal comma ("24902,5").
+    let value: f64 = text.trim().replace(',', ".").parse().ok()?;
     // 73,416 is 2101-01-01: any time of 2100-12-31 is still a date.
     if !value.is_finite() || !(1.0..73_416.0).contains(&value) {
         return None;
@@ -342,6 +355,21 @@ pub fn field_by_name(text: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_year_written_as_a_decimal_number_is_a_year() {
+        let year = |y| {
+            Some(PartialDate {
+                year: y,
+                month: None,
+                day: None,
+            })
+        };
+        assert_eq!(partial_date("2019.0"), year(2019));
+        assert_eq!(partial_date("2019,0"), year(2019));
+        // A serial with a time, as a workbook shows it.
+        assert_eq!(partial_date("29221,5").map(|d| d.year), Some(1980));
+    }
 
     #[test]
     fn titles_and_degrees_as_written() {

@@ -4,11 +4,12 @@
 //!
 //! - text cells as written (workbooks are Unicode; legacy-encoded text typed
 //!   into a cell is still repaired cell by cell on the way in);
-//! - whole numbers without a decimal point ("1978", not "1978.0");
+//! - whole numbers without a decimal point ("1978", not "1978.0"), others
+//!   with a decimal comma as Vietnamese sheets show them ("1250,5");
 //! - cells formatted as dates as `dd/mm/yyyy` (ODS dates likewise), so a
 //!   birth date reads as the date it shows, not as its serial number;
-//! - formula errors (`#N/A`, `#REF!`) as they show, which the column's
-//!   reading then rejects with the row.
+//! - formula errors (`#N/A`, `#REF!`) as they show; a row holding one is
+//!   rejected, naming the cell.
 //!
 //! A sheet is held in memory while it is read (calamine reads a sheet
 //! whole); Excel's own limit is 1,048,576 rows.
@@ -98,11 +99,21 @@ impl SheetRows {
 
 impl RowSource for SheetRows {
     fn next_row(&mut self) -> Option<Result<SourceRow, ImportError>> {
-        let row = self.range.rows().nth(self.next)?;
-        let line = self.first_row + self.next as u64 + 1;
+        // By position: a fresh row iterator would walk from the top each time.
+        let (height, width) = self.range.get_size();
+        if self.next >= height {
+            return None;
+        }
+        let row = self.next;
+        let line = self.first_row + row as u64 + 1;
         self.next += 1;
         let mut cells = vec![String::new(); self.first_column];
-        cells.extend(row.iter().map(cell_text));
+        cells.extend((0..width).map(|column| {
+            self.range
+                .get((row, column))
+                .map(cell_text)
+                .unwrap_or_default()
+        }));
         // Trailing empty cells are not columns the row has.
         while cells.last().is_some_and(String::is_empty) {
             cells.pop();
@@ -128,11 +139,15 @@ pub fn cell_text(cell: &Data) -> String {
     }
 }
 
+/// A number as a Vietnamese sheet shows it: whole numbers without a
+/// decimal part, others with a decimal comma ("1250,5"), so that the
+/// readings of text cells (where a dot groups thousands) cannot take a
+/// number's decimal point for a thousands separator.
 fn number_text(number: f64) -> String {
     if number.fract() == 0.0 && number.abs() < 1e15 {
         format!("{}", number as i64)
     } else {
-        number.to_string()
+        number.to_string().replace('.', ",")
     }
 }
 
@@ -157,7 +172,7 @@ mod tests {
     #[test]
     fn cells_read_as_the_sheet_shows_them() {
         assert_eq!(cell_text(&Data::Float(1978.0)), "1978");
-        assert_eq!(cell_text(&Data::Float(1.5)), "1.5");
+        assert_eq!(cell_text(&Data::Float(1.5)), "1,5");
         assert_eq!(cell_text(&Data::Int(42)), "42");
         assert_eq!(
             cell_text(&Data::String("Nguyễn Văn An".into())),

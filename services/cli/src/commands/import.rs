@@ -90,7 +90,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     )?;
     if !imported.sheets_skipped.is_empty() {
         eprintln!(
-            "sheets without a header of experts, not imported: {}; name one with --sheet to see why",
+            "sheets without a header this import knows, not imported: {}; name one with --sheet to see why",
             imported.sheets_skipped.join(", ")
         );
     }
@@ -248,9 +248,9 @@ impl Input {
                 progress.finish_and_clear();
                 anyhow::ensure!(
                     !all.sheets.is_empty(),
-                    "no sheet has a header of experts (sheets: {}); the header must name the full \
-                     name (\"Họ và tên\") and at least one other known column, or give a mapping \
-                     file (--mapping)",
+                    "no sheet has a header this import knows (sheets: {}); the header must name an \
+                     expert's full name (\"Họ và tên\") or a task's title (\"Tên nhiệm vụ\") and at \
+                     least one other known column, or give a mapping file (--mapping)",
                     all.sheets_skipped.join(", ")
                 );
                 Ok(all)

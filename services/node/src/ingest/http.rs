@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 use tonic::{Code, Status};
 
+use super::Call;
 use crate::access::{Admitted, Harvester};
 use crate::harvest::{Endpoint, HarvestPeer};
 use crate::policy::Operation;
@@ -31,12 +32,6 @@ pub(crate) async fn upsert(State(endpoint): State<Arc<Endpoint>>, request: Reque
 
 pub(crate) async fn delete(State(endpoint): State<Arc<Endpoint>>, request: Request) -> Response {
     serve::<pb::DeleteRequest>(endpoint, request, "IngestDelete", Call::Delete).await
-}
-
-/// A parsed request, for the writer.
-enum Call {
-    Upsert(pb::UpsertRequest),
-    Delete(pb::DeleteRequest),
 }
 
 async fn serve<Body: DeserializeOwned>(
@@ -116,12 +111,7 @@ async fn serve<Body: DeserializeOwned>(
     let work_endpoint = endpoint.clone();
     let call = call(body);
     let answered = super::detached(async move {
-        let caller = admitted.caller().to_owned();
-        let writer = work_endpoint.writer();
-        let result = match call {
-            Call::Upsert(request) => writer.upsert(&admitted, &caller, request).await,
-            Call::Delete(request) => writer.delete(&admitted, &caller, request).await,
-        };
+        let result = work_endpoint.writer().apply(&admitted, call).await;
         work_endpoint.access().finish(admitted, result).await
     })
     .await;

@@ -34,6 +34,12 @@ pub const MAX_BATCH: usize = 1_000;
 /// Longest idempotency key.
 pub const MAX_KEY_CHARS: usize = 128;
 
+/// A decoded request, for [`Writer::apply`].
+pub enum Call {
+    Upsert(pb::UpsertRequest),
+    Delete(pb::DeleteRequest),
+}
+
 /// Checks a batch and writes it; shared by both forms of the API.
 #[derive(Clone)]
 pub struct Writer {
@@ -43,6 +49,20 @@ pub struct Writer {
 impl Writer {
     pub fn new(store: Store) -> Writer {
         Writer { store }
+    }
+
+    /// Applies an admitted call as its caller; returns the answer and the
+    /// ids written.
+    pub async fn apply(
+        &self,
+        admitted: &Admitted,
+        call: Call,
+    ) -> Result<(pb::IngestResponse, Vec<String>), Status> {
+        let caller = admitted.caller().to_owned();
+        match call {
+            Call::Upsert(request) => self.upsert(admitted, &caller, request).await,
+            Call::Delete(request) => self.delete(admitted, &caller, request).await,
+        }
     }
 
     /// Applies an admitted upsert call; returns the answer and the ids written.
@@ -282,55 +302,51 @@ impl IngestService {
     }
 }
 
+impl IngestService {
+    /// Admits `request` as `action`, then writes it and audits the outcome
+    /// to the end (see [`detached`]).
+    async fn handle<Req>(
+        &self,
+        request: Request<Req>,
+        action: &'static str,
+        call: fn(Req) -> Call,
+    ) -> Result<Response<pb::IngestResponse>, Status>
+    where
+        Req: IngestArguments + Send + 'static,
+    {
+        let admitted = self
+            .access
+            .admit_summarized(
+                &request,
+                &request.get_ref().audited(),
+                action,
+                Operation::Ingest,
+                None,
+            )
+            .await?;
+        let (writer, access) = (self.writer.clone(), self.access.clone());
+        let call = call(request.into_inner());
+        detached(async move {
+            let result = writer.apply(&admitted, call).await;
+            access.finish(admitted, result).await.map(Response::new)
+        })
+        .await
+    }
+}
+
 #[tonic::async_trait]
 impl ingest_server::Ingest for IngestService {
     async fn upsert(
         &self,
         request: Request<pb::UpsertRequest>,
     ) -> Result<Response<pb::IngestResponse>, Status> {
-        let admitted = self
-            .access
-            .admit_summarized(
-                &request,
-                &request.get_ref().audited(),
-                "IngestUpsert",
-                Operation::Ingest,
-                None,
-            )
-            .await?;
-        let (writer, access) = (self.writer.clone(), self.access.clone());
-        detached(async move {
-            let caller = admitted.caller().to_owned();
-            let result = writer
-                .upsert(&admitted, &caller, request.into_inner())
-                .await;
-            access.finish(admitted, result).await.map(Response::new)
-        })
-        .await
+        self.handle(request, "IngestUpsert", Call::Upsert).await
     }
 
     async fn delete(
         &self,
         request: Request<pb::DeleteRequest>,
     ) -> Result<Response<pb::IngestResponse>, Status> {
-        let admitted = self
-            .access
-            .admit_summarized(
-                &request,
-                &request.get_ref().audited(),
-                "IngestDelete",
-                Operation::Ingest,
-                None,
-            )
-            .await?;
-        let (writer, access) = (self.writer.clone(), self.access.clone());
-        detached(async move {
-            let caller = admitted.caller().to_owned();
-            let result = writer
-                .delete(&admitted, &caller, request.into_inner())
-                .await;
-            access.finish(admitted, result).await.map(Response::new)
-        })
-        .await
+        self.handle(request, "IngestDelete", Call::Delete).await
     }
 }
