@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use lienthong_import::csv_source::{CsvRows, FileEncoding};
 use lienthong_import::legacy_encoding::LegacyEncoding;
 use lienthong_import::report::{ReportFormat, ReportWriter, Summary};
-use lienthong_import::sheet_import::{ImportOptions, import_experts, import_projects};
+use lienthong_import::sheet_import::{
+    ImportOptions, import_experts, import_organizations, import_projects, import_publications,
+};
 use lienthong_import::workbook::Workbook;
 use lienthong_proto::v1 as pb;
 use lienthong_records::AnyRecord;
@@ -104,6 +106,7 @@ async fn each_encoding_reads_to_the_same_experts_and_the_exact_report() {
                 "experts-cp1258.csv",
                 FileEncoding::Legacy(LegacyEncoding::Windows1258),
             ),
+            ("experts-vni.csv", FileEncoding::Legacy(LegacyEncoding::Vni)),
             ("experts-utf16.txt", FileEncoding::Utf16LittleEndian),
             ("experts-merged-header.csv", FileEncoding::Utf8WithMark),
         ] {
@@ -523,4 +526,137 @@ async fn a_province_merged_in_2025_is_noted_and_kept_as_written() {
     let held = experts(&store).await;
     assert_eq!(held[0].organization_name, "Sở KH&CN tỉnh Thái Bình");
     store.close().await;
+}
+
+/// Imports the fixture `name` as `kind`; the summary and the CSV report.
+async fn import_fixture(
+    store: &Store,
+    name: &str,
+    kind: lienthong_records::RecordKind,
+) -> (Summary, String) {
+    use lienthong_records::RecordKind;
+    let rows =
+        CsvRows::open(std::fs::File::open(fixture(name)).expect("fixture")).expect("readable");
+    let mut report = ReportWriter::new(Vec::new(), ReportFormat::Csv, false).expect("report");
+    let options = options(false);
+    let imported = match kind {
+        RecordKind::Expert => import_experts(store, rows, &options, &mut report).await,
+        RecordKind::Project => import_projects(store, rows, &options, &mut report).await,
+        RecordKind::Publication => import_publications(store, rows, &options, &mut report).await,
+        RecordKind::Organization => import_organizations(store, rows, &options, &mut report).await,
+    };
+    let summary = imported.expect("import").summary;
+    (
+        summary,
+        String::from_utf8(report.finish().expect("finish")).expect("utf-8"),
+    )
+}
+
+/// Every record of `kind` the store holds.
+async fn held(store: &Store, kind: lienthong_records::RecordKind) -> Vec<AnyRecord> {
+    store.scan(kind, 0, 500).await.expect("scan").0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_of_papers_is_read_with_its_authors_dois_and_languages() {
+    use lienthong_records::RecordKind;
+    for database in TestDatabase::each_backend().await {
+        let backend = database.backend;
+        let store = database.open_store(NODE).await;
+        let name = "publications-utf8.csv";
+        let (summary, report) = import_fixture(&store, name, RecordKind::Publication).await;
+        assert_report(name, &report);
+        assert_eq!(
+            (summary.rows, summary.inserted, summary.rejected),
+            (8, 3, 5),
+            "{backend:?}: {report}"
+        );
+        let mut papers: Vec<pb::Publication> = held(&store, RecordKind::Publication)
+            .await
+            .into_iter()
+            .filter_map(|record| match record {
+                AnyRecord::Publication(paper) => Some(paper),
+                _ => None,
+            })
+            .collect();
+        papers.sort_by_key(|paper| paper.year);
+        let [mushrooms, rice, landraces] = &papers[..] else {
+            panic!("{backend:?}: three papers, not {papers:?}");
+        };
+        assert_eq!(
+            mushrooms.title, "Nghiên cứu quy trình sản xuất nấm ăn",
+            "TCVN3 damage restored"
+        );
+        assert_eq!(mushrooms.doi, "");
+        assert_eq!(rice.doi, "10.31817/vjas.2021.19.3.05", "the link dropped");
+        assert_eq!(rice.pages, "45-52");
+        assert_eq!(rice.language, "vi");
+        let authors: Vec<&str> = rice.authors.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(authors, ["Lê Quang Hải", "Phạm Thị Hoà"], "titles dropped");
+        assert_eq!(landraces.year, 2022, "2022.0 is 2022");
+        let authors: Vec<&str> = landraces.authors.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(authors, ["Smith, J.", "Lê Quang Hải"]);
+        assert_eq!(landraces.language, "en");
+
+        // Again: the same papers, nothing written.
+        let seq = store.last_change_seq().await.expect("seq");
+        let (again, _) = import_fixture(&store, name, RecordKind::Publication).await;
+        assert_eq!((again.unchanged, again.inserted, again.updated), (3, 0, 0));
+        assert_eq!(store.last_change_seq().await.expect("seq"), seq);
+        store.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_of_organizations_is_read_with_types_codes_and_merged_provinces() {
+    use lienthong_records::RecordKind;
+    for database in TestDatabase::each_backend().await {
+        let backend = database.backend;
+        let store = database.open_store(NODE).await;
+        let name = "organizations-utf8.csv";
+        let (summary, report) = import_fixture(&store, name, RecordKind::Organization).await;
+        assert_report(name, &report);
+        assert_eq!(
+            (summary.rows, summary.inserted, summary.rejected),
+            (7, 4, 3),
+            "{backend:?}: {report}"
+        );
+        let organizations: Vec<pb::Organization> = held(&store, RecordKind::Organization)
+            .await
+            .into_iter()
+            .filter_map(|record| match record {
+                AnyRecord::Organization(organization) => Some(organization),
+                _ => None,
+            })
+            .collect();
+        let named = |prefix: &str| {
+            organizations
+                .iter()
+                .find(|organization| organization.name.starts_with(prefix))
+                .unwrap_or_else(|| panic!("{backend:?}: no {prefix} in {organizations:?}"))
+        };
+        let university = named("Trường Đại học Sư phạm");
+        assert_eq!(university.agency_code, "000.00.31.H33");
+        assert_eq!(
+            university.organization_type,
+            pb::OrganizationType::University as i32
+        );
+        let institute = named("Viện Công nghệ sinh học");
+        assert_eq!(
+            institute.organization_type,
+            pb::OrganizationType::ResearchInstitute as i32,
+            "VNI text saved as Unicode restored"
+        );
+        assert_eq!(
+            named("Sở Khoa học").province,
+            "Thái Bình",
+            "kept as written"
+        );
+        assert!(report.contains("legacy_vni"), "{report}");
+        assert!(
+            report.contains("Thái Bình is part of Hưng Yên since 1 July 2025"),
+            "{report}"
+        );
+        store.close().await;
+    }
 }

@@ -93,34 +93,42 @@ pub enum Command {
     Info(InfoArgs),
     /// Load or dump records as JSON lines (the protobuf JSON form of lienthong.v1.Record).
     Records(RecordsArgs),
-    /// Import a department's spreadsheet of experts (CSV, XLSX, XLS or ODS)
-    /// into a node's database, cleaning it on the way and accounting for
-    /// every row.
+    /// Import a department's spreadsheet of experts, tasks, papers or
+    /// organizations (CSV, XLSX, XLS or ODS) into a node's database, cleaning
+    /// it on the way and accounting for every row.
     ///
     /// CSV files may be UTF-8 (with or without a byte-order mark), UTF-16, or
-    /// in the legacy encodings TCVN3 (ABC), VISCII and Windows-1258, told
-    /// apart by how Vietnamese each reads. Workbooks are read sheet by sheet:
-    /// every sheet with a header of experts, or the one --sheet names; the
-    /// report's lines then read "Sheet!12". Finds the header among the first 10 rows (also
-    /// one spread over two rows by merged cells) and knows the names real
-    /// sheets use, with or without diacritics: Họ và tên, Năm sinh, Giới tính,
-    /// Học hàm, Học vị, Chức vụ, Đơn vị công tác, Lĩnh vực, Chuyên ngành,
-    /// Email, Điện thoại, ORCID, … Cells are cleaned (whitespace, Unicode NFC,
-    /// text damaged by a legacy encoding restored), titles read ("PGS.TS."),
-    /// dates reduced to the birth year (Excel serial numbers too).
+    /// in the legacy encodings TCVN3 (ABC), VNI, VISCII and Windows-1258,
+    /// told apart by how Vietnamese each reads. Workbooks are read sheet by
+    /// sheet: every sheet with a header of the kind named, or the one --sheet
+    /// names; the report's lines then read "Sheet!12". Finds the header among
+    /// the first 10 rows (also one spread over two rows by merged cells) and
+    /// knows the names real sheets use, with or without diacritics: Họ và
+    /// tên, Năm sinh, Học hàm, Học vị, Đơn vị công tác, Lĩnh vực (experts);
+    /// Mã số, Tên nhiệm vụ, Chủ nhiệm, Kinh phí, Kết quả nghiệm thu (tasks);
+    /// Tên bài báo, Tác giả, Tạp chí, Năm, DOI (papers); Tên tổ chức, Loại
+    /// hình, Tỉnh, Mã định danh (organizations); … Cells are cleaned
+    /// (whitespace, Unicode NFC, text damaged by a legacy encoding restored),
+    /// titles read ("PGS.TS."), dates and money read as written.
     ///
     /// Every row is reported as accepted, fixed (each fix listed) or rejected
     /// (the column and why), to --report as CSV or JSON lines, and summed up
-    /// in a table. Importing the same sheet again matches records by ORCID,
-    /// or by name, birth year and organization, and writes only what changed.
-    /// New records are internal unless --visibility says otherwise.
+    /// in a table. Importing the same sheet again matches records by their
+    /// natural key (an expert's ORCID, or name, birth year and organization;
+    /// a task's code; a paper's DOI, or title and year; an organization's ID
+    /// code, or name) and writes only what changed. Rows that look like the
+    /// same person or task as a record already stored, under another key,
+    /// are listed with a similarity score and the `lienthong merge` that
+    /// would join them; nothing is merged unasked. New records are internal
+    /// unless --visibility says otherwise.
     ///
     /// Examples:
     ///   lienthong import experts chuyen-gia.csv --config deploy/hung-yen.sqlite.toml --dry-run
     ///   lienthong import experts chuyen-gia.csv --config deploy/hung-yen.sqlite.toml \
     ///       --report ket-qua.csv --visibility federation
-    ///   lienthong import experts danh-sach.xlsx --sheet "Chuyên gia" \
+    ///   lienthong import projects danh-muc.xlsx --sheet "Nhiệm vụ" \
     ///       --config deploy/hung-yen.sqlite.toml --dry-run
+    ///   lienthong import publications bai-bao.csv --config deploy/hung-yen.sqlite.toml
     Import(ImportArgs),
     /// Fill a node's database with realistic, deterministic sample data.
     ///
@@ -652,7 +660,7 @@ pub struct ImportArgs {
     /// The file: CSV, or a workbook (.xlsx, .xlsm, .xlsb, .xls, .ods).
     pub file: PathBuf,
     /// The sheet of a workbook to import; by default every sheet that has a
-    /// header of experts.
+    /// header of the kind named.
     #[arg(long)]
     pub sheet: Option<String>,
     /// Node configuration file.
@@ -674,9 +682,10 @@ pub struct ImportArgs {
     /// A TOML file naming columns the built-in header names do not know, e.g.
     /// [columns]
     /// "Tên cán bộ" = "full_name"
-    /// Column names: full_name, birth_year, gender, academic_title, degree,
-    /// title_and_degree, position, organization, field_codes, specialization,
-    /// keywords, email, phone, orcid, ignored.
+    /// Experts' column names: full_name, birth_year, gender, academic_title,
+    /// degree, title_and_degree, position, organization, field_codes,
+    /// specialization, keywords, email, phone, orcid, ignored. A wrong name
+    /// is refused with the list of the kind's names.
     #[arg(long)]
     pub mapping: Option<PathBuf>,
     /// Print the summary as JSON.
@@ -691,6 +700,24 @@ pub enum ImportKind {
     /// chủ trì, Cấp quản lý, Năm bắt đầu, Năm kết thúc, Kinh phí, Kết quả
     /// nghiệm thu, …
     Projects,
+    /// Scientific papers: Tên bài báo, Tác giả, Tạp chí, Năm, Tập, Số,
+    /// Trang, DOI, Ngôn ngữ, …
+    Publications,
+    /// Organizations: Tên tổ chức, Tên viết tắt, Loại hình, Tỉnh, Mã định
+    /// danh (Decision 20/2020/QĐ-TTg).
+    Organizations,
+}
+
+impl ImportKind {
+    /// What the sheet lists, in the plural.
+    pub fn plural(self) -> &'static str {
+        match self {
+            ImportKind::Experts => "experts",
+            ImportKind::Projects => "tasks",
+            ImportKind::Publications => "papers",
+            ImportKind::Organizations => "organizations",
+        }
+    }
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]

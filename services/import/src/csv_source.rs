@@ -33,9 +33,7 @@ impl FileEncoding {
             FileEncoding::Utf8WithMark => "UTF-8 with byte-order mark",
             FileEncoding::Utf16LittleEndian => "UTF-16LE",
             FileEncoding::Utf16BigEndian => "UTF-16BE",
-            FileEncoding::Legacy(LegacyEncoding::Tcvn3) => "TCVN3 (TCVN 5712, ABC)",
-            FileEncoding::Legacy(LegacyEncoding::Viscii) => "VISCII",
-            FileEncoding::Legacy(LegacyEncoding::Windows1258) => "Windows-1258",
+            FileEncoding::Legacy(encoding) => encoding.label(),
         }
     }
 }

@@ -7,7 +7,6 @@ use lienthong_records::folding::{accent_keys, normalized};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::headers::{ExpertColumn, Layout};
-use crate::legacy_encoding::LegacyEncoding;
 use crate::report::{Fix, Rejection};
 use crate::text_repair::repair_misread_cell;
 use crate::values::{self, TitleAndDegree};
@@ -456,12 +455,7 @@ pub fn clean_cell(header: &str, raw: &str, fixes: &mut Vec<Fix>) -> String {
         text = composed;
     }
     if let Some(repair) = repair_misread_cell(&text) {
-        let rule = match repair.encoding {
-            LegacyEncoding::Tcvn3 => "legacy_tcvn3",
-            LegacyEncoding::Viscii => "legacy_viscii",
-            LegacyEncoding::Windows1258 => "legacy_cp1258",
-        };
-        fix(rule, &text, &repair.text);
+        fix(repair.encoding.repair_rule(), &text, &repair.text);
         text = repair.text;
     }
     text

@@ -18,6 +18,8 @@ pub trait SheetColumn: Copy + Ord + Eq + std::fmt::Debug + Send + Sync + 'static
     /// The column no row can be without (a name, a title): a header must
     /// name it.
     const ANCHOR: Self;
+    /// The anchor as real headers write it, for the error that finds none.
+    const ANCHOR_HEADER: &'static str;
     /// Known, and not imported (row numbers, notes).
     const IGNORED: Self;
     /// Every column.
@@ -35,6 +37,7 @@ pub trait SheetColumn: Copy + Ord + Eq + std::fmt::Debug + Send + Sync + 'static
 
 impl SheetColumn for ExpertColumn {
     const ANCHOR: Self = ExpertColumn::FullName;
+    const ANCHOR_HEADER: &'static str = "the expert's full name (\"Họ và tên\")";
     const IGNORED: Self = ExpertColumn::Ignored;
     const ALL: &'static [Self] = &ExpertColumn::ALL;
     const NAMES: &'static [(&'static str, Self)] = EXPERT_HEADERS;

@@ -13,8 +13,10 @@ pub mod expert_rows;
 pub mod headers;
 pub mod legacy_encoding;
 mod legacy_tables;
+pub mod organization_rows;
 pub mod project_rows;
 pub mod provinces;
+pub mod publication_rows;
 pub mod report;
 pub mod rows;
 pub mod sheet_import;
@@ -29,7 +31,7 @@ pub enum ImportError {
     #[error("cannot read the file: {0}")]
     Read(std::io::Error),
     #[error(
-        "the file is neither UTF-8 nor UTF-16, and it does not read as Vietnamese in TCVN3 (ABC), VISCII or Windows-1258; save it as UTF-8 (Excel: \"CSV UTF-8\"), convert VNI files to Unicode first (for example with UniKey's converter), and import it again"
+        "the file is neither UTF-8 nor UTF-16, and it does not read as Vietnamese in TCVN3 (ABC), VNI, VISCII or Windows-1258; save it as UTF-8 (Excel: \"CSV UTF-8\") and import it again"
     )]
     UnknownEncoding,
     #[error(
@@ -52,11 +54,13 @@ pub enum ImportError {
         bytes: usize,
     },
     #[error(
-        "no header row of a {kind} sheet found in the first 10 rows (the first reads: {first_row:?}); the header must name the full name (\"Họ và tên\") of an expert, or the code and title (\"Mã số\", \"Tên nhiệm vụ\") of a task, and at least one other known column, or give a mapping file (--mapping) that names them"
+        "no header row of a {kind} sheet found in the first 10 rows (the first reads: {first_row:?}); the header must name {anchor} and at least one other known column, or give a mapping file (--mapping) that names them"
     )]
     NoHeader {
         first_row: String,
         kind: &'static str,
+        /// The column every sheet of the kind must have, as headers write it.
+        anchor: &'static str,
     },
     #[error("mapping file: {0}")]
     Mapping(String),

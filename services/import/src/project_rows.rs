@@ -67,6 +67,7 @@ impl ProjectColumn {
 
 impl SheetColumn for ProjectColumn {
     const ANCHOR: Self = ProjectColumn::Title;
+    const ANCHOR_HEADER: &'static str = "the task's title (\"Tên nhiệm vụ\", \"Tên đề tài\")";
     const IGNORED: Self = ProjectColumn::Ignored;
     const ALL: &'static [Self] = &ProjectColumn::ALL;
     const NAMES: &'static [(&'static str, Self)] = PROJECT_HEADERS;

@@ -2,8 +2,9 @@
 //! and cleaned, records matched to what earlier imports wrote by their
 //! natural key, written a batch (one transaction) at a time, and every row's
 //! outcome reported as it is decided. One pipeline for every kind of sheet
-//! ([`RecordSheet`]): experts ([`import_experts`]) and projects
-//! ([`import_projects`]).
+//! ([`RecordSheet`]): experts ([`import_experts`]), projects
+//! ([`import_projects`]), papers ([`import_publications`]) and
+//! organizations ([`import_organizations`]).
 //!
 //! A record's id comes from its natural key (an expert's ORCID or name,
 //! birth year and organization; a project's code), so importing the same
@@ -22,7 +23,9 @@ use lienthong_store::Store;
 use crate::ImportError;
 use crate::expert_rows::{ExpertRow, ExpertRowReader, RejectedRow};
 use crate::headers::{HEADER_SEARCH_ROWS, Layout, SheetColumn, find_layout};
+use crate::organization_rows::{OrganizationRow, OrganizationRowReader};
 use crate::project_rows::{ProjectRow, ProjectRowReader};
+use crate::publication_rows::{PublicationRow, PublicationRowReader};
 use crate::report::{Fix, Rejection, ReportWriter, RowReport, RowStatus, StoreWrite, Summary};
 use crate::rows::{RowSource, SourceRow};
 
@@ -112,6 +115,48 @@ macro_rules! sheet_row {
 
 sheet_row!(ExpertRow, Expert);
 sheet_row!(ProjectRow, Project);
+sheet_row!(PublicationRow, Publication);
+sheet_row!(OrganizationRow, Organization);
+
+impl RecordSheet for PublicationRowReader {
+    type Column = crate::publication_rows::PublicationColumn;
+    type Row = PublicationRow;
+    const KIND: RecordKind = RecordKind::Publication;
+
+    fn new(layout: Layout<Self::Column>) -> Self {
+        PublicationRowReader::new(layout)
+    }
+
+    fn read(&self, cells: &[String]) -> Result<PublicationRow, RejectedRow> {
+        PublicationRowReader::read(self, cells)
+    }
+
+    fn repeat_of(first: u64) -> String {
+        format!(
+            "the same paper as line {first} (same DOI, or same title and year); keep one row per paper"
+        )
+    }
+}
+
+impl RecordSheet for OrganizationRowReader {
+    type Column = crate::organization_rows::OrganizationColumn;
+    type Row = OrganizationRow;
+    const KIND: RecordKind = RecordKind::Organization;
+
+    fn new(layout: Layout<Self::Column>) -> Self {
+        OrganizationRowReader::new(layout)
+    }
+
+    fn read(&self, cells: &[String]) -> Result<OrganizationRow, RejectedRow> {
+        OrganizationRowReader::read(self, cells)
+    }
+
+    fn repeat_of(first: u64) -> String {
+        format!(
+            "the same organization as line {first} (same ID code, or same name); keep one row per organization"
+        )
+    }
+}
 
 impl RecordSheet for ProjectRowReader {
     type Column = crate::project_rows::ProjectColumn;
@@ -178,6 +223,26 @@ pub async fn import_projects<W: Write>(
     import_sheet::<ProjectRowReader, W>(store, rows, options, report).await
 }
 
+/// Imports the papers of `rows` into `store`.
+pub async fn import_publications<W: Write>(
+    store: &Store,
+    rows: impl RowSource,
+    options: &ImportOptions,
+    report: &mut ReportWriter<W>,
+) -> Result<Imported, ImportError> {
+    import_sheet::<PublicationRowReader, W>(store, rows, options, report).await
+}
+
+/// Imports the organizations of `rows` into `store`.
+pub async fn import_organizations<W: Write>(
+    store: &Store,
+    rows: impl RowSource,
+    options: &ImportOptions,
+    report: &mut ReportWriter<W>,
+) -> Result<Imported, ImportError> {
+    import_sheet::<OrganizationRowReader, W>(store, rows, options, report).await
+}
+
 /// The mapping file's column keys as `S`'s columns.
 fn mapping_of<C: SheetColumn>(
     mapping: &BTreeMap<String, String>,
@@ -217,6 +282,7 @@ async fn import_sheet<S: RecordSheet, W: Write>(
         find_layout::<S::Column>(&cells, &mapping).ok_or_else(|| ImportError::NoHeader {
             first_row: cells.first().map(|row| row.join(" | ")).unwrap_or_default(),
             kind: S::KIND.as_str(),
+            anchor: <S::Column as SheetColumn>::ANCHOR_HEADER,
         })?;
     let columns_not_imported = layout
         .unknown

@@ -13,7 +13,9 @@ use lienthong_records::folding::fold_vietnamese;
 use lienthong_records::input_method::is_syllable;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::legacy_encoding::{LegacyEncoding, undo_windows_1252_misreading};
+use crate::legacy_encoding::{
+    LegacyEncoding, is_typographic_punctuation, is_vni_mark, undo_windows_1252_misreading,
+};
 
 /// Marks Vietnamese puts on letters: the five tones and the vowel qualities.
 const VIETNAMESE_MARKS: [char; 8] = [
@@ -347,16 +349,23 @@ fn has_vietnamese_vowels(word: &str) -> bool {
 }
 
 /// Whether `text` holds a character that is no Vietnamese letter (nor
-/// ASCII), or a capital with diacritics inside a word ("NguyÔn"): the
+/// ASCII), a capital with diacritics inside a word ("NguyÔn"), or a plain
+/// vowel followed by a character VNI writes marks with ("Nguyeãn"): the
 /// quick test before scoring a cell word by word. Every damaged cell fails
-/// one of them; most correct cells pass both.
+/// one of them; most correct cells pass all three.
 fn has_foreign_or_miscased_letter(text: &str) -> bool {
     let mut previous_lower = false;
+    let mut previous_vowel = false;
     for c in text.chars() {
-        if !c.is_ascii() && (!is_vietnamese_letter(c) || (c.is_uppercase() && previous_lower)) {
+        if !c.is_ascii()
+            && ((!is_vietnamese_letter(c) && !is_typographic_punctuation(c))
+                || (c.is_uppercase() && previous_lower)
+                || (previous_vowel && is_vni_mark(c)))
+        {
             return true;
         }
         previous_lower = c.is_lowercase();
+        previous_vowel = matches!(c.to_ascii_lowercase(), 'a' | 'e' | 'o' | 'u' | 'y');
     }
     false
 }
@@ -436,6 +445,29 @@ mod tests {
         assert_eq!(vietnamese_score("Nguyưn"), 0);
         assert_eq!(vietnamese_score("chỡu"), 0);
         assert!(vietnamese_score("Nguyễn Phạm chịu Sở") > vietnamese_score("Nguyưn Phếm cháu Sã"));
+    }
+
+    #[test]
+    fn vni_text_saved_as_unicode_is_restored() {
+        let repair = repair_misread_cell("Nguyeãn Vaên Hoaø").expect("repaired");
+        assert_eq!(repair.text, "Nguyễn Văn Hoà");
+        assert_eq!(repair.encoding, LegacyEncoding::Vni);
+        let repair = repair_misread_cell("Tröôøng Ñaïi hoïc Sö phaïm").expect("repaired");
+        assert_eq!(repair.text, "Trường Đại học Sư phạm");
+        // A vowel before a marked vowel in correct text: "Hoà", "Thuý".
+        assert_eq!(repair_misread_cell("Nguyễn Thị Thuý Hoà"), None);
+    }
+
+    #[test]
+    fn typographic_punctuation_is_no_damage_and_survives_a_repair() {
+        // An en dash is 0x96 in Windows-1252, a capital Ọ in TCVN3.
+        assert_eq!(repair_misread_cell("tr. 45–52"), None);
+        assert_eq!(
+            repair_misread_cell("“Nông thôn mới” – giai đoạn 2021…2025"),
+            None
+        );
+        let repair = repair_misread_cell("ViÖn C«ng nghÖ – Hµ Néi").expect("repaired");
+        assert_eq!(repair.text, "Viện Công nghệ – Hà Nội");
     }
 
     #[test]

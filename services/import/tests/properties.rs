@@ -297,18 +297,53 @@ fn vietnamese_word() -> impl Strategy<Value = String> {
     .prop_map(str::to_owned)
 }
 
-/// `text` in `encoding`, through the inverse of the decoder's single bytes;
-/// `None` when a character has no single byte there.
+/// `text` in `encoding`, through the inverse of the decoder: a character's
+/// single byte, or else a letter's byte and the byte of marks after it
+/// (VNI's "e" + 0xE3 for "ễ", Windows-1258's "ê" + 0xDE); `None` when a
+/// character has neither.
 fn encode(text: &str, encoding: LegacyEncoding) -> Option<Vec<u8>> {
-    let mut table = std::collections::HashMap::new();
-    for byte in 0..=255u8 {
-        let decoded = encoding.decode(&[byte]);
+    type Table = std::collections::HashMap<char, Vec<u8>>;
+    static TABLES: std::sync::OnceLock<Vec<Table>> = std::sync::OnceLock::new();
+    let tables = TABLES.get_or_init(|| LegacyEncoding::ALL.map(encoder_table).to_vec());
+    let at = LegacyEncoding::ALL.iter().position(|e| *e == encoding)?;
+    let mut bytes = Vec::new();
+    for c in text.chars() {
+        bytes.extend_from_slice(tables[at].get(&c)?);
+    }
+    Some(bytes)
+}
+
+/// Each character's bytes in `encoding`.
+fn encoder_table(encoding: LegacyEncoding) -> std::collections::HashMap<char, Vec<u8>> {
+    let mut table: std::collections::HashMap<char, Vec<u8>> = std::collections::HashMap::new();
+    let one_char = |decoded: String| {
         let mut chars = decoded.chars();
-        if let (Some(c), None) = (chars.next(), chars.next()) {
-            table.entry(c).or_insert(byte);
+        match (chars.next(), chars.next()) {
+            (Some(c), None) => Some(c),
+            _ => None,
+        }
+    };
+    let singles = |table: &mut std::collections::HashMap<char, Vec<u8>>| {
+        for byte in 0..=255u8 {
+            if let Some(c) = one_char(encoding.decode(&[byte])) {
+                table.entry(c).or_insert_with(|| vec![byte]);
+            }
+        }
+    };
+    // VNI writes "à" as "a" and its marks, never as the byte Windows-1252
+    // shows as à (after a vowel, that byte is marks).
+    if encoding != LegacyEncoding::Vni {
+        singles(&mut table);
+    }
+    for letter in 0x20..=255u8 {
+        for marks in 0x80..=255u8 {
+            if let Some(c) = one_char(encoding.decode(&[letter, marks])) {
+                table.entry(c).or_insert_with(|| vec![letter, marks]);
+            }
         }
     }
-    text.chars().map(|c| table.get(&c).copied()).collect()
+    singles(&mut table);
+    table
 }
 
 /// Found by a long run: few distinct words of VISCII read as TCVN3 looked

@@ -1,4 +1,5 @@
-//! `lienthong import experts FILE`: a department's spreadsheet into the
+//! `lienthong import experts|projects|publications|organizations FILE`: a
+//! department's spreadsheet into the
 //! node's database, with a progress bar, a report of every row, and a
 //! summary.
 
@@ -12,9 +13,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use lienthong_import::ImportError;
 use lienthong_import::csv_source::CsvRows;
 use lienthong_import::headers::{ExpertColumn, SheetColumn};
+use lienthong_import::organization_rows::OrganizationColumn;
 use lienthong_import::project_rows::ProjectColumn;
+use lienthong_import::publication_rows::PublicationColumn;
 use lienthong_import::report::{ReportFormat, ReportWriter, Summary};
-use lienthong_import::sheet_import::{ImportOptions, import_experts, import_projects};
+use lienthong_import::sheet_import::{
+    ImportOptions, import_experts, import_organizations, import_projects, import_publications,
+};
 use lienthong_import::workbook::{Workbook, is_workbook};
 use lienthong_node::NodeConfig;
 use lienthong_proto::v1 as pb;
@@ -248,10 +253,12 @@ impl Input {
                 progress.finish_and_clear();
                 anyhow::ensure!(
                     !all.sheets.is_empty(),
-                    "no sheet has a header this import knows (sheets: {}); the header must name an \
-                     expert's full name (\"Họ và tên\") or a task's title (\"Tên nhiệm vụ\") and at \
-                     least one other known column, or give a mapping file (--mapping)",
-                    all.sheets_skipped.join(", ")
+                    "no sheet has a header of {} this import knows (sheets: {}); the header must \
+                     name {} and at least one other known column, or give a mapping file \
+                     (--mapping)",
+                    kind.plural(),
+                    all.sheets_skipped.join(", "),
+                    anchor_header(kind),
                 );
                 Ok(all)
             }
@@ -298,6 +305,31 @@ async fn import_kind<W: std::io::Write>(
     match kind {
         ImportKind::Experts => import_experts(store, rows, options, report).await,
         ImportKind::Projects => import_projects(store, rows, options, report).await,
+        ImportKind::Publications => import_publications(store, rows, options, report).await,
+        ImportKind::Organizations => import_organizations(store, rows, options, report).await,
+    }
+}
+
+/// The names a mapping file may give `kind`'s columns.
+fn column_keys(kind: ImportKind) -> Vec<&'static str> {
+    fn keys<C: SheetColumn>() -> Vec<&'static str> {
+        C::ALL.iter().map(|column| column.key()).collect()
+    }
+    match kind {
+        ImportKind::Experts => keys::<ExpertColumn>(),
+        ImportKind::Projects => keys::<ProjectColumn>(),
+        ImportKind::Publications => keys::<PublicationColumn>(),
+        ImportKind::Organizations => keys::<OrganizationColumn>(),
+    }
+}
+
+/// The column every sheet of `kind` must name, as headers write it.
+fn anchor_header(kind: ImportKind) -> &'static str {
+    match kind {
+        ImportKind::Experts => ExpertColumn::ANCHOR_HEADER,
+        ImportKind::Projects => ProjectColumn::ANCHOR_HEADER,
+        ImportKind::Publications => PublicationColumn::ANCHOR_HEADER,
+        ImportKind::Organizations => OrganizationColumn::ANCHOR_HEADER,
     }
 }
 
@@ -323,10 +355,7 @@ fn read_mapping(
         .columns
         .into_iter()
         .map(|(header, column)| {
-            let keys: Vec<&str> = match kind {
-                ImportKind::Experts => ExpertColumn::ALL.map(ExpertColumn::key).to_vec(),
-                ImportKind::Projects => ProjectColumn::ALL.map(SheetColumn::key).to_vec(),
-            };
+            let keys = column_keys(kind);
             anyhow::ensure!(
                 keys.contains(&column.as_str()),
                 "{}: columns.{header:?} = {column:?} names no column; use one of: {}",

@@ -1,0 +1,313 @@
+//! One sheet row as an organization (tổ chức KH&CN, cơ quan, trường, viện):
+//! its name, abbreviation, type, province and electronic ID code (mã định
+//! danh, Decision 20/2020/QĐ-TTg); each cell cleaned as an expert's are, and
+//! every change listed. A province merged on 1 July 2025 is noted and kept
+//! as written: the record says where the organization was.
+//!
+//! An organization is known across imports by its ID code, or without one
+//! by its folded name.
+
+use lienthong_proto::v1 as pb;
+use lienthong_records::folding::normalized;
+
+use crate::expert_rows::{RejectedRow, clean_cell, is_totals_row, reject, unreadable_cell};
+use crate::headers::{Layout, SheetColumn};
+use crate::provinces::note_merged_province;
+use crate::report::Fix;
+
+/// What an organization sheet's column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OrganizationColumn {
+    Name,
+    Abbreviation,
+    Type,
+    Province,
+    AgencyCode,
+    Ignored,
+}
+
+impl OrganizationColumn {
+    pub const ALL: [OrganizationColumn; 6] = [
+        OrganizationColumn::Name,
+        OrganizationColumn::Abbreviation,
+        OrganizationColumn::Type,
+        OrganizationColumn::Province,
+        OrganizationColumn::AgencyCode,
+        OrganizationColumn::Ignored,
+    ];
+}
+
+impl SheetColumn for OrganizationColumn {
+    const ANCHOR: Self = OrganizationColumn::Name;
+    const ANCHOR_HEADER: &'static str = "the organization's name (\"Tên tổ chức\", \"Tên đơn vị\")";
+    const IGNORED: Self = OrganizationColumn::Ignored;
+    const ALL: &'static [Self] = &OrganizationColumn::ALL;
+    const NAMES: &'static [(&'static str, Self)] = ORGANIZATION_HEADERS;
+
+    fn key(self) -> &'static str {
+        match self {
+            OrganizationColumn::Name => "name",
+            OrganizationColumn::Abbreviation => "abbreviation",
+            OrganizationColumn::Type => "organization_type",
+            OrganizationColumn::Province => "province",
+            OrganizationColumn::AgencyCode => "agency_code",
+            OrganizationColumn::Ignored => "ignored",
+        }
+    }
+}
+
+/// Folded header names, as lists of organizations write them.
+const ORGANIZATION_HEADERS: &[(&str, OrganizationColumn)] = &[
+    ("ten to chuc", OrganizationColumn::Name),
+    ("ten don vi", OrganizationColumn::Name),
+    ("ten co quan", OrganizationColumn::Name),
+    ("ten co quan don vi", OrganizationColumn::Name),
+    ("ten to chuc khcn", OrganizationColumn::Name),
+    ("ten co quan to chuc", OrganizationColumn::Name),
+    ("to chuc", OrganizationColumn::Name),
+    ("ten viet tat", OrganizationColumn::Abbreviation),
+    ("viet tat", OrganizationColumn::Abbreviation),
+    ("ten tieng anh viet tat", OrganizationColumn::Abbreviation),
+    ("loai hinh", OrganizationColumn::Type),
+    ("loai hinh to chuc", OrganizationColumn::Type),
+    ("loai to chuc", OrganizationColumn::Type),
+    ("loai hinh don vi", OrganizationColumn::Type),
+    ("tinh", OrganizationColumn::Province),
+    ("tinh thanh pho", OrganizationColumn::Province),
+    ("tinh tp", OrganizationColumn::Province),
+    ("dia ban", OrganizationColumn::Province),
+    ("ma dinh danh", OrganizationColumn::AgencyCode),
+    ("ma dinh danh dien tu", OrganizationColumn::AgencyCode),
+    ("ma dinh danh co quan", OrganizationColumn::AgencyCode),
+    ("ma co quan", OrganizationColumn::AgencyCode),
+    ("stt", OrganizationColumn::Ignored),
+    ("tt", OrganizationColumn::Ignored),
+    ("ghi chu", OrganizationColumn::Ignored),
+];
+
+/// An organization read from a row: the fields its columns give, and the
+/// fixes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrganizationRow {
+    pub organization: pb::Organization,
+    pub fixes: Vec<Fix>,
+}
+
+impl OrganizationRow {
+    /// The ID code, or the folded name.
+    pub fn natural_key(&self) -> String {
+        let organization = &self.organization;
+        if organization.agency_code.is_empty() {
+            format!("name:{}", normalized(&organization.name))
+        } else {
+            format!("agency:{}", organization.agency_code)
+        }
+    }
+
+    /// Puts this row's values on `target`: each value the sheet gives
+    /// replaces what was there; blank cells and absent columns erase nothing.
+    pub fn apply_to(&self, target: &mut pb::Organization) {
+        use crate::sheet_import::{put_text as text, put_value as number};
+        let from = &self.organization;
+        text(&mut target.name, &from.name);
+        text(&mut target.abbreviation, &from.abbreviation);
+        number(&mut target.organization_type, from.organization_type);
+        text(&mut target.province, &from.province);
+        text(&mut target.agency_code, &from.agency_code);
+    }
+}
+
+/// Reads rows of one layout.
+pub struct OrganizationRowReader {
+    layout: Layout<OrganizationColumn>,
+}
+
+impl OrganizationRowReader {
+    pub fn new(layout: Layout<OrganizationColumn>) -> Self {
+        OrganizationRowReader { layout }
+    }
+
+    fn header(&self, index: usize) -> String {
+        self.layout.headers.get(&index).cloned().unwrap_or_default()
+    }
+
+    pub fn read(&self, cells: &[String]) -> Result<OrganizationRow, RejectedRow> {
+        let mut fixes = Vec::new();
+        if let Some((index, reason)) = unreadable_cell(cells) {
+            return Err(reject(self.header(index), reason, fixes));
+        }
+        if cells.iter().all(|cell| cell.trim().is_empty()) {
+            return Err(reject(String::new(), "empty row".into(), fixes));
+        }
+        let mut organization = pb::Organization::default();
+        for (&index, &column) in &self.layout.columns {
+            if column == OrganizationColumn::Ignored {
+                continue;
+            }
+            let header = self.header(index);
+            let raw = cells.get(index).map(String::as_str).unwrap_or("");
+            let text = clean_cell(&header, raw, &mut fixes);
+            let fail = |reason: String, fixes: Vec<Fix>| Err(reject(header.clone(), reason, fixes));
+            if text.is_empty() {
+                if column == OrganizationColumn::Name {
+                    return fail("empty; every organization needs its name".into(), fixes);
+                }
+                continue;
+            }
+            match column {
+                OrganizationColumn::Name => {
+                    if is_totals_row(&text) {
+                        return fail(
+                            format!("{text:?} is a totals row, not an organization"),
+                            fixes,
+                        );
+                    }
+                    note_merged_province(&header, &text, &mut fixes);
+                    organization.name = text;
+                }
+                OrganizationColumn::Abbreviation => organization.abbreviation = text,
+                OrganizationColumn::Type => match organization_type(&text) {
+                    Some(found) => organization.organization_type = found as i32,
+                    None => {
+                        return fail(
+                            format!(
+                                "{text:?} is not a type of organization; write cơ quan nhà nước, trường đại học, viện nghiên cứu, bệnh viện, doanh nghiệp or khác"
+                            ),
+                            fixes,
+                        );
+                    }
+                },
+                OrganizationColumn::Province => {
+                    note_merged_province(&header, &text, &mut fixes);
+                    organization.province = text;
+                }
+                OrganizationColumn::AgencyCode => match agency_code(&text) {
+                    Some(code) => {
+                        if code != text {
+                            fixes.push(Fix {
+                                column: header.clone(),
+                                rule: "agency_code_form",
+                                from: text.clone(),
+                                to: code.clone(),
+                            });
+                        }
+                        organization.agency_code = code;
+                    }
+                    None => {
+                        return fail(
+                            format!(
+                                "{text:?} is not an electronic ID code (Decision 20/2020/QĐ-TTg); write it as its four groups, e.g. 000.00.31.H33"
+                            ),
+                            fixes,
+                        );
+                    }
+                },
+                OrganizationColumn::Ignored => {}
+            }
+        }
+        Ok(OrganizationRow {
+            organization,
+            fixes,
+        })
+    }
+}
+
+/// A type written out ("Trường Đại học", "Viện nghiên cứu", "Doanh
+/// nghiệp") as its value.
+fn organization_type(text: &str) -> Option<pb::OrganizationType> {
+    use pb::OrganizationType as Type;
+    let folded = normalized(text);
+    let starts = |phrases: &[&str]| {
+        phrases
+            .iter()
+            .any(|phrase| folded == *phrase || folded.starts_with(&format!("{phrase} ")))
+    };
+    if starts(&[
+        "co quan nha nuoc",
+        "co quan quan ly nha nuoc",
+        "co quan hanh chinh",
+        "don vi hanh chinh",
+        "so",
+        "bo",
+    ]) {
+        Some(Type::StateAgency)
+    } else if starts(&[
+        "truong",
+        "dai hoc",
+        "hoc vien",
+        "truong dai hoc",
+        "cao dang",
+    ]) {
+        Some(Type::University)
+    } else if starts(&[
+        "vien",
+        "vien nghien cuu",
+        "trung tam nghien cuu",
+        "to chuc khcn",
+        "to chuc khoa hoc va cong nghe",
+        "don vi su nghiep",
+    ]) {
+        Some(Type::ResearchInstitute)
+    } else if starts(&["benh vien", "co so y te"]) {
+        Some(Type::Hospital)
+    } else if starts(&["doanh nghiep", "cong ty", "tap doan", "hop tac xa"]) {
+        Some(Type::Enterprise)
+    } else if starts(&["khac", "to chuc khac"]) {
+        Some(Type::Other)
+    } else {
+        None
+    }
+}
+
+/// An electronic ID code in its written form: up to four dot-separated
+/// groups of 2–3 letters or digits, upper case ("000.00.31.h33" →
+/// "000.00.31.H33"); `None` when it is not one.
+pub fn agency_code(text: &str) -> Option<String> {
+    let code: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_uppercase)
+        .collect();
+    let groups: Vec<&str> = code.split('.').collect();
+    let well_formed = (1..=4).contains(&groups.len())
+        && groups.iter().all(|group| {
+            (2..=3).contains(&group.len()) && group.bytes().all(|b| b.is_ascii_alphanumeric())
+        });
+    well_formed.then_some(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_are_read_from_how_sheets_write_them() {
+        use pb::OrganizationType as Type;
+        assert_eq!(organization_type("Trường Đại học"), Some(Type::University));
+        assert_eq!(
+            organization_type("Viện nghiên cứu"),
+            Some(Type::ResearchInstitute)
+        );
+        assert_eq!(organization_type("BỆNH VIỆN"), Some(Type::Hospital));
+        assert_eq!(organization_type("Công ty TNHH"), Some(Type::Enterprise));
+        assert_eq!(
+            organization_type("Cơ quan quản lý nhà nước"),
+            Some(Type::StateAgency)
+        );
+        assert_eq!(organization_type("Sở"), Some(Type::StateAgency));
+        // "Sông" starts with neither "sở" nor anything else.
+        assert_eq!(organization_type("Sông"), None);
+    }
+
+    #[test]
+    fn id_codes_are_upper_case_groups() {
+        assert_eq!(
+            agency_code("000.00.31.h33").as_deref(),
+            Some("000.00.31.H33")
+        );
+        assert_eq!(agency_code("H33").as_deref(), Some("H33"));
+        assert_eq!(agency_code("000.00.31.H33.99"), None);
+        assert_eq!(agency_code("0000.00"), None);
+        assert_eq!(agency_code("Sở KH&CN"), None);
+    }
+}
