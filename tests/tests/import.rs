@@ -660,3 +660,109 @@ async fn a_list_of_organizations_is_read_with_types_codes_and_merged_provinces()
         store.close().await;
     }
 }
+
+/// The id a report line gives for the row at `line`.
+fn id_at(report: &str, line: u64) -> String {
+    report
+        .lines()
+        .find_map(|row| {
+            let mut cells = row.split(',');
+            (cells.next()? == line.to_string()).then(|| cells.nth(1).map(str::to_owned))?
+        })
+        .unwrap_or_else(|| panic!("no line {line} in {report}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_under_another_key_is_suggested_then_merged_after_review() {
+    use lienthong_import::record_merge::fill_from;
+    use lienthong_store::MergePlan;
+    for database in TestDatabase::each_backend().await {
+        let backend = database.backend;
+        let store = database.open_store(NODE).await;
+        let (_, first) = import_text(
+            &store,
+            "Họ và tên,Năm sinh,Đơn vị công tác,Học vị\n\
+             Nguyễn Văn Đức,1968,Viện Công nghệ sinh học,\n",
+        )
+        .await;
+        let kept = id_at(&first, 2);
+        // The same man without diacritics at another organization; a
+        // namesake twenty years younger; two rows of one woman in one file.
+        let second_sheet = "Họ và tên,Năm sinh,Đơn vị công tác,Học vị\n\
+             Nguyen Van Duc,1968,Sở KH&CN Hưng Yên,TS.\n\
+             Nguyễn Văn Đức,1988,Viện Công nghệ sinh học,\n\
+             Phạm Thị Hoà,1979,Sở Y tế Hưng Yên,\n\
+             Pham Thi Hoa,1979,Sở Y tế,\n";
+        let (summary, report) = import_text(&store, second_sheet).await;
+        assert_eq!(
+            (summary.inserted, summary.possible_duplicates),
+            (4, 2),
+            "{backend:?}: {report}"
+        );
+        let dropped = id_at(&report, 2);
+        let suggestion = format!("lienthong merge --keep {kept} --drop {dropped}");
+        assert!(report.contains(&suggestion), "{report}");
+        assert!(
+            report.contains(&format!("note_possible_duplicate,{kept},\"similarity 0.70")),
+            "{report}"
+        );
+        assert!(
+            report.contains(&format!(
+                "lienthong merge --keep {} --drop {}",
+                id_at(&report, 4),
+                id_at(&report, 5)
+            )),
+            "within the file: {report}"
+        );
+        // Nothing was merged by the import.
+        assert!(store.get(&dropped).await.expect("get").is_some());
+
+        // The reviewed merge: the kept record takes the degree it lacked.
+        let held = |id: String| {
+            let store = &store;
+            async move { store.get(&id).await.expect("get").expect("live").record }
+        };
+        let (keep_record, drop_record) = (held(kept.clone()).await, held(dropped.clone()).await);
+        let (merged, taken) = fill_from(&keep_record, &drop_record).expect("merge");
+        assert_eq!(
+            taken.iter().map(|t| t.field.as_str()).collect::<Vec<_>>(),
+            ["degree"]
+        );
+        let version = |record: &AnyRecord| record.meta().map_or(0, |m| m.version);
+        let plan = MergePlan {
+            kept: merged,
+            kept_version: version(&keep_record),
+            dropped_id: dropped.clone(),
+            dropped_version: version(&drop_record),
+        };
+        // Reviewed at an older version: refused, nothing written.
+        let stale = MergePlan {
+            kept_version: version(&keep_record) + 7,
+            ..plan.clone()
+        };
+        let refused = store.merge(stale).await.expect_err("stale review");
+        assert!(refused.to_string().contains("changed since"), "{refused}");
+        assert!(store.get(&dropped).await.expect("get").is_some());
+
+        let written = store.merge(plan).await.expect("merged");
+        assert_eq!(written.kept_version, version(&keep_record) + 1);
+        assert!(store.get(&dropped).await.expect("get").is_none());
+        assert_eq!(
+            store.merged_into(&dropped).await.expect("redirect"),
+            Some(kept.clone())
+        );
+        let AnyRecord::Expert(now) = held(kept.clone()).await else {
+            panic!("an expert");
+        };
+        assert_eq!(now.degree, pb::Degree::Doctor as i32);
+        assert_eq!(now.organization_name, "Viện Công nghệ sinh học");
+
+        // The sheet again: its row for the dropped record says where it went.
+        let (_, again) = import_text(&store, second_sheet).await;
+        assert!(
+            again.contains(&format!("was merged into {kept}")),
+            "{backend:?}: {again}"
+        );
+        store.close().await;
+    }
+}

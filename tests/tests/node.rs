@@ -632,3 +632,69 @@ async fn a_client_of_a_stopped_node_gets_unavailable_without_hanging() {
         .expect_err("a stopped node answers nothing");
     assert_eq!(status.code(), Code::Unavailable, "{status:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merged_record_answers_with_the_one_it_joined_unless_that_one_is_hidden() {
+    use lienthong_import::record_merge::fill_from;
+    use lienthong_store::MergePlan;
+    let records = sample_records(NODE, 100);
+    let experts: Vec<&AnyRecord> = records
+        .iter()
+        .filter(|r| r.kind() == RecordKind::Expert)
+        .collect();
+    let shared: Vec<&AnyRecord> = experts
+        .iter()
+        .copied()
+        .filter(|r| is_shareable(r))
+        .collect();
+    let hidden = experts
+        .iter()
+        .copied()
+        .find(|r| !is_shareable(r))
+        .expect("a hidden expert");
+    let database = TestDatabase::sqlite();
+    let node = TestNode::start(NODE, &database).await;
+    load(&node.store, records.clone()).await;
+    let merge = |keep: &AnyRecord, drop: &AnyRecord| {
+        let (merged, _) = fill_from(keep, drop).expect("one kind");
+        MergePlan {
+            kept: merged,
+            kept_version: keep.meta().map_or(0, |m| m.version),
+            dropped_id: drop.id().to_owned(),
+            dropped_version: drop.meta().map_or(0, |m| m.version),
+        }
+    };
+    node.store
+        .merge(merge(shared[0], shared[1]))
+        .await
+        .expect("merge two shared experts");
+    node.store
+        .merge(merge(hidden, shared[2]))
+        .await
+        .expect("merge a shared expert into a hidden one");
+    let mut client = node.client().await;
+    let got = client
+        .get_expert(pb::GetRequest {
+            id: shared[1].id().to_owned(),
+        })
+        .await
+        .expect("the dropped id answers")
+        .into_inner();
+    assert_eq!(
+        got.meta.map(|m| m.id).as_deref(),
+        Some(shared[0].id()),
+        "with the kept record, under its own id"
+    );
+    // The kept record is internal: the old id is as unknown as any other,
+    // and the answer names neither the merge nor the hidden record.
+    let refused = client
+        .get_expert(pb::GetRequest {
+            id: shared[2].id().to_owned(),
+        })
+        .await
+        .expect_err("hidden");
+    assert_eq!(refused.code(), Code::NotFound);
+    assert!(!refused.message().contains(hidden.id()), "{refused:?}");
+    assert!(!refused.message().contains("merge"), "{refused:?}");
+    node.stop().await.expect("clean stop");
+}

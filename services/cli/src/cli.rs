@@ -130,6 +130,22 @@ pub enum Command {
     ///       --config deploy/hung-yen.sqlite.toml --dry-run
     ///   lienthong import publications bai-bao.csv --config deploy/hung-yen.sqlite.toml
     Import(ImportArgs),
+    /// Join two records of this node that an import found to be one (the
+    /// same person under two keys), after a person has reviewed the pair.
+    ///
+    /// The kept record keeps everything it says and takes each field it
+    /// leaves empty from the dropped one; the dropped record becomes a
+    /// tombstone that names the kept one, so a lookup of its id answers with
+    /// the kept record, and peers receive its deletion. Both records are
+    /// checked against the versions they were at when shown here: run with
+    /// --dry-run to see the fields the kept record would take, then again
+    /// without it. Nothing else changes; records that link to the dropped
+    /// one reach the kept one through the tombstone.
+    ///
+    /// Example (the pair from an import report's note_possible_duplicate):
+    ///   lienthong merge --keep hung-yen:expert:x1f2e… --drop hung-yen:expert:x9a8b… \
+    ///       --config deploy/hung-yen.sqlite.toml --dry-run
+    Merge(MergeArgs),
     /// Fill a node's database with realistic, deterministic sample data.
     ///
     /// Example: lienthong sample --config deploy/hung-yen.sqlite.toml --experts 10000
@@ -689,6 +705,25 @@ pub struct ImportArgs {
     #[arg(long)]
     pub mapping: Option<PathBuf>,
     /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The record that stays.
+    #[arg(long)]
+    pub keep: String,
+    /// The record that becomes a tombstone pointing to --keep.
+    #[arg(long)]
+    pub drop: String,
+    /// Node configuration file.
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// Show what the merge would do; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the outcome as JSON.
     #[arg(long)]
     pub json: bool,
 }

@@ -49,6 +49,7 @@ pub fn import_summary_table(
         "inserted",
         "updated",
         "unchanged",
+        "possible duplicates",
     ]);
     table.add_row(vec![
         summary.rows.to_string(),
@@ -59,6 +60,7 @@ pub fn import_summary_table(
         summary.inserted.to_string(),
         summary.updated.to_string(),
         summary.unchanged.to_string(),
+        summary.possible_duplicates.to_string(),
     ]);
     let what = if dry_run {
         "dry run: nothing was written; inserted and updated say what an import would do"
@@ -66,6 +68,18 @@ pub fn import_summary_table(
         "written"
     };
     (table, format!("{file} ({encoding}); {what}"))
+}
+
+/// The fields a merge takes from the dropped record, as a table.
+pub fn merge_table(
+    taken: &[lienthong_import::record_merge::FieldTaken],
+    footer: String,
+) -> (Table, String) {
+    let mut table = table(&["field taken from the dropped record", "value"]);
+    for field in taken {
+        table.add_row(vec![field.field.clone(), field.value.clone()]);
+    }
+    (table, footer)
 }
 
 fn footer(hits: usize, next_page_token: &str) -> String {

@@ -117,6 +117,8 @@ pub struct Summary {
     pub inserted: u64,
     pub updated: u64,
     pub unchanged: u64,
+    /// Rows noted as possibly a record already held under another key.
+    pub possible_duplicates: u64,
 }
 
 impl Summary {
@@ -130,6 +132,7 @@ impl Summary {
         self.inserted += other.inserted;
         self.updated += other.updated;
         self.unchanged += other.unchanged;
+        self.possible_duplicates += other.possible_duplicates;
     }
 
     pub fn count(&mut self, row: &RowReport) {
@@ -140,6 +143,13 @@ impl Summary {
             RowStatus::Rejected => self.rejected += 1,
         }
         self.fixes += row.fixes.len() as u64;
+        if row
+            .fixes
+            .iter()
+            .any(|fix| fix.rule == crate::sheet_import::NOTE_POSSIBLE_DUPLICATE)
+        {
+            self.possible_duplicates += 1;
+        }
         match row.write {
             Some(StoreWrite::Inserted) => self.inserted += 1,
             Some(StoreWrite::Updated) => self.updated += 1,

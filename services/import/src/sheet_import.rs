@@ -23,6 +23,7 @@ use lienthong_store::Store;
 use crate::ImportError;
 use crate::expert_rows::{ExpertRow, ExpertRowReader, RejectedRow};
 use crate::headers::{HEADER_SEARCH_ROWS, Layout, SheetColumn, find_layout};
+use crate::likeness::LikenessIndex;
 use crate::organization_rows::{OrganizationRow, OrganizationRowReader};
 use crate::project_rows::{ProjectRow, ProjectRowReader};
 use crate::publication_rows::{PublicationRow, PublicationRowReader};
@@ -297,6 +298,7 @@ async fn import_sheet<S: RecordSheet, W: Write>(
         reader: &reader,
         summary: Summary::default(),
         seen: HashMap::new(),
+        likeness: stored_likeness(store, S::KIND).await?,
         batch: Vec::with_capacity(BATCH_ROWS),
         foot: None,
     };
@@ -321,6 +323,9 @@ struct Batches<'a, S: RecordSheet> {
     /// A digest of each accepted row's natural key → its line: the same
     /// person twice in one file is reported, not merged. 16 bytes a row.
     seen: HashMap<u64, u64>,
+    /// The store's records and the rows accepted so far, to find rows that
+    /// may be one of them under another key.
+    likeness: LikenessIndex,
     batch: Vec<(u64, Result<S::Row, RowReport>)>,
     /// Where the signatures at the sheet's foot begin ("Người lập biểu"),
     /// once found: the rows from there on are not records.
@@ -410,10 +415,22 @@ impl<S: RecordSheet> Batches<'_, S> {
             let id = ids.next().unwrap_or_default();
             if deleted.contains(&id) {
                 // Someone deleted this record here (a person perhaps at
-                // their request); a sheet must not bring it back unasked.
-                reports.push(RowReport::rejected(line, read.into_fixes(), String::new(), format!(
-                            "this record ({id}) was deleted on this node; an import does not bring it back (restore it with `lienthong records load` if it should return)"
-                        )));
+                // their request), or merged it into another; a sheet must
+                // not bring it back unasked.
+                let reason = match self.store.merged_into(&id).await? {
+                    Some(kept) => format!(
+                        "this record ({id}) was merged into {kept} on this node; correct {kept} instead (an import does not bring a merged record back)"
+                    ),
+                    None => format!(
+                        "this record ({id}) was deleted on this node; an import does not bring it back (restore it with `lienthong records load` if it should return)"
+                    ),
+                };
+                reports.push(RowReport::rejected(
+                    line,
+                    read.into_fixes(),
+                    String::new(),
+                    reason,
+                ));
                 continue;
             }
             let held = stored.remove(&id).filter(|held| held.kind() == S::KIND);
@@ -438,7 +455,22 @@ impl<S: RecordSheet> Batches<'_, S> {
                     StoreWrite::Inserted,
                 ),
             };
-            let status = if read.fixes().iter().all(Fix::is_note) {
+            let mut fixes = read.into_fixes();
+            if write == StoreWrite::Inserted
+                && let Some(like) = self.likeness.most_like(&record)
+            {
+                fixes.push(Fix {
+                    column: String::new(),
+                    rule: NOTE_POSSIBLE_DUPLICATE,
+                    from: like.id.clone(),
+                    to: format!(
+                        "similarity {:.2} ({}); if they are one, after review: lienthong merge --keep {} --drop {id}",
+                        like.score, like.why, like.id
+                    ),
+                });
+            }
+            self.likeness.add(&record);
+            let status = if fixes.iter().all(Fix::is_note) {
                 RowStatus::Accepted
             } else {
                 RowStatus::Fixed
@@ -450,7 +482,7 @@ impl<S: RecordSheet> Batches<'_, S> {
                 // What the store would refuse, a dry run refuses too.
                 reports.push(RowReport::rejected(
                     line,
-                    read.into_fixes(),
+                    fixes,
                     String::new(),
                     error.to_string(),
                 ));
@@ -464,7 +496,7 @@ impl<S: RecordSheet> Batches<'_, S> {
                 status,
                 record_id: Some(id),
                 write: Some(write),
-                fixes: read.into_fixes(),
+                fixes,
                 rejection: None,
             });
         }
@@ -492,6 +524,25 @@ impl<S: RecordSheet> Batches<'_, S> {
             report.write(row).map_err(ImportError::Report)?;
         }
         Ok(())
+    }
+}
+
+/// The rule of the note on a row that may be a record already held.
+pub const NOTE_POSSIBLE_DUPLICATE: &str = "note_possible_duplicate";
+
+/// Every stored record of `kind`, as [`LikenessIndex`] compares them.
+async fn stored_likeness(store: &Store, kind: RecordKind) -> Result<LikenessIndex, ImportError> {
+    let mut index = LikenessIndex::default();
+    let mut after = 0;
+    loop {
+        let (records, last) = store.scan(kind, after, 5_000).await?;
+        if last == after {
+            return Ok(index);
+        }
+        for record in &records {
+            index.add(record);
+        }
+        after = last;
     }
 }
 

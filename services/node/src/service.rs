@@ -115,7 +115,17 @@ impl NodeService {
                 capitalized(parsed.kind)
             )));
         }
-        match self.store.get(id).await.map_err(to_status)? {
+        let mut stored = self.store.get(id).await.map_err(to_status)?;
+        let mut served = id.to_owned();
+        if stored.is_none()
+            && let Some(kept) = self.store.merged_into(id).await.map_err(to_status)?
+        {
+            // Merged into another record: that one answers, under its own
+            // id, if this caller may see it; otherwise as if unknown.
+            stored = self.store.get(&kept).await.map_err(to_status)?;
+            served = kept;
+        }
+        match stored {
             Some(stored) if admitted.disclosure.releases(&stored) => {
                 let mut record = stored.record;
                 admitted
@@ -123,7 +133,7 @@ impl NodeService {
                     .redact(&self.store, [&mut record])
                     .await
                     .map_err(to_status)?;
-                Ok((record, vec![id.to_owned()]))
+                Ok((record, vec![served]))
             }
             _ => Err(Status::not_found(format!("no record with id {id}"))),
         }

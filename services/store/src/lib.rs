@@ -16,6 +16,7 @@ pub mod fault;
 mod feed;
 mod harvest;
 mod ingest;
+mod merge;
 mod mirrors;
 mod reads;
 mod record_body;
@@ -37,6 +38,7 @@ pub use ingest::{
     IDEMPOTENCY_KEY_LIFETIME, Idempotency, IngestAnswer, IngestBatch, IngestDelete, IngestOutcome,
     IngestResult, IngestUpsert, IngestWrites,
 };
+pub use merge::{MergePlan, Merged};
 pub use mirrors::{
     AppliedBatch, MirrorBatch, MirrorChange, MirrorRejection, MirrorSource, MirroredRecord,
     PeerSync,

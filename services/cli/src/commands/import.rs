@@ -105,6 +105,12 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
             imported.columns_not_imported.join(", ")
         );
     }
+    if summary.possible_duplicates > 0 {
+        eprintln!(
+            "{} row(s) may be a record already held under another key (note_possible_duplicate in the report, with a score and the `lienthong merge` that would join them); nothing was merged",
+            summary.possible_duplicates
+        );
+    }
     if summary.rejected > 0 && args.report.is_none() {
         eprintln!(
             "{} row(s) rejected; run again with --report FILE to see which and why",

@@ -6,6 +6,7 @@ mod client;
 mod demo;
 mod gateway;
 mod import;
+mod merge;
 mod node;
 mod oai;
 mod pki;
@@ -40,6 +41,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(args) => search::status(args).await,
         Command::Stats(args) => search::statistics(args).await,
         Command::Import(args) => import::run(args).await,
+        Command::Merge(args) => merge::run(args).await,
         Command::Records(args) => records::run(args).await,
         Command::Sample(args) => sample::run(args).await,
         Command::Reindex(args) => reindex::run(args).await,
