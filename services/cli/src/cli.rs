@@ -146,6 +146,24 @@ pub enum Command {
     ///   lienthong merge --keep hung-yen:expert:x1f2e… --drop hung-yen:expert:x9a8b… \
     ///       --config deploy/hung-yen.sqlite.toml --dry-run
     Merge(MergeArgs),
+    /// Write this node's experts, tasks, papers or organizations as a sheet
+    /// (CSV or XLSX) in the layout `lienthong import` reads, to edit in a
+    /// spreadsheet and import back.
+    ///
+    /// The headers are the ones department sheets use (Họ và tên, Năm sinh,
+    /// Mã số, Tên nhiệm vụ, …), values are written as the import reads them
+    /// (PGS.TS., đã nghiệm thu, dd/mm/yyyy, "1250000000 đồng"), and a first
+    /// column "Mã hồ sơ" holds each record's id: importing the sheet back
+    /// updates each record from its row, and rows left as they were change
+    /// nothing. Experts' e-mail and phone are left out unless
+    /// --include-contact; classified records (mật and above) unless
+    /// --include-classified.
+    ///
+    /// Examples:
+    ///   lienthong export experts --config deploy/hung-yen.sqlite.toml --output chuyen-gia.xlsx
+    ///   lienthong export projects --config deploy/hung-yen.sqlite.toml --format csv \
+    ///       --output nhiem-vu.csv
+    Export(ExportArgs),
     /// Fill a node's database with realistic, deterministic sample data.
     ///
     /// Example: lienthong sample --config deploy/hung-yen.sqlite.toml --experts 10000
@@ -707,6 +725,37 @@ pub struct ImportArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// What to export.
+    pub kind: ImportKind,
+    /// Node configuration file.
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// The file to write (replaced if it exists).
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// The file's form; by default from --output's extension (.csv or .xlsx).
+    #[arg(long, value_enum)]
+    pub format: Option<ExportFormatArg>,
+    /// Also write experts' e-mail and phone (personal data: keep the file
+    /// where the department keeps such data).
+    #[arg(long)]
+    pub include_contact: bool,
+    /// Also write records classified mật and above.
+    #[arg(long)]
+    pub include_classified: bool,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormatArg {
+    Csv,
+    Xlsx,
 }
 
 #[derive(Args, Debug)]

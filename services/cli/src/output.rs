@@ -70,6 +70,21 @@ pub fn import_summary_table(
     (table, format!("{file} ({encoding}); {what}"))
 }
 
+/// What an export wrote, as a table.
+pub fn export_table(file: &str, exported: &lienthong_import::export::Exported) -> (Table, String) {
+    let mut table = table(&["records written", "classified left out"]);
+    table.add_row(vec![
+        exported.records.to_string(),
+        exported.classified_left_out.to_string(),
+    ]);
+    (
+        table,
+        format!(
+            "{file}: import it back with `lienthong import` after editing; each row updates its record"
+        ),
+    )
+}
+
 /// The fields a merge takes from the dropped record, as a table.
 pub fn merge_table(
     taken: &[lienthong_import::record_merge::FieldTaken],

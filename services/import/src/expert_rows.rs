@@ -106,7 +106,7 @@ impl ExpertRowReader {
         let (mut title_given, mut degree_given) = (false, false);
         // The layout always has a name column (`find_layout` requires one).
         for (&index, &column) in &self.layout.columns {
-            if column == ExpertColumn::Ignored {
+            if matches!(column, ExpertColumn::Ignored | ExpertColumn::RecordId) {
                 continue;
             }
             let header = self.header(index);
@@ -308,7 +308,7 @@ impl ExpertRowReader {
                     }
                     expert.identifiers.get_or_insert_default().orcid = bare;
                 }
-                ExpertColumn::Ignored => {}
+                ExpertColumn::Ignored | ExpertColumn::RecordId => {}
             }
         }
         // A title written before the name counts where the sheet's own

@@ -22,6 +22,8 @@ pub trait SheetColumn: Copy + Ord + Eq + std::fmt::Debug + Send + Sync + 'static
     const ANCHOR_HEADER: &'static str;
     /// Known, and not imported (row numbers, notes).
     const IGNORED: Self;
+    /// The record's id, as exports write it: read by the import itself.
+    const RECORD_ID: Self;
     /// Every column.
     const ALL: &'static [Self];
     /// Folded header names, as real sheets write them.
@@ -39,6 +41,7 @@ impl SheetColumn for ExpertColumn {
     const ANCHOR: Self = ExpertColumn::FullName;
     const ANCHOR_HEADER: &'static str = "the expert's full name (\"Họ và tên\")";
     const IGNORED: Self = ExpertColumn::Ignored;
+    const RECORD_ID: Self = ExpertColumn::RecordId;
     const ALL: &'static [Self] = &ExpertColumn::ALL;
     const NAMES: &'static [(&'static str, Self)] = EXPERT_HEADERS;
 
@@ -65,6 +68,9 @@ pub enum ExpertColumn {
     Email,
     Phone,
     Orcid,
+    /// The record's id ("Mã hồ sơ"), as `lienthong export` writes it: the
+    /// row updates that record.
+    RecordId,
     /// A row number or notes: known, and not imported.
     Ignored,
 }
@@ -87,11 +93,12 @@ impl ExpertColumn {
             ExpertColumn::Email => "email",
             ExpertColumn::Phone => "phone",
             ExpertColumn::Orcid => "orcid",
+            ExpertColumn::RecordId => "record_id",
             ExpertColumn::Ignored => "ignored",
         }
     }
 
-    pub const ALL: [ExpertColumn; 15] = [
+    pub const ALL: [ExpertColumn; 16] = [
         ExpertColumn::FullName,
         ExpertColumn::BirthYear,
         ExpertColumn::Gender,
@@ -106,6 +113,7 @@ impl ExpertColumn {
         ExpertColumn::Email,
         ExpertColumn::Phone,
         ExpertColumn::Orcid,
+        ExpertColumn::RecordId,
         ExpertColumn::Ignored,
     ];
 
@@ -160,6 +168,8 @@ const EXPERT_HEADERS: &[(&str, ExpertColumn)] = &[
     ("sdt", ExpertColumn::Phone),
     ("dien thoai di dong", ExpertColumn::Phone),
     ("orcid", ExpertColumn::Orcid),
+    ("ma ho so", ExpertColumn::RecordId),
+    ("ma ban ghi", ExpertColumn::RecordId),
     ("stt", ExpertColumn::Ignored),
     ("tt", ExpertColumn::Ignored),
     ("ghi chu", ExpertColumn::Ignored),

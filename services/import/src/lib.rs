@@ -10,6 +10,7 @@
 
 pub mod csv_source;
 pub mod expert_rows;
+pub mod export;
 pub mod headers;
 pub mod legacy_encoding;
 mod legacy_tables;

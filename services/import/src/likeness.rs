@@ -11,9 +11,9 @@
 //! |---|---|---|
 //! | name or title | 0.4 | the same once folded |
 //! | year (birth, start, publication) | 0.3 | the same 1, one apart 0.5, unknown 0.5; further apart: not the same |
-//! | context (organization, task lead, venue, province) | 0.3 | shared words over all words; unknown 0.5 |
+//! | context (organization, task lead, venue, province) | 0.3 | shared words over all words (without the words most names share: "Trường", "Đại học", "Viện"); unknown 0.5 |
 //!
-//! A pair scoring [`SUGGEST_AT`] or more is listed. Two different ORCIDs,
+//! A pair scoring [`SUGGEST_AT`] (0.8) or more is listed. Two different ORCIDs,
 //! DOIs or ID codes are never the same record.
 //!
 //! What is kept per record is small (its id and a hash per word, about 100
@@ -26,8 +26,19 @@ use lienthong_proto::v1 as pb;
 use lienthong_records::AnyRecord;
 use lienthong_records::folding::normalized;
 
-/// The score from which a pair is listed.
-pub const SUGGEST_AT: f64 = 0.7;
+/// The score from which a pair is listed. The same name and year alone
+/// (0.7) is not enough: namesakes born the same year are common (Nguyễn
+/// Văn Hùng, 1968); the context must agree too, or be unknown on one side.
+pub const SUGGEST_AT: f64 = 0.8;
+
+/// Folded words most organization names share ("Trường Đại học", "Viện",
+/// "Công ty Cổ phần"): they say nothing about which one it is, so context
+/// is compared without them (unless a name has no other words).
+const COMMON_CONTEXT_WORDS: [&str; 36] = [
+    "truong", "dai", "hoc", "vien", "so", "khoa", "cong", "nghe", "ty", "co", "phan", "tnhh",
+    "trung", "tam", "benh", "nghien", "cuu", "va", "tinh", "thanh", "pho", "ban", "phong", "bo",
+    "mon", "nha", "nuoc", "quan", "ly", "uy", "nhan", "dan", "hoi", "kh", "cn", "khcn",
+];
 
 /// What a record is compared on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,11 +193,15 @@ fn profile_of(record: &AnyRecord) -> Option<(String, Profile)> {
     if name.is_empty() {
         return None;
     }
-    let mut context: Vec<u32> = normalized(context)
-        .split(' ')
-        .filter(|word| !word.is_empty())
-        .map(|word| hash(word) as u32)
+    let folded = normalized(context);
+    let words: Vec<&str> = folded.split(' ').filter(|word| !word.is_empty()).collect();
+    let telling: Vec<&str> = words
+        .iter()
+        .copied()
+        .filter(|word| !COMMON_CONTEXT_WORDS.contains(word))
         .collect();
+    let words = if telling.is_empty() { words } else { telling };
+    let mut context: Vec<u32> = words.iter().map(|word| hash(word) as u32).collect();
     context.sort_unstable();
     context.dedup();
     let context = context.into_boxed_slice();
@@ -252,9 +267,20 @@ mod tests {
             "Sở KH&CN Hưng Yên",
             "",
         );
-        let found = index.most_like(&moved).expect("suggested");
+        // Same name and year at an unrelated organization: as likely a
+        // namesake, not listed.
+        assert_eq!(index.most_like(&moved), None);
+        // At a unit of the same institute: listed.
+        let unit = expert(
+            "n:expert:f",
+            "Nguyen Van Duc",
+            1968,
+            "Phòng Công nghệ tế bào – Viện Công nghệ sinh học",
+            "",
+        );
+        let found = index.most_like(&unit).expect("suggested");
         assert_eq!(found.id, "n:expert:a");
-        assert!((0.7..0.75).contains(&found.score), "{found:?}");
+        assert!(found.score >= SUGGEST_AT, "{found:?}");
         // The same organization, birth year unknown on one side.
         let unknown_year = expert(
             "n:expert:c",

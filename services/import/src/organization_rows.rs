@@ -23,16 +23,20 @@ pub enum OrganizationColumn {
     Type,
     Province,
     AgencyCode,
+    /// The record's id ("Mã hồ sơ"), as `lienthong export` writes it: the
+    /// row updates that record.
+    RecordId,
     Ignored,
 }
 
 impl OrganizationColumn {
-    pub const ALL: [OrganizationColumn; 6] = [
+    pub const ALL: [OrganizationColumn; 7] = [
         OrganizationColumn::Name,
         OrganizationColumn::Abbreviation,
         OrganizationColumn::Type,
         OrganizationColumn::Province,
         OrganizationColumn::AgencyCode,
+        OrganizationColumn::RecordId,
         OrganizationColumn::Ignored,
     ];
 }
@@ -41,6 +45,7 @@ impl SheetColumn for OrganizationColumn {
     const ANCHOR: Self = OrganizationColumn::Name;
     const ANCHOR_HEADER: &'static str = "the organization's name (\"Tên tổ chức\", \"Tên đơn vị\")";
     const IGNORED: Self = OrganizationColumn::Ignored;
+    const RECORD_ID: Self = OrganizationColumn::RecordId;
     const ALL: &'static [Self] = &OrganizationColumn::ALL;
     const NAMES: &'static [(&'static str, Self)] = ORGANIZATION_HEADERS;
 
@@ -51,6 +56,7 @@ impl SheetColumn for OrganizationColumn {
             OrganizationColumn::Type => "organization_type",
             OrganizationColumn::Province => "province",
             OrganizationColumn::AgencyCode => "agency_code",
+            OrganizationColumn::RecordId => "record_id",
             OrganizationColumn::Ignored => "ignored",
         }
     }
@@ -80,6 +86,8 @@ const ORGANIZATION_HEADERS: &[(&str, OrganizationColumn)] = &[
     ("ma dinh danh dien tu", OrganizationColumn::AgencyCode),
     ("ma dinh danh co quan", OrganizationColumn::AgencyCode),
     ("ma co quan", OrganizationColumn::AgencyCode),
+    ("ma ho so", OrganizationColumn::RecordId),
+    ("ma ban ghi", OrganizationColumn::RecordId),
     ("stt", OrganizationColumn::Ignored),
     ("tt", OrganizationColumn::Ignored),
     ("ghi chu", OrganizationColumn::Ignored),
@@ -141,7 +149,10 @@ impl OrganizationRowReader {
         }
         let mut organization = pb::Organization::default();
         for (&index, &column) in &self.layout.columns {
-            if column == OrganizationColumn::Ignored {
+            if matches!(
+                column,
+                OrganizationColumn::Ignored | OrganizationColumn::RecordId
+            ) {
                 continue;
             }
             let header = self.header(index);
@@ -202,7 +213,7 @@ impl OrganizationRowReader {
                         );
                     }
                 },
-                OrganizationColumn::Ignored => {}
+                OrganizationColumn::Ignored | OrganizationColumn::RecordId => {}
             }
         }
         Ok(OrganizationRow {

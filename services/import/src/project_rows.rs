@@ -38,11 +38,14 @@ pub enum ProjectColumn {
     Keywords,
     Objectives,
     Summary,
+    /// The record's id ("Mã hồ sơ"), as `lienthong export` writes it: the
+    /// row updates that record.
+    RecordId,
     Ignored,
 }
 
 impl ProjectColumn {
-    pub const ALL: [ProjectColumn; 19] = [
+    pub const ALL: [ProjectColumn; 20] = [
         ProjectColumn::Code,
         ProjectColumn::Title,
         ProjectColumn::Lead,
@@ -61,6 +64,7 @@ impl ProjectColumn {
         ProjectColumn::Keywords,
         ProjectColumn::Objectives,
         ProjectColumn::Summary,
+        ProjectColumn::RecordId,
         ProjectColumn::Ignored,
     ];
 }
@@ -69,6 +73,7 @@ impl SheetColumn for ProjectColumn {
     const ANCHOR: Self = ProjectColumn::Title;
     const ANCHOR_HEADER: &'static str = "the task's title (\"Tên nhiệm vụ\", \"Tên đề tài\")";
     const IGNORED: Self = ProjectColumn::Ignored;
+    const RECORD_ID: Self = ProjectColumn::RecordId;
     const ALL: &'static [Self] = &ProjectColumn::ALL;
     const NAMES: &'static [(&'static str, Self)] = PROJECT_HEADERS;
 
@@ -92,6 +97,7 @@ impl SheetColumn for ProjectColumn {
             ProjectColumn::Keywords => "keywords",
             ProjectColumn::Objectives => "objectives",
             ProjectColumn::Summary => "summary",
+            ProjectColumn::RecordId => "record_id",
             ProjectColumn::Ignored => "ignored",
         }
     }
@@ -162,6 +168,8 @@ const PROJECT_HEADERS: &[(&str, ProjectColumn)] = &[
     ("tom tat", ProjectColumn::Summary),
     ("tom tat noi dung", ProjectColumn::Summary),
     ("noi dung chinh", ProjectColumn::Summary),
+    ("ma ho so", ProjectColumn::RecordId),
+    ("ma ban ghi", ProjectColumn::RecordId),
     ("stt", ProjectColumn::Ignored),
     ("tt", ProjectColumn::Ignored),
     ("ghi chu", ProjectColumn::Ignored),
@@ -271,7 +279,7 @@ impl ProjectRowReader {
         let mut project = pb::Project::default();
         let mut status_given = false;
         for (&index, &column) in &self.layout.columns {
-            if column == ProjectColumn::Ignored {
+            if matches!(column, ProjectColumn::Ignored | ProjectColumn::RecordId) {
                 continue;
             }
             let header = self.header(index);
@@ -423,7 +431,7 @@ impl ProjectRowReader {
                 ProjectColumn::Keywords => project.keywords = split_list(&text),
                 ProjectColumn::Objectives => project.objectives = text,
                 ProjectColumn::Summary => project.summary = text,
-                ProjectColumn::Ignored => {}
+                ProjectColumn::Ignored | ProjectColumn::RecordId => {}
             }
         }
         if project.code.is_empty() {

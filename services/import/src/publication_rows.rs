@@ -32,11 +32,14 @@ pub enum PublicationColumn {
     Abstract,
     Keywords,
     FieldCodes,
+    /// The record's id ("Mã hồ sơ"), as `lienthong export` writes it: the
+    /// row updates that record.
+    RecordId,
     Ignored,
 }
 
 impl PublicationColumn {
-    pub const ALL: [PublicationColumn; 13] = [
+    pub const ALL: [PublicationColumn; 14] = [
         PublicationColumn::Title,
         PublicationColumn::Authors,
         PublicationColumn::Venue,
@@ -49,6 +52,7 @@ impl PublicationColumn {
         PublicationColumn::Abstract,
         PublicationColumn::Keywords,
         PublicationColumn::FieldCodes,
+        PublicationColumn::RecordId,
         PublicationColumn::Ignored,
     ];
 }
@@ -57,6 +61,7 @@ impl SheetColumn for PublicationColumn {
     const ANCHOR: Self = PublicationColumn::Title;
     const ANCHOR_HEADER: &'static str = "the paper's title (\"Tên bài báo\", \"Tên công trình\")";
     const IGNORED: Self = PublicationColumn::Ignored;
+    const RECORD_ID: Self = PublicationColumn::RecordId;
     const ALL: &'static [Self] = &PublicationColumn::ALL;
     const NAMES: &'static [(&'static str, Self)] = PUBLICATION_HEADERS;
 
@@ -74,6 +79,7 @@ impl SheetColumn for PublicationColumn {
             PublicationColumn::Abstract => "abstract",
             PublicationColumn::Keywords => "keywords",
             PublicationColumn::FieldCodes => "field_codes",
+            PublicationColumn::RecordId => "record_id",
             PublicationColumn::Ignored => "ignored",
         }
     }
@@ -115,6 +121,8 @@ const PUBLICATION_HEADERS: &[(&str, PublicationColumn)] = &[
     ("tu khoa", PublicationColumn::Keywords),
     ("linh vuc", PublicationColumn::FieldCodes),
     ("ma linh vuc", PublicationColumn::FieldCodes),
+    ("ma ho so", PublicationColumn::RecordId),
+    ("ma ban ghi", PublicationColumn::RecordId),
     ("stt", PublicationColumn::Ignored),
     ("tt", PublicationColumn::Ignored),
     ("ghi chu", PublicationColumn::Ignored),
@@ -197,7 +205,10 @@ impl PublicationRowReader {
         }
         let mut paper = pb::Publication::default();
         for (&index, &column) in &self.layout.columns {
-            if column == PublicationColumn::Ignored {
+            if matches!(
+                column,
+                PublicationColumn::Ignored | PublicationColumn::RecordId
+            ) {
                 continue;
             }
             let header = self.header(index);
@@ -290,7 +301,7 @@ impl PublicationRowReader {
                     Ok(codes) => paper.field_codes = codes,
                     Err(reason) => return fail(reason, fixes),
                 },
-                PublicationColumn::Ignored => {}
+                PublicationColumn::Ignored | PublicationColumn::RecordId => {}
             }
         }
         Ok(PublicationRow {

@@ -291,6 +291,14 @@ async fn import_sheet<S: RecordSheet, W: Write>(
         .map(|(_, text)| text.clone())
         .collect();
     let data_start = layout.first_header_row + layout.header_rows;
+    let id_column = layout
+        .columns
+        .iter()
+        .find(|(_, column)| **column == <S::Column as SheetColumn>::RECORD_ID)
+        .map(|(index, _)| *index);
+    let id_header = id_column
+        .and_then(|index| layout.headers.get(&index).cloned())
+        .unwrap_or_default();
     let reader = S::new(layout);
     let mut import = Batches {
         store,
@@ -300,6 +308,8 @@ async fn import_sheet<S: RecordSheet, W: Write>(
         seen: HashMap::new(),
         likeness: stored_likeness(store, S::KIND).await?,
         batch: Vec::with_capacity(BATCH_ROWS),
+        id_column,
+        id_header,
         foot: None,
     };
     for row in head.into_iter().skip(data_start) {
@@ -315,18 +325,24 @@ async fn import_sheet<S: RecordSheet, W: Write>(
     })
 }
 
+/// A body row read: its record's id and values, or its report as rejected.
+type RowRead<R> = Result<(String, R), RowReport>;
+
 struct Batches<'a, S: RecordSheet> {
     store: &'a Store,
     options: &'a ImportOptions,
     reader: &'a S,
     summary: Summary,
-    /// A digest of each accepted row's natural key → its line: the same
+    /// A digest of each accepted row's record id → its line: the same
     /// person twice in one file is reported, not merged. 16 bytes a row.
     seen: HashMap<u64, u64>,
     /// The store's records and the rows accepted so far, to find rows that
     /// may be one of them under another key.
     likeness: LikenessIndex,
-    batch: Vec<(u64, Result<S::Row, RowReport>)>,
+    batch: Vec<(u64, RowRead<S::Row>)>,
+    /// The "Mã hồ sơ" column, if the sheet has one, and its header.
+    id_column: Option<usize>,
+    id_header: String,
     /// Where the signatures at the sheet's foot begin ("Người lập biểu"),
     /// once found: the rows from there on are not records.
     foot: Option<(u64, String)>,
@@ -363,12 +379,33 @@ impl<S: RecordSheet> Batches<'_, S> {
         Ok(())
     }
 
-    /// A row of the sheet's body: a record's values, or why not.
-    fn read_row(&mut self, row: &SourceRow) -> Result<S::Row, RowReport> {
+    /// A row of the sheet's body: the id of its record and its values, or
+    /// why not. The id is the one the sheet's "Mã hồ sơ" column gives (an
+    /// export's), or else the one its natural key makes.
+    fn read_row(&mut self, row: &SourceRow) -> RowRead<S::Row> {
         let line = row.line;
+        let given = self
+            .id_column
+            .and_then(|index| row.cells.get(index))
+            .map(|cell| cell.trim())
+            .filter(|cell| !cell.is_empty());
+        if let Some(given) = given
+            && let Err(reason) = self.own_id(given)
+        {
+            return Err(RowReport::rejected(
+                line,
+                Vec::new(),
+                self.id_header.clone(),
+                reason,
+            ));
+        }
         match self.reader.read(&row.cells) {
             Ok(read) => {
-                let key = key_digest(&read.natural_key());
+                let id = match given {
+                    Some(given) => given.to_owned(),
+                    None => record_id(&self.options.node_id, S::KIND, &read.natural_key()),
+                };
+                let key = key_digest(&id);
                 match self.seen.get(&key) {
                     Some(first) => Err(RowReport::rejected(
                         line,
@@ -378,7 +415,7 @@ impl<S: RecordSheet> Batches<'_, S> {
                     )),
                     None => {
                         self.seen.insert(key, line);
-                        Ok(read)
+                        Ok((id, read))
                     }
                 }
             }
@@ -391,28 +428,41 @@ impl<S: RecordSheet> Batches<'_, S> {
         }
     }
 
+    /// Why `id` may not be written by this import: another node's record,
+    /// or one of another kind.
+    fn own_id(&self, id: &str) -> Result<(), String> {
+        let parsed: lienthong_records::RecordId = id.parse().map_err(|error| {
+            format!("{id:?} is not a record id ({error}); leave the cell empty for a new record")
+        })?;
+        if parsed.node != self.options.node_id || parsed.kind != S::KIND {
+            return Err(format!(
+                "{id} does not name a record of kind {} on this node ({}); an import writes only this node's records (leave the cell empty to import the row as a new record)",
+                S::KIND,
+                self.options.node_id
+            ));
+        }
+        Ok(())
+    }
+
     async fn flush<W: Write>(&mut self, report: &mut ReportWriter<W>) -> Result<(), ImportError> {
         let batch = std::mem::take(&mut self.batch);
-        let ids: Vec<String> = batch
+        let id_refs: Vec<&str> = batch
             .iter()
             .filter_map(|(_, read)| read.as_ref().ok())
-            .map(|read| record_id(&self.options.node_id, S::KIND, &read.natural_key()))
+            .map(|(id, _)| id.as_str())
             .collect();
-        let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
         let mut stored = self.store.get_many(&id_refs).await?;
         let deleted = self.store.tombstones_among(&id_refs).await?;
         let mut reports = Vec::with_capacity(batch.len());
         let mut writes = Vec::new();
-        let mut ids = ids.into_iter();
         for (line, read) in batch {
-            let read = match read {
+            let (id, read) = match read {
                 Ok(read) => read,
                 Err(rejected) => {
                     reports.push(rejected);
                     continue;
                 }
             };
-            let id = ids.next().unwrap_or_default();
             if deleted.contains(&id) {
                 // Someone deleted this record here (a person perhaps at
                 // their request), or merged it into another; a sheet must

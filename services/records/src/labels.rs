@@ -1,6 +1,9 @@
 //! Vietnamese labels for enum values, as department staff write them.
 
-use lienthong_proto::v1::{AcademicTitle, Degree, ManagementLevel, ProjectStatus};
+use lienthong_proto::v1::{
+    AcademicTitle, AcceptanceGrade, Degree, Gender, ManagementLevel, OrganizationType,
+    ProjectStatus,
+};
 
 /// "PGS.TS.", "GS.TSKH.", "ThS." or "" — title and degree written together.
 pub fn title_and_degree(title: i32, degree: i32) -> String {
@@ -40,6 +43,40 @@ pub fn management_level(level: i32) -> &'static str {
         Ok(ManagementLevel::Ministry) => "bộ",
         Ok(ManagementLevel::Province) => "tỉnh",
         Ok(ManagementLevel::Grassroots) => "cơ sở",
+        _ => "",
+    }
+}
+
+/// Gender as sheets write it.
+pub fn gender(gender: i32) -> &'static str {
+    match Gender::try_from(gender) {
+        Ok(Gender::Male) => "Nam",
+        Ok(Gender::Female) => "Nữ",
+        Ok(Gender::Other) => "Khác",
+        _ => "",
+    }
+}
+
+/// The result of a task's acceptance (kết quả nghiệm thu).
+pub fn acceptance_grade(grade: i32) -> &'static str {
+    match AcceptanceGrade::try_from(grade) {
+        Ok(AcceptanceGrade::Excellent) => "Xuất sắc",
+        Ok(AcceptanceGrade::Good) => "Khá",
+        Ok(AcceptanceGrade::Pass) => "Đạt",
+        Ok(AcceptanceGrade::Fail) => "Không đạt",
+        _ => "",
+    }
+}
+
+/// A type of organization (loại hình).
+pub fn organization_type(kind: i32) -> &'static str {
+    match OrganizationType::try_from(kind) {
+        Ok(OrganizationType::StateAgency) => "Cơ quan nhà nước",
+        Ok(OrganizationType::University) => "Trường đại học",
+        Ok(OrganizationType::ResearchInstitute) => "Viện nghiên cứu",
+        Ok(OrganizationType::Hospital) => "Bệnh viện",
+        Ok(OrganizationType::Enterprise) => "Doanh nghiệp",
+        Ok(OrganizationType::Other) => "Khác",
         _ => "",
     }
 }

@@ -22,6 +22,18 @@ pub struct RecordCounts {
     pub publications: u64,
 }
 
+impl RecordCounts {
+    /// The count of one kind.
+    pub fn of(&self, kind: RecordKind) -> u64 {
+        match kind {
+            RecordKind::Organization => self.organizations,
+            RecordKind::Expert => self.experts,
+            RecordKind::Project => self.projects,
+            RecordKind::Publication => self.publications,
+        }
+    }
+}
+
 /// One entry of the change log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {

@@ -4,6 +4,7 @@ mod audit;
 mod check_proposal;
 mod client;
 mod demo;
+mod export;
 mod gateway;
 mod import;
 mod merge;
@@ -42,6 +43,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stats(args) => search::statistics(args).await,
         Command::Import(args) => import::run(args).await,
         Command::Merge(args) => merge::run(args).await,
+        Command::Export(args) => export::run(args).await,
         Command::Records(args) => records::run(args).await,
         Command::Sample(args) => sample::run(args).await,
         Command::Reindex(args) => reindex::run(args).await,
