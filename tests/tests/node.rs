@@ -634,7 +634,7 @@ async fn a_client_of_a_stopped_node_gets_unavailable_without_hanging() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_merged_record_answers_with_the_one_it_joined_unless_that_one_is_hidden() {
+async fn a_merged_record_answers_with_the_one_it_joined_unless_either_is_hidden() {
     use lienthong_import::record_merge::fill_from;
     use lienthong_store::MergePlan;
     let records = sample_records(NODE, 100);
@@ -647,11 +647,13 @@ async fn a_merged_record_answers_with_the_one_it_joined_unless_that_one_is_hidde
         .copied()
         .filter(|r| is_shareable(r))
         .collect();
-    let hidden = experts
+    let hidden: Vec<&AnyRecord> = experts
         .iter()
         .copied()
-        .find(|r| !is_shareable(r))
-        .expect("a hidden expert");
+        .filter(|r| !is_shareable(r))
+        .collect();
+    let hidden_kept = hidden[0];
+    let hidden_dropped = hidden[1];
     let database = TestDatabase::sqlite();
     let node = TestNode::start(NODE, &database).await;
     load(&node.store, records.clone()).await;
@@ -669,9 +671,20 @@ async fn a_merged_record_answers_with_the_one_it_joined_unless_that_one_is_hidde
         .await
         .expect("merge two shared experts");
     node.store
-        .merge(merge(hidden, shared[2]))
+        .merge(merge(hidden_kept, shared[2]))
         .await
         .expect("merge a shared expert into a hidden one");
+    // A hidden record merged into a shared one (the store takes the plan
+    // as given; `fill_from` would refuse to copy its content over).
+    node.store
+        .merge(MergePlan {
+            kept: shared[3].clone(),
+            kept_version: shared[3].meta().map_or(0, |m| m.version),
+            dropped_id: hidden_dropped.id().to_owned(),
+            dropped_version: hidden_dropped.meta().map_or(0, |m| m.version),
+        })
+        .await
+        .expect("merge a hidden expert into a shared one");
     let mut client = node.client().await;
     let got = client
         .get_expert(pb::GetRequest {
@@ -694,7 +707,17 @@ async fn a_merged_record_answers_with_the_one_it_joined_unless_that_one_is_hidde
         .await
         .expect_err("hidden");
     assert_eq!(refused.code(), Code::NotFound);
-    assert!(!refused.message().contains(hidden.id()), "{refused:?}");
+    assert!(!refused.message().contains(hidden_kept.id()), "{refused:?}");
     assert!(!refused.message().contains("merge"), "{refused:?}");
+    // The hidden record's old id leads nowhere: no one learns it existed,
+    // nor that it is the shared one.
+    let unknown = client
+        .get_expert(pb::GetRequest {
+            id: hidden_dropped.id().to_owned(),
+        })
+        .await
+        .expect_err("a hidden record's id");
+    assert_eq!(unknown.code(), Code::NotFound);
+    assert!(!unknown.message().contains(shared[3].id()), "{unknown:?}");
     node.stop().await.expect("clean stop");
 }

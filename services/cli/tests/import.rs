@@ -338,7 +338,11 @@ async fn a_workbook_is_imported_sheet_by_sheet() {
     assert_success(&output, "workbook import");
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(summary["sheets"], serde_json::json!(["Chuyên gia"]));
-    assert_eq!(summary["sheets_skipped"], serde_json::json!(["Ghi chú"]));
+    // The hidden old copy is not imported; the notes sheet has no header.
+    assert_eq!(
+        summary["sheets_skipped"],
+        serde_json::json!(["Bản cũ (hidden)", "Ghi chú"])
+    );
     assert_eq!(summary["summary"]["inserted"], 4);
     assert!(
         text(&output.stderr).contains("Ghi chú"),
@@ -376,7 +380,7 @@ async fn a_workbook_is_imported_sheet_by_sheet() {
         (
             "experts.xlsx",
             "Chuyen gia",
-            "its sheets are: Ghi chú, Chuyên gia",
+            "its sheets are: Ghi chú, Chuyên gia, Bản cũ",
         ),
         ("experts.xlsx", "Ghi chú", "no header row"),
         (
@@ -531,7 +535,25 @@ async fn an_exported_sheet_imports_back_without_a_change() {
         assert_success(&output, "export");
         let outcome: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
         assert_eq!(outcome["exported"]["records"], 6, "{outcome}");
-        assert!(!dir.path().join("chuyen-gia.partial").exists());
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .filter_map(Result::ok)
+            .filter(|entry| {
+                entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(".lienthong-export")
+            })
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&output_path)
+                .expect("file")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "readable by its owner only");
+        }
 
         let mut again = lienthong();
         again
@@ -545,6 +567,21 @@ async fn an_exported_sheet_imports_back_without_a_change() {
         assert_eq!(summary["summary"]["unchanged"], 6, "{summary}");
         assert_eq!(summary["summary"]["rejected"], 0, "{summary}");
     }
+
+    // A directory is no file to write.
+    let mut into_directory = lienthong();
+    into_directory
+        .args(["export", "experts", "--format", "csv", "--config"])
+        .arg(&config)
+        .arg("--output")
+        .arg(dir.path());
+    let output = run_within(into_directory, Duration::from_secs(60));
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("is a directory"),
+        "{}",
+        text(&output.stderr)
+    );
 
     // A file name that says no format is refused, naming the flags.
     let mut unknown = lienthong();

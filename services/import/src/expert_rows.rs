@@ -432,6 +432,16 @@ pub(crate) fn read_field_codes(
 /// and text damaged by a legacy encoding restored; each change a fix.
 pub fn clean_cell(header: &str, raw: &str, fixes: &mut Vec<Fix>) -> String {
     let mut text = raw.to_owned();
+    if let Some(unguarded) = crate::report::unguarded_formula(raw.trim_start()) {
+        // "'+84 912…": an export's guard against formulas, not the value.
+        fixes.push(Fix {
+            column: header.to_owned(),
+            rule: "formula_guard",
+            from: raw.to_owned(),
+            to: unguarded.to_owned(),
+        });
+        text = unguarded.to_owned();
+    }
     let mut fix = |rule: &'static str, from: &str, to: &str| {
         fixes.push(Fix {
             column: header.to_owned(),
@@ -489,9 +499,15 @@ pub(crate) fn split_title_from_name(text: &str) -> (String, Option<TitleAndDegre
     (words[taken..].join(" "), Some(found))
 }
 
-/// Items of a list cell: split at `;`, `,`, `/` and new lines.
+/// Items of a list cell: split at `;` and new lines when the cell has
+/// either (an item may hold a comma: "lúa, gạo"), else also at `,` and `/`.
 pub(crate) fn split_list(text: &str) -> Vec<String> {
-    text.split([';', ',', '/', '\n'])
+    let separators: &[char] = if text.contains([';', '\n']) {
+        &[';', '\n']
+    } else {
+        &[';', ',', '/', '\n']
+    };
+    text.split(separators)
         .map(str::trim)
         .filter(|item| !item.is_empty())
         .map(str::to_owned)

@@ -6,7 +6,8 @@
 //! nothing.
 //!
 //! CSV (UTF-8 with a byte-order mark, which Excel needs to read it as
-//! UTF-8) or XLSX, written a record at a time: memory does not grow with
+//! UTF-8; a cell Excel would run as a formula written with a leading
+//! apostrophe, which the import takes off) or XLSX, written a record at a time: memory does not grow with
 //! the store. Classified records are left out unless asked for; experts'
 //! e-mail and phone are left out unless asked for (blank cells erase
 //! nothing on the way back in).
@@ -18,6 +19,7 @@ use lienthong_records::{AnyRecord, RecordKind, labels};
 use lienthong_store::Store;
 
 use crate::ImportError;
+use crate::report::guarded_formula;
 
 /// The file's form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -350,8 +352,14 @@ impl<W: Write + Seek> SheetWriter<W> {
 
     fn row(&mut self, cells: &[Cell]) -> Result<(), ImportError> {
         match self {
+            // A cell Excel would run as a formula ("=…", "+84 …") is
+            // written with an apostrophe, which the import takes off.
             SheetWriter::Csv(writer) => writer
-                .write_record(cells.iter().map(Cell::as_text))
+                .write_record(
+                    cells
+                        .iter()
+                        .map(|cell| guarded_formula(&cell.as_text()).into_owned()),
+                )
                 .map_err(write_error),
             SheetWriter::Xlsx { zip, rows } => {
                 *rows += 1;

@@ -31,6 +31,10 @@ use lienthong_records::folding::normalized;
 /// Văn Hùng, 1968); the context must agree too, or be unknown on one side.
 pub const SUGGEST_AT: f64 = 0.8;
 
+/// Records remembered per name ("Nguyễn Văn Hùng" is common): each row is
+/// compared with at most this many.
+pub const MAX_PER_NAME: usize = 256;
+
 /// Folded words most organization names share ("Trường Đại học", "Viện",
 /// "Công ty Cổ phần"): they say nothing about which one it is, so context
 /// is compared without them (unless a name has no other words).
@@ -69,11 +73,13 @@ pub struct LikenessIndex {
 }
 
 impl LikenessIndex {
-    /// Remembers `record` for later comparisons.
+    /// Remembers `record` for later comparisons. A name held by
+    /// [`MAX_PER_NAME`] records already is not extended: the cost of a row
+    /// stays bounded whatever the sheet repeats.
     pub fn add(&mut self, record: &AnyRecord) {
         if let Some((name, profile)) = profile_of(record) {
             let held = self.by_name.entry(hash(&name)).or_default();
-            if !held.iter().any(|other| other.id == profile.id) {
+            if held.len() < MAX_PER_NAME && !held.iter().any(|other| other.id == profile.id) {
                 held.push(profile);
             }
         }

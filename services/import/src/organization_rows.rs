@@ -5,7 +5,7 @@
 //! as written: the record says where the organization was.
 //!
 //! An organization is known across imports by its ID code, or without one
-//! by its folded name.
+//! by its folded name and province.
 
 use lienthong_proto::v1 as pb;
 use lienthong_records::folding::normalized;
@@ -102,11 +102,16 @@ pub struct OrganizationRow {
 }
 
 impl OrganizationRow {
-    /// The ID code, or the folded name.
+    /// The ID code, or the folded name and province (schools of one name
+    /// stand in many districts).
     pub fn natural_key(&self) -> String {
         let organization = &self.organization;
         if organization.agency_code.is_empty() {
-            format!("name:{}", normalized(&organization.name))
+            format!(
+                "name:{}|{}",
+                normalized(&organization.name),
+                normalized(&organization.province)
+            )
         } else {
             format!("agency:{}", organization.agency_code)
         }
@@ -207,7 +212,7 @@ impl OrganizationRowReader {
                     None => {
                         return fail(
                             format!(
-                                "{text:?} is not an electronic ID code (Decision 20/2020/QĐ-TTg); write it as its four groups, e.g. 000.00.31.H33"
+                                "{text:?} is not an electronic ID code (Decision 20/2020/QĐ-TTg); write it as its four groups, e.g. 000.00.31.H33, or leave the cell empty"
                             ),
                             fixes,
                         );
@@ -256,7 +261,6 @@ fn organization_type(text: &str) -> Option<pb::OrganizationType> {
         "trung tam nghien cuu",
         "to chuc khcn",
         "to chuc khoa hoc va cong nghe",
-        "don vi su nghiep",
     ]) {
         Some(Type::ResearchInstitute)
     } else if starts(&["benh vien", "co so y te"]) {
@@ -270,9 +274,10 @@ fn organization_type(text: &str) -> Option<pb::OrganizationType> {
     }
 }
 
-/// An electronic ID code in its written form: up to four dot-separated
-/// groups of 2–3 letters or digits, upper case ("000.00.31.h33" →
-/// "000.00.31.H33"); `None` when it is not one.
+/// An electronic ID code as Decision 20/2020/QĐ-TTg writes it: four
+/// dot-separated groups, three digits, two, two, and a letter with two
+/// digits for the province or ministry ("000.00.31.H33"), in capitals;
+/// `None` when it is not one (placeholders such as "NA" or "000" included).
 pub fn agency_code(text: &str) -> Option<String> {
     let code: String = text
         .chars()
@@ -280,10 +285,19 @@ pub fn agency_code(text: &str) -> Option<String> {
         .flat_map(char::to_uppercase)
         .collect();
     let groups: Vec<&str> = code.split('.').collect();
-    let well_formed = (1..=4).contains(&groups.len())
-        && groups.iter().all(|group| {
-            (2..=3).contains(&group.len()) && group.bytes().all(|b| b.is_ascii_alphanumeric())
-        });
+    let digits = |group: &str, length: usize| {
+        group.len() == length && group.bytes().all(|b| b.is_ascii_digit())
+    };
+    let well_formed = matches!(
+        groups.as_slice(),
+        [first, second, third, last]
+            if digits(first, 3)
+                && digits(second, 2)
+                && digits(third, 2)
+                && last.len() == 3
+                && last.as_bytes()[0].is_ascii_uppercase()
+                && digits(&last[1..], 2)
+    );
     well_formed.then_some(code)
 }
 
@@ -316,9 +330,16 @@ mod tests {
             agency_code("000.00.31.h33").as_deref(),
             Some("000.00.31.H33")
         );
-        assert_eq!(agency_code("H33").as_deref(), Some("H33"));
+        assert_eq!(
+            agency_code(" 000.00.00.g01 ").as_deref(),
+            Some("000.00.00.G01")
+        );
+        assert_eq!(agency_code("H33"), None);
+        assert_eq!(agency_code("NA"), None);
+        assert_eq!(agency_code("000"), None);
         assert_eq!(agency_code("000.00.31.H33.99"), None);
-        assert_eq!(agency_code("0000.00"), None);
+        assert_eq!(agency_code("000.00.31.333"), None);
         assert_eq!(agency_code("Sở KH&CN"), None);
+        assert_eq!(agency_code("000.00.31.Ạ33"), None);
     }
 }

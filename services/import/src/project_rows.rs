@@ -183,8 +183,10 @@ pub struct ProjectRow {
 }
 
 impl ProjectRow {
-    /// The task's code, without case or spacing: what identifies it across
-    /// imports.
+    /// The task's code, without case or spacing, and with the characters
+    /// that look alike and are typed for one another made one (the Icelandic
+    /// Ð for Đ, dashes and the minus sign for the hyphen): what identifies it
+    /// across imports.
     pub fn natural_key(&self) -> String {
         let code: String = self
             .project
@@ -192,6 +194,11 @@ impl ProjectRow {
             .chars()
             .filter(|c| !c.is_whitespace())
             .flat_map(char::to_uppercase)
+            .map(|c| match c {
+                'Ð' => 'Đ',
+                '–' | '—' | '−' | '‐' | '‑' => '-',
+                other => other,
+            })
             .collect();
         format!("code:{code}")
     }
@@ -255,6 +262,16 @@ impl ProjectRowReader {
 
     fn header(&self, index: usize) -> String {
         self.layout.headers.get(&index).cloned().unwrap_or_default()
+    }
+
+    /// The header of the first of `columns` the sheet has.
+    fn header_of(&self, columns: &[ProjectColumn]) -> String {
+        self.layout
+            .columns
+            .iter()
+            .find(|(_, column)| columns.contains(column))
+            .map(|(index, _)| self.header(*index))
+            .unwrap_or_default()
     }
 
     pub fn read(&self, cells: &[String]) -> Result<ProjectRow, RejectedRow> {
@@ -441,6 +458,30 @@ impl ProjectRowReader {
                 fixes,
             ));
         }
+        // ISO dates compare as text.
+        if !project.planned_start.is_empty()
+            && !project.planned_end.is_empty()
+            && project.planned_end < project.planned_start
+        {
+            return Err(reject(
+                self.header_of(&[ProjectColumn::EndYear, ProjectColumn::Period]),
+                format!(
+                    "the task ends ({}) before it starts ({}); correct the dates",
+                    project.planned_end, project.planned_start
+                ),
+                fixes,
+            ));
+        }
+        if project.total_budget_vnd > 0 && project.state_budget_vnd > project.total_budget_vnd {
+            return Err(reject(
+                self.header_of(&[ProjectColumn::StateBudget]),
+                format!(
+                    "the state budget ({} đồng) is more than the total ({} đồng); correct one of them",
+                    project.state_budget_vnd, project.total_budget_vnd
+                ),
+                fixes,
+            ));
+        }
         if !status_given {
             if project.acceptance_grade != 0 || !project.acceptance_date.is_empty() {
                 // Accepted (even as failed): the task has ended.
@@ -593,6 +634,67 @@ mod tests {
             .collect();
         let layout = find_layout::<ProjectColumn>(&rows, &BTreeMap::new()).expect("a header");
         ProjectRowReader::new(layout).read(&rows[1])
+    }
+
+    #[test]
+    fn a_task_ending_before_it_starts_or_with_more_state_money_than_money_is_refused() {
+        let header = [
+            "Mã số",
+            "Tên nhiệm vụ",
+            "Tình trạng",
+            "Thời gian thực hiện",
+            "Kinh phí (triệu đồng)",
+            "Kinh phí NSNN (triệu đồng)",
+        ];
+        let backwards = read(
+            &header,
+            &["ĐT.01", "Nhiệm vụ", "đang thực hiện", "2022 - 2020", "", ""],
+        )
+        .expect_err("ends before it starts");
+        assert_eq!(backwards.rejection.column, "Thời gian thực hiện");
+        assert!(backwards.rejection.reason.contains("before it starts"));
+        let overspent = read(
+            &header,
+            &[
+                "ĐT.01",
+                "Nhiệm vụ",
+                "đang thực hiện",
+                "2020 - 2022",
+                "500",
+                "800",
+            ],
+        )
+        .expect_err("more state money than money");
+        assert_eq!(overspent.rejection.column, "Kinh phí NSNN (triệu đồng)");
+        assert!(
+            read(
+                &header,
+                &[
+                    "ĐT.01",
+                    "Nhiệm vụ",
+                    "đang thực hiện",
+                    "2020 - 2022",
+                    "800",
+                    "500"
+                ],
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn codes_typed_with_lookalike_characters_are_one_code() {
+        let key = |code: &str| {
+            read(
+                &["Mã số", "Tên nhiệm vụ", "Tình trạng"],
+                &[code, "Nhiệm vụ", "đã hủy"],
+            )
+            .expect("a task")
+            .natural_key()
+        };
+        assert_eq!(key("ĐT–07/2019"), key("đt-07/2019"));
+        assert_eq!(key("\u{D0}T-07/2019"), key("ĐT-07/2019"));
+        assert_ne!(key("ĐT-07/2019"), key("DT-07/2019"));
     }
 
     #[test]

@@ -252,6 +252,14 @@ impl PublicationRowReader {
                 PublicationColumn::Volume => paper.volume = text,
                 PublicationColumn::Issue => paper.issue = text,
                 PublicationColumn::Pages => paper.pages = pages(&header, &text, &mut fixes),
+                PublicationColumn::Doi if is_placeholder(&text) => {
+                    fixes.push(Fix {
+                        column: header.clone(),
+                        rule: "placeholder_dropped",
+                        from: text.clone(),
+                        to: String::new(),
+                    });
+                }
                 PublicationColumn::Doi => match bare_doi(&text) {
                     Some(doi) => {
                         if doi != text {
@@ -341,18 +349,22 @@ fn authors(header: &str, text: &str, fixes: &mut Vec<Fix>) -> Vec<pb::Publicatio
         .collect()
 }
 
-/// "tr. 12-18", "pp. 12–18" → "12-18".
+/// "tr. 12-18", "pp. 12–18" → "12-18"; a page range that does not start
+/// with a number ("pp. A12–A18") keeps its label.
 fn pages(header: &str, text: &str, fixes: &mut Vec<Fix>) -> String {
     let folded = normalized(text);
-    let bare = ["tr ", "trang ", "pp ", "p "]
-        .iter()
-        .find_map(|prefix| folded.strip_prefix(prefix))
-        .map(|_| {
-            text.trim_start_matches(|c: char| !c.is_ascii_digit())
-                .to_owned()
-        })
-        .unwrap_or_else(|| text.to_owned())
-        .replace(['–', '—'], "-");
+    let labelled = ["tr ", "trang ", "pp ", "p "].iter().any(|prefix| {
+        folded
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+    });
+    let bare = if labelled {
+        text.trim_start_matches(|c: char| !c.is_ascii_digit())
+            .to_owned()
+    } else {
+        text.to_owned()
+    }
+    .replace(['–', '—'], "-");
     if bare != text && !bare.is_empty() {
         fixes.push(Fix {
             column: header.to_owned(),
@@ -363,6 +375,19 @@ fn pages(header: &str, text: &str, fixes: &mut Vec<Fix>) -> String {
         return bare;
     }
     text.to_owned()
+}
+
+/// A cell saying there is no value yet ("chưa có", "đang chờ cấp", "-").
+fn is_placeholder(text: &str) -> bool {
+    let folded = normalized(text);
+    matches!(
+        folded.as_str(),
+        "" | "chua co" | "khong co" | "khong" | "chua" | "na" | "n a" | "x" | "none"
+    ) || folded.starts_with("dang cho")
+        || text
+            .trim()
+            .chars()
+            .all(|c| matches!(c, '-' | '–' | '—' | '.' | '/'))
 }
 
 /// A DOI without its link or label ("https://doi.org/10.1000/x",
@@ -471,5 +496,16 @@ mod tests {
         assert_eq!(pages("Trang", "tr. 12–18", &mut fixes), "12-18");
         assert_eq!(pages("Trang", "12-18", &mut fixes), "12-18");
         assert_eq!(fixes.len(), 1);
+        assert_eq!(pages("Trang", "pp. A12–A18", &mut fixes), "pp. A12-A18");
+    }
+
+    #[test]
+    fn placeholders_are_no_doi() {
+        for text in ["chưa có", "Đang chờ cấp", "-", "—", "N/A", "không"] {
+            assert!(is_placeholder(text), "{text}");
+        }
+        for text in ["10.1000/x", "Tạp chí"] {
+            assert!(!is_placeholder(text), "{text}");
+        }
     }
 }

@@ -2,6 +2,14 @@
 //! record as it is, with each field it leaves empty taken from the other.
 //! Nothing the kept record says is overwritten; every field taken is
 //! listed for the person applying the merge.
+//!
+//! Fields that belong together are taken together or not at all: contact
+//! details, a task's lead, its team, a paper's authors, and an
+//! organization's id with its name, so a merge never links one record's
+//! name to another's id. The consent to share contact details is never
+//! taken: it was given for the details it was given with. A record
+//! classified higher, or shared more narrowly, than the kept one is not
+//! merged into it: its content would go where it was not allowed.
 
 use lienthong_records::AnyRecord;
 use serde_json::Value;
@@ -29,7 +37,25 @@ pub enum MergeError {
     },
     #[error("cannot read a record's fields: {0}")]
     Fields(String),
+    #[error(
+        "{dropped} is {what} than {kept}; merging would share its content more widely. Give {kept} the same visibility and classification first, or keep {dropped} instead"
+    )]
+    Wider {
+        kept: String,
+        dropped: String,
+        what: &'static str,
+    },
 }
+
+/// Fields never taken from the dropped record.
+const NEVER_TAKEN: [&str; 1] = ["contactSharingConsent"];
+
+/// Fields taken only together, and only when the kept record has none of
+/// them.
+const TAKEN_TOGETHER: [&[&str]; 2] = [
+    &["organizationId", "organizationName"],
+    &["hostOrganizationId", "hostOrganizationName"],
+];
 
 /// `kept` with the fields it leaves empty filled from `dropped`, and the
 /// fields so taken. The meta (id, version, visibility, classification) is
@@ -46,6 +72,19 @@ pub fn fill_from(
             dropped_kind: dropped.kind().as_str(),
         });
     }
+    let meta = |record: &AnyRecord| record.meta().cloned().unwrap_or_default();
+    let (kept_meta, dropped_meta) = (meta(kept), meta(dropped));
+    let wider = |what| MergeError::Wider {
+        kept: kept.id().into(),
+        dropped: dropped.id().into(),
+        what,
+    };
+    if dropped_meta.classification > kept_meta.classification {
+        return Err(wider("classified higher"));
+    }
+    if sharing_rank(dropped_meta.visibility) < sharing_rank(kept_meta.visibility) {
+        return Err(wider("shared more narrowly"));
+    }
     let fields = |record: &AnyRecord| -> Result<Value, MergeError> {
         let json = record
             .to_json()
@@ -58,38 +97,51 @@ pub fn fill_from(
         from.remove("meta");
     }
     let mut taken = Vec::new();
-    fill(&mut merged, &from, "", &mut taken);
+    if let (Value::Object(into), Value::Object(from)) = (&mut merged, &mut from) {
+        for field in NEVER_TAKEN {
+            from.remove(field);
+        }
+        for group in TAKEN_TOGETHER {
+            let kept_has_any = group
+                .iter()
+                .any(|field| into.get(*field).is_some_and(|v| !is_empty(v)));
+            if kept_has_any {
+                for field in group {
+                    from.remove(*field);
+                }
+            }
+        }
+    }
+    fill(&mut merged, &from, &mut taken);
     let record = AnyRecord::from_json(kept.kind(), &merged.to_string())
         .map_err(|error| MergeError::Fields(error.to_string()))?;
     Ok((record, taken))
 }
 
-fn fill(into: &mut Value, from: &Value, path: &str, taken: &mut Vec<FieldTaken>) {
+/// Each top-level field `into` leaves empty, taken whole from `from`
+/// (contact details, a lead, a list: as one, never mixed).
+fn fill(into: &mut Value, from: &Value, taken: &mut Vec<FieldTaken>) {
     let (Value::Object(into), Value::Object(from)) = (into, from) else {
         return;
     };
     for (name, value) in from {
-        if is_empty(value) {
+        if is_empty(value) || into.get(name).is_some_and(|held| !is_empty(held)) {
             continue;
         }
-        let field = if path.is_empty() {
-            name.clone()
-        } else {
-            format!("{path}.{name}")
-        };
-        match into.get_mut(name) {
-            Some(held @ Value::Object(_)) if value.is_object() => {
-                fill(held, value, &field, taken);
-            }
-            Some(held) if !is_empty(held) => {}
-            _ => {
-                into.insert(name.clone(), value.clone());
-                taken.push(FieldTaken {
-                    field,
-                    value: value.to_string(),
-                });
-            }
-        }
+        into.insert(name.clone(), value.clone());
+        taken.push(FieldTaken {
+            field: name.clone(),
+            value: value.to_string(),
+        });
+    }
+}
+
+/// How widely a visibility shares: internal, federation, public.
+fn sharing_rank(visibility: i32) -> u8 {
+    match lienthong_proto::v1::Visibility::try_from(visibility) {
+        Ok(lienthong_proto::v1::Visibility::Public) => 2,
+        Ok(lienthong_proto::v1::Visibility::Federation) => 1,
+        _ => 0,
     }
 }
 
@@ -156,6 +208,79 @@ mod tests {
         assert_eq!(merged.meta.map(|m| m.id).as_deref(), Some("n:expert:a"));
         let fields: Vec<&str> = taken.iter().map(|t| t.field.as_str()).collect();
         assert_eq!(fields, ["degree", "identifiers", "keywords"]);
+    }
+
+    #[test]
+    fn consent_is_never_taken_and_linked_fields_are_not_mixed() {
+        let kept = AnyRecord::Expert(pb::Expert {
+            meta: meta("n:expert:a"),
+            full_name: "Lê Hải".into(),
+            organization_name: "Viện A".into(),
+            contact: Some(pb::ContactDetails {
+                email: "hai@a.vn".into(),
+                phone: String::new(),
+            }),
+            ..Default::default()
+        });
+        let dropped = AnyRecord::Expert(pb::Expert {
+            meta: meta("n:expert:b"),
+            full_name: "Le Hai".into(),
+            organization_id: "n:organization:B".into(),
+            organization_name: "Viện B".into(),
+            contact: Some(pb::ContactDetails {
+                email: "hai@b.vn".into(),
+                phone: "0912 345 678".into(),
+            }),
+            contact_sharing_consent: true,
+            ..Default::default()
+        });
+        let (merged, taken) = fill_from(&kept, &dropped).expect("merged");
+        let AnyRecord::Expert(merged) = merged else {
+            panic!("an expert");
+        };
+        assert!(
+            !merged.contact_sharing_consent,
+            "consent stays the kept record's"
+        );
+        assert_eq!(merged.organization_id, "", "no other organization's id");
+        assert_eq!(
+            merged.contact,
+            Some(pb::ContactDetails {
+                email: "hai@a.vn".into(),
+                phone: String::new(),
+            }),
+            "contact details are not mixed"
+        );
+        assert!(taken.is_empty(), "{taken:?}");
+    }
+
+    #[test]
+    fn a_record_shared_more_narrowly_or_classified_higher_is_not_merged_in() {
+        let with = |id: &str, visibility: pb::Visibility, classification: pb::Classification| {
+            AnyRecord::Expert(pb::Expert {
+                meta: Some(pb::RecordMeta {
+                    id: id.into(),
+                    version: 1,
+                    visibility: visibility as i32,
+                    classification: classification as i32,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+        };
+        use pb::{Classification as C, Visibility as V};
+        let public = with("n:expert:a", V::Public, C::Normal);
+        let internal = with("n:expert:b", V::Internal, C::Normal);
+        let secret = with("n:expert:c", V::Public, C::Secret);
+        assert!(matches!(
+            fill_from(&public, &internal),
+            Err(MergeError::Wider { .. })
+        ));
+        assert!(matches!(
+            fill_from(&public, &secret),
+            Err(MergeError::Wider { .. })
+        ));
+        assert!(fill_from(&internal, &public).is_ok());
     }
 
     #[test]

@@ -256,14 +256,30 @@ impl<W: Write> ReportWriter<W> {
     }
 }
 
+/// What starts a cell a spreadsheet would run as a formula.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// `text` with a leading apostrophe when a spreadsheet would read it as a
+/// formula ("=HYPERLINK(…)", "+84 912…"): shown as text, never run. The
+/// import takes the apostrophe off again ([`unguarded_formula`]).
+pub fn guarded_formula(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(FORMULA_STARTS) {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
+}
+
+/// A cell written by [`guarded_formula`], without its apostrophe.
+pub fn unguarded_formula(text: &str) -> Option<&str> {
+    text.strip_prefix('\'')
+        .filter(|rest| rest.starts_with(FORMULA_STARTS))
+}
+
 /// A CSV cell, quoted when it must be. A cell that a spreadsheet would read
 /// as a formula gets a leading apostrophe.
 fn csv_cell(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
+    let text = guarded_formula(text).into_owned();
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {

@@ -325,8 +325,9 @@ async fn import_sheet<S: RecordSheet, W: Write>(
     })
 }
 
-/// A body row read: its record's id and values, or its report as rejected.
-type RowRead<R> = Result<(String, R), RowReport>;
+/// A body row read: its record's id, whether the sheet gave that id (its
+/// Mã hồ sơ column), and its values; or its report as rejected.
+type RowRead<R> = Result<(String, bool, R), RowReport>;
 
 struct Batches<'a, S: RecordSheet> {
     store: &'a Store,
@@ -415,7 +416,7 @@ impl<S: RecordSheet> Batches<'_, S> {
                     )),
                     None => {
                         self.seen.insert(key, line);
-                        Ok((id, read))
+                        Ok((id, given.is_some(), read))
                     }
                 }
             }
@@ -449,25 +450,40 @@ impl<S: RecordSheet> Batches<'_, S> {
         let id_refs: Vec<&str> = batch
             .iter()
             .filter_map(|(_, read)| read.as_ref().ok())
-            .map(|(id, _)| id.as_str())
+            .map(|(id, ..)| id.as_str())
             .collect();
         let mut stored = self.store.get_many(&id_refs).await?;
         let deleted = self.store.tombstones_among(&id_refs).await?;
         let mut reports = Vec::with_capacity(batch.len());
         let mut writes = Vec::new();
         for (line, read) in batch {
-            let (id, read) = match read {
+            let (id, given, read) = match read {
                 Ok(read) => read,
                 Err(rejected) => {
                     reports.push(rejected);
                     continue;
                 }
             };
+            if given && !deleted.contains(&id) && !stored.contains_key(&id) {
+                // An id the sheet gives names a record held here (an
+                // export's); a new row leaves the cell empty. Taking any id
+                // would let a row claim one a later import derives for
+                // someone else.
+                reports.push(RowReport::rejected(
+                    line,
+                    read.into_fixes(),
+                    self.id_header.clone(),
+                    format!(
+                        "no record {id} on this node; leave the cell empty to import the row as a new record"
+                    ),
+                ));
+                continue;
+            }
             if deleted.contains(&id) {
                 // Someone deleted this record here (a person perhaps at
                 // their request), or merged it into another; a sheet must
                 // not bring it back unasked.
-                let reason = match self.store.merged_into(&id).await? {
+                let reason = match self.store.merged_into(&id).await?.map(|m| m.kept) {
                     Some(kept) => format!(
                         "this record ({id}) was merged into {kept} on this node; correct {kept} instead (an import does not bring a merged record back)"
                     ),
@@ -519,7 +535,6 @@ impl<S: RecordSheet> Batches<'_, S> {
                     ),
                 });
             }
-            self.likeness.add(&record);
             let status = if fixes.iter().all(Fix::is_note) {
                 RowStatus::Accepted
             } else {
@@ -538,6 +553,7 @@ impl<S: RecordSheet> Batches<'_, S> {
                 ));
                 continue;
             }
+            self.likeness.add(&record);
             if write != StoreWrite::Unchanged {
                 writes.push((reports.len(), record));
             }
@@ -589,7 +605,11 @@ async fn stored_likeness(store: &Store, kind: RecordKind) -> Result<LikenessInde
         if last == after {
             return Ok(index);
         }
-        for record in &records {
+        // Classified records are never suggested: the report travels
+        // further than they may.
+        for record in records.iter().filter(|record| {
+            record.meta().map_or(0, |meta| meta.classification) <= pb::Classification::Normal as i32
+        }) {
             index.add(record);
         }
         after = last;

@@ -57,6 +57,24 @@ impl Workbook {
         self.sheets.sheet_names()
     }
 
+    /// The sheets a person sees in Excel or LibreOffice, and the hidden
+    /// ones (lookup tables, old copies: not the list itself), each in the
+    /// workbook's order.
+    pub fn visible_and_hidden_sheets(&self) -> (Vec<String>, Vec<String>) {
+        let (visible, hidden): (Vec<&calamine::Sheet>, Vec<&calamine::Sheet>) = self
+            .sheets
+            .sheets_metadata()
+            .iter()
+            .partition(|sheet| sheet.visible == calamine::SheetVisible::Visible);
+        let names = |sheets: Vec<&calamine::Sheet>| {
+            sheets
+                .into_iter()
+                .map(|sheet| sheet.name.clone())
+                .collect::<Vec<_>>()
+        };
+        (names(visible), names(hidden))
+    }
+
     /// The rows of the sheet named `name`.
     pub fn rows(&mut self, name: &str) -> Result<SheetRows, ImportError> {
         let names = self.sheet_names();

@@ -118,12 +118,15 @@ impl NodeService {
         let mut stored = self.store.get(id).await.map_err(to_status)?;
         let mut served = id.to_owned();
         if stored.is_none()
-            && let Some(kept) = self.store.merged_into(id).await.map_err(to_status)?
+            && let Some(merged) = self.store.merged_into(id).await.map_err(to_status)?
+            && merged.was_shareable
         {
             // Merged into another record: that one answers, under its own
-            // id, if this caller may see it; otherwise as if unknown.
-            stored = self.store.get(&kept).await.map_err(to_status)?;
-            served = kept;
+            // id, if this caller may see it; otherwise as if unknown. A
+            // record no peer could see leads nowhere, so the merge tells
+            // nothing about it.
+            stored = self.store.get(&merged.kept).await.map_err(to_status)?;
+            served = merged.kept;
         }
         match stored {
             Some(stored) if admitted.disclosure.releases(&stored) => {

@@ -38,7 +38,7 @@ pub use ingest::{
     IDEMPOTENCY_KEY_LIFETIME, Idempotency, IngestAnswer, IngestBatch, IngestDelete, IngestOutcome,
     IngestResult, IngestUpsert, IngestWrites,
 };
-pub use merge::{MergePlan, Merged};
+pub use merge::{MergePlan, Merged, MergedInto};
 pub use mirrors::{
     AppliedBatch, MirrorBatch, MirrorChange, MirrorRejection, MirrorSource, MirroredRecord,
     PeerSync,

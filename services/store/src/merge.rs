@@ -21,6 +21,15 @@ pub struct MergePlan {
     pub dropped_version: u64,
 }
 
+/// Where a merged record went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergedInto {
+    pub kept: String,
+    /// Whether the merged record was shareable with peers (not internal,
+    /// not classified) when it was merged.
+    pub was_shareable: bool,
+}
+
 /// What a merge wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Merged {
@@ -38,6 +47,11 @@ impl Store {
         if kept_id == plan.dropped_id {
             return Err(StoreError::InvalidArgument(
                 "a record cannot be merged into itself".into(),
+            ));
+        }
+        if plan.kept_version == 0 || plan.dropped_version == 0 {
+            return Err(StoreError::InvalidArgument(
+                "both records must be live, at the versions the merge was reviewed at".into(),
             ));
         }
         validate(&plan.kept, self.node_id())?;
@@ -91,7 +105,9 @@ impl Store {
         };
         // Records merged into the dropped one earlier now lead to the kept
         // one: a lookup takes one step, never a chain.
-        sqlx::query("UPDATE records SET merged_into = $1 WHERE id = $2 OR merged_into = $2")
+        sqlx::query(
+            "UPDATE records SET merged_into = $1 WHERE deleted = 1 AND (id = $2 OR merged_into = $2)",
+        )
             .bind(&kept_id)
             .bind(&plan.dropped_id)
             .execute(&mut *locked.tx)
@@ -104,16 +120,21 @@ impl Store {
         })
     }
 
-    /// The record `id` was merged into, when it is the tombstone of a merge.
-    pub async fn merged_into(&self, id: &str) -> Result<Option<String>, StoreError> {
+    /// The record `id` was merged into, when it is the tombstone of a merge,
+    /// and whether `id` was shareable when it was merged (only those who
+    /// could see it may be led to where it went).
+    pub async fn merged_into(&self, id: &str) -> Result<Option<MergedInto>, StoreError> {
         let row = sqlx::query(
-            "SELECT merged_into FROM records WHERE id = $1 AND deleted = 1 AND merged_into IS NOT NULL",
+            "SELECT merged_into, shareable FROM records WHERE id = $1 AND deleted = 1 AND merged_into IS NOT NULL",
         )
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
         Ok(match row {
-            Some(row) => Some(row.try_get("merged_into")?),
+            Some(row) => Some(MergedInto {
+                kept: row.try_get("merged_into")?,
+                was_shareable: row.try_get::<i64, _>("shareable")? != 0,
+            }),
             None => None,
         })
     }

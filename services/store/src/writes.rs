@@ -353,7 +353,7 @@ impl Store {
         // A deletion moves the record in the feed only if peers could see it.
         sqlx::query(
             "UPDATE records SET version = $1, seq = $2, updated_at = $3, deleted = 1, \
-             body = NULL, public = 0, \
+             body = NULL, public = 0, merged_into = NULL, \
              feed_seq = CASE WHEN shareable = 1 THEN $2 ELSE feed_seq END, \
              feed_version = CASE WHEN shareable = 1 THEN $1 ELSE feed_version END, \
              feed_changed_at = CASE WHEN shareable = 1 THEN $3 ELSE feed_changed_at END \
@@ -509,7 +509,7 @@ async fn write_rows(
              VALUES {} \
              ON CONFLICT (doc) DO UPDATE SET version = excluded.version, seq = excluded.seq, \
              created_at = excluded.created_at, updated_at = excluded.updated_at, shareable = excluded.shareable, \
-             year = excluded.year, body = excluded.body, deleted = 0, \
+             year = excluded.year, body = excluded.body, deleted = 0, merged_into = NULL, \
              shared_once = CASE WHEN excluded.shareable = 1 THEN 1 ELSE records.shared_once END, \
              public = excluded.public, fields = excluded.fields, \
              public_once = CASE WHEN excluded.public = 1 THEN 1 ELSE records.public_once END, \

@@ -39,11 +39,26 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
     let config = NodeConfig::load(&args.config)?;
     let store = open_store(&config).await?;
     let total = store.counts(false).await?.of(kind);
-    // Written beside the target and renamed over it at the end: a failed
-    // export never leaves half a file under the name asked for.
-    let partial = args.output.with_extension("partial");
-    let file = std::fs::File::create(&partial)
-        .with_context(|| format!("cannot create {}", partial.display()))?;
+    // Written to a new file of its own beside the target (readable by its
+    // owner only: it may hold personal data) and renamed over the target
+    // at the end, so a failed export leaves nothing under the name asked
+    // for, and nothing behind.
+    let directory = match args.output.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    anyhow::ensure!(
+        !args.output.is_dir(),
+        "--output {} is a directory; name the file to write in it",
+        args.output.display()
+    );
+    let partial = tempfile::Builder::new()
+        .prefix(".lienthong-export-")
+        .tempfile_in(&directory)
+        .with_context(|| format!("cannot write in {}", directory.display()))?;
+    let file = partial
+        .reopen()
+        .with_context(|| format!("cannot write in {}", directory.display()))?;
     let progress = ProgressBar::new(total).with_style(
         ProgressStyle::with_template("exporting [{bar:40}] {pos}/{len} {msg} ({eta})")?
             .progress_chars("=> "),
@@ -60,15 +75,11 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
     .await;
     progress.finish_and_clear();
     store.close().await;
-    let exported = match exported {
-        Ok(exported) => exported,
-        Err(error) => {
-            let _ = std::fs::remove_file(&partial);
-            return Err(error)
-                .with_context(|| format!("cannot export to {}", args.output.display()));
-        }
-    };
-    std::fs::rename(&partial, &args.output)
+    // On an error the temporary file is removed as `partial` is dropped.
+    let exported =
+        exported.with_context(|| format!("cannot export to {}", args.output.display()))?;
+    partial
+        .persist(&args.output)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     let file = args.output.display().to_string();
     output::print(

@@ -95,7 +95,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     )?;
     if !imported.sheets_skipped.is_empty() {
         eprintln!(
-            "sheets without a header this import knows, not imported: {}; name one with --sheet to see why",
+            "sheets not imported (hidden, or without a header this import knows): {}; name one with --sheet to import it or to see why",
             imported.sheets_skipped.join(", ")
         );
     }
@@ -133,6 +133,8 @@ enum Input {
         /// sheet must have a header; unnamed ones without are skipped).
         sheets: Vec<String>,
         named: bool,
+        /// Hidden sheets, not imported unless named with --sheet.
+        hidden: Vec<String>,
     },
 }
 
@@ -148,14 +150,18 @@ impl Input {
     fn open(args: &ImportArgs) -> anyhow::Result<Input> {
         if is_workbook(&args.file) {
             let workbook = Workbook::open(&args.file)?;
-            let (sheets, named) = match &args.sheet {
-                Some(sheet) => (vec![sheet.clone()], true),
-                None => (workbook.sheet_names(), false),
+            let (sheets, named, hidden) = match &args.sheet {
+                Some(sheet) => (vec![sheet.clone()], true, Vec::new()),
+                None => {
+                    let (visible, hidden) = workbook.visible_and_hidden_sheets();
+                    (visible, false, hidden)
+                }
             };
             return Ok(Input::Workbook {
                 workbook,
                 sheets,
                 named,
+                hidden,
             });
         }
         anyhow::ensure!(
@@ -220,6 +226,7 @@ impl Input {
                 mut workbook,
                 sheets,
                 named,
+                hidden,
             } => {
                 let progress = ProgressBar::new(sheets.len() as u64).with_style(
                     ProgressStyle::with_template("importing sheet {pos}/{len} {msg}")?,
@@ -228,7 +235,10 @@ impl Input {
                     summary: Summary::default(),
                     columns_not_imported: Vec::new(),
                     sheets: Vec::new(),
-                    sheets_skipped: Vec::new(),
+                    sheets_skipped: hidden
+                        .into_iter()
+                        .map(|sheet| format!("{sheet} (hidden)"))
+                        .collect(),
                 };
                 for sheet in sheets {
                     progress.set_message(sheet.clone());
