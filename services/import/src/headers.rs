@@ -176,12 +176,19 @@ const EXPERT_HEADERS: &[(&str, ExpertColumn)] = &[
 ];
 
 /// The column a header names, if any.
+/// A header typed in a legacy font and saved as Unicode ("Hä vµ tªn") is
+/// read as its repaired text ("Họ và tên").
 pub fn recognise<C: SheetColumn>(header: &str) -> Option<C> {
-    let folded = normalized(header);
-    C::NAMES
-        .iter()
-        .find(|(name, _)| *name == folded)
-        .map(|(_, column)| *column)
+    let known = |text: &str| {
+        let folded = normalized(text);
+        C::NAMES
+            .iter()
+            .find(|(name, _)| *name == folded)
+            .map(|(_, column)| *column)
+    };
+    known(header).or_else(|| {
+        crate::text_repair::repair_misread_cell(header).and_then(|repair| known(&repair.text))
+    })
 }
 
 /// Where the data starts and what each column holds.
@@ -317,6 +324,18 @@ mod tests {
         );
         assert_eq!(recognise("E-mail"), Some(ExpertColumn::Email));
         assert_eq!(recognise::<ExpertColumn>("Sở thích"), None);
+    }
+
+    #[test]
+    fn headers_typed_in_a_legacy_font_are_recognised() {
+        // TCVN3 and VNI text saved as Unicode.
+        assert_eq!(recognise("Hä vµ tªn"), Some(ExpertColumn::FullName));
+        assert_eq!(
+            recognise("§¬n vÞ c«ng t¸c"),
+            Some(ExpertColumn::Organization)
+        );
+        assert_eq!(recognise("Hoï vaø teân"), Some(ExpertColumn::FullName));
+        assert_eq!(recognise::<ExpertColumn>("Ghi chú khác"), None);
     }
 
     #[test]

@@ -31,9 +31,9 @@ use lienthong_records::folding::normalized;
 /// Văn Hùng, 1968); the context must agree too, or be unknown on one side.
 pub const SUGGEST_AT: f64 = 0.8;
 
-/// Records remembered per name ("Nguyễn Văn Hùng" is common): each row is
-/// compared with at most this many.
-pub const MAX_PER_NAME: usize = 256;
+/// Records remembered per name ("Nguyễn Văn Hùng" is common; catalogs repeat
+/// generic titles): each row is compared with at most this many.
+pub const MAX_PER_NAME: usize = 64;
 
 /// Folded words most organization names share ("Trường Đại học", "Viện",
 /// "Công ty Cổ phần"): they say nothing about which one it is, so context
@@ -86,24 +86,38 @@ impl LikenessIndex {
     }
 
     /// The best other record `record` may be the same as, if one scores
+    /// [`SUGGEST_AT`] or more; then `record` is remembered too.
+    pub fn check_and_add(&mut self, record: &AnyRecord) -> Option<Likeness> {
+        let (name, profile) = profile_of(record)?;
+        let held = self.by_name.entry(hash(&name)).or_default();
+        let found = most_like_among(held, &profile, labels(record));
+        if held.len() < MAX_PER_NAME && !held.iter().any(|other| other.id == profile.id) {
+            held.push(profile);
+        }
+        found
+    }
+
+    /// The best other record `record` may be the same as, if one scores
     /// [`SUGGEST_AT`] or more.
     pub fn most_like(&self, record: &AnyRecord) -> Option<Likeness> {
         let (name, profile) = profile_of(record)?;
-        self.by_name
-            .get(&hash(&name))?
-            .iter()
-            .filter(|other| other.id != profile.id)
-            .filter_map(|other| {
-                score(&profile, other, labels(record)).map(|(score, why)| (other, score, why))
-            })
-            .filter(|(_, score, _)| *score >= SUGGEST_AT)
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(other, score, why)| Likeness {
-                id: other.id.to_string(),
-                score,
-                why,
-            })
+        most_like_among(self.by_name.get(&hash(&name))?, &profile, labels(record))
     }
+}
+
+fn most_like_among(held: &[Profile], profile: &Profile, labels: [&str; 3]) -> Option<Likeness> {
+    // Scores first; the words saying why only for the one listed.
+    let (best, score) = held
+        .iter()
+        .filter(|other| other.id != profile.id)
+        .filter_map(|other| score(profile, other).map(|parts| (other, parts)))
+        .filter(|(_, parts)| parts.total() >= SUGGEST_AT)
+        .max_by(|a, b| a.1.total().total_cmp(&b.1.total()))?;
+    Some(Likeness {
+        id: best.id.to_string(),
+        score: score.total(),
+        why: score.why(profile, best, labels),
+    })
 }
 
 /// How the report names what a kind is compared on: its name, its year,
@@ -117,26 +131,50 @@ fn labels(record: &AnyRecord) -> [&'static str; 3] {
     }
 }
 
-/// The pair's score and what agreed; `None` when they cannot be the same.
-fn score(
-    a: &Profile,
-    b: &Profile,
-    [name, year_label, context_label]: [&str; 3],
-) -> Option<(f64, String)> {
+/// A pair's parts of agreement, each from 0 to 1.
+#[derive(Debug, Clone, Copy)]
+struct Score {
+    year: f64,
+    context: f64,
+}
+
+impl Score {
+    /// The weighted sum, to two decimals.
+    fn total(self) -> f64 {
+        ((0.4 + 0.3 * self.year + 0.3 * self.context) * 100.0).round() / 100.0
+    }
+
+    /// What agreed, for the report ("same name, birth year 1968, 50% of
+    /// the organization's words").
+    fn why(self, a: &Profile, b: &Profile, [name, year_label, context_label]: [&str; 3]) -> String {
+        let mut why = vec![format!("same {name}")];
+        if a.year != 0 && b.year != 0 {
+            if a.year == b.year {
+                why.push(format!("{year_label} {}", a.year));
+            } else {
+                why.push(format!("{year_label}s {} and {}", a.year, b.year));
+            }
+        }
+        if !a.context.is_empty() && !b.context.is_empty() && self.context > 0.0 {
+            why.push(format!(
+                "{:.0}% of the {context_label}'s words",
+                self.context * 100.0
+            ));
+        }
+        why.join(", ")
+    }
+}
+
+/// How far two records with the same folded name agree; `None` when they
+/// cannot be the same.
+fn score(a: &Profile, b: &Profile) -> Option<Score> {
     if a.exclusive != 0 && b.exclusive != 0 && a.exclusive != b.exclusive {
         return None;
     }
-    let mut why = vec![format!("same {name}")];
     let year = match (a.year, b.year) {
         (0, _) | (_, 0) => 0.5,
-        (x, y) if x == y => {
-            why.push(format!("{year_label} {x}"));
-            1.0
-        }
-        (x, y) if x.abs_diff(y) == 1 => {
-            why.push(format!("{year_label}s {x} and {y}"));
-            0.5
-        }
+        (x, y) if x == y => 1.0,
+        (x, y) if x.abs_diff(y) == 1 => 0.5,
         _ => return None,
     };
     let context = if a.context.is_empty() || b.context.is_empty() {
@@ -148,17 +186,9 @@ fn score(
             .filter(|word| b.context.binary_search(word).is_ok())
             .count();
         let all = a.context.len() + b.context.len() - shared;
-        let part = shared as f64 / all as f64;
-        if part > 0.0 {
-            why.push(format!(
-                "{:.0}% of the {context_label}'s words",
-                part * 100.0
-            ));
-        }
-        part
+        shared as f64 / all as f64
     };
-    let total = 0.4 + 0.3 * year + 0.3 * context;
-    Some(((total * 100.0).round() / 100.0, why.join(", ")))
+    Some(Score { year, context })
 }
 
 /// The folded name and what else a record is compared on.
@@ -227,11 +257,12 @@ fn profile_of(record: &AnyRecord) -> Option<(String, Profile)> {
     ))
 }
 
+/// A quick hash (FNV-1a): buckets and word sets only, where a rare
+/// collision costs one needless comparison.
 fn hash(text: &str) -> u64 {
-    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
-    let mut bytes = [0u8; 8];
-    bytes.copy_from_slice(&digest.as_ref()[..8]);
-    u64::from_le_bytes(bytes)
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]

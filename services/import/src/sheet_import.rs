@@ -23,7 +23,7 @@ use lienthong_store::Store;
 use crate::ImportError;
 use crate::expert_rows::{ExpertRow, ExpertRowReader, RejectedRow};
 use crate::headers::{HEADER_SEARCH_ROWS, Layout, SheetColumn, find_layout};
-use crate::likeness::LikenessIndex;
+use crate::likeness::{Likeness, LikenessIndex};
 use crate::organization_rows::{OrganizationRow, OrganizationRowReader};
 use crate::project_rows::{ProjectRow, ProjectRowReader};
 use crate::publication_rows::{PublicationRow, PublicationRowReader};
@@ -306,7 +306,7 @@ async fn import_sheet<S: RecordSheet, W: Write>(
         reader: &reader,
         summary: Summary::default(),
         seen: HashMap::new(),
-        likeness: stored_likeness(store, S::KIND).await?,
+        likeness: None,
         batch: Vec::with_capacity(BATCH_ROWS),
         id_column,
         id_header,
@@ -338,8 +338,9 @@ struct Batches<'a, S: RecordSheet> {
     /// person twice in one file is reported, not merged. 16 bytes a row.
     seen: HashMap<u64, u64>,
     /// The store's records and the rows accepted so far, to find rows that
-    /// may be one of them under another key.
-    likeness: LikenessIndex,
+    /// may be one of them under another key: read from the store when the
+    /// first new record comes (an import that only updates never reads it).
+    likeness: Option<LikenessIndex>,
     batch: Vec<(u64, RowRead<S::Row>)>,
     /// The "Mã hồ sơ" column, if the sheet has one, and its header.
     id_column: Option<usize>,
@@ -427,6 +428,17 @@ impl<S: RecordSheet> Batches<'_, S> {
                 rejected.rejection.reason,
             )),
         }
+    }
+
+    /// The record `record` (new) may be the same as, then remembered.
+    async fn likeness(&mut self, record: &AnyRecord) -> Result<Option<Likeness>, ImportError> {
+        let index = match &mut self.likeness {
+            Some(index) => index,
+            None => self
+                .likeness
+                .insert(stored_likeness(self.store, S::KIND).await?),
+        };
+        Ok(index.check_and_add(record))
     }
 
     /// Why `id` may not be written by this import: another node's record,
@@ -522,8 +534,23 @@ impl<S: RecordSheet> Batches<'_, S> {
                 ),
             };
             let mut fixes = read.into_fixes();
+            if self.options.dry_run
+                && let Err(error) =
+                    lienthong_records::validation::validate(&record, &self.options.node_id)
+            {
+                // What the store would refuse, a dry run refuses too.
+                reports.push(RowReport::rejected(
+                    line,
+                    fixes,
+                    String::new(),
+                    error.to_string(),
+                ));
+                continue;
+            }
+            // Records held already were indexed when the import began; a
+            // new one is compared, then remembered for the rows after it.
             if write == StoreWrite::Inserted
-                && let Some(like) = self.likeness.most_like(&record)
+                && let Some(like) = self.likeness(&record).await?
             {
                 fixes.push(Fix {
                     column: String::new(),
@@ -540,20 +567,6 @@ impl<S: RecordSheet> Batches<'_, S> {
             } else {
                 RowStatus::Fixed
             };
-            if self.options.dry_run
-                && let Err(error) =
-                    lienthong_records::validation::validate(&record, &self.options.node_id)
-            {
-                // What the store would refuse, a dry run refuses too.
-                reports.push(RowReport::rejected(
-                    line,
-                    fixes,
-                    String::new(),
-                    error.to_string(),
-                ));
-                continue;
-            }
-            self.likeness.add(&record);
             if write != StoreWrite::Unchanged {
                 writes.push((reports.len(), record));
             }

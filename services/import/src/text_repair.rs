@@ -350,22 +350,25 @@ fn has_vietnamese_vowels(word: &str) -> bool {
 
 /// Whether `text` holds a character that is no Vietnamese letter (nor
 /// ASCII), a capital with diacritics inside a word ("NguyÔn"), or a plain
-/// vowel followed by a character VNI writes marks with ("Nguyeãn"): the
-/// quick test before scoring a cell word by word. Every damaged cell fails
-/// one of them; most correct cells pass all three.
+/// a or e followed by a character VNI writes marks with ("Nguyeãn",
+/// "Vaên"): the quick test before scoring a cell word by word. Every
+/// damaged cell fails one of them; most correct cells pass all three.
+/// Vietnamese never writes a marked vowel right after a plain a or e (the
+/// mark goes on the a: "tài", "kẹo"), while "hoà", "quân" and "Nguyên" put
+/// one after o, u and y, so those are no sign of VNI.
 fn has_foreign_or_miscased_letter(text: &str) -> bool {
     let mut previous_lower = false;
-    let mut previous_vowel = false;
+    let mut after_a_or_e = false;
     for c in text.chars() {
         if !c.is_ascii()
             && ((!is_vietnamese_letter(c) && !is_typographic_punctuation(c))
                 || (c.is_uppercase() && previous_lower)
-                || (previous_vowel && is_vni_mark(c)))
+                || (after_a_or_e && is_vni_mark(c)))
         {
             return true;
         }
         previous_lower = c.is_lowercase();
-        previous_vowel = matches!(c.to_ascii_lowercase(), 'a' | 'e' | 'o' | 'u' | 'y');
+        after_a_or_e = matches!(c, 'a' | 'e' | 'A' | 'E');
     }
     false
 }
