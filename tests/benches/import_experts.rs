@@ -199,6 +199,7 @@ async fn main() {
             visibility: pb::Visibility::Federation,
             mapping: Default::default(),
             dry_run: false,
+            earlier_sheets: Default::default(),
         };
         for pass in ["first", "again"] {
             let rows_in = CsvRows::open(std::fs::File::open(&sheet).expect("open")).expect("csv");

@@ -36,6 +36,7 @@ fn options(dry_run: bool) -> ImportOptions {
         visibility: pb::Visibility::Federation,
         mapping: Default::default(),
         dry_run,
+        earlier_sheets: Default::default(),
     }
 }
 
@@ -914,4 +915,36 @@ async fn an_export_imported_back_changes_nothing_and_an_edited_row_updates_its_r
         assert!(report.contains("leave the cell empty"), "{report}");
         store.close().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_repeated_in_a_later_sheet_of_one_workbook_is_reported_not_merged() {
+    let database = TestDatabase::sqlite();
+    let store = database.open_store(NODE).await;
+    // One import of two sheets shares what the first sheet gave.
+    let options = options(false);
+    let mut report = ReportWriter::new(Vec::new(), ReportFormat::Csv, false).expect("report");
+    for (sheet, text) in [
+        (
+            "Viện",
+            "Họ và tên,Năm sinh,Đơn vị công tác\nNguyễn Văn An,1970,Viện A\n",
+        ),
+        (
+            "Trường",
+            "Họ và tên,Năm sinh,Đơn vị công tác\nTrần Thị Bình,1980,Trường B\nNGUYỄN VĂN AN,1970,Viện A\n",
+        ),
+    ] {
+        report.set_sheet(Some(sheet.into()));
+        let rows = CsvRows::open(std::io::Cursor::new(text.as_bytes().to_vec())).expect("rows");
+        import_experts(&store, rows, &options, &mut report)
+            .await
+            .expect("import");
+    }
+    let report = String::from_utf8(report.finish().expect("finish")).expect("utf-8");
+    assert!(
+        report.contains("Trường!3,rejected,,,,,,,\"the same person as Viện!2 "),
+        "{report}"
+    );
+    assert_eq!(experts(&store).await.len(), 2, "{report}");
+    store.close().await;
 }

@@ -202,6 +202,11 @@ impl<W: Write> ReportWriter<W> {
         self.sheet = sheet;
     }
 
+    /// The sheet whose rows are being reported, if a workbook's.
+    pub fn sheet(&self) -> Option<&str> {
+        self.sheet.as_deref()
+    }
+
     pub fn write(&mut self, row: &RowReport) -> std::io::Result<()> {
         match self.format {
             ReportFormat::JsonLines => {

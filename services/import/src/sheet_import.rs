@@ -38,8 +38,8 @@ pub trait RecordSheet: Sized {
 
     fn new(layout: Layout<Self::Column>) -> Self;
     fn read(&self, cells: &[String]) -> Result<Self::Row, RejectedRow>;
-    /// Why a row is refused as a repeat of the one at `first`.
-    fn repeat_of(first: u64) -> String;
+    /// Why a row is refused as a repeat of the one at `first` ("line 12").
+    fn repeat_of(first: &str) -> String;
 }
 
 /// A row read as a record's values.
@@ -68,9 +68,9 @@ impl RecordSheet for ExpertRowReader {
         ExpertRowReader::read(self, cells)
     }
 
-    fn repeat_of(first: u64) -> String {
+    fn repeat_of(first: &str) -> String {
         format!(
-            "the same person as line {first} (same ORCID, or same name, birth year and organization); merge the two rows in the sheet"
+            "the same person as {first} (same ORCID, or same name, birth year and organization); merge the two rows in the sheet"
         )
     }
 }
@@ -132,9 +132,9 @@ impl RecordSheet for PublicationRowReader {
         PublicationRowReader::read(self, cells)
     }
 
-    fn repeat_of(first: u64) -> String {
+    fn repeat_of(first: &str) -> String {
         format!(
-            "the same paper as line {first} (same DOI, or same title and year); keep one row per paper"
+            "the same paper as {first} (same DOI, or same title and year); keep one row per paper"
         )
     }
 }
@@ -152,9 +152,9 @@ impl RecordSheet for OrganizationRowReader {
         OrganizationRowReader::read(self, cells)
     }
 
-    fn repeat_of(first: u64) -> String {
+    fn repeat_of(first: &str) -> String {
         format!(
-            "the same organization as line {first} (same ID code, or same name); keep one row per organization"
+            "the same organization as {first} (same ID code, or same name); keep one row per organization"
         )
     }
 }
@@ -172,8 +172,8 @@ impl RecordSheet for ProjectRowReader {
         ProjectRowReader::read(self, cells)
     }
 
-    fn repeat_of(first: u64) -> String {
-        format!("the same task code as line {first}; keep one row per task")
+    fn repeat_of(first: &str) -> String {
+        format!("the same task code as {first}; keep one row per task")
     }
 }
 
@@ -192,6 +192,43 @@ pub struct ImportOptions {
     pub mapping: BTreeMap<String, String>,
     /// Decide and report everything; write nothing.
     pub dry_run: bool,
+    /// The rows the other sheets of the same workbook gave, shared by the
+    /// imports of its sheets (a default one for a single sheet or file).
+    pub earlier_sheets: EarlierSheets,
+}
+
+/// The records the sheets already imported from one workbook gave (by the
+/// digest of their id), so that a record written again in a later sheet is
+/// reported as a repeat, as within one sheet, and not silently merged.
+/// 16 bytes and a little a row.
+#[derive(Debug, Clone, Default)]
+pub struct EarlierSheets(std::sync::Arc<std::sync::Mutex<SheetsSeen>>);
+
+#[derive(Debug, Default)]
+struct SheetsSeen {
+    names: Vec<String>,
+    rows: HashMap<u64, (usize, u64)>,
+}
+
+impl EarlierSheets {
+    /// Where an earlier sheet gave the record with this digest.
+    fn find(&self, key: u64) -> Option<String> {
+        let seen = self.0.lock().ok()?;
+        let (sheet, line) = seen.rows.get(&key)?;
+        // As the report names lines of a workbook: "Sheet!12".
+        Some(format!("{}!{line}", seen.names.get(*sheet)?))
+    }
+
+    /// Adds a finished sheet's rows.
+    fn remember(&self, sheet: &str, rows: &HashMap<u64, u64>) {
+        if let Ok(mut seen) = self.0.lock() {
+            let index = seen.names.len();
+            seen.names.push(sheet.to_owned());
+            for (key, line) in rows {
+                seen.rows.entry(*key).or_insert((index, *line));
+            }
+        }
+    }
 }
 
 /// What an import did.
@@ -319,6 +356,9 @@ async fn import_sheet<S: RecordSheet, W: Write>(
         import.push(row?, report).await?;
     }
     import.flush(report).await?;
+    options
+        .earlier_sheets
+        .remember(report.sheet().unwrap_or_default(), &import.seen);
     Ok(Imported {
         summary: import.summary,
         columns_not_imported,
@@ -408,12 +448,17 @@ impl<S: RecordSheet> Batches<'_, S> {
                     None => record_id(&self.options.node_id, S::KIND, &read.natural_key()),
                 };
                 let key = key_digest(&id);
-                match self.seen.get(&key) {
+                let first = self
+                    .seen
+                    .get(&key)
+                    .map(|first| format!("line {first}"))
+                    .or_else(|| self.options.earlier_sheets.find(key));
+                match first {
                     Some(first) => Err(RowReport::rejected(
                         line,
                         read.into_fixes(),
                         String::new(),
-                        S::repeat_of(*first),
+                        S::repeat_of(&first),
                     )),
                     None => {
                         self.seen.insert(key, line);

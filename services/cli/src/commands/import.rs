@@ -72,6 +72,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         },
         mapping,
         dry_run: args.dry_run,
+        earlier_sheets: Default::default(),
     };
     let source = input.label();
     let imported = input.import(args.kind, &store, &options, &mut report).await;
