@@ -88,18 +88,9 @@ impl ExpertRowReader {
         ExpertRowReader { layout }
     }
 
-    fn header(&self, index: usize) -> String {
-        self.layout.headers.get(&index).cloned().unwrap_or_default()
-    }
-
     pub fn read(&self, cells: &[String]) -> Result<ExpertRow, RejectedRow> {
+        self.layout.check_readable(cells)?;
         let mut fixes = Vec::new();
-        if let Some((index, reason)) = unreadable_cell(cells) {
-            return Err(reject(self.header(index), reason, fixes));
-        }
-        if cells.iter().all(|cell| cell.trim().is_empty()) {
-            return Err(reject(String::new(), "empty row".into(), fixes));
-        }
         let mut expert = pb::Expert::default();
         let mut title_from_name = TitleAndDegree::default();
         // Whether the sheet's own title and degree cells gave one.
@@ -109,7 +100,7 @@ impl ExpertRowReader {
             if matches!(column, ExpertColumn::Ignored | ExpertColumn::RecordId) {
                 continue;
             }
-            let header = self.header(index);
+            let header = self.layout.header(index);
             let raw = cells.get(index).map(String::as_str).unwrap_or("");
             // Items typed on lines of their own (Alt+Enter) stay apart.
             let listed;

@@ -207,6 +207,30 @@ pub struct Layout<C> {
     pub headers: BTreeMap<usize, String>,
 }
 
+impl<C> Layout<C> {
+    /// The header of column `index`, as the sheet writes it.
+    pub fn header(&self, index: usize) -> String {
+        self.headers.get(&index).cloned().unwrap_or_default()
+    }
+
+    /// The checks every row gets before its cells are read: a cell that
+    /// cannot be read (bytes not text in the file's encoding, a formula's
+    /// error) is rejected naming its column, an empty row as empty.
+    pub(crate) fn check_readable(
+        &self,
+        cells: &[String],
+    ) -> Result<(), crate::expert_rows::RejectedRow> {
+        use crate::expert_rows::{reject, unreadable_cell};
+        if let Some((index, reason)) = unreadable_cell(cells) {
+            return Err(reject(self.header(index), reason, Vec::new()));
+        }
+        if cells.iter().all(|cell| cell.trim().is_empty()) {
+            return Err(reject(String::new(), "empty row".into(), Vec::new()));
+        }
+        Ok(())
+    }
+}
+
 /// Rows searched for a header.
 pub const HEADER_SEARCH_ROWS: usize = 10;
 

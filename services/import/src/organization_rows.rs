@@ -10,7 +10,7 @@
 use lienthong_proto::v1 as pb;
 use lienthong_records::folding::normalized;
 
-use crate::expert_rows::{RejectedRow, clean_cell, is_totals_row, reject, unreadable_cell};
+use crate::expert_rows::{RejectedRow, clean_cell, is_totals_row, reject};
 use crate::headers::{Layout, SheetColumn};
 use crate::provinces::note_merged_province;
 use crate::report::Fix;
@@ -140,18 +140,9 @@ impl OrganizationRowReader {
         OrganizationRowReader { layout }
     }
 
-    fn header(&self, index: usize) -> String {
-        self.layout.headers.get(&index).cloned().unwrap_or_default()
-    }
-
     pub fn read(&self, cells: &[String]) -> Result<OrganizationRow, RejectedRow> {
+        self.layout.check_readable(cells)?;
         let mut fixes = Vec::new();
-        if let Some((index, reason)) = unreadable_cell(cells) {
-            return Err(reject(self.header(index), reason, fixes));
-        }
-        if cells.iter().all(|cell| cell.trim().is_empty()) {
-            return Err(reject(String::new(), "empty row".into(), fixes));
-        }
         let mut organization = pb::Organization::default();
         for (&index, &column) in &self.layout.columns {
             if matches!(
@@ -160,7 +151,7 @@ impl OrganizationRowReader {
             ) {
                 continue;
             }
-            let header = self.header(index);
+            let header = self.layout.header(index);
             let raw = cells.get(index).map(String::as_str).unwrap_or("");
             let text = clean_cell(&header, raw, &mut fixes);
             let fail = |reason: String, fixes: Vec<Fix>| Err(reject(header.clone(), reason, fixes));

@@ -9,7 +9,7 @@ use lienthong_records::folding::normalized;
 
 use crate::expert_rows::{
     RejectedRow, clean_cell, is_totals_row, read_field_codes, reject, split_list,
-    split_title_from_name, unreadable_cell,
+    split_title_from_name,
 };
 use crate::headers::{Layout, SheetColumn};
 use crate::provinces::note_merged_province;
@@ -260,34 +260,25 @@ impl ProjectRowReader {
         ProjectRowReader { layout }
     }
 
-    fn header(&self, index: usize) -> String {
-        self.layout.headers.get(&index).cloned().unwrap_or_default()
-    }
-
     /// The header of the first of `columns` the sheet has.
     fn header_of(&self, columns: &[ProjectColumn]) -> String {
         self.layout
             .columns
             .iter()
             .find(|(_, column)| columns.contains(column))
-            .map(|(index, _)| self.header(*index))
+            .map(|(index, _)| self.layout.header(*index))
             .unwrap_or_default()
     }
 
     pub fn read(&self, cells: &[String]) -> Result<ProjectRow, RejectedRow> {
+        self.layout.check_readable(cells)?;
         let mut fixes = Vec::new();
-        if let Some((index, reason)) = unreadable_cell(cells) {
-            return Err(reject(self.header(index), reason, fixes));
-        }
-        if cells.iter().all(|cell| cell.trim().is_empty()) {
-            return Err(reject(String::new(), "empty row".into(), fixes));
-        }
         // The sum at a catalog's foot names no code; say what it is.
         for (&index, &column) in &self.layout.columns {
             let cell = cells.get(index).map(String::as_str).unwrap_or("");
             if matches!(column, ProjectColumn::Code | ProjectColumn::Title) && is_totals_row(cell) {
                 return Err(reject(
-                    self.header(index),
+                    self.layout.header(index),
                     format!("{:?} is a totals row, not a task", cell.trim()),
                     fixes,
                 ));
@@ -299,7 +290,7 @@ impl ProjectRowReader {
             if matches!(column, ProjectColumn::Ignored | ProjectColumn::RecordId) {
                 continue;
             }
-            let header = self.header(index);
+            let header = self.layout.header(index);
             let raw = cells.get(index).map(String::as_str).unwrap_or("");
             let text = clean_cell(&header, raw, &mut fixes);
             let fail = |reason: String, fixes: Vec<Fix>| Err(reject(header.clone(), reason, fixes));

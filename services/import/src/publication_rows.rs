@@ -11,7 +11,7 @@ use lienthong_records::folding::normalized;
 
 use crate::expert_rows::{
     RejectedRow, clean_cell, is_totals_row, read_field_codes, reject, split_list,
-    split_title_from_name, unreadable_cell,
+    split_title_from_name,
 };
 use crate::headers::{Layout, SheetColumn};
 use crate::report::Fix;
@@ -191,18 +191,9 @@ impl PublicationRowReader {
         PublicationRowReader { layout }
     }
 
-    fn header(&self, index: usize) -> String {
-        self.layout.headers.get(&index).cloned().unwrap_or_default()
-    }
-
     pub fn read(&self, cells: &[String]) -> Result<PublicationRow, RejectedRow> {
+        self.layout.check_readable(cells)?;
         let mut fixes = Vec::new();
-        if let Some((index, reason)) = unreadable_cell(cells) {
-            return Err(reject(self.header(index), reason, fixes));
-        }
-        if cells.iter().all(|cell| cell.trim().is_empty()) {
-            return Err(reject(String::new(), "empty row".into(), fixes));
-        }
         let mut paper = pb::Publication::default();
         for (&index, &column) in &self.layout.columns {
             if matches!(
@@ -211,7 +202,7 @@ impl PublicationRowReader {
             ) {
                 continue;
             }
-            let header = self.header(index);
+            let header = self.layout.header(index);
             let raw = cells.get(index).map(String::as_str).unwrap_or("");
             let text = clean_cell(&header, raw, &mut fixes);
             let fail = |reason: String, fixes: Vec<Fix>| Err(reject(header.clone(), reason, fixes));
