@@ -946,5 +946,24 @@ async fn a_person_repeated_in_a_later_sheet_of_one_workbook_is_reported_not_merg
         "{report}"
     );
     assert_eq!(experts(&store).await.len(), 2, "{report}");
+
+    // A row the store refuses is no first occurrence: the same person,
+    // written correctly in a later sheet, is imported.
+    let mut report = ReportWriter::new(Vec::new(), ReportFormat::Csv, false).expect("report");
+    let options = self::options(false);
+    for (sheet, specialization) in [("Cũ", "Hoá\u{1}học"), ("Mới", "Hoá học")] {
+        report.set_sheet(Some(sheet.into()));
+        let text = format!(
+            "Họ và tên,Năm sinh,Đơn vị công tác,Chuyên ngành\nLê Thị Cúc,1975,Viện C,{specialization}\n"
+        );
+        let rows = CsvRows::open(std::io::Cursor::new(text.into_bytes())).expect("rows");
+        import_experts(&store, rows, &options, &mut report)
+            .await
+            .expect("import");
+    }
+    let report = String::from_utf8(report.finish().expect("finish")).expect("utf-8");
+    assert!(report.contains("Cũ!2,rejected"), "{report}");
+    assert!(report.contains("Mới!2,accepted"), "{report}");
+    assert_eq!(experts(&store).await.len(), 3, "{report}");
     store.close().await;
 }

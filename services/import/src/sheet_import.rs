@@ -213,7 +213,10 @@ struct SheetsSeen {
 impl EarlierSheets {
     /// Where an earlier sheet gave the record with this digest.
     fn find(&self, key: u64) -> Option<String> {
-        let seen = self.0.lock().ok()?;
+        let seen = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let (sheet, line) = seen.rows.get(&key)?;
         // As the report names lines of a workbook: "Sheet!12".
         Some(format!("{}!{line}", seen.names.get(*sheet)?))
@@ -221,12 +224,14 @@ impl EarlierSheets {
 
     /// Adds a finished sheet's rows.
     fn remember(&self, sheet: &str, rows: &HashMap<u64, u64>) {
-        if let Ok(mut seen) = self.0.lock() {
-            let index = seen.names.len();
-            seen.names.push(sheet.to_owned());
-            for (key, line) in rows {
-                seen.rows.entry(*key).or_insert((index, *line));
-            }
+        let mut seen = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let index = seen.names.len();
+        seen.names.push(sheet.to_owned());
+        for (key, line) in rows {
+            seen.rows.entry(*key).or_insert((index, *line));
         }
     }
 }
@@ -475,6 +480,12 @@ impl<S: RecordSheet> Batches<'_, S> {
         }
     }
 
+    /// A row of `id` was rejected after all: a later row (in this sheet or
+    /// a later one) of the same record is not its repeat.
+    fn forget(&mut self, id: &str) {
+        self.seen.remove(&key_digest(id));
+    }
+
     /// The record `record` (new) may be the same as, then remembered.
     async fn likeness(&mut self, record: &AnyRecord) -> Result<Option<Likeness>, ImportError> {
         let index = match &mut self.likeness {
@@ -526,6 +537,7 @@ impl<S: RecordSheet> Batches<'_, S> {
                 // export's); a new row leaves the cell empty. Taking any id
                 // would let a row claim one a later import derives for
                 // someone else.
+                self.forget(&id);
                 reports.push(RowReport::rejected(
                     line,
                     read.into_fixes(),
@@ -548,6 +560,7 @@ impl<S: RecordSheet> Batches<'_, S> {
                         "this record ({id}) was deleted on this node; an import does not bring it back (restore it with `lienthong records load` if it should return)"
                     ),
                 };
+                self.forget(&id);
                 reports.push(RowReport::rejected(
                     line,
                     read.into_fixes(),
@@ -584,6 +597,7 @@ impl<S: RecordSheet> Batches<'_, S> {
                     lienthong_records::validation::validate(&record, &self.options.node_id)
             {
                 // What the store would refuse, a dry run refuses too.
+                self.forget(&id);
                 reports.push(RowReport::rejected(
                     line,
                     fixes,
@@ -592,7 +606,7 @@ impl<S: RecordSheet> Batches<'_, S> {
                 ));
                 continue;
             }
-            // Records held already were indexed when the import began; a
+            // Records held already are read when the first new one comes; a
             // new one is compared, then remembered for the rows after it.
             if write == StoreWrite::Inserted
                 && let Some(like) = self.likeness(&record).await?
@@ -633,9 +647,11 @@ impl<S: RecordSheet> Batches<'_, S> {
                     .get(refused.index)
                     .and_then(|at| reports.get_mut(*at))
                 {
+                    if let Some(id) = row.record_id.take() {
+                        self.forget(&id);
+                    }
                     row.status = RowStatus::Rejected;
                     row.write = None;
-                    row.record_id = None;
                     row.rejection = Some(Rejection {
                         column: String::new(),
                         reason: refused.error.to_string(),

@@ -349,28 +349,41 @@ fn has_vietnamese_vowels(word: &str) -> bool {
 }
 
 /// Whether `text` holds a character that is no Vietnamese letter (nor
-/// ASCII), a capital with diacritics inside a word ("NguyÔn"), or a plain
-/// a or e followed by a character VNI writes marks with ("Nguyeãn",
-/// "Vaên"): the quick test before scoring a cell word by word. Every
-/// damaged cell fails one of them; most correct cells pass all three.
-/// Vietnamese never writes a marked vowel right after a plain a or e (the
-/// mark goes on the a: "tài", "kẹo"), while "hoà", "quân" and "Nguyên" put
-/// one after o, u and y, so those are no sign of VNI.
+/// ASCII), a capital with diacritics inside a word ("NguyÔn"), or a pair
+/// of letters Vietnamese never writes and VNI does ("Nguyeãn", "Vaên",
+/// "Coâng", "Lôùp"): the quick test before scoring a cell word by word.
+/// Every damaged cell fails one of them; most correct cells pass all three.
 fn has_foreign_or_miscased_letter(text: &str) -> bool {
     let mut previous_lower = false;
-    let mut after_a_or_e = false;
+    let mut previous = ' ';
     for c in text.chars() {
         if !c.is_ascii()
             && ((!is_vietnamese_letter(c) && !is_typographic_punctuation(c))
                 || (c.is_uppercase() && previous_lower)
-                || (after_a_or_e && is_vni_mark(c)))
+                || (is_vni_mark(c) && never_written_before(previous, c)))
         {
             return true;
         }
         previous_lower = c.is_lowercase();
-        after_a_or_e = matches!(c, 'a' | 'e' | 'A' | 'E');
+        previous = c;
     }
     false
+}
+
+/// Whether Vietnamese never writes `mark` (a character VNI writes marks
+/// with) right after `letter`. After a plain a or e never: the tone goes on
+/// the a or e ("tài", "kẹo"). After o only à á ã è é ("hoà", "khoé"), after u
+/// only â á à ê ("quân", "quá", "Huê"), after y only ê ("Nguyên"); after ô
+/// (VNI's ơ) nothing.
+fn never_written_before(letter: char, mark: char) -> bool {
+    let mark = mark.to_lowercase().next().unwrap_or(mark);
+    match letter.to_lowercase().next().unwrap_or(letter) {
+        'a' | 'e' | 'ô' => true,
+        'o' => !matches!(mark, 'à' | 'á' | 'ã' | 'è' | 'é'),
+        'u' => !matches!(mark, 'â' | 'á' | 'à' | 'ê'),
+        'y' => mark != 'ê',
+        _ => false,
+    }
 }
 
 /// A cell restored from legacy bytes misread as Windows-1252.
@@ -459,6 +472,23 @@ mod tests {
         assert_eq!(repair.text, "Trường Đại học Sư phạm");
         // A vowel before a marked vowel in correct text: "Hoà", "Thuý".
         assert_eq!(repair_misread_cell("Nguyễn Thị Thuý Hoà"), None);
+        for correct in ["Hoàng Văn Quân", "Nguyên Khoé", "Quá Huê", "Toàn Lê Ngô"] {
+            assert!(!has_foreign_or_miscased_letter(correct), "{correct}");
+        }
+        // VNI with no foreign letter: o+â, u+ù, ô (ơ)+ù.
+        assert_eq!(
+            repair_misread_cell("Coâng ty Khoâng")
+                .map(|r| r.text)
+                .as_deref(),
+            Some("Công ty Không")
+        );
+        assert_eq!(
+            repair_misread_cell("Ngoâ Thò Thuùy")
+                .map(|r| r.text)
+                .as_deref(),
+            Some("Ngô Thị Thúy")
+        );
+        assert!(has_foreign_or_miscased_letter("Lôùp môùi"));
     }
 
     #[test]
