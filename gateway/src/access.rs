@@ -12,7 +12,9 @@ use lienthong_proto::v1 as pb;
 use lienthong_records::AnyRecord;
 use tonic::metadata::MetadataValue;
 
-use crate::auth::{AuthError, Authenticator, Credentials, EndUser, UserRole};
+use crate::auth::{
+    AuthError, Authenticator, Credentials, EndUser, Session, SessionSource, UserInfo, UserRole,
+};
 use crate::request_error::RequestError;
 
 /// Metadata names the nodes read (see the node's access module).
@@ -67,6 +69,11 @@ impl GatewayAccess {
         &self.refusals
     }
 
+    /// The web sessions.
+    pub fn sessions(&self) -> &crate::auth::SessionStore {
+        self.auth.sessions()
+    }
+
     /// The gateway's audit entries since `since`, by outcome and caller.
     pub async fn summary(
         &self,
@@ -75,6 +82,186 @@ impl GatewayAccess {
         lienthong_audit::summary(&self.database, since)
             .await
             .map_err(|error| RequestError::Unavailable(format!("audit summary: {error}")))
+    }
+
+    /// Signs in with a name and password from the sign-in form and opens a
+    /// session. Audited as `SignIn` (the password never); a refusal reads
+    /// the same whatever its reason, which only the audit log records.
+    pub async fn sign_in_with_password(
+        &self,
+        peer: Option<&lienthong_runtime::tls::PeerInfo>,
+        name: &str,
+        password: &str,
+    ) -> Result<SignedIn, RequestError> {
+        let request = serde_json::json!({ "user": name, "with": "password" });
+        let checked = self.auth.check_password(peer, name, password).await;
+        self.open_session(peer, request, checked, SessionSource::Password)
+            .await
+    }
+
+    /// Signs in with the client certificate the browser presented, when
+    /// `auth.certificate_roles` lists it, and opens a session.
+    pub async fn sign_in_with_certificate(
+        &self,
+        peer: Option<&lienthong_runtime::tls::PeerInfo>,
+    ) -> Result<SignedIn, RequestError> {
+        let request = serde_json::json!({ "with": "certificate" });
+        let checked = self.auth.certificate_user(peer).await;
+        self.open_session(peer, request, checked, SessionSource::Certificate)
+            .await
+    }
+
+    async fn open_session(
+        &self,
+        peer: Option<&lienthong_runtime::tls::PeerInfo>,
+        request: serde_json::Value,
+        checked: Result<EndUser, AuthError>,
+        source: SessionSource,
+    ) -> Result<SignedIn, RequestError> {
+        let mut admitted = Admitted {
+            user: EndUser {
+                name: String::new(),
+                role: UserRole::Viewer,
+            },
+            peer: lienthong_runtime::peer_gate::peer_key(peer),
+            action: "SignIn",
+            request: lienthong_audit::request_text(&request),
+        };
+        let user = match checked {
+            Ok(user) => user,
+            Err(error) => {
+                let (outcome, reason, detail, refusal) = match error {
+                    AuthError::Unauthenticated(detail) => (
+                        Outcome::Denied,
+                        "unauthenticated",
+                        detail,
+                        RequestError::Unauthenticated(SIGN_IN_REFUSED.into()),
+                    ),
+                    AuthError::RateLimited(detail) => (
+                        Outcome::Denied,
+                        "rate limited",
+                        detail.clone(),
+                        RequestError::RateLimited(detail),
+                    ),
+                    AuthError::Unavailable(detail) => (
+                        Outcome::Error,
+                        "unavailable",
+                        detail.clone(),
+                        RequestError::Unavailable(detail),
+                    ),
+                };
+                self.refuse(&admitted, outcome, reason, detail).await?;
+                return Err(refusal);
+            }
+        };
+        admitted.user = user.clone();
+        let opened = self
+            .auth
+            .sessions()
+            .create(&user, source)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "cannot open a web session");
+                RequestError::Unavailable("cannot open a session now; try again later".into())
+            });
+        let opened = self.finish(admitted, opened, |_| Vec::new()).await?;
+        Ok(SignedIn {
+            secret: opened.0,
+            session: opened.1,
+        })
+    }
+
+    /// The session a cookie secret names, for rendering pages: who is
+    /// signed in and the CSRF token their forms carry.
+    pub async fn session(&self, secret: &str) -> Result<Option<Session>, RequestError> {
+        self.auth.sessions().find(secret).await.map_err(|error| {
+            tracing::error!(%error, "session check failed");
+            RequestError::Unavailable("the session cannot be checked now; try again later".into())
+        })
+    }
+
+    /// Ends the session `credentials` carry. Audited as `SignOut`.
+    pub async fn sign_out(&self, credentials: &Credentials) -> Result<(), RequestError> {
+        let admitted = self
+            .admit(
+                credentials,
+                "SignOut",
+                &serde_json::json!({}),
+                UserRole::Viewer,
+            )
+            .await?;
+        let ended = match &credentials.session {
+            Some(secret) => self.auth.sessions().delete(secret).await.map_err(|error| {
+                RequestError::Unavailable(format!("cannot end the session: {error}"))
+            }),
+            None => Ok(()),
+        };
+        self.finish(admitted, ended, |_| Vec::new()).await
+    }
+
+    /// Every web user. Administrators only.
+    pub async fn list_users(
+        &self,
+        credentials: &Credentials,
+    ) -> Result<Vec<UserInfo>, RequestError> {
+        let admitted = self
+            .admit(
+                credentials,
+                "ListUsers",
+                &serde_json::json!({}),
+                UserRole::Admin,
+            )
+            .await?;
+        let users = self.auth.users().list().await.map_err(user_error);
+        self.finish(admitted, users, |_| Vec::new()).await
+    }
+
+    /// Adds or changes a web user. Administrators only; an administrator
+    /// cannot disable or demote themselves (the federation would be left
+    /// without one). A change ends the user's open sessions.
+    pub async fn change_user(
+        &self,
+        credentials: &Credentials,
+        change: UserChange,
+    ) -> Result<UserInfo, RequestError> {
+        let admitted = self
+            .admit(credentials, "ChangeUser", &change, UserRole::Admin)
+            .await?;
+        let own = change.user() == admitted.user.name;
+        let result = match change {
+            UserChange::SetRole { .. } | UserChange::Disable { .. } if own => {
+                Err(RequestError::InvalidArgument(
+                    "administrators cannot disable or demote themselves; ask another administrator"
+                        .into(),
+                ))
+            }
+            change => self.apply(change).await,
+        };
+        self.finish(admitted, result, |_| Vec::new()).await
+    }
+
+    async fn apply(&self, change: UserChange) -> Result<UserInfo, RequestError> {
+        let users = self.auth.users();
+        let changed = match &change {
+            UserChange::Create {
+                name,
+                role,
+                password,
+            } => users.create(name, *role, password).await,
+            UserChange::SetRole { name, role } => users.set_role(name, *role).await,
+            UserChange::SetPassword { name, password } => users.set_password(name, password).await,
+            UserChange::Disable { name } => users.set_disabled(name, true).await,
+            UserChange::Enable { name } => users.set_disabled(name, false).await,
+        }
+        .map_err(user_error)?;
+        if !matches!(change, UserChange::Create { .. }) {
+            self.auth
+                .sessions()
+                .delete_for_user(&changed.name)
+                .await
+                .map_err(user_error)?;
+        }
+        Ok(changed)
     }
 
     /// Authenticates, rate-limits and checks that the user's role is at least
@@ -224,6 +411,67 @@ fn entry(
         outcome,
         detail,
         record_ids,
+    }
+}
+
+/// What the sign-in page says for any refused name and password.
+pub const SIGN_IN_REFUSED: &str =
+    "wrong user name or password, or the account is locked or disabled";
+
+/// A session a sign-in opened.
+pub struct SignedIn {
+    /// For the browser's cookie only.
+    pub secret: String,
+    pub session: Session,
+}
+
+/// A change to a web user. Passwords are never serialized (audit log).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "change")]
+pub enum UserChange {
+    Create {
+        name: String,
+        role: UserRole,
+        #[serde(skip)]
+        password: String,
+    },
+    SetRole {
+        name: String,
+        role: UserRole,
+    },
+    SetPassword {
+        name: String,
+        #[serde(skip)]
+        password: String,
+    },
+    Disable {
+        name: String,
+    },
+    Enable {
+        name: String,
+    },
+}
+
+impl UserChange {
+    /// The user changed.
+    pub fn user(&self) -> &str {
+        match self {
+            UserChange::Create { name, .. }
+            | UserChange::SetRole { name, .. }
+            | UserChange::SetPassword { name, .. }
+            | UserChange::Disable { name }
+            | UserChange::Enable { name } => name,
+        }
+    }
+}
+
+fn user_error(error: crate::auth::TokenError) -> RequestError {
+    match error {
+        crate::auth::TokenError::Usage(message) => RequestError::InvalidArgument(message),
+        crate::auth::TokenError::Database(error) => {
+            tracing::error!(%error, "user table");
+            RequestError::Unavailable("the user table cannot be read now; try again later".into())
+        }
     }
 }
 

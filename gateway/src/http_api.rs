@@ -34,7 +34,8 @@ pub const HTTP_DURATION: &str = "lienthong_http_request_duration_seconds";
 /// The OpenAPI 3.1 description of this API.
 pub const OPENAPI: &str = include_str!("../openapi.json");
 
-/// Routes of the gateway's HTTP listener.
+/// Routes of the gateway's HTTPS listener: this API and the web pages
+/// ([`crate::web`]).
 pub fn router(federation: Arc<Federation>) -> Router {
     Router::new()
         .route("/api/v1/experts", get(search_experts))
@@ -47,7 +48,9 @@ pub fn router(federation: Arc<Federation>) -> Router {
         .route("/api/v1/audit/summary", get(audit_summary))
         .route("/api/v1/openapi.json", get(openapi))
         .route("/healthz", get(healthz))
+        .merge(crate::web::router())
         .fallback(not_found)
+        .layer(middleware::from_fn(crate::web::security_headers))
         .layer(middleware::from_fn(record_metrics))
         .with_state(federation)
 }
@@ -105,12 +108,12 @@ fn code_name(code: Code) -> String {
 /// Query parameters of a search, parsed from a raw query string so that
 /// repeated keys (`field=1&field=4`) work.
 #[derive(Debug, Default)]
-struct SearchParams {
-    request: pb::FederatedSearchRequest,
-    timeout: Option<Duration>,
+pub(crate) struct SearchParams {
+    pub(crate) request: pb::FederatedSearchRequest,
+    pub(crate) timeout: Option<Duration>,
 }
 
-fn parse_search(query: Option<&str>) -> Result<SearchParams, RequestError> {
+pub(crate) fn parse_search(query: Option<&str>) -> Result<SearchParams, RequestError> {
     let mut params = SearchParams::default();
     let request = &mut params.request;
     let filters = request.filters.get_or_insert_with(Default::default);
@@ -233,6 +236,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
         Ok(Caller(Credentials {
             peer,
             authorization,
+            session: None,
         }))
     }
 }
@@ -316,7 +320,7 @@ async fn parsed<T>(
 }
 
 /// `title=...&summary=...&field=4&limit=20&include_mirrors=true&node=...`.
-fn parse_proposal_check(
+pub(crate) fn parse_proposal_check(
     query: Option<&str>,
 ) -> Result<pb::FederatedProposalCheckRequest, RequestError> {
     let mut request = pb::FederatedProposalCheckRequest::default();
@@ -363,7 +367,9 @@ async fn check_proposal(
     ))
 }
 
-fn parse_statistics(query: Option<&str>) -> Result<pb::FederatedStatisticsRequest, RequestError> {
+pub(crate) fn parse_statistics(
+    query: Option<&str>,
+) -> Result<pb::FederatedStatisticsRequest, RequestError> {
     let mut request = pb::FederatedStatisticsRequest::default();
     for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         match key.as_ref() {

@@ -13,7 +13,9 @@
 //!   provinces' records are one.
 //! - [`federation`]: the operations; [`service`] serves them over gRPC and
 //!   [`http_api`] over HTTP/JSON.
-//! - [`auth`]: tokens, certificate users, roles and rate limits;
+//! - [`web`]: the pages department staff use, over the same operations.
+//! - [`auth`]: tokens, web users and sessions, certificate users, roles and
+//!   rate limits;
 //!   [`access`]: admission, the user's identity sent to nodes, and the audit
 //!   log.
 
@@ -31,6 +33,7 @@ pub mod page_token;
 pub mod request_error;
 pub mod service;
 pub mod twins;
+pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -89,8 +92,20 @@ impl GatewayServer {
         let tokens = auth::TokenStore::open(database.clone())
             .await
             .map_err(|error| GatewayError::Database(error.to_string()))?;
+        let users = auth::UserStore::open(database.clone())
+            .await
+            .map_err(|error| GatewayError::Database(error.to_string()))?;
+        let lifetime = config
+            .auth
+            .session_lifetime()
+            .map_err(|message| GatewayError::Config(config::ConfigError(message)))?;
+        let sessions = auth::SessionStore::open(database.clone(), lifetime)
+            .await
+            .map_err(|error| GatewayError::Database(error.to_string()))?;
         let authenticator = auth::Authenticator::new(
             tokens,
+            users,
+            sessions,
             &config.auth,
             matches!(transport, Transport::InsecurePlaintext),
         )
@@ -163,6 +178,7 @@ impl GatewayServer {
         let tls_watch = transport.tls().map(|tls| tls.watch());
         let retention =
             lienthong_audit::spawn_retention(database.clone(), config.audit.retention_days);
+        let session_purge = spawn_session_purge(federation.access().sessions().clone());
         let grpc_addr = grpc.local_addr().ok();
         let http_addr = http.local_addr().ok();
         let admin_addr = admin.local_addr().ok();
@@ -288,6 +304,7 @@ impl GatewayServer {
         drop(federation);
         lienthong_audit::finish(refusals, audit_task, limits.shutdown_grace()).await;
         retention.abort();
+        session_purge.abort();
         if let Some(watch) = tls_watch {
             watch.abort();
         }
@@ -316,6 +333,21 @@ fn peer_gate(
         lienthong_runtime::peer_gate::Budgeted::AllBut("/lienthong.v1.Federation/".into()),
         refusals.hook(),
     )
+}
+
+/// Removes ended web sessions every ten minutes.
+fn spawn_session_purge(sessions: auth::SessionStore) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            match sessions.purge_expired().await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "ended web sessions removed"),
+                Err(error) => tracing::warn!(%error, "cannot remove ended web sessions"),
+            }
+        }
+    })
 }
 
 async fn open_database(config: &GatewayConfig) -> Result<sqlx::AnyPool, GatewayError> {

@@ -37,6 +37,7 @@ pub fn credentials<T>(request: &Request<T>) -> Credentials {
             .metadata()
             .get("authorization")
             .map(|value| value.to_str().unwrap_or_default().to_owned()),
+        session: None,
     }
 }
 

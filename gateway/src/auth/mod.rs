@@ -1,8 +1,10 @@
 //! Who is asking the gateway, and may they.
 //!
 //! People authenticate with a bearer token (`Authorization: Bearer lt_…`, on
-//! gRPC as `authorization` metadata) or, on gRPC, with a client certificate
-//! listed in `auth.certificate_roles`. Each has a role:
+//! gRPC as `authorization` metadata), with a client certificate listed in
+//! `auth.certificate_roles`, or, on the web pages, with the session cookie
+//! a sign-in gave them (name and password from [`users`], or the
+//! certificate). Each has a role:
 //!
 //! | role | may |
 //! |---|---|
@@ -13,7 +15,9 @@
 //! Every user has a request budget (`auth.requests_per_minute`, with
 //! `auth.burst`); beyond it requests are refused until it refills.
 
+pub mod sessions;
 pub mod tokens;
+pub mod users;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -27,7 +31,9 @@ use lienthong_runtime::tls::PeerInfo;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
+pub use sessions::{Session, SessionLifetime, SessionSource, SessionStore};
 pub use tokens::{TokenError, TokenInfo, TokenStore};
+pub use users::{Lockout, PasswordCheck, UserInfo, UserStore};
 
 /// A person's role at the gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -89,6 +95,8 @@ pub struct Credentials {
     pub peer: Option<PeerInfo>,
     /// The `Authorization` header or metadata, as sent.
     pub authorization: Option<String>,
+    /// The secret of a web session cookie, as sent.
+    pub session: Option<String>,
 }
 
 /// Why a request was refused before any work.
@@ -131,6 +139,18 @@ pub struct AuthConfig {
     /// that would be one more is refused at once (429), not queued.
     #[serde(default = "default_max_concurrent_secret_checks")]
     pub max_concurrent_secret_checks: usize,
+    /// Wrong passwords in a row before a web account is locked.
+    #[serde(default = "default_lockout_after_failures")]
+    pub lockout_after_failures: u32,
+    /// How long a locked web account stays locked.
+    #[serde(default = "default_lockout_minutes")]
+    pub lockout_minutes: u32,
+    /// A web session ends after this long without a request.
+    #[serde(default = "default_session_idle_minutes")]
+    pub session_idle_minutes: u32,
+    /// A web session ends this long after sign-in in any case.
+    #[serde(default = "default_session_hours")]
+    pub session_hours: u32,
 }
 
 impl Default for AuthConfig {
@@ -143,8 +163,25 @@ impl Default for AuthConfig {
             max_concurrent_secret_checks: default_max_concurrent_secret_checks(),
             failures_per_minute: default_failures_per_minute(),
             failure_burst: default_failure_burst(),
+            lockout_after_failures: default_lockout_after_failures(),
+            lockout_minutes: default_lockout_minutes(),
+            session_idle_minutes: default_session_idle_minutes(),
+            session_hours: default_session_hours(),
         }
     }
+}
+
+fn default_lockout_after_failures() -> u32 {
+    5
+}
+fn default_lockout_minutes() -> u32 {
+    15
+}
+fn default_session_idle_minutes() -> u32 {
+    30
+}
+fn default_session_hours() -> u32 {
+    12
 }
 
 fn default_failures_per_minute() -> u32 {
@@ -181,6 +218,33 @@ impl AuthConfig {
             })
             .collect()
     }
+
+    /// How long web sessions last; an error names the key.
+    pub fn session_lifetime(&self) -> Result<SessionLifetime, String> {
+        if self.session_idle_minutes == 0 || self.session_hours == 0 {
+            return Err(
+                "keys auth.session_idle_minutes and auth.session_hours must be at least 1".into(),
+            );
+        }
+        Ok(SessionLifetime {
+            idle: time::Duration::minutes(i64::from(self.session_idle_minutes)),
+            absolute: time::Duration::hours(i64::from(self.session_hours)),
+        })
+    }
+
+    /// The lockout of web accounts; an error names the key.
+    pub fn lockout(&self) -> Result<Lockout, String> {
+        if self.lockout_after_failures == 0 || self.lockout_minutes == 0 {
+            return Err(
+                "keys auth.lockout_after_failures and auth.lockout_minutes must be at least 1"
+                    .into(),
+            );
+        }
+        Ok(Lockout {
+            after_failures: i64::from(self.lockout_after_failures),
+            minutes: i64::from(self.lockout_minutes),
+        })
+    }
 }
 
 struct CachedToken {
@@ -193,6 +257,9 @@ struct CachedToken {
 /// Turns credentials into an [`EndUser`].
 pub struct Authenticator {
     tokens: TokenStore,
+    users: UserStore,
+    sessions: SessionStore,
+    lockout: Lockout,
     certificate_roles: HashMap<PeerIdentity, UserRole>,
     cache: Mutex<HashMap<String, CachedToken>>,
     cache_for: Duration,
@@ -209,11 +276,16 @@ pub struct Authenticator {
 impl Authenticator {
     pub fn new(
         tokens: TokenStore,
+        users: UserStore,
+        sessions: SessionStore,
         config: &AuthConfig,
         insecure_plaintext: bool,
     ) -> Result<Authenticator, String> {
         Ok(Authenticator {
             tokens,
+            users,
+            sessions,
+            lockout: config.lockout()?,
             certificate_roles: config.parsed_certificate_roles()?,
             cache: Mutex::new(HashMap::new()),
             cache_for: Duration::from_secs(config.token_cache_seconds),
@@ -244,7 +316,9 @@ impl Authenticator {
             Ok(user) => user,
             Err(error) => {
                 // Token failures were charged where they were checked.
-                if credentials.authorization.is_none() {
+                if credentials.authorization.is_none()
+                    && !matches!(error, AuthError::Unavailable(_))
+                {
                     self.charge_failure(address.as_deref());
                 }
                 return Err(error);
@@ -259,6 +333,100 @@ impl Authenticator {
             ))
         })?;
         Ok(user)
+    }
+
+    /// Checks a name and password from the sign-in form. The check costs
+    /// one argon2 hash whatever the name, is charged to the address's
+    /// failure budget first (and given back when right), and runs at most
+    /// `auth.max_concurrent_secret_checks` at once. A refusal's message
+    /// says why, for the audit log; the page shows one message for all.
+    pub async fn check_password(
+        &self,
+        peer: Option<&PeerInfo>,
+        name: &str,
+        password: &str,
+    ) -> Result<EndUser, AuthError> {
+        let credentials = Credentials {
+            peer: peer.cloned(),
+            ..Credentials::default()
+        };
+        let address = failure_key(&credentials);
+        if let Some(address) = &address
+            && self.failures.admit(address).is_err()
+        {
+            return Err(self.too_many_failures());
+        }
+        let refund = || {
+            if let Some(address) = &address {
+                self.failures.refund(address);
+            }
+        };
+        let Ok(checking) = std::sync::Arc::clone(&self.secret_checks).try_acquire_owned() else {
+            refund();
+            return Err(AuthError::RateLimited(
+                "too many sign-ins are being checked at once; retry in a second".into(),
+            ));
+        };
+        let check = match self
+            .users
+            .check_password(name, password, self.lockout, checking)
+            .await
+        {
+            Ok(check) => check,
+            Err(error) => {
+                refund();
+                tracing::error!(%error, "password check failed");
+                return Err(AuthError::Unavailable(
+                    "the password cannot be checked now; try again later".into(),
+                ));
+            }
+        };
+        match check {
+            PasswordCheck::Accepted(info) => {
+                refund();
+                Ok(EndUser {
+                    name: info.name,
+                    role: info.role,
+                })
+            }
+            PasswordCheck::Wrong => Err(AuthError::Unauthenticated(format!(
+                "wrong user name or password for {name:?}"
+            ))),
+            PasswordCheck::Locked(until) => Err(AuthError::Unauthenticated(format!(
+                "user {name:?} is locked until {until} after repeated wrong passwords"
+            ))),
+            PasswordCheck::Disabled => Err(AuthError::Unauthenticated(format!(
+                "user {name:?} is disabled"
+            ))),
+        }
+    }
+
+    /// The user a client certificate alone proves (no token, no session).
+    pub async fn certificate_user(&self, peer: Option<&PeerInfo>) -> Result<EndUser, AuthError> {
+        let credentials = Credentials {
+            peer: peer.cloned(),
+            ..Credentials::default()
+        };
+        match credentials
+            .peer
+            .as_ref()
+            .and_then(|peer| peer.identity.as_ref())
+        {
+            Some(_) => self.authenticate(&credentials).await,
+            None => Err(AuthError::Unauthenticated(
+                "the browser sent no client certificate of this federation".into(),
+            )),
+        }
+    }
+
+    /// The web sessions.
+    pub fn sessions(&self) -> &SessionStore {
+        &self.sessions
+    }
+
+    /// The web users.
+    pub fn users(&self) -> &UserStore {
+        &self.users
     }
 
     /// Whether `credentials` carry a token whose secret was checked within
@@ -316,6 +484,22 @@ impl Authenticator {
             };
             let token = token.trim();
             return self.token_user(token, address).await;
+        }
+        if let Some(secret) = &credentials.session {
+            return match self.sessions.find(secret).await {
+                Ok(Some(session)) => Ok(session.user),
+                Ok(None) => Err(AuthError::Unauthenticated(
+                    "the session has ended (signed out, expired or closed by an administrator); \
+                     sign in again"
+                        .into(),
+                )),
+                Err(error) => {
+                    tracing::error!(%error, "session check failed");
+                    Err(AuthError::Unavailable(
+                        "the session cannot be checked now; try again later".into(),
+                    ))
+                }
+            };
         }
         let identity = credentials
             .peer

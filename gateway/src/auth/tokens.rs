@@ -229,7 +229,7 @@ fn token_info(row: &sqlx::any::AnyRow) -> Result<TokenInfo, TokenError> {
     })
 }
 
-fn check_user_name(user: &str) -> Result<(), TokenError> {
+pub(super) fn check_user_name(user: &str) -> Result<(), TokenError> {
     let ok = !user.is_empty()
         && user.len() <= 64
         && user
@@ -245,7 +245,7 @@ fn check_user_name(user: &str) -> Result<(), TokenError> {
     }
 }
 
-fn random_bytes<const N: usize>() -> Result<[u8; N], TokenError> {
+pub(super) fn random_bytes<const N: usize>() -> Result<[u8; N], TokenError> {
     let mut bytes = [0u8; N];
     SystemRandom::new()
         .fill(&mut bytes)
@@ -253,7 +253,7 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], TokenError> {
     Ok(bytes)
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

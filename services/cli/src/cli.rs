@@ -272,6 +272,77 @@ pub struct GatewayServeArgs {
 pub enum GatewayCommand {
     /// Bearer tokens for people using the gateway.
     Token(TokenArgs),
+    /// People who sign in to the gateway's web pages.
+    User(UserArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct UserArgs {
+    #[command(subcommand)]
+    pub command: UserCommand,
+}
+
+/// Web users. Passwords are argon2-hashed; a new or reset password is
+/// generated and printed once unless --password-stdin gives one.
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user who signs in on the web pages.
+    ///
+    /// Example: lienthong gateway user add --config deploy/gateway.toml --user nguyen.van.an --role admin
+    Add {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The sign-in name; appears in every audit entry.
+        #[arg(long)]
+        user: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Read the password (at least 12 characters) from the first line
+        /// of standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users, their roles and states (never their passwords).
+    List {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a user's role; their open sessions end.
+    SetRole {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long)]
+        user: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// Set a new password (generated unless --password-stdin); lifts a
+    /// lockout and ends the user's open sessions.
+    Password {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable an account; its sessions end and sign-in is refused.
+    Disable {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long)]
+        user: String,
+    },
+    /// Enable a disabled or locked account.
+    Enable {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long)]
+        user: String,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -475,6 +475,26 @@ pub fn tokens_table(tokens: &[lienthong_gateway::auth::TokenInfo]) -> (Table, St
     (t, format!("{} token(s)", tokens.len()))
 }
 
+/// Web users.
+pub fn users_table(users: &[lienthong_gateway::auth::UserInfo]) -> (Table, String) {
+    let mut t = table(&["user", "role", "created", "state"]);
+    let now = lienthong_audit::format_time(time::OffsetDateTime::now_utc());
+    for user in users {
+        let state = match (&user.disabled_at, &user.locked_until) {
+            (Some(at), _) => format!("disabled since {at}"),
+            (None, Some(until)) if until.as_str() > now.as_str() => format!("locked until {until}"),
+            _ => "active".to_owned(),
+        };
+        t.add_row(vec![
+            user.name.clone(),
+            user.role.to_string(),
+            user.created_at.clone(),
+            state,
+        ]);
+    }
+    (t, format!("{} user(s)", users.len()))
+}
+
 /// Certificates a PKI issued.
 pub fn certificates_table(certificates: &[lienthong_pki::IssuedCertificate]) -> (Table, String) {
     let mut t = table(&["serial", "identity", "hosts", "valid until", "revoked"]);

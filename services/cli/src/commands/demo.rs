@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use anyhow::Context;
-use lienthong_gateway::auth::{TokenStore, UserRole};
+use lienthong_gateway::auth::{TokenStore, UserRole, UserStore};
 use lienthong_gateway::{GatewayConfig, GatewayServer};
 use lienthong_node::config::LogConfig;
 use lienthong_node::{NodeConfig, NodeServer, shutdown_signal, telemetry};
@@ -262,6 +262,22 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         )
         .await?
         .0;
+    // Web users for the pages, with a new password every run.
+    let web_users = UserStore::open(gateway.database().clone()).await?;
+    let mut web_logins = Vec::new();
+    for (name, role) in [
+        ("demo-officer", UserRole::Officer),
+        ("demo-admin", UserRole::Admin),
+    ] {
+        let password = lienthong_gateway::auth::users::generate_password()?;
+        if web_users.find(name).await?.is_some() {
+            web_users.set_password(name, &password).await?;
+            web_users.set_role(name, role).await?;
+        } else {
+            web_users.create(name, role, &password).await?;
+        }
+        web_logins.push((name, role, password));
+    }
     let (gateway_grpc, gateway_http, gateway_admin) = (
         gateway.grpc_addr(),
         gateway.http_addr(),
@@ -291,6 +307,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         "  {:<20} gRPC https://{gateway_grpc}   HTTPS https://{gateway_http}/api/v1/   metrics http://{gateway_admin}/metrics",
         "Gateway"
     );
+    println!(
+        "\nWeb pages for department staff: https://{gateway_http}/  (the browser will warn about \
+         the development CA; trust {} or accept the warning)",
+        client_files.ca_bundle.display()
+    );
+    for (name, role, password) in &web_logins {
+        println!("  sign in as {name:<13} password {password}   ({role})");
+    }
     println!("\nIn another terminal, present the demo client certificate:");
     println!("  export LIENTHONG_CA={}", client_files.ca_bundle.display());
     println!(
