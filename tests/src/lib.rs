@@ -11,6 +11,7 @@
 pub mod federation;
 pub mod oai;
 pub mod secure;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};

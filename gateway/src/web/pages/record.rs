@@ -20,8 +20,17 @@ use crate::web::layout::{self, Frame, Section, error_page};
 
 /// The page of a record.
 pub fn href(id: &str) -> String {
-    let id: String = form_urlencoded::byte_serialize(id.as_bytes()).collect();
-    format!("/records/{id}")
+    // Ids read as they are ("hung-yen:expert:E0000042"); anything else in
+    // them is percent-encoded.
+    let mut path = String::from("/records/");
+    for byte in id.bytes() {
+        if byte.is_ascii_alphanumeric() || b":-._~".contains(&byte) {
+            path.push(char::from(byte));
+        } else {
+            path.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    path
 }
 
 /// `GET /records/{id}`.
