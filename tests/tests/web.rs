@@ -100,6 +100,9 @@ async fn an_ended_session_is_refused_on_its_next_request() {
     }
 }
 
+/// What a forged post is, the fields it sends, and its Origin header.
+type Attempt<'a> = (&'a str, Vec<(&'a str, &'a str)>, Option<String>);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_needs_the_form_token_and_the_same_origin() {
     let federation = federation().await;
@@ -107,7 +110,7 @@ async fn sign_in_needs_the_form_token_and_the_same_origin() {
     let mut browser = federation.browser();
     let page = browser.get("/sign-in").await;
     let token = hidden_value(&page.body, "csrf").expect("token");
-    let attempts: [(&str, Vec<(&str, &str)>, Option<String>); 4] = [
+    let attempts: [Attempt; 4] = [
         (
             "no token",
             vec![("user", "nguyen.van.an"), ("password", PASSWORD)],
