@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod browser;
 pub mod federation;
 pub mod oai;
 pub mod secure;
