@@ -93,7 +93,10 @@ impl GatewayAccess {
         name: &str,
         password: &str,
     ) -> Result<SignedIn, RequestError> {
-        let request = serde_json::json!({ "user": name, "with": "password" });
+        let request = serde_json::json!({
+            "user": crate::auth::loggable_name(name),
+            "with": "password"
+        });
         let checked = self.auth.check_password(peer, name, password).await;
         self.open_session(peer, request, checked, SessionSource::Password)
             .await
@@ -106,7 +109,7 @@ impl GatewayAccess {
         peer: Option<&lienthong_runtime::tls::PeerInfo>,
     ) -> Result<SignedIn, RequestError> {
         let request = serde_json::json!({ "with": "certificate" });
-        let checked = self.auth.certificate_user(peer).await;
+        let checked = self.auth.certificate_user(peer).await.map(|user| (user, 0));
         self.open_session(peer, request, checked, SessionSource::Certificate)
             .await
     }
@@ -115,7 +118,7 @@ impl GatewayAccess {
         &self,
         peer: Option<&lienthong_runtime::tls::PeerInfo>,
         request: serde_json::Value,
-        checked: Result<EndUser, AuthError>,
+        checked: Result<(EndUser, i64), AuthError>,
         source: SessionSource,
     ) -> Result<SignedIn, RequestError> {
         let mut admitted = Admitted {
@@ -127,8 +130,8 @@ impl GatewayAccess {
             action: "SignIn",
             request: lienthong_audit::request_text(&request),
         };
-        let user = match checked {
-            Ok(user) => user,
+        let (user, epoch) = match checked {
+            Ok(checked) => checked,
             Err(error) => {
                 let (outcome, reason, detail, refusal) = match error {
                     AuthError::Unauthenticated(detail) => (
@@ -158,7 +161,7 @@ impl GatewayAccess {
         let opened = self
             .auth
             .sessions()
-            .create(&user, source)
+            .create(&user, source, epoch)
             .await
             .map_err(|error| {
                 tracing::error!(%error, "cannot open a web session");
@@ -173,11 +176,19 @@ impl GatewayAccess {
 
     /// The session a cookie secret names, for rendering pages: who is
     /// signed in and the CSRF token their forms carry.
-    pub async fn session(&self, secret: &str) -> Result<Option<Session>, RequestError> {
-        self.auth.sessions().find(secret).await.map_err(|error| {
-            tracing::error!(%error, "session check failed");
-            RequestError::Unavailable("the session cannot be checked now; try again later".into())
-        })
+    pub async fn session(
+        &self,
+        secret: &str,
+        peer: Option<&lienthong_runtime::tls::PeerInfo>,
+    ) -> Result<Option<Session>, RequestError> {
+        self.auth
+            .live_session(secret, peer)
+            .await
+            .map_err(|error| match error {
+                AuthError::Unavailable(message)
+                | AuthError::Unauthenticated(message)
+                | AuthError::RateLimited(message) => RequestError::Unavailable(message),
+            })
     }
 
     /// Ends the session `credentials` carry. Audited as `SignOut`.

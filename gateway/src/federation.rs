@@ -366,9 +366,28 @@ impl Federation {
             .access
             .admit(credentials, "Statistics", &request, UserRole::Viewer)
             .await?;
+        let sees_birth_years = admitted.user.role.sees_personal_fields();
         let result = admitted
             .on_behalf(self.node_statistics(request, deadline))
-            .await;
+            .await
+            .map(|mut statistics| {
+                if !sees_birth_years {
+                    // Experts by year are counts of birth years: nodes
+                    // withhold them from such users; this makes sure.
+                    let places = statistics
+                        .provinces
+                        .iter_mut()
+                        .chain(statistics.total.as_mut());
+                    for place in places {
+                        for kind in &mut place.kinds {
+                            if kind.kind == "expert" {
+                                kind.by_year.clear();
+                            }
+                        }
+                    }
+                }
+                statistics
+            });
         self.access.finish(admitted, result, |_| Vec::new()).await
     }
 
@@ -392,7 +411,9 @@ impl Federation {
         let mut answer = pb::FederatedStatistics::default();
         for call in calls {
             answer.nodes.push(call.status());
-            if let Ok(statistics) = call.result {
+            if let Ok(mut statistics) = call.result {
+                // A node speaks for itself only.
+                statistics.node_id = call.node.settings.id.clone();
                 answer.provinces.push(statistics);
             }
         }

@@ -4,8 +4,10 @@
 //! keyboard and narrow-screen use. Screenshots at phone and desktop widths
 //! land in `target/browser-screenshots/`.
 //!
-//! The pages' Content-Security-Policy lets no script run, so every step
-//! here is also a run with JavaScript off.
+//! The pages ship no script and their Content-Security-Policy would block
+//! one, so what a browser with JavaScript off gets is what is driven here
+//! (the tests' own probes go through WebDriver, which the policy does not
+//! govern).
 
 use lienthong_gateway::auth::UserRole;
 use lienthong_tests::browser::Browser;

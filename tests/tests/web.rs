@@ -169,16 +169,15 @@ async fn sign_in_needs_the_form_token_and_the_same_origin() {
         .await;
     assert_eq!(answer.status, 303, "{}", answer.body);
     assert_eq!(answer.location(), "/search");
-    let cookie = answer.header("set-cookie");
-    for attribute in [
-        "__Host-lienthong-session=",
-        "HttpOnly",
-        "Secure",
-        "SameSite=Strict",
-        "Path=/",
-    ] {
+    let cookie = answer
+        .header("set-cookie")
+        .lines()
+        .find(|line| line.starts_with("__Host-lienthong-session="))
+        .expect("the session cookie");
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(attribute), "{attribute} missing: {cookie}");
     }
+    assert!(!cookie.contains("Domain="), "{cookie}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -234,14 +233,14 @@ async fn changes_need_the_session_csrf_token() {
     let answer = officer.post("/sign-out", &[]).await;
     assert_eq!(answer.status, 403);
     assert_eq!(officer.get("/search").await.status, 200);
+    let secret = officer.cookies["__Host-lienthong-session"].clone();
     let answer = officer.post("/sign-out", &[("csrf", &officer_token)]).await;
     assert_eq!(answer.status, 303);
     assert!(answer.location().starts_with("/sign-in"));
-    // The old cookie, replayed, is dead.
-    officer.cookies.insert(
-        "__Host-lienthong-session".into(),
-        "replayed-after-sign-out".into(),
-    );
+    // The real cookie, kept and replayed, is dead on the server.
+    officer
+        .cookies
+        .insert("__Host-lienthong-session".into(), secret);
     assert_eq!(officer.get("/search").await.status, 303);
 }
 
@@ -482,4 +481,120 @@ async fn the_url_holds_the_search_and_pages_follow_the_tokens() {
     // Another user cannot use this user's page token.
     let mut viewer = federation.signed_in("nguoi-xem", UserRole::Viewer).await;
     assert_eq!(viewer.get(&next).await.status, 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_a_user_ends_their_open_sessions() {
+    let federation = federation().await;
+    let mut admin = federation.signed_in("quan-tri", UserRole::Admin).await;
+    let token = admin.csrf_token().await;
+    for (action, extra) in [
+        ("set_role", ("role", "viewer")),
+        ("set_password", ("password", "một mật khẩu mới rất dài")),
+        ("disable", ("", "")),
+    ] {
+        let name = format!("staff-{action}");
+        let mut staff = federation.signed_in(&name, UserRole::Officer).await;
+        assert_eq!(staff.get("/search?q=nguyen").await.status, 200);
+        let mut fields = vec![
+            ("csrf", token.as_str()),
+            ("action", action),
+            ("name", &name),
+        ];
+        if !extra.0.is_empty() {
+            fields.push(extra);
+        }
+        let answer = admin.post("/admin/users", &fields).await;
+        assert_eq!(answer.status, 303, "{action}: {}", answer.body);
+        let answer = staff.get("/search?q=nguyen").await;
+        assert_eq!(
+            answer.status, 303,
+            "{action}: the session outlived the change"
+        );
+        assert!(answer.location().contains("ended=1"), "{action}");
+    }
+    // The disabled user cannot sign in again; the others can.
+    let mut again = federation.browser();
+    assert_eq!(again.sign_in("staff-disable", PASSWORD).await.status, 401);
+    assert_eq!(again.sign_in("staff-set_role", PASSWORD).await.status, 303);
+    // An administrator cannot demote or disable themselves.
+    for (action, extra) in [("set_role", ("role", "officer")), ("disable", ("", ""))] {
+        let mut fields = vec![
+            ("csrf", token.as_str()),
+            ("action", action),
+            ("name", "quan-tri"),
+        ];
+        if !extra.0.is_empty() {
+            fields.push(extra);
+        }
+        let answer = admin.post("/admin/users", &fields).await;
+        assert_eq!(answer.status, 400, "{action}: {}", answer.body);
+    }
+    assert_eq!(admin.get("/admin/users").await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_stay_on_the_gateway() {
+    let federation = federation().await;
+    let mut browser = federation.browser();
+    for next in [
+        "%2F%2Fevil.example%2F",
+        "%2F%09%2Fevil.example%2F",
+        "%2F%5Cevil.example",
+        "https%3A%2F%2Fevil.example%2F",
+        "%2Fsearch%0D%0ASet-Cookie%3A%20a%3Db",
+    ] {
+        let answer = browser.get(&format!("/language?to=en&next={next}")).await;
+        assert_eq!(answer.status, 303, "{next}");
+        assert_eq!(answer.location(), "/search", "{next}");
+    }
+    let answer = browser
+        .get("/language?to=en&next=%2Fstatistics%3Fkind%3Dexpert")
+        .await;
+    assert_eq!(answer.location(), "/statistics?kind=expert");
+    // The language sticks: the sign-in page is now in English.
+    assert!(
+        browser
+            .get("/sign-in")
+            .await
+            .body
+            .contains("<html lang=\"en\">")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statistics_show_birth_years_only_to_officers() {
+    let federation = federation().await;
+    let mut viewer = federation.signed_in("nguoi-xem", UserRole::Viewer).await;
+    let mut officer = federation.signed_in("can-bo", UserRole::Officer).await;
+    let rows = |csv: &str| -> usize {
+        csv.lines()
+            .filter(|line| line.contains(",expert,year,"))
+            .count()
+    };
+    let seen = officer.get("/statistics.csv").await;
+    assert_eq!(seen.status, 200, "{}", seen.body);
+    assert!(seen.header("content-type").starts_with("text/csv"));
+    assert!(rows(&seen.body) > 0, "officers see experts by birth year");
+    let seen = viewer.get("/statistics.csv").await;
+    assert_eq!(seen.status, 200);
+    assert_eq!(rows(&seen.body), 0, "a viewer got birth years");
+    assert!(seen.body.contains(",project,status,"), "the rest is there");
+    let page = viewer.get("/statistics?kind=expert").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        !page.body.contains("id=\"chart-year\""),
+        "a viewer got the birth-year chart"
+    );
+    for path in [
+        "/statistics",
+        "/records/hung-yen:expert:X0000001",
+        "/admin/users",
+    ] {
+        let answer = officer.get(path).await;
+        if path == "/admin/users" {
+            assert_eq!(answer.status, 403);
+        }
+        assert_eq!(answer.header("cache-control"), "no-store", "{path}");
+    }
 }

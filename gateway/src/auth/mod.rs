@@ -139,6 +139,9 @@ pub struct AuthConfig {
     /// that would be one more is refused at once (429), not queued.
     #[serde(default = "default_max_concurrent_secret_checks")]
     pub max_concurrent_secret_checks: usize,
+    /// Password sign-ins per minute for one user name, right or wrong.
+    #[serde(default = "default_sign_ins_per_minute")]
+    pub sign_ins_per_minute: u32,
     /// Wrong passwords in a row before a web account is locked.
     #[serde(default = "default_lockout_after_failures")]
     pub lockout_after_failures: u32,
@@ -163,6 +166,7 @@ impl Default for AuthConfig {
             max_concurrent_secret_checks: default_max_concurrent_secret_checks(),
             failures_per_minute: default_failures_per_minute(),
             failure_burst: default_failure_burst(),
+            sign_ins_per_minute: default_sign_ins_per_minute(),
             lockout_after_failures: default_lockout_after_failures(),
             lockout_minutes: default_lockout_minutes(),
             session_idle_minutes: default_session_idle_minutes(),
@@ -171,6 +175,9 @@ impl Default for AuthConfig {
     }
 }
 
+fn default_sign_ins_per_minute() -> u32 {
+    10
+}
 fn default_lockout_after_failures() -> u32 {
     5
 }
@@ -266,6 +273,8 @@ pub struct Authenticator {
     limiter: RateLimiter,
     /// Failed authentications per client address.
     failures: RateLimiter,
+    /// Password sign-ins per user name, right or wrong.
+    sign_ins: RateLimiter,
     /// Secret checks (argon2) running at once.
     secret_checks: std::sync::Arc<Semaphore>,
     /// Plaintext development gateway: callers without credentials are
@@ -291,6 +300,7 @@ impl Authenticator {
             cache_for: Duration::from_secs(config.token_cache_seconds),
             limiter: RateLimiter::new(config.requests_per_minute, config.burst),
             failures: RateLimiter::new(config.failures_per_minute, config.failure_burst),
+            sign_ins: RateLimiter::new(config.sign_ins_per_minute, config.sign_ins_per_minute),
             secret_checks: std::sync::Arc::new(Semaphore::new(
                 config.max_concurrent_secret_checks.max(1),
             )),
@@ -340,12 +350,13 @@ impl Authenticator {
     /// failure budget first (and given back when right), and runs at most
     /// `auth.max_concurrent_secret_checks` at once. A refusal's message
     /// says why, for the audit log; the page shows one message for all.
+    /// On success, the user and their session epoch.
     pub async fn check_password(
         &self,
         peer: Option<&PeerInfo>,
         name: &str,
         password: &str,
-    ) -> Result<EndUser, AuthError> {
+    ) -> Result<(EndUser, i64), AuthError> {
         let credentials = Credentials {
             peer: peer.cloned(),
             ..Credentials::default()
@@ -361,7 +372,22 @@ impl Authenticator {
                 self.failures.refund(address);
             }
         };
-        let Ok(checking) = std::sync::Arc::clone(&self.secret_checks).try_acquire_owned() else {
+        // Each name has a budget of attempts, right or wrong, so that one
+        // account cannot keep the hashing busy for everyone.
+        if self.sign_ins.admit(&format!("sign-in {name}")).is_err() {
+            refund();
+            return Err(AuthError::RateLimited(format!(
+                "too many sign-ins for this name (at most {} per minute); wait a minute",
+                self.sign_ins.per_minute()
+            )));
+        }
+        // A sign-in waits briefly for a hashing slot rather than failing.
+        let permit = tokio::time::timeout(
+            Duration::from_secs(2),
+            std::sync::Arc::clone(&self.secret_checks).acquire_owned(),
+        )
+        .await;
+        let Ok(Ok(checking)) = permit else {
             refund();
             return Err(AuthError::RateLimited(
                 "too many sign-ins are being checked at once; retry in a second".into(),
@@ -384,39 +410,83 @@ impl Authenticator {
         match check {
             PasswordCheck::Accepted(info) => {
                 refund();
-                Ok(EndUser {
-                    name: info.name,
-                    role: info.role,
-                })
+                Ok((
+                    EndUser {
+                        name: info.name,
+                        role: info.role,
+                    },
+                    info.session_epoch,
+                ))
             }
             PasswordCheck::Wrong => Err(AuthError::Unauthenticated(format!(
-                "wrong user name or password for {name:?}"
+                "wrong user name or password for {}",
+                loggable_name(name)
             ))),
             PasswordCheck::Locked(until) => Err(AuthError::Unauthenticated(format!(
-                "user {name:?} is locked until {until} after repeated wrong passwords"
+                "user {} is locked until {until} after repeated wrong passwords",
+                loggable_name(name)
             ))),
             PasswordCheck::Disabled => Err(AuthError::Unauthenticated(format!(
-                "user {name:?} is disabled"
+                "user {} is disabled",
+                loggable_name(name)
             ))),
         }
     }
 
     /// The user a client certificate alone proves (no token, no session).
+    /// No secret is checked, so the address's failure budget does not gate
+    /// it: a shared office address under attack still signs in this way.
     pub async fn certificate_user(&self, peer: Option<&PeerInfo>) -> Result<EndUser, AuthError> {
-        let credentials = Credentials {
-            peer: peer.cloned(),
-            ..Credentials::default()
-        };
-        match credentials
-            .peer
-            .as_ref()
-            .and_then(|peer| peer.identity.as_ref())
-        {
-            Some(_) => self.authenticate(&credentials).await,
-            None => Err(AuthError::Unauthenticated(
+        let Some(identity) = peer.and_then(|peer| peer.identity.as_ref()) else {
+            return Err(AuthError::Unauthenticated(
                 "the browser sent no client certificate of this federation".into(),
-            )),
+            ));
+        };
+        let Some(role) = self.certificate_roles.get(identity) else {
+            return Err(AuthError::Unauthenticated(format!(
+                "the certificate of {identity} is not listed in auth.certificate_roles"
+            )));
+        };
+        let user = EndUser {
+            name: identity.to_string(),
+            role: *role,
+        };
+        self.limiter.admit(&user.name).map_err(|retry_in| {
+            AuthError::RateLimited(format!(
+                "user {} is over the limit; retry in {} ms",
+                user.name,
+                retry_in.as_millis().max(1)
+            ))
+        })?;
+        Ok(user)
+    }
+
+    /// The live session a cookie secret names. A certificate session lives
+    /// only on connections that present the same certificate identity, and
+    /// while `auth.certificate_roles` still gives it the session's role.
+    pub async fn live_session(
+        &self,
+        secret: &str,
+        peer: Option<&PeerInfo>,
+    ) -> Result<Option<Session>, AuthError> {
+        let session = self.sessions.find(secret).await.map_err(|error| {
+            tracing::error!(%error, "session check failed");
+            AuthError::Unavailable("the session cannot be checked now; try again later".into())
+        })?;
+        let Some(session) = session else {
+            return Ok(None);
+        };
+        if session.source == SessionSource::Certificate {
+            let presented = peer.and_then(|peer| peer.identity.as_ref());
+            let still = presented.is_some_and(|identity| {
+                identity.to_string() == session.user.name
+                    && self.certificate_roles.get(identity) == Some(&session.user.role)
+            });
+            if !still {
+                return Ok(None);
+            }
         }
+        Ok(Some(session))
     }
 
     /// The web sessions.
@@ -486,19 +556,13 @@ impl Authenticator {
             return self.token_user(token, address).await;
         }
         if let Some(secret) = &credentials.session {
-            return match self.sessions.find(secret).await {
-                Ok(Some(session)) => Ok(session.user),
-                Ok(None) => Err(AuthError::Unauthenticated(
+            return match self.live_session(secret, credentials.peer.as_ref()).await? {
+                Some(session) => Ok(session.user),
+                None => Err(AuthError::Unauthenticated(
                     "the session has ended (signed out, expired or closed by an administrator); \
                      sign in again"
                         .into(),
                 )),
-                Err(error) => {
-                    tracing::error!(%error, "session check failed");
-                    Err(AuthError::Unavailable(
-                        "the session cannot be checked now; try again later".into(),
-                    ))
-                }
             };
         }
         let identity = credentials
@@ -627,6 +691,17 @@ impl Authenticator {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         }
+    }
+}
+
+/// A sign-in name as the audit log may show it: a name the user table
+/// could hold, else only its length (a password typed into the name box
+/// must not be kept).
+pub fn loggable_name(name: &str) -> String {
+    if tokens::check_user_name(name).is_ok() {
+        format!("{name:?}")
+    } else {
+        format!("<not a user name, {} bytes>", name.len())
     }
 }
 

@@ -4,8 +4,9 @@
 //! only its SHA-256, so a copy of the database cannot be replayed as a
 //! cookie. A session ends at sign-out, after `web.session_idle_minutes`
 //! without a request, after `web.session_hours` in any case, and when an
-//! administrator changes or disables its user. Each session carries its own
-//! CSRF token, which every form it posts must echo.
+//! administrator changes its user (role, password, disabled: each change
+//! moves the user's `session_epoch`, which every request compares). Each
+//! session carries its own CSRF token, which every form it posts must echo.
 
 use base64::Engine;
 use sqlx::{AnyPool, Executor, Row};
@@ -28,12 +29,21 @@ impl SessionSource {
             SessionSource::Certificate => "certificate",
         }
     }
+
+    fn parse(text: &str) -> Option<SessionSource> {
+        match text {
+            "password" => Some(SessionSource::Password),
+            "certificate" => Some(SessionSource::Certificate),
+            _ => None,
+        }
+    }
 }
 
 /// A live session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub user: EndUser,
+    pub source: SessionSource,
     /// The token forms of this session must carry.
     pub csrf_token: String,
     /// RFC 3339.
@@ -73,7 +83,8 @@ impl SessionStore {
                 csrf_token TEXT NOT NULL,
                 created_at TEXT NOT NULL,
                 expires_at TEXT NOT NULL,
-                last_seen_at TEXT NOT NULL)",
+                last_seen_at TEXT NOT NULL,
+                user_epoch BIGINT NOT NULL DEFAULT 0)",
         )
         .await?;
         Ok(SessionStore { pool, lifetime })
@@ -83,12 +94,14 @@ impl SessionStore {
         self.lifetime
     }
 
-    /// Opens a session for `user`; returns the cookie secret (given to the
-    /// browser only) and the session.
+    /// Opens a session for `user` as of `user_epoch` (see
+    /// [`super::UserInfo::session_epoch`]; 0 for certificates); returns the
+    /// cookie secret (given to the browser only) and the session.
     pub async fn create(
         &self,
         user: &EndUser,
         source: SessionSource,
+        user_epoch: i64,
     ) -> Result<(String, Session), TokenError> {
         let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>()?);
         let csrf_token =
@@ -98,8 +111,8 @@ impl SessionStore {
         let now = lienthong_audit::format_time(now);
         sqlx::query(
             "INSERT INTO gateway_sessions \
-             (id, user_name, role, source, csrf_token, created_at, expires_at, last_seen_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             (id, user_name, role, source, csrf_token, created_at, expires_at, last_seen_at, \
+             user_epoch) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(session_id(&secret))
         .bind(&user.name)
@@ -109,12 +122,14 @@ impl SessionStore {
         .bind(&now)
         .bind(&expires_at)
         .bind(&now)
+        .bind(user_epoch)
         .execute(&self.pool)
         .await?;
         Ok((
             secret,
             Session {
                 user: user.clone(),
+                source,
                 csrf_token,
                 expires_at,
             },
@@ -122,15 +137,19 @@ impl SessionStore {
     }
 
     /// The live session a cookie secret names, if any; records the request
-    /// (at most once a minute) so that idle sessions end.
+    /// (at most once a minute) so that idle sessions end. A password
+    /// session is live only while its user is enabled, has the session's
+    /// role, and has not changed since (same epoch).
     pub async fn find(&self, secret: &str) -> Result<Option<Session>, TokenError> {
         if secret.is_empty() || secret.len() > 64 {
             return Ok(None);
         }
         let id = session_id(secret);
         let row = sqlx::query(
-            "SELECT user_name, role, csrf_token, expires_at, last_seen_at \
-             FROM gateway_sessions WHERE id = $1",
+            "SELECT s.user_name, s.role, s.source, s.csrf_token, s.expires_at, s.last_seen_at, \
+             s.user_epoch, u.role AS user_role, u.disabled_at, u.session_epoch \
+             FROM gateway_sessions AS s LEFT JOIN gateway_users AS u ON u.name = s.user_name \
+             WHERE s.id = $1",
         )
         .bind(&id)
         .fetch_optional(&self.pool)
@@ -141,7 +160,24 @@ impl SessionStore {
         let last_seen: String = row.try_get("last_seen_at")?;
         let idle_since = lienthong_audit::format_time(now - self.lifetime.idle);
         let now_text = lienthong_audit::format_time(now);
-        if expires_at <= now_text || last_seen <= idle_since {
+        let role: String = row.try_get("role")?;
+        let source = SessionSource::parse(&row.try_get::<String, _>("source")?);
+        let user_current = match source {
+            Some(SessionSource::Password) => {
+                let user_role: Option<String> = row.try_get("user_role")?;
+                let disabled: Option<String> = row.try_get("disabled_at")?;
+                let epoch: Option<i64> = row.try_get("session_epoch")?;
+                let session_epoch: i64 = row.try_get("user_epoch")?;
+                user_role.as_deref() == Some(role.as_str())
+                    && disabled.is_none()
+                    && epoch == Some(session_epoch)
+            }
+            // Checked against the configuration and the connection by the
+            // authenticator.
+            Some(SessionSource::Certificate) => true,
+            None => false,
+        };
+        if expires_at <= now_text || last_seen <= idle_since || !user_current {
             self.delete_by_id(&id).await?;
             return Ok(None);
         }
@@ -152,7 +188,6 @@ impl SessionStore {
                 .execute(&self.pool)
                 .await?;
         }
-        let role: String = row.try_get("role")?;
         let role: UserRole = role
             .parse()
             .map_err(|error: String| TokenError::Usage(format!("stored session role: {error}")))?;
@@ -161,6 +196,7 @@ impl SessionStore {
                 name: row.try_get("user_name")?,
                 role,
             },
+            source: source.unwrap_or(SessionSource::Password),
             csrf_token: row.try_get("csrf_token")?,
             expires_at,
         }))

@@ -33,6 +33,10 @@ pub struct UserInfo {
     /// Wrong passwords since the last right one.
     pub failed_sign_ins: i64,
     pub locked_until: Option<String>,
+    /// Goes up with every change to the user; sessions opened before it
+    /// are no longer valid.
+    #[serde(skip)]
+    pub session_epoch: i64,
 }
 
 /// The result of checking a name and password.
@@ -53,11 +57,17 @@ pub struct Lockout {
     pub minutes: i64,
 }
 
+fn last_administrator(name: &str) -> TokenError {
+    TokenError::Usage(format!(
+        "{name} is the last enabled administrator; make another user an administrator first"
+    ))
+}
+
 /// The columns of [`UserInfo`].
 macro_rules! select_user {
     () => {
-        "SELECT name, role, created_at, disabled_at, failed_sign_ins, locked_until \
-         FROM gateway_users"
+        "SELECT name, role, created_at, disabled_at, failed_sign_ins, locked_until, \
+         session_epoch FROM gateway_users"
     };
 }
 
@@ -80,7 +90,8 @@ impl UserStore {
                 created_at TEXT NOT NULL,
                 disabled_at TEXT,
                 failed_sign_ins BIGINT NOT NULL DEFAULT 0,
-                locked_until TEXT)",
+                locked_until TEXT,
+                session_epoch BIGINT NOT NULL DEFAULT 0)",
         )
         .await?;
         let dummy = base64_secret()?;
@@ -143,11 +154,21 @@ impl UserStore {
 
     pub async fn set_role(&self, name: &str, role: UserRole) -> Result<UserInfo, TokenError> {
         self.existing(name).await?;
-        sqlx::query("UPDATE gateway_users SET role = $1 WHERE name = $2")
-            .bind(role.as_str())
-            .bind(name)
-            .execute(&self.pool)
-            .await?;
+        // One statement, so that two administrators demoting each other at
+        // once cannot leave none.
+        let changed = sqlx::query(
+            "UPDATE gateway_users SET role = $1, session_epoch = session_epoch + 1 \
+             WHERE name = $2 AND ($1 = 'admin' OR role <> 'admin' OR disabled_at IS NOT NULL \
+             OR (SELECT COUNT(*) FROM gateway_users AS other WHERE other.role = 'admin' \
+                 AND other.disabled_at IS NULL AND other.name <> $2) > 0)",
+        )
+        .bind(role.as_str())
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        if changed.rows_affected() == 0 {
+            return Err(last_administrator(name));
+        }
         self.existing(name).await
     }
 
@@ -158,7 +179,7 @@ impl UserStore {
         let hash = hash_password(password)?;
         sqlx::query(
             "UPDATE gateway_users SET password_hash = $1, failed_sign_ins = 0, \
-             locked_until = NULL WHERE name = $2",
+             locked_until = NULL, session_epoch = session_epoch + 1 WHERE name = $2",
         )
         .bind(&hash)
         .bind(name)
@@ -172,13 +193,20 @@ impl UserStore {
         self.existing(name).await?;
         let now = lienthong_audit::format_time(OffsetDateTime::now_utc());
         if disabled {
-            sqlx::query(
-                "UPDATE gateway_users SET disabled_at = $1 WHERE name = $2 AND disabled_at IS NULL",
+            let changed = sqlx::query(
+                "UPDATE gateway_users SET disabled_at = $1, session_epoch = session_epoch + 1 \
+                 WHERE name = $2 AND disabled_at IS NULL AND (role <> 'admin' \
+                 OR (SELECT COUNT(*) FROM gateway_users AS other WHERE other.role = 'admin' \
+                     AND other.disabled_at IS NULL AND other.name <> $2) > 0)",
             )
             .bind(&now)
             .bind(name)
             .execute(&self.pool)
             .await?;
+            let user = self.existing(name).await?;
+            if changed.rows_affected() == 0 && user.disabled_at.is_none() {
+                return Err(last_administrator(name));
+            }
         } else {
             sqlx::query(
                 "UPDATE gateway_users SET disabled_at = NULL, failed_sign_ins = 0, \
@@ -194,6 +222,13 @@ impl UserStore {
     /// Checks `password` for `name` with argon2 on a blocking thread, and
     /// counts the failure or clears the count. `hold` is kept until the hash
     /// has finished (a concurrency permit).
+    ///
+    /// Every attempt, known name or not, long password or not, runs one
+    /// argon2 hash, reads the row twice and writes the failure count once,
+    /// so that neither the answer nor its time tells which names exist. The
+    /// count goes up atomically, so parallel guesses each count, and the
+    /// lock is read again after hashing, so a guess that raced the lock is
+    /// refused.
     pub async fn check_password(
         &self,
         name: &str,
@@ -201,49 +236,50 @@ impl UserStore {
         lockout: Lockout,
         hold: impl Send + 'static,
     ) -> Result<PasswordCheck, TokenError> {
-        let row = if check_user_name(name).is_ok() {
-            sqlx::query(
-                "SELECT name, role, created_at, disabled_at, failed_sign_ins, locked_until, \
-                 password_hash FROM gateway_users WHERE name = $1",
-            )
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?
+        // An invalid name is looked up as an empty one: never found.
+        let key = if check_user_name(name).is_ok() {
+            name
         } else {
-            None
+            ""
         };
-        let (info, stored) = match &row {
-            Some(row) => (Some(user_info(row)?), row.try_get("password_hash")?),
-            None => (None, self.dummy_hash.as_str().to_owned()),
-        };
-        // Long passwords are refused before hashing, but only after the same
-        // lookup every attempt makes.
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT password_hash FROM gateway_users WHERE name = $1")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+        let known = stored.is_some();
+        let stored = stored.unwrap_or_else(|| self.dummy_hash.as_str().to_owned());
         let password = password.as_bytes().to_vec();
-        let right = password.len() <= MAX_PASSWORD_BYTES
-            && tokio::task::spawn_blocking(move || {
-                let _hold = hold;
-                PasswordHash::new(&stored)
-                    .is_ok_and(|hash| Argon2::default().verify_password(&password, &hash).is_ok())
-            })
-            .await
-            .map_err(|error| TokenError::Usage(format!("password check failed: {error}")))?;
-        let Some(info) = info else {
-            return Ok(PasswordCheck::Wrong);
-        };
-        if info.disabled_at.is_some() {
-            return Ok(PasswordCheck::Disabled);
-        }
+        let length_ok = password.len() <= MAX_PASSWORD_BYTES;
+        let hashed = tokio::task::spawn_blocking(move || {
+            let _hold = hold;
+            PasswordHash::new(&stored)
+                .is_ok_and(|hash| Argon2::default().verify_password(&password, &hash).is_ok())
+        })
+        .await
+        .map_err(|error| TokenError::Usage(format!("password check failed: {error}")))?;
+        let right = known && length_ok && hashed;
+        // The state now, after the hash: a lock or a disable that came
+        // meanwhile counts.
+        let fresh = sqlx::query(concat!(select_user!(), " WHERE name = $1"))
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        let info = fresh.as_ref().map(user_info).transpose()?;
         let now = OffsetDateTime::now_utc();
         let now_text = lienthong_audit::format_time(now);
-        if let Some(until) = info
-            .locked_until
-            .as_deref()
-            .filter(|until| *until > now_text.as_str())
-        {
-            return Ok(PasswordCheck::Locked(until.to_owned()));
-        }
-        if right {
-            if info.failed_sign_ins != 0 || info.locked_until.is_some() {
+        let locked = info.as_ref().and_then(|info| {
+            info.locked_until
+                .clone()
+                .filter(|until| until.as_str() > now_text.as_str())
+        });
+        let usable = info
+            .as_ref()
+            .is_some_and(|info| info.disabled_at.is_none() && locked.is_none());
+        if right && usable {
+            if let Some(info) = &info
+                && (info.failed_sign_ins != 0 || info.locked_until.is_some())
+            {
                 sqlx::query(
                     "UPDATE gateway_users SET failed_sign_ins = 0, locked_until = NULL \
                      WHERE name = $1",
@@ -252,24 +288,44 @@ impl UserStore {
                 .execute(&self.pool)
                 .await?;
             }
-            return Ok(PasswordCheck::Accepted(info));
+            return Ok(info.map_or(PasswordCheck::Wrong, PasswordCheck::Accepted));
         }
-        // Counted in the database, so that a restart does not reset it.
-        let failures = info.failed_sign_ins + 1;
-        let locked_until = (failures >= lockout.after_failures)
-            .then(|| lienthong_audit::format_time(now + time::Duration::minutes(lockout.minutes)));
-        sqlx::query(
-            "UPDATE gateway_users SET failed_sign_ins = $1, locked_until = $2 WHERE name = $3",
-        )
-        .bind(if locked_until.is_some() { 0 } else { failures })
-        .bind(locked_until.clone())
-        .bind(&info.name)
-        .execute(&self.pool)
-        .await?;
-        Ok(match locked_until {
-            Some(until) => PasswordCheck::Locked(until),
-            None => PasswordCheck::Wrong,
-        })
+        // Counted in the database (a restart does not reset it), one by one
+        // (parallel guesses each count); an unknown name runs the same
+        // statement and changes nothing.
+        let counted: Option<i64> = if usable || !known {
+            sqlx::query_scalar(
+                "UPDATE gateway_users SET failed_sign_ins = failed_sign_ins + 1 \
+                 WHERE name = $1 RETURNING failed_sign_ins",
+            )
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?
+        } else {
+            None
+        };
+        let Some(info) = info else {
+            return Ok(PasswordCheck::Wrong);
+        };
+        if info.disabled_at.is_some() {
+            return Ok(PasswordCheck::Disabled);
+        }
+        if let Some(until) = locked {
+            return Ok(PasswordCheck::Locked(until));
+        }
+        if counted.is_some_and(|failures| failures >= lockout.after_failures) {
+            let until =
+                lienthong_audit::format_time(now + time::Duration::minutes(lockout.minutes));
+            sqlx::query(
+                "UPDATE gateway_users SET failed_sign_ins = 0, locked_until = $1 WHERE name = $2",
+            )
+            .bind(&until)
+            .bind(&info.name)
+            .execute(&self.pool)
+            .await?;
+            return Ok(PasswordCheck::Locked(until));
+        }
+        Ok(PasswordCheck::Wrong)
     }
 }
 
@@ -284,6 +340,7 @@ fn user_info(row: &sqlx::any::AnyRow) -> Result<UserInfo, TokenError> {
         disabled_at: row.try_get("disabled_at")?,
         failed_sign_ins: row.try_get("failed_sign_ins")?,
         locked_until: row.try_get("locked_until")?,
+        session_epoch: row.try_get("session_epoch")?,
     })
 }
 

@@ -798,7 +798,7 @@ impl Text {
     /// The name of a field code: its sector's for codes of 3 digits or
     /// more, else its field's; "" for codes outside the tree.
     pub fn field_name(&self, code: &str) -> &'static str {
-        let key = if code.len() >= 3 { &code[..3] } else { code };
+        let key = code.get(..3).unwrap_or(code);
         self.field_names
             .iter()
             .find(|(known, _)| *known == key)
@@ -872,6 +872,10 @@ mod tests {
         // An unknown sector falls back to its field.
         assert_eq!(VI.field_name("4770101"), "Khoa học nông nghiệp");
         assert_eq!(VI.field_name("9"), "");
+        // Codes come from nodes: any text is named or not, never a panic.
+        assert_eq!(VI.field_name("4ế"), "Khoa học nông nghiệp");
+        assert_eq!(VI.field_name("ếếế"), "");
+        assert_eq!(VI.field_name(""), "");
         assert_eq!(FIELDS_VI.len(), FIELDS_EN.len());
     }
 

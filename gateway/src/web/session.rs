@@ -54,7 +54,7 @@ impl FromRequestParts<Arc<Federation>> for Visit {
         // browsers often say English first without anyone choosing it.
         let lang = cookie(&parts.headers, LANG_COOKIE).map_or(Lang::Vi, |code| Lang::parse(&code));
         let session = match &secret {
-            Some(secret) => match federation.access().session(secret).await {
+            Some(secret) => match federation.access().session(secret, peer.as_ref()).await {
                 Ok(session) => session,
                 Err(error) => {
                     return Err(super::layout::error_page(lang, None, error));
@@ -172,7 +172,7 @@ pub fn local_path(next: &str) -> String {
     let safe = next.starts_with('/')
         && !next.starts_with("//")
         && !next.starts_with("/\\")
-        && !next.contains(['\r', '\n'])
+        && !next.contains(|c: char| c.is_control() || c == '\\')
         && next.len() <= 2_000;
     if safe && !next.starts_with("/sign-in") && !next.starts_with("/sign-out") {
         next.to_owned()
@@ -232,6 +232,9 @@ mod tests {
             "",
             "/sign-out",
             "/x\r\nSet-Cookie: a=b",
+            "/\t/evil.example/",
+            "/\u{7f}/evil",
+            "/ok\\..\\evil",
         ] {
             assert_eq!(local_path(bad), "/search", "{bad:?}");
         }

@@ -130,7 +130,7 @@ pub async fn with_password(
         .access()
         .sign_in_with_password(peer, user, password)
         .await;
-    finish_sign_in(&visit, &next, signed_in, &federation)
+    finish_sign_in(&visit, &next, signed_in, &federation).await
 }
 
 /// `POST /sign-in/certificate`: the client certificate of the connection.
@@ -146,10 +146,10 @@ pub async fn with_certificate(
     }
     let peer = visit.credentials.peer.as_ref();
     let signed_in = federation.access().sign_in_with_certificate(peer).await;
-    finish_sign_in(&visit, &next, signed_in, &federation)
+    finish_sign_in(&visit, &next, signed_in, &federation).await
 }
 
-fn finish_sign_in(
+async fn finish_sign_in(
     visit: &Visit,
     next: &str,
     signed_in: Result<crate::access::SignedIn, RequestError>,
@@ -157,6 +157,12 @@ fn finish_sign_in(
 ) -> Response {
     match signed_in {
         Ok(signed_in) => {
+            // A session the browser held before ends with this sign-in.
+            if let Some(previous) = &visit.credentials.session
+                && let Err(error) = federation.access().sessions().delete(previous).await
+            {
+                tracing::warn!(%error, "cannot end the previous session");
+            }
             let lifetime = federation.access().sessions().lifetime();
             let mut response = redirect(next);
             let headers = response.headers_mut();

@@ -54,7 +54,11 @@ async fn render(
     let body = html! {
         h1 { (text.users_title) }
         @match &outcome {
-            Some(Ok(name)) => p.notice role="status" { ((text.user_saved)(name)) },
+            // Only a user who exists is said to be saved.
+            Some(Ok(name)) if users.iter().any(|user| &user.name == name) => {
+                p.notice role="status" { ((text.user_saved)(name)) }
+            }
+            Some(Ok(_)) => {}
             Some(Err(message)) => p.error role="alert" { (message) },
             None => {}
         }
@@ -212,6 +216,9 @@ pub async fn change(
         ("disable", _) => Ok(UserChange::Disable { name }),
         ("enable", _) => Ok(UserChange::Enable { name }),
         (_, Some(Err(message))) => Err(RequestError::InvalidArgument(message)),
+        ("create" | "set_role", None) => Err(RequestError::InvalidArgument(
+            "choose a role: viewer, officer or admin".into(),
+        )),
         (action, _) => Err(RequestError::InvalidArgument(format!(
             "unknown action {action:?}; use create, set_role, set_password, disable or enable"
         ))),
