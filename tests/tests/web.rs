@@ -598,3 +598,121 @@ async fn statistics_show_birth_years_only_to_officers() {
         assert_eq!(answer.header("cache-control"), "no-store", "{path}");
     }
 }
+
+/// The user and session tables keep their rules on SQLite and PostgreSQL
+/// alike: the last administrator, the lockout, and sessions that end with a
+/// change to their user.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_and_sessions_keep_their_rules_on_every_backend() {
+    use lienthong_gateway::auth::{
+        EndUser, Lockout, PasswordCheck, SessionLifetime, SessionSource, SessionStore, UserStore,
+    };
+    for database in lienthong_tests::TestDatabase::each_backend().await {
+        let backend = database.backend;
+        let (pool, _) = lienthong_store::connect(&database.url, 2)
+            .await
+            .expect("open the database");
+        let users = UserStore::open(pool.clone()).await.expect("user table");
+        let lifetime = SessionLifetime {
+            idle: time::Duration::minutes(30),
+            absolute: time::Duration::hours(12),
+        };
+        let sessions = SessionStore::open(pool.clone(), lifetime)
+            .await
+            .expect("session table");
+        users
+            .create("quan-tri", UserRole::Admin, PASSWORD)
+            .await
+            .expect("admin");
+        users
+            .create("can-bo", UserRole::Officer, PASSWORD)
+            .await
+            .expect("officer");
+        assert!(users.create("can-bo", UserRole::Viewer, PASSWORD).await.is_err());
+        assert!(users.create("ngan", UserRole::Viewer, "short").await.is_err());
+
+        // The only administrator stays one.
+        assert!(
+            users.set_role("quan-tri", UserRole::Officer).await.is_err(),
+            "{backend:?}"
+        );
+        assert!(users.set_disabled("quan-tri", true).await.is_err(), "{backend:?}");
+        users
+            .set_role("can-bo", UserRole::Admin)
+            .await
+            .expect("a second admin");
+        users
+            .set_role("quan-tri", UserRole::Officer)
+            .await
+            .expect("now the first may step down");
+        users
+            .set_role("can-bo", UserRole::Officer)
+            .await
+            .expect_err("but not both");
+        users
+            .set_role("quan-tri", UserRole::Admin)
+            .await
+            .expect("back");
+        users.set_role("can-bo", UserRole::Officer).await.expect("back");
+
+        // Five wrong passwords lock the account; then the right one is
+        // refused too.
+        let lockout = Lockout {
+            after_failures: 5,
+            minutes: 15,
+        };
+        let mut last = PasswordCheck::Wrong;
+        for _ in 0..5 {
+            last = users
+                .check_password("can-bo", "không đúng mật khẩu", lockout, ())
+                .await
+                .expect("check");
+        }
+        assert!(matches!(last, PasswordCheck::Locked(_)), "{backend:?}: {last:?}");
+        let right = users
+            .check_password("can-bo", PASSWORD, lockout, ())
+            .await
+            .expect("check");
+        assert!(matches!(right, PasswordCheck::Locked(_)), "{backend:?}");
+        assert_eq!(
+            users
+                .check_password("khong-co", PASSWORD, lockout, ())
+                .await
+                .expect("check"),
+            PasswordCheck::Wrong
+        );
+        users.set_disabled("can-bo", false).await.expect("unlock");
+        let PasswordCheck::Accepted(info) = users
+            .check_password("can-bo", PASSWORD, lockout, ())
+            .await
+            .expect("check")
+        else {
+            panic!("{backend:?}: the right password after unlocking");
+        };
+
+        // A session lives until its user changes.
+        let user = EndUser {
+            name: info.name.clone(),
+            role: info.role,
+        };
+        let (secret, _) = sessions
+            .create(&user, SessionSource::Password, info.session_epoch)
+            .await
+            .expect("session");
+        assert!(sessions.find(&secret).await.expect("find").is_some());
+        users
+            .set_password("can-bo", "một mật khẩu mới khác hẳn")
+            .await
+            .expect("new password");
+        assert!(
+            sessions.find(&secret).await.expect("find").is_none(),
+            "{backend:?}: the session outlived a password change"
+        );
+        // A session opened with an epoch read before a change is dead at once.
+        let (stale, _) = sessions
+            .create(&user, SessionSource::Password, info.session_epoch)
+            .await
+            .expect("session");
+        assert!(sessions.find(&stale).await.expect("find").is_none(), "{backend:?}");
+    }
+}
