@@ -349,6 +349,7 @@ impl Federation {
                 health.schema_version = info.schema_version;
                 health.counts = info.counts;
                 health.last_change_seq = info.last_change_seq;
+                health.mirrors = info.mirrors;
             }
             status.nodes.push(health);
         }

@@ -21,6 +21,11 @@ peers = ["gateway:national"]
 rpcs = ["info", "search", "get", "statistics"]
 kinds = ["expert", "project", "publication", "organization"]
 personal_fields = ["email", "phone", "birth_year"]
+
+[[grant]]
+peers = ["node:hung-yen", "system:prober"]
+rpcs = ["info", "changes"]
+kinds = ["project"]
 "#;
 
 /// Password of every user [`WebFederation::user`] creates.
@@ -222,10 +227,33 @@ impl WebFederation {
         extra: Vec<lienthong_records::AnyRecord>,
         gateway_toml: &str,
     ) -> WebFederation {
+        WebFederation::launch(experts, extra, gateway_toml, false).await
+    }
+
+    /// As [`WebFederation::start`], with Hưng Yên mirroring Nam Định's tasks.
+    pub async fn start_following(experts: u64) -> WebFederation {
+        WebFederation::launch(experts, Vec::new(), "", true).await
+    }
+
+    async fn launch(
+        experts: u64,
+        extra: Vec<lienthong_records::AnyRecord>,
+        gateway_toml: &str,
+        follow: bool,
+    ) -> WebFederation {
         let pki = TestPki::new();
         let (hy_db, nd_db) = (TestDatabase::sqlite(), TestDatabase::sqlite());
-        let hung_yen = SecureNode::start(&pki, "hung-yen", &hy_db, WEB_POLICY).await;
         let nam_dinh = SecureNode::start(&pki, "nam-dinh", &nd_db, WEB_POLICY).await;
+        let follow_toml = if follow {
+            format!(
+                "[[follow]]\npeer = \"nam-dinh\"\nendpoint = \"{}\"\n[sync]\ninterval_ms = 50\n",
+                nam_dinh.url()
+            )
+        } else {
+            String::new()
+        };
+        let hung_yen =
+            SecureNode::start_with(&pki, "hung-yen", &hy_db.url, WEB_POLICY, &follow_toml).await;
         let mut hung_yen_records = sample_records("hung-yen", experts);
         hung_yen_records.extend(extra);
         load(&hung_yen.store, hung_yen_records).await;

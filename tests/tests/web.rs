@@ -628,15 +628,28 @@ async fn users_and_sessions_keep_their_rules_on_every_backend() {
             .create("can-bo", UserRole::Officer, PASSWORD)
             .await
             .expect("officer");
-        assert!(users.create("can-bo", UserRole::Viewer, PASSWORD).await.is_err());
-        assert!(users.create("ngan", UserRole::Viewer, "short").await.is_err());
+        assert!(
+            users
+                .create("can-bo", UserRole::Viewer, PASSWORD)
+                .await
+                .is_err()
+        );
+        assert!(
+            users
+                .create("ngan", UserRole::Viewer, "short")
+                .await
+                .is_err()
+        );
 
         // The only administrator stays one.
         assert!(
             users.set_role("quan-tri", UserRole::Officer).await.is_err(),
             "{backend:?}"
         );
-        assert!(users.set_disabled("quan-tri", true).await.is_err(), "{backend:?}");
+        assert!(
+            users.set_disabled("quan-tri", true).await.is_err(),
+            "{backend:?}"
+        );
         users
             .set_role("can-bo", UserRole::Admin)
             .await
@@ -653,7 +666,10 @@ async fn users_and_sessions_keep_their_rules_on_every_backend() {
             .set_role("quan-tri", UserRole::Admin)
             .await
             .expect("back");
-        users.set_role("can-bo", UserRole::Officer).await.expect("back");
+        users
+            .set_role("can-bo", UserRole::Officer)
+            .await
+            .expect("back");
 
         // Five wrong passwords lock the account; then the right one is
         // refused too.
@@ -668,7 +684,10 @@ async fn users_and_sessions_keep_their_rules_on_every_backend() {
                 .await
                 .expect("check");
         }
-        assert!(matches!(last, PasswordCheck::Locked(_)), "{backend:?}: {last:?}");
+        assert!(
+            matches!(last, PasswordCheck::Locked(_)),
+            "{backend:?}: {last:?}"
+        );
         let right = users
             .check_password("can-bo", PASSWORD, lockout, ())
             .await
@@ -713,6 +732,49 @@ async fn users_and_sessions_keep_their_rules_on_every_backend() {
             .create(&user, SessionSource::Password, info.session_epoch)
             .await
             .expect("session");
-        assert!(sessions.find(&stale).await.expect("find").is_none(), "{backend:?}");
+        assert!(
+            sessions.find(&stale).await.expect("find").is_none(),
+            "{backend:?}"
+        );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administrators_see_how_far_each_mirror_is_behind() {
+    let federation = WebFederation::start_following(30).await;
+    let follower = &federation.hung_yen.as_ref().expect("Hưng Yên").store;
+    let caught_up = lienthong_tests::wait_for(std::time::Duration::from_secs(20), || async {
+        follower.peer_syncs().await.is_ok_and(|syncs| {
+            syncs
+                .iter()
+                .any(|sync| sync.peer == "nam-dinh" && !sync.caught_up_at.is_empty())
+        })
+    })
+    .await;
+    assert!(caught_up, "Hưng Yên never caught up with Nam Định");
+    let mirrored = follower.peer_syncs().await.expect("syncs")[0].mirrored;
+    assert!(mirrored > 0);
+
+    let mut admin = federation.signed_in("quan-tri", UserRole::Admin).await;
+    let page = admin.get("/federation").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let row = page
+        .body
+        .split("data-follower=\"hung-yen\" data-peer=\"nam-dinh\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .expect("a sync line for Hưng Yên following Nam Định");
+    assert!(row.contains(&format!(">{mirrored}<")), "{row}");
+    assert!(row.contains("outcome-ok"), "{row}");
+
+    // Only gateways are told: another caller's Info carries no mirrors.
+    let (prober, _) = federation.pki.issue("system:prober");
+    let url = federation.hung_yen.as_ref().expect("Hưng Yên").url();
+    let info = lienthong_tests::secure::node_client(&url, &prober)
+        .await
+        .info(lienthong_proto::v1::InfoRequest {})
+        .await
+        .expect("info")
+        .into_inner();
+    assert!(info.mirrors.is_empty(), "{:?}", info.mirrors);
 }

@@ -228,6 +228,27 @@ impl ProvinceNode for NodeService {
             async |_, admitted| {
                 let counts = self.store.counts(true).await.map_err(to_status)?;
                 let kinds = admitted.disclosure.kinds();
+                // Which peers this node follows, and how far behind it is,
+                // is for the federation's operators only.
+                let mirrors = if admitted.caller().starts_with("gateway:") {
+                    self.store
+                        .peer_syncs()
+                        .await
+                        .map_err(to_status)?
+                        .into_iter()
+                        .map(|sync| pb::MirrorSync {
+                            lag_seconds: sync.lag_seconds(),
+                            peer: sync.peer,
+                            mirrored: sync.mirrored,
+                            backlog: sync.backlog,
+                            caught_up_at: sync.caught_up_at,
+                            last_sync_at: sync.last_sync_at,
+                            failing: !sync.last_error.is_empty(),
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 let visible = |kind: RecordKind, n: u64| if kinds.contains(&kind) { n } else { 0 };
                 let info = pb::NodeInfo {
                     node_id: self.store.node_id().to_owned(),
@@ -245,6 +266,7 @@ impl ProvinceNode for NodeService {
                         .last_shareable_change_seq(&kinds.iter().copied().collect::<Vec<_>>())
                         .await
                         .map_err(to_status)?,
+                    mirrors,
                 };
                 Ok((info, Vec::new()))
             },

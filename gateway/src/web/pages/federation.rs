@@ -69,11 +69,64 @@ pub async fn page(State(federation): State<Arc<Federation>>, visit: crate::web::
                 }
             }
         }
+        h2 { (text.sync_title) }
+        @if status.nodes.iter().all(|node| node.mirrors.is_empty()) {
+            p { (text.sync_none) }
+        } @else {
+            div.table-scroll {
+                table.sync {
+                    thead {
+                        tr {
+                            th scope="col" { (text.follower) }
+                            th scope="col" { (text.followed) }
+                            th.number scope="col" { (text.mirrored) }
+                            th.number scope="col" { (text.backlog) }
+                            th.number scope="col" { (text.lag) }
+                            th scope="col" { (text.caught_up_at) }
+                            th scope="col" { (text.last_sync) }
+                            th scope="col" { (text.state) }
+                        }
+                    }
+                    tbody {
+                        @for node in &status.nodes {
+                            @for mirror in &node.mirrors {
+                                tr data-follower=(node.node_id) data-peer=(mirror.peer) {
+                                    th scope="row" { (node.display_name) }
+                                    td { (mirror.peer) }
+                                    td.number { (i18n::number(lang, mirror.mirrored)) }
+                                    td.number { (i18n::number(lang, mirror.backlog)) }
+                                    td.number { ((text.seconds)(mirror.lag_seconds)) }
+                                    td { (moment(text, &mirror.caught_up_at)) }
+                                    td { (moment(text, &mirror.last_sync_at)) }
+                                    @if mirror.failing {
+                                        td.outcome-down { (text.sync_failing) }
+                                    } @else {
+                                        td.outcome-ok { (text.sync_ok) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     };
     layout::page(
         &Frame::of(&visit),
         text.federation_title,
         Section::Federation,
         body,
+    )
+}
+
+/// "05/03/2026 10:42" (UTC) from RFC 3339, or "never".
+fn moment(text: &Text, rfc3339: &str) -> String {
+    if rfc3339.is_empty() {
+        return text.never.to_owned();
+    }
+    format!(
+        "{} {} UTC",
+        i18n::date(rfc3339),
+        rfc3339.get(11..16).unwrap_or_default()
     )
 }
