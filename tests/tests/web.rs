@@ -377,6 +377,11 @@ async fn guessing_passwords_locks_the_account_and_tells_nothing() {
             .map(str::to_owned)
     };
     // An unknown name and a wrong password read the same.
+    assert!(
+        message(&wrong).is_some_and(|text| !text.is_empty()),
+        "{}",
+        wrong.body
+    );
     assert_eq!(message(&unknown), message(&wrong));
     for _ in 0..4 {
         assert_eq!(
@@ -764,7 +769,9 @@ async fn administrators_see_how_far_each_mirror_is_behind() {
         .nth(1)
         .and_then(|rest| rest.split("</tr>").next())
         .expect("a sync line for Hưng Yên following Nam Định");
-    assert!(row.contains(&format!(">{mirrored}<")), "{row}");
+    let shown =
+        lienthong_gateway::web::i18n::number(lienthong_gateway::web::i18n::Lang::Vi, mirrored);
+    assert!(row.contains(&format!(">{shown}<")), "{row}");
     assert!(row.contains("outcome-ok"), "{row}");
 
     // Only gateways are told: another caller's Info carries no mirrors.
@@ -777,4 +784,63 @@ async fn administrators_see_how_far_each_mirror_is_behind() {
         .expect("info")
         .into_inner();
     assert!(info.mirrors.is_empty(), "{:?}", info.mirrors);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_session_lives_only_with_its_certificate() {
+    let federation = WebFederation::start(
+        20,
+        Vec::new(),
+        "[auth.certificate_roles]\n\"staff:nguyen-van-an\" = \"officer\"\n",
+    )
+    .await;
+    let (listed, _) = federation.pki.issue("staff:nguyen-van-an");
+    let (unlisted, _) = federation.pki.issue("staff:tran-thi-binh");
+    let address = federation.gateway.http_addr;
+    let mut holder = lienthong_tests::web::WebClient::new(address, &federation.ca(), Some(&listed));
+    let page = holder.get("/sign-in").await;
+    let token = hidden_value(&page.body, "csrf").expect("token");
+    let answer = holder
+        .post(
+            "/sign-in/certificate",
+            &[("csrf", &token), ("next", "/search")],
+        )
+        .await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let page = holder.get("/search?q=nguyen").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("staff:nguyen-van-an"));
+
+    // The same cookie on a connection without the certificate is no session.
+    let mut thief = federation.browser();
+    thief.cookies = holder.cookies.clone();
+    assert_eq!(thief.get("/search?q=nguyen").await.status, 303);
+    // Nor with another certificate.
+    let mut other =
+        lienthong_tests::web::WebClient::new(address, &federation.ca(), Some(&unlisted));
+    other.cookies = holder.cookies.clone();
+    assert_eq!(other.get("/search?q=nguyen").await.status, 303);
+    // A certificate the configuration does not list cannot sign in.
+    let mut stranger =
+        lienthong_tests::web::WebClient::new(address, &federation.ca(), Some(&unlisted));
+    let page = stranger.get("/sign-in").await;
+    let token = hidden_value(&page.body, "csrf").expect("token");
+    let answer = stranger
+        .post(
+            "/sign-in/certificate",
+            &[("csrf", &token), ("next", "/search")],
+        )
+        .await;
+    assert_eq!(answer.status, 401, "{}", answer.body);
+    // No certificate at all: refused the same way.
+    let mut bare = federation.browser();
+    let page = bare.get("/sign-in").await;
+    let token = hidden_value(&page.body, "csrf").expect("token");
+    let answer = bare
+        .post(
+            "/sign-in/certificate",
+            &[("csrf", &token), ("next", "/search")],
+        )
+        .await;
+    assert_eq!(answer.status, 401, "{}", answer.body);
 }

@@ -316,7 +316,11 @@ impl Authenticator {
         // Over the address's failure budget, only a token already checked
         // gets through: someone guessing from the same address (a shared
         // office NAT) cannot lock out a user who is signed in.
+        // Only where a secret would be checked: a session cookie or a listed
+        // certificate costs no argon2, so colleagues behind the same office
+        // address stay signed in while someone there guesses.
         if let Some(address) = &address
+            && credentials.authorization.is_some()
             && self.failures.exhausted(address)
             && !self.is_cached(credentials)
         {
@@ -374,7 +378,14 @@ impl Authenticator {
         };
         // Each name has a budget of attempts, right or wrong, so that one
         // account cannot keep the hashing busy for everyone.
-        if self.sign_ins.admit(&format!("sign-in {name}")).is_err() {
+        // Keyed by the name only when it could be one: arbitrary text must
+        // not grow the table.
+        let key = if tokens::check_user_name(name).is_ok() {
+            format!("sign-in {name}")
+        } else {
+            "sign-in, not a user name".to_owned()
+        };
+        if self.sign_ins.admit(&key).is_err() {
             refund();
             return Err(AuthError::RateLimited(format!(
                 "too many sign-ins for this name (at most {} per minute); wait a minute",

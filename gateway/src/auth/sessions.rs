@@ -12,7 +12,7 @@ use base64::Engine;
 use sqlx::{AnyPool, Executor, Row};
 use time::OffsetDateTime;
 
-use super::tokens::{TokenError, hex, random_bytes};
+use super::tokens::{TokenError, hex, random_bytes, random_token};
 use super::{EndUser, UserRole};
 
 /// How a session was opened.
@@ -87,6 +87,13 @@ impl SessionStore {
                 user_epoch BIGINT NOT NULL DEFAULT 0)",
         )
         .await?;
+        super::users::add_column_if_missing(
+            &pool,
+            "gateway_sessions",
+            "user_epoch",
+            "BIGINT NOT NULL DEFAULT 0",
+        )
+        .await?;
         Ok(SessionStore { pool, lifetime })
     }
 
@@ -104,8 +111,7 @@ impl SessionStore {
         user_epoch: i64,
     ) -> Result<(String, Session), TokenError> {
         let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>()?);
-        let csrf_token =
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<24>()?);
+        let csrf_token = random_token()?;
         let now = OffsetDateTime::now_utc();
         let expires_at = lienthong_audit::format_time(now + self.lifetime.absolute);
         let now = lienthong_audit::format_time(now);

@@ -245,6 +245,12 @@ pub(super) fn check_user_name(user: &str) -> Result<(), TokenError> {
     }
 }
 
+/// 24 random bytes as URL-safe base64 (32 characters): CSRF and form
+/// tokens.
+pub fn random_token() -> Result<String, TokenError> {
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<24>()?))
+}
+
 pub(super) fn random_bytes<const N: usize>() -> Result<[u8; N], TokenError> {
     let mut bytes = [0u8; N];
     SystemRandom::new()

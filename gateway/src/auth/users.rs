@@ -57,6 +57,43 @@ pub struct Lockout {
     pub minutes: i64,
 }
 
+/// Adds a column a table created by an earlier version lacks.
+pub(super) async fn add_column_if_missing(
+    pool: &AnyPool,
+    table: &'static str,
+    column: &'static str,
+    definition: &'static str,
+) -> Result<(), TokenError> {
+    let probe = format!("SELECT {column} FROM {table} WHERE 1 = 0");
+    if sqlx::query(sqlx::AssertSqlSafe(probe))
+        .fetch_optional(pool)
+        .await
+        .is_err()
+    {
+        let alter = format!("ALTER TABLE {table} ADD COLUMN {column} {definition}");
+        sqlx::query(sqlx::AssertSqlSafe(alter))
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Takes the row locks of every enabled administrator for the rest of the
+/// transaction, so that two changes that could each leave one administrator
+/// run one after the other (PostgreSQL would otherwise let both see the
+/// other still enabled; SQLite writes one at a time anyway).
+async fn lock_administrators(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+) -> Result<(), TokenError> {
+    sqlx::query(
+        "UPDATE gateway_users SET session_epoch = session_epoch \
+         WHERE role = 'admin' AND disabled_at IS NULL",
+    )
+    .execute(&mut **transaction)
+    .await?;
+    Ok(())
+}
+
 fn last_administrator(name: &str) -> TokenError {
     TokenError::Usage(format!(
         "{name} is the last enabled administrator; make another user an administrator first"
@@ -94,6 +131,28 @@ impl UserStore {
                 session_epoch BIGINT NOT NULL DEFAULT 0)",
         )
         .await?;
+        add_column_if_missing(
+            &pool,
+            "gateway_users",
+            "session_epoch",
+            "BIGINT NOT NULL DEFAULT 0",
+        )
+        .await?;
+        pool.execute(
+            "CREATE TABLE IF NOT EXISTS gateway_sign_in_misses (
+                id BIGINT PRIMARY KEY,
+                misses BIGINT NOT NULL)",
+        )
+        .await?;
+        let seeded: Option<i64> =
+            sqlx::query_scalar("SELECT misses FROM gateway_sign_in_misses WHERE id = 1")
+                .fetch_optional(&pool)
+                .await?;
+        if seeded.is_none() {
+            sqlx::query("INSERT INTO gateway_sign_in_misses (id, misses) VALUES (1, 0)")
+                .execute(&pool)
+                .await?;
+        }
         let dummy = base64_secret()?;
         let dummy_hash = std::sync::Arc::new(hash_password(&dummy)?);
         Ok(UserStore { pool, dummy_hash })
@@ -154,8 +213,8 @@ impl UserStore {
 
     pub async fn set_role(&self, name: &str, role: UserRole) -> Result<UserInfo, TokenError> {
         self.existing(name).await?;
-        // One statement, so that two administrators demoting each other at
-        // once cannot leave none.
+        let mut transaction = self.pool.begin().await?;
+        lock_administrators(&mut transaction).await?;
         let changed = sqlx::query(
             "UPDATE gateway_users SET role = $1, session_epoch = session_epoch + 1 \
              WHERE name = $2 AND ($1 = 'admin' OR role <> 'admin' OR disabled_at IS NOT NULL \
@@ -164,11 +223,12 @@ impl UserStore {
         )
         .bind(role.as_str())
         .bind(name)
-        .execute(&self.pool)
+        .execute(&mut *transaction)
         .await?;
         if changed.rows_affected() == 0 {
             return Err(last_administrator(name));
         }
+        transaction.commit().await?;
         self.existing(name).await
     }
 
@@ -193,6 +253,8 @@ impl UserStore {
         self.existing(name).await?;
         let now = lienthong_audit::format_time(OffsetDateTime::now_utc());
         if disabled {
+            let mut transaction = self.pool.begin().await?;
+            lock_administrators(&mut transaction).await?;
             let changed = sqlx::query(
                 "UPDATE gateway_users SET disabled_at = $1, session_epoch = session_epoch + 1 \
                  WHERE name = $2 AND disabled_at IS NULL AND (role <> 'admin' \
@@ -201,8 +263,9 @@ impl UserStore {
             )
             .bind(&now)
             .bind(name)
-            .execute(&self.pool)
+            .execute(&mut *transaction)
             .await?;
+            transaction.commit().await?;
             let user = self.existing(name).await?;
             if changed.rows_affected() == 0 && user.disabled_at.is_none() {
                 return Err(last_administrator(name));
@@ -242,13 +305,15 @@ impl UserStore {
         } else {
             ""
         };
-        let stored: Option<String> =
-            sqlx::query_scalar("SELECT password_hash FROM gateway_users WHERE name = $1")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await?;
+        let stored: Option<(String, i64)> = sqlx::query_as(
+            "SELECT password_hash, session_epoch FROM gateway_users WHERE name = $1",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
         let known = stored.is_some();
-        let stored = stored.unwrap_or_else(|| self.dummy_hash.as_str().to_owned());
+        let (stored, epoch_checked) =
+            stored.unwrap_or_else(|| (self.dummy_hash.as_str().to_owned(), -1));
         let password = password.as_bytes().to_vec();
         let length_ok = password.len() <= MAX_PASSWORD_BYTES;
         let hashed = tokio::task::spawn_blocking(move || {
@@ -276,6 +341,12 @@ impl UserStore {
         let usable = info
             .as_ref()
             .is_some_and(|info| info.disabled_at.is_none() && locked.is_none());
+        // The user changed while the hash ran (a new password, role or
+        // state): the password checked may be the old one. Refused, not
+        // counted.
+        if right && usable && info.as_ref().map(|info| info.session_epoch) != Some(epoch_checked) {
+            return Ok(PasswordCheck::Wrong);
+        }
         if right && usable {
             if let Some(info) = &info
                 && (info.failed_sign_ins != 0 || info.locked_until.is_some())
@@ -291,17 +362,30 @@ impl UserStore {
             return Ok(info.map_or(PasswordCheck::Wrong, PasswordCheck::Accepted));
         }
         // Counted in the database (a restart does not reset it), one by one
-        // (parallel guesses each count); an unknown name runs the same
-        // statement and changes nothing.
-        let counted: Option<i64> = if usable || !known {
+        // (parallel guesses each count), locking on the last in the same
+        // statement. Every other refusal (an unknown name, a locked or
+        // disabled account) makes one write of the same kind, to a counter
+        // of its own, so that the time of the answer does not tell them
+        // apart.
+        let until = lienthong_audit::format_time(now + time::Duration::minutes(lockout.minutes));
+        let locked_now: Option<Option<String>> = if usable {
             sqlx::query_scalar(
-                "UPDATE gateway_users SET failed_sign_ins = failed_sign_ins + 1 \
-                 WHERE name = $1 RETURNING failed_sign_ins",
+                "UPDATE gateway_users SET \
+                 failed_sign_ins = CASE WHEN failed_sign_ins + 1 >= $2 THEN 0 \
+                     ELSE failed_sign_ins + 1 END, \
+                 locked_until = CASE WHEN failed_sign_ins + 1 >= $2 THEN $3 \
+                     ELSE locked_until END \
+                 WHERE name = $1 RETURNING locked_until",
             )
             .bind(key)
+            .bind(lockout.after_failures)
+            .bind(&until)
             .fetch_optional(&self.pool)
             .await?
         } else {
+            sqlx::query("UPDATE gateway_sign_in_misses SET misses = misses + 1 WHERE id = 1")
+                .execute(&self.pool)
+                .await?;
             None
         };
         let Some(info) = info else {
@@ -313,16 +397,7 @@ impl UserStore {
         if let Some(until) = locked {
             return Ok(PasswordCheck::Locked(until));
         }
-        if counted.is_some_and(|failures| failures >= lockout.after_failures) {
-            let until =
-                lienthong_audit::format_time(now + time::Duration::minutes(lockout.minutes));
-            sqlx::query(
-                "UPDATE gateway_users SET failed_sign_ins = 0, locked_until = $1 WHERE name = $2",
-            )
-            .bind(&until)
-            .bind(&info.name)
-            .execute(&self.pool)
-            .await?;
+        if locked_now.flatten().as_deref() == Some(until.as_str()) {
             return Ok(PasswordCheck::Locked(until));
         }
         Ok(PasswordCheck::Wrong)
@@ -376,8 +451,7 @@ pub fn generate_password() -> Result<String, TokenError> {
 }
 
 fn base64_secret() -> Result<String, TokenError> {
-    use base64::Engine;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<24>()?))
+    super::tokens::random_token()
 }
 
 #[cfg(test)]

@@ -66,7 +66,12 @@ pub fn router() -> Router<Arc<Federation>> {
             get(pages::users::page).post(pages::users::change),
         )
         .route("/assets/{name}", get(assets::serve))
+        // The largest form is the users page's: a few short fields.
+        .layer(axum::extract::DefaultBodyLimit::max(FORM_LIMIT_BYTES))
 }
+
+/// The largest form body a page accepts.
+pub const FORM_LIMIT_BYTES: usize = 16 * 1024;
 
 /// Adds the security headers to every answer of the HTTP listener (pages
 /// and API alike).

@@ -47,6 +47,25 @@ async fn the_demo_mirrors_tasks_between_provinces_and_at_the_national_node() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the demo");
+    // What the demo prints, read as it prints it (the web users' passwords
+    // are needed while it runs).
+    let printed = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let reader = {
+        use std::io::BufRead;
+        let stdout = demo.stdout.take().expect("the demo's stdout");
+        let printed = printed.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if let Ok(mut printed) = printed.lock() {
+                    printed.push_str(&line);
+                    printed.push('\n');
+                }
+            }
+        })
+    };
     let hung_yen = dir.path().join("hung-yen.toml");
     let quoc_gia = dir.path().join("quoc-gia.toml");
     let started = Instant::now();
@@ -56,7 +75,10 @@ async fn the_demo_mirrors_tasks_between_provinces_and_at_the_national_node() {
             let output = demo.wait_with_output().expect("output");
             panic!(
                 "the demo exited ({exit}):\n{}\n{}",
-                text(&output.stdout),
+                printed
+                    .lock()
+                    .map(|printed| printed.clone())
+                    .unwrap_or_default(),
                 text(&output.stderr)
             );
         }
@@ -130,9 +152,36 @@ async fn the_demo_mirrors_tasks_between_provinces_and_at_the_national_node() {
     // An off-the-shelf harvester (Sickle, in Python) walks quoc-gia's
     // endpoint in every format.
     let sickle = sickle_harvest("https://127.0.0.1:8443/oai", &ca).await;
+    // The web pages, signed in as the officer the demo prints.
+    let so_far = printed
+        .lock()
+        .map(|printed| printed.clone())
+        .unwrap_or_default();
+    assert!(
+        so_far.contains("https://127.0.0.1:8080/"),
+        "the demo prints the web address:\n{so_far}"
+    );
+    let password = so_far
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("sign in as demo-officer"))
+        .and_then(|rest| rest.split_whitespace().nth(1))
+        .unwrap_or_else(|| panic!("the demo prints demo-officer's password:\n{so_far}"))
+        .to_owned();
+    let mut browser =
+        lienthong_tests::web::WebClient::new("127.0.0.1:8080".parse().expect("address"), &ca, None);
+    let answer = browser.sign_in("demo-officer", &password).await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    let page = browser.get("/search?kind=experts&q=nguyen").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Nguyễn"), "{}", page.body);
+    assert_eq!(page.body.matches("class=\"outcome-ok\"").count(), 2);
     let _ = demo.kill();
-    let output = demo.wait_with_output().expect("output");
-    let printed = text(&output.stdout);
+    let _ = demo.wait();
+    let _ = reader.join();
+    let printed = printed
+        .lock()
+        .map(|printed| printed.clone())
+        .unwrap_or_default();
     for url in [
         "https://127.0.0.1:8441/oai",
         "https://127.0.0.1:8442/oai",

@@ -104,12 +104,32 @@ fn render(visit: &Visit, next: &str, notice: Notice, status: StatusCode) -> Resp
 }
 
 fn new_form_token() -> String {
-    use base64::Engine;
-    let mut bytes = [0u8; 24];
-    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).is_err() {
-        return String::new();
+    // Without randomness no form token: the form is then refused (403).
+    crate::auth::tokens::random_token().unwrap_or_default()
+}
+
+/// A sign-in form as posted.
+struct PostedForm {
+    fields: Vec<(String, String)>,
+    /// Where to go after signing in (a path on the gateway).
+    next: String,
+}
+
+/// The sign-in form, if it carries the form token and comes from the
+/// gateway's own page; else the page saying so.
+fn posted_form(visit: &Visit, body: &[u8]) -> Result<PostedForm, Box<Response>> {
+    let fields = form_fields(body);
+    let next = local_path(field(&fields, "next").unwrap_or("/search"));
+    if visit.may_post_before_sign_in(field(&fields, "csrf")) {
+        Ok(PostedForm { fields, next })
+    } else {
+        Err(Box::new(render(
+            visit,
+            &next,
+            Notice::FormExpired,
+            StatusCode::FORBIDDEN,
+        )))
     }
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// `POST /sign-in`: name and password.
@@ -118,11 +138,10 @@ pub async fn with_password(
     visit: Visit,
     body: Bytes,
 ) -> Response {
-    let fields = form_fields(&body);
-    let next = local_path(field(&fields, "next").unwrap_or("/search"));
-    if !visit.may_post_before_sign_in(field(&fields, "csrf")) {
-        return render(&visit, &next, Notice::FormExpired, StatusCode::FORBIDDEN);
-    }
+    let PostedForm { fields, next } = match posted_form(&visit, &body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
     let user = field(&fields, "user").unwrap_or_default().trim();
     let password = field(&fields, "password").unwrap_or_default();
     let peer = visit.credentials.peer.as_ref();
@@ -139,11 +158,10 @@ pub async fn with_certificate(
     visit: Visit,
     body: Bytes,
 ) -> Response {
-    let fields = form_fields(&body);
-    let next = local_path(field(&fields, "next").unwrap_or("/search"));
-    if !visit.may_post_before_sign_in(field(&fields, "csrf")) {
-        return render(&visit, &next, Notice::FormExpired, StatusCode::FORBIDDEN);
-    }
+    let next = match posted_form(&visit, &body) {
+        Ok(form) => form.next,
+        Err(refused) => return *refused,
+    };
     let peer = visit.credentials.peer.as_ref();
     let signed_in = federation.access().sign_in_with_certificate(peer).await;
     finish_sign_in(&visit, &next, signed_in, &federation).await
