@@ -398,12 +398,41 @@ pub fn federation_status_table(status: &pb::FederationStatus) -> (Table, String)
     (
         t,
         format!(
-            "{} of {} node(s) answering; gateway {}",
+            "{} of {} node(s) answering; gateway {}{}",
             status.nodes_ok,
             status.nodes.len(),
-            status.software_version
+            status.software_version,
+            mirror_lines(status)
         ),
     )
+}
+
+/// One line per mirror a node keeps of a peer: how far behind it is.
+fn mirror_lines(status: &pb::FederationStatus) -> String {
+    let mut lines = String::new();
+    for node in &status.nodes {
+        for mirror in &node.mirrors {
+            lines.push_str(&format!(
+                "\nsync {} <- {}: {} mirrored, {} change(s) behind, {:.0} s lag, caught up {}{}",
+                node.node_id,
+                mirror.peer,
+                mirror.mirrored,
+                mirror.backlog,
+                mirror.lag_seconds,
+                if mirror.caught_up_at.is_empty() {
+                    "never"
+                } else {
+                    mirror.caught_up_at.as_str()
+                },
+                if mirror.failing {
+                    "; the last sync call failed"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    lines
 }
 
 pub fn statistics_table(statistics: &pb::FederatedStatistics) -> (Table, String) {
