@@ -262,6 +262,11 @@ pub fn search_index_section() -> (tempfile::TempDir, String) {
     (dir, toml)
 }
 
+/// How long a test node lets open connections finish when it stops. Tests
+/// often still hold a client when they stop a node; a stop then waits this
+/// long rather than the production default of ten seconds.
+pub const TEST_SHUTDOWN_GRACE_MS: u64 = 1_000;
+
 impl TestNode {
     /// Starts node `node_id` over `database` in plaintext, granting anonymous
     /// callers everything, with extra TOML appended to the generated config
@@ -274,7 +279,8 @@ impl TestNode {
              [database]\nurl = \"{}\"\nmax_connections = 4\n\
              [sharing]\npolicy = \"{}\"\n{search_toml}\
              [grpc]\nlisten = \"127.0.0.1:0\"\n{extra_toml}\n\
-             [admin]\nlisten = \"127.0.0.1:0\"\n",
+             [admin]\nlisten = \"127.0.0.1:0\"\n\
+             [limits]\nshutdown_grace_ms = {TEST_SHUTDOWN_GRACE_MS}\n",
             database.url,
             policy.display()
         ))
