@@ -32,6 +32,8 @@ pub const END_USER_ROLE_HEADER: &str = "x-lienthong-end-user-role";
 /// An admitted call, waiting for its outcome.
 pub struct Admitted {
     caller: String,
+    /// The caller presented a gateway's certificate (gRPC only).
+    gateway: bool,
     end_user: String,
     /// Whom refusals are counted under: the caller, and the end user only
     /// when a gateway vouches for it (anyone else could vary it at will).
@@ -46,6 +48,12 @@ impl Admitted {
     /// The caller's identity (`system:erp`), as audited.
     pub fn caller(&self) -> &str {
         &self.caller
+    }
+
+    /// Whether the caller is a federation gateway, by its certificate's
+    /// identity role.
+    pub fn is_gateway(&self) -> bool {
+        self.gateway
     }
 
     /// The caller and the end user it acts for, as one string: what page
@@ -142,6 +150,7 @@ impl Access {
         };
         let mut admitted = Admitted {
             caller: caller.clone(),
+            gateway: is_gateway,
             end_user: end_user.clone().unwrap_or_default(),
             source,
             action,
@@ -218,6 +227,7 @@ impl Access {
         };
         let mut admitted = Admitted {
             caller: caller.clone(),
+            gateway: false,
             end_user: String::new(),
             source,
             action,

@@ -230,7 +230,7 @@ impl ProvinceNode for NodeService {
                 let kinds = admitted.disclosure.kinds();
                 // Which peers this node follows, and how far behind it is,
                 // is for the federation's operators only.
-                let mirrors = if admitted.caller().starts_with("gateway:") {
+                let mirrors = if admitted.is_gateway() {
                     self.store
                         .peer_syncs()
                         .await
