@@ -153,7 +153,7 @@ impl UserStore {
                 .execute(&pool)
                 .await?;
         }
-        let dummy = base64_secret()?;
+        let dummy = super::tokens::random_token()?;
         let dummy_hash = std::sync::Arc::new(hash_password(&dummy)?);
         Ok(UserStore { pool, dummy_hash })
     }
@@ -447,11 +447,7 @@ fn hash_password(password: &str) -> Result<String, TokenError> {
 
 /// A random password (for the demo and the dummy hash): 20 characters.
 pub fn generate_password() -> Result<String, TokenError> {
-    base64_secret().map(|secret| secret.chars().take(20).collect())
-}
-
-fn base64_secret() -> Result<String, TokenError> {
-    super::tokens::random_token()
+    super::tokens::random_token().map(|secret| secret.chars().take(20).collect())
 }
 
 #[cfg(test)]
